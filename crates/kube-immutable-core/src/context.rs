@@ -1,0 +1,185 @@
+//! Typed views of a pod spec that rules read: containers, security contexts
+//! and fields, each with its pointer and span. Rules never walk raw nodes.
+
+use crate::diagnostic::Message;
+use crate::node::{Entry, Node};
+use crate::span::Span;
+use crate::workload::join;
+
+/// Which list of the pod spec a container is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerList {
+    Init,
+    Regular,
+    Ephemeral,
+}
+
+impl ContainerList {
+    pub const ALL: [(ContainerList, &'static str); 3] = [
+        (ContainerList::Init, "initContainers"),
+        (ContainerList::Regular, "containers"),
+        (ContainerList::Ephemeral, "ephemeralContainers"),
+    ];
+}
+
+/// A field that may or may not be there.
+#[derive(Debug, Clone)]
+pub struct Field<'a> {
+    /// Pointer from the document root, whether or not the field exists.
+    pub pointer: String,
+    pub entry: Option<&'a Entry>,
+    /// Span of the nearest node that exists, used when the field is missing.
+    nearest: Option<Span>,
+}
+
+impl<'a> Field<'a> {
+    pub fn value(&self) -> Option<&'a Node> {
+        self.entry.map(|e| &e.value).filter(|v| !v.is_null())
+    }
+
+    /// Set to something other than `null`.
+    pub fn is_set(&self) -> bool {
+        self.value().is_some()
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        self.value()?.as_bool()
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        self.value()?.as_i64()
+    }
+
+    /// The key and value when present, else the nearest existing node.
+    pub fn span(&self) -> Option<Span> {
+        self.entry.and_then(Entry::span).or(self.nearest)
+    }
+}
+
+/// A `securityContext` (pod or container), possibly absent.
+#[derive(Debug, Clone)]
+pub struct SecurityContext<'a> {
+    pub pointer: String,
+    pub entry: Option<&'a Entry>,
+    /// Where to point when the whole context is missing.
+    owner_span: Option<Span>,
+}
+
+impl<'a> SecurityContext<'a> {
+    fn new(owner: &'a Node, owner_pointer: &str, owner_span: Option<Span>) -> Self {
+        Self {
+            pointer: join(owner_pointer, "securityContext"),
+            entry: owner.entry("securityContext"),
+            owner_span,
+        }
+    }
+
+    pub fn exists(&self) -> bool {
+        self.entry.is_some_and(|e| e.value.as_map().is_some())
+    }
+
+    pub fn field(&self, key: &str) -> Field<'a> {
+        let map = self
+            .entry
+            .map(|e| &e.value)
+            .filter(|v| v.as_map().is_some());
+        Field {
+            pointer: join(&self.pointer, key),
+            entry: map.and_then(|m| m.entry(key)),
+            nearest: self.entry.and_then(|e| e.key_span).or(self.owner_span),
+        }
+    }
+}
+
+/// One container of a pod spec.
+#[derive(Debug, Clone)]
+pub struct Container<'a> {
+    pub node: &'a Node,
+    pub list: ContainerList,
+    pub index: usize,
+    pub pointer: String,
+    pub name: Option<&'a str>,
+    pub image: Option<&'a str>,
+}
+
+impl<'a> Container<'a> {
+    pub fn security_context(&self) -> SecurityContext<'a> {
+        SecurityContext::new(self.node, &self.pointer, self.head_span())
+    }
+
+    /// The first line of the container item: its `name` entry if any, else
+    /// its first entry, else the item.
+    pub fn head_span(&self) -> Option<Span> {
+        let entries = self.node.as_map().unwrap_or_default();
+        entries
+            .iter()
+            .find(|e| e.key == "name")
+            .or(entries.first())
+            .and_then(|e| {
+                if e.key == "name" {
+                    e.span()
+                } else {
+                    e.key_span
+                }
+            })
+            .or(self.node.span)
+    }
+
+    /// `container "nginx"` / `le conteneur « nginx »`, by list.
+    pub fn label(&self) -> Message {
+        let name = self
+            .name
+            .map_or_else(|| format!("#{}", self.index), ToOwned::to_owned);
+        match self.list {
+            ContainerList::Init => Message::new(
+                format!("init container \"{name}\""),
+                format!("le conteneur d'initialisation « {name} »"),
+            ),
+            ContainerList::Regular => Message::new(
+                format!("container \"{name}\""),
+                format!("le conteneur « {name} »"),
+            ),
+            ContainerList::Ephemeral => Message::new(
+                format!("ephemeral container \"{name}\""),
+                format!("le conteneur éphémère « {name} »"),
+            ),
+        }
+    }
+}
+
+/// A pod spec with what the rules need to know about it.
+#[derive(Debug, Clone)]
+pub struct Pod<'a> {
+    pub spec: &'a Node,
+    pub pointer: String,
+    /// Containers of all three lists, in order, minus exempt ones.
+    pub containers: Vec<Container<'a>>,
+    /// `spec.os.name: windows`: Linux-only fields do not apply.
+    pub windows: bool,
+    /// `spec.hostUsers: false`: the pod runs in a user namespace.
+    pub user_namespace: bool,
+}
+
+impl<'a> Pod<'a> {
+    pub fn security_context(&self) -> SecurityContext<'a> {
+        SecurityContext::new(self.spec, &self.pointer, self.spec_span())
+    }
+
+    /// A field of the pod spec itself (`hostNetwork`).
+    pub fn field(&self, key: &str) -> Field<'a> {
+        Field {
+            pointer: join(&self.pointer, key),
+            entry: self.spec.entry(key),
+            nearest: self.spec_span(),
+        }
+    }
+
+    /// The first key of the pod spec: a one-line place for pod-level findings.
+    fn spec_span(&self) -> Option<Span> {
+        self.spec
+            .as_map()
+            .and_then(|m| m.first())
+            .and_then(|e| e.key_span)
+            .or(self.spec.span)
+    }
+}

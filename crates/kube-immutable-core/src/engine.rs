@@ -1,0 +1,324 @@
+//! Runs the rules over objects: builds the typed pod views, checks field
+//! types, applies exemptions and levels, and collects findings.
+
+use std::collections::BTreeSet;
+
+use crate::context::{Container, ContainerList, Pod};
+use crate::diagnostic::{Diagnostic, ErrorKind, Message};
+use crate::finding::{Finding, Fix, ObjectRef};
+use crate::node::{Node, Value};
+use crate::rules::{self, RuleMeta};
+use crate::settings::Settings;
+use crate::span::Span;
+use crate::workload::{for_each_object, join, Object};
+use crate::Report;
+
+/// The annotation that turns rules off for one object.
+pub const IGNORE_ANNOTATION: &str = "kube-immutable.io/ignore";
+
+/// What a rule found, before levels and exemptions apply.
+#[derive(Debug)]
+pub struct Violation<'c> {
+    pub container: Option<&'c Container<'c>>,
+    pub pointer: String,
+    pub span: Option<Span>,
+    pub message: Message,
+    pub help: Message,
+    pub fix: Option<Fix>,
+}
+
+/// Where rules send their violations.
+#[derive(Debug)]
+pub struct Emitter<'s> {
+    settings: &'s Settings,
+    object: ObjectRef,
+    ignored: Ignored,
+    findings: Vec<Finding>,
+    suppressed: usize,
+}
+
+#[derive(Debug)]
+enum Ignored {
+    None,
+    All,
+    Rules(BTreeSet<String>),
+}
+
+impl Emitter<'_> {
+    pub fn emit(&mut self, rule: &RuleMeta, v: Violation<'_>) {
+        let Some(severity) = self.settings.severity(rule) else {
+            return;
+        };
+        let ignored = match &self.ignored {
+            Ignored::None => false,
+            Ignored::All => true,
+            Ignored::Rules(ids) => ids.contains(rule.id),
+        };
+        if ignored {
+            self.suppressed += 1;
+            return;
+        }
+        self.findings.push(Finding {
+            rule: rule.id,
+            severity,
+            message: v.message,
+            help: v.help,
+            object: self.object.clone(),
+            container: v.container.and_then(|c| c.name).map(ToOwned::to_owned),
+            pointer: v.pointer,
+            span: v.span,
+            start: None,
+            end: None,
+            fix: v.fix,
+        });
+    }
+}
+
+/// Check every object of one document root.
+pub(crate) fn check_document(
+    root: &Node,
+    document: usize,
+    settings: &Settings,
+    report: &mut Report,
+) {
+    for_each_object(root, document, &mut |object| {
+        check_object(object, settings, report)
+    });
+}
+
+fn check_object(object: &Object<'_>, settings: &Settings, report: &mut Report) {
+    let Some((spec, pointer)) = object.pod_spec() else {
+        return;
+    };
+    report.objects += 1;
+    let namespace = object.namespace();
+    if settings.namespace_exempt(namespace) {
+        return;
+    }
+    let mut errors = Vec::new();
+    let ignored = read_ignore_annotation(object, &mut errors);
+    let pod = build_pod(spec, pointer, settings, &mut errors);
+    let mut emitter = Emitter {
+        settings,
+        object: ObjectRef {
+            kind: object.kind.to_owned(),
+            name: object.name().map(ToOwned::to_owned),
+            namespace: namespace.map(ToOwned::to_owned),
+            document: object.document,
+            pointer: object.pointer.to_owned(),
+        },
+        ignored,
+        findings: Vec::new(),
+        suppressed: 0,
+    };
+    if let Some(pod) = pod {
+        for rule in rules::RULES {
+            (rule.check)(&pod, &mut emitter);
+        }
+    }
+    report.findings.append(&mut emitter.findings);
+    report.suppressed += emitter.suppressed;
+    report
+        .errors
+        .extend(errors.into_iter().map(|e| e.in_document(object.document)));
+}
+
+fn read_ignore_annotation(object: &Object<'_>, errors: &mut Vec<Diagnostic>) -> Ignored {
+    let Some(node) = object.annotation(IGNORE_ANNOTATION) else {
+        return Ignored::None;
+    };
+    let pointer = join(
+        &join(&join(object.pointer, "metadata"), "annotations"),
+        IGNORE_ANNOTATION,
+    );
+    let Some(value) = node.as_str() else {
+        errors.push(invalid_type(node, &pointer, "string"));
+        return Ignored::None;
+    };
+    // `rule-a,rule-b: reason`; rule ids never contain `:`.
+    let ids = value.split_once(':').map_or(value, |(ids, _reason)| ids);
+    let mut set = BTreeSet::new();
+    for id in ids.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if id == "all" || id == "*" {
+            return Ignored::All;
+        }
+        if rules::by_id(id).is_some() {
+            set.insert(id.to_owned());
+        } else {
+            errors.push(
+                Diagnostic::new(
+                    ErrorKind::InvalidValue,
+                    Message::new(
+                        format!("unknown rule `{id}` in annotation `{IGNORE_ANNOTATION}`; known rules: {}", rules::ids().collect::<Vec<_>>().join(", ")),
+                        format!("règle `{id}` inconnue dans l'annotation `{IGNORE_ANNOTATION}` ; règles connues : {}", rules::ids().collect::<Vec<_>>().join(", ")),
+                    ),
+                    node.span,
+                )
+                .at_pointer(pointer.clone()),
+            );
+        }
+    }
+    Ignored::Rules(set)
+}
+
+/// Build the pod view; report fields whose type the API server would reject.
+fn build_pod<'a>(
+    spec: &'a Node,
+    pointer: String,
+    settings: &Settings,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Pod<'a>> {
+    if spec.as_map().is_none() {
+        errors.push(invalid_type(spec, &pointer, "mapping"));
+        return None;
+    }
+    for key in ["hostNetwork", "hostPID", "hostIPC", "hostUsers"] {
+        expect(spec.get(key), &join(&pointer, key), Expected::Bool, errors);
+    }
+    let os_pointer = join(&pointer, "os");
+    expect(spec.get("os"), &os_pointer, Expected::Map, errors);
+    expect(
+        spec.get("os").and_then(|os| os.get("name")),
+        &join(&os_pointer, "name"),
+        Expected::Str,
+        errors,
+    );
+    check_security_context(spec, &pointer, errors);
+
+    let mut containers = Vec::new();
+    for (list, key) in ContainerList::ALL {
+        let list_pointer = join(&pointer, key);
+        let Some(items) = spec.get(key) else { continue };
+        if !expect(Some(items), &list_pointer, Expected::Seq, errors) {
+            continue;
+        }
+        for (index, node) in items.as_seq().unwrap_or_default().iter().enumerate() {
+            let container_pointer = format!("{list_pointer}/{index}");
+            if !expect(Some(node), &container_pointer, Expected::Map, errors) {
+                continue;
+            }
+            let name = node.get("name");
+            let image = node.get("image");
+            expect(
+                name,
+                &join(&container_pointer, "name"),
+                Expected::Str,
+                errors,
+            );
+            expect(
+                image,
+                &join(&container_pointer, "image"),
+                Expected::Str,
+                errors,
+            );
+            check_security_context(node, &container_pointer, errors);
+            let (name, image) = (name.and_then(Node::as_str), image.and_then(Node::as_str));
+            if settings.container_exempt(name, image) {
+                continue;
+            }
+            containers.push(Container {
+                node,
+                list,
+                index,
+                pointer: container_pointer,
+                name,
+                image,
+            });
+        }
+    }
+    let os = spec
+        .get("os")
+        .and_then(|os| os.get("name"))
+        .and_then(Node::as_str);
+    Some(Pod {
+        spec,
+        pointer,
+        containers,
+        windows: os == Some("windows"),
+        user_namespace: spec.get("hostUsers").and_then(Node::as_bool) == Some(false),
+    })
+}
+
+fn check_security_context(owner: &Node, owner_pointer: &str, errors: &mut Vec<Diagnostic>) {
+    let pointer = join(owner_pointer, "securityContext");
+    let sc = owner.get("securityContext");
+    if !expect(sc, &pointer, Expected::Map, errors) {
+        return;
+    }
+    let Some(sc) = sc else { return };
+    for key in [
+        "privileged",
+        "allowPrivilegeEscalation",
+        "readOnlyRootFilesystem",
+        "runAsNonRoot",
+    ] {
+        expect(sc.get(key), &join(&pointer, key), Expected::Bool, errors);
+    }
+    expect(
+        sc.get("runAsUser"),
+        &join(&pointer, "runAsUser"),
+        Expected::Int,
+        errors,
+    );
+}
+
+#[derive(Clone, Copy)]
+enum Expected {
+    Bool,
+    Int,
+    Str,
+    Seq,
+    Map,
+}
+
+/// `true` when the node is absent, null or of the expected type.
+fn expect(
+    node: Option<&Node>,
+    pointer: &str,
+    expected: Expected,
+    errors: &mut Vec<Diagnostic>,
+) -> bool {
+    let Some(node) = node else { return true };
+    let ok = match (&node.value, expected) {
+        (Value::Null, _)
+        | (Value::Bool(_), Expected::Bool)
+        | (Value::Str(_), Expected::Str)
+        | (Value::Seq(_), Expected::Seq)
+        | (Value::Map(_), Expected::Map) => true,
+        (_, Expected::Int) => node.as_i64().is_some(),
+        _ => false,
+    };
+    if !ok {
+        let name = match expected {
+            Expected::Bool => "boolean",
+            Expected::Int => "integer",
+            Expected::Str => "string",
+            Expected::Seq => "list",
+            Expected::Map => "mapping",
+        };
+        errors.push(invalid_type(node, pointer, name));
+    }
+    ok
+}
+
+fn invalid_type(node: &Node, pointer: &str, expected: &str) -> Diagnostic {
+    let field = pointer.rsplit('/').next().unwrap_or(pointer);
+    let found = node.type_name();
+    let hint = match (&node.value, expected) {
+        (Value::Str(s), "boolean" | "integer") => format!(" (write {s} without quotes)"),
+        _ => String::new(),
+    };
+    let indice = match (&node.value, expected) {
+        (Value::Str(s), "boolean" | "integer") => format!(" (écrivez {s} sans guillemets)"),
+        _ => String::new(),
+    };
+    Diagnostic::new(
+        ErrorKind::InvalidType,
+        Message::new(
+            format!("`{field}` must be a {expected}, found a {found}{hint}: the API server rejects this object"),
+            format!("`{field}` doit être de type {expected}, trouvé {found}{indice} : l'API server refuse cet objet"),
+        ),
+        node.span,
+    )
+    .at_pointer(pointer)
+}

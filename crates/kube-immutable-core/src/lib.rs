@@ -1,0 +1,126 @@
+//! kube-immutable's core: every rule and the fixer, with no IO.
+//!
+//! Data flows one way: source text → documents of [`Node`]s with spans
+//! ([`yaml`], or [`Node::from_json`] on the admission path) → workload
+//! objects and their pod specs ([`workload`]) → typed views ([`context`]) →
+//! rules ([`rules`]) → [`Finding`]s in a [`Report`].
+//!
+//! **Invariants:** nothing here reads files, the clock or the environment;
+//! no input makes it panic, loop without bound or allocate without bound
+//! (see [`Limits`]); byte offsets inside, line/column and UTF-16 positions
+//! only where a report leaves ([`check_text`]).
+
+pub mod context;
+pub mod diagnostic;
+mod engine;
+pub mod finding;
+pub mod node;
+pub mod rules;
+pub mod settings;
+pub mod span;
+pub mod workload;
+#[cfg(feature = "yaml")]
+pub mod yaml;
+
+pub use diagnostic::{Diagnostic, ErrorKind, Message};
+pub use engine::IGNORE_ANNOTATION;
+pub use finding::{Applicability, Finding, Fix, ObjectRef, Operation, Severity};
+pub use node::{Entry, Node, Value};
+pub use rules::{RuleMeta, RULES};
+pub use settings::{Exemptions, Level, Mode, Settings, SettingsError};
+pub use span::{LineIndex, Position, Span};
+
+/// Bounds on what one input may cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Larger inputs are refused whole.
+    pub max_input_bytes: usize,
+    /// Deeper nesting stops the document (Kubernetes objects rarely pass 20).
+    pub max_depth: usize,
+    /// Nodes per document, counting every alias expansion ("billion laughs").
+    pub max_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_input_bytes: 64 * 1024 * 1024,
+            max_depth: 128,
+            max_nodes: 2_000_000,
+        }
+    }
+}
+
+/// What a check found.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    /// Input errors (syntax, duplicate keys, wrong types, limits).
+    pub errors: Vec<Diagnostic>,
+    /// Workload objects (with a pod spec) seen.
+    pub objects: usize,
+    /// Findings turned off by the `kube-immutable.io/ignore` annotation.
+    pub suppressed: usize,
+}
+
+impl Report {
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
+}
+
+/// Check a YAML or JSON stream. Findings and errors carry spans and positions.
+#[cfg(feature = "yaml")]
+pub fn check_text(text: &str, settings: &Settings) -> Report {
+    check_text_with_limits(text, settings, &Limits::default())
+}
+
+/// [`check_text`] with explicit limits.
+#[cfg(feature = "yaml")]
+pub fn check_text_with_limits(text: &str, settings: &Settings, limits: &Limits) -> Report {
+    let (documents, errors) = yaml::parse_stream(text, limits);
+    let mut report = Report {
+        errors,
+        ..Report::default()
+    };
+    for doc in &documents {
+        engine::check_document(&doc.root, doc.index, settings, &mut report);
+    }
+    locate(&mut report, text);
+    report
+}
+
+/// Check one object (or `List`) given as JSON, as admission requests carry
+/// it: findings have pointers but no spans. `namespace` is the request's,
+/// used when the object does not name one.
+pub fn check_json(object: &serde_json::Value, settings: &Settings) -> Report {
+    check_node(&Node::from_json(object), settings)
+}
+
+/// Check one document root.
+pub fn check_node(root: &Node, settings: &Settings) -> Report {
+    let mut report = Report::default();
+    engine::check_document(root, 0, settings, &mut report);
+    report
+}
+
+/// Fill line/column/UTF-16 positions from spans, and sort by position.
+#[cfg(feature = "yaml")]
+fn locate(report: &mut Report, text: &str) {
+    let index = LineIndex::new(text);
+    for f in &mut report.findings {
+        if let Some(span) = f.span {
+            f.start = Some(index.position(text, span.start));
+            f.end = Some(index.position(text, span.end));
+        }
+    }
+    for e in &mut report.errors {
+        if let Some(span) = e.span {
+            e.start = Some(index.position(text, span.start));
+            e.end = Some(index.position(text, span.end));
+        }
+    }
+    report
+        .errors
+        .sort_by_key(|e| (e.document, e.span.map(|s| s.start)));
+}

@@ -1,0 +1,85 @@
+use crate::context::Pod;
+use crate::diagnostic::Message;
+use crate::engine::{Emitter, Violation};
+use crate::finding::Severity;
+use crate::rules::{declare_rule, FixAvailability, StaticMessage};
+
+declare_rule! {
+    /// # `host-namespaces`
+    ///
+    /// ## What it checks
+    /// A pod spec that sets `hostNetwork: true`, `hostPID: true` or
+    /// `hostIPC: true` (one finding per field).
+    ///
+    /// ## Why it matters
+    /// With a host namespace the pod shares the node's network stack, process
+    /// table or shared memory: it can see and signal the node's processes,
+    /// bind the node's ports and read other pods' traffic. Its behaviour then
+    /// depends on, and can change, state outside the container, which is the
+    /// opposite of immutable. Pod Security Standards forbid it from the
+    /// *baseline* level.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// spec:
+    ///   hostNetwork: true
+    ///   containers:
+    ///     - name: app
+    ///       image: registry.example/app:1.0
+    /// ```
+    ///
+    /// Use instead:
+    /// ```yaml
+    /// spec:
+    ///   containers:
+    ///     - name: app
+    ///       image: registry.example/app:1.0
+    /// ```
+    ///
+    /// ## Fix safety
+    /// Removing the field is **unsafe**: some system agents (CNI plugins,
+    /// node exporters) need the host namespace to work.
+    ///
+    /// ## References
+    /// - [Pod Security Standards: Host Namespaces](https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline)
+    pub(crate) static HOST_NAMESPACES = RuleMeta {
+        id: "host-namespaces",
+        default_severity: Severity::Error,
+        summary: StaticMessage {
+            en: "The pod shares a namespace of the host (network, PID or IPC)",
+            fr: "Le pod partage un espace de noms de l'hôte (réseau, PID ou IPC)",
+        },
+        fix: FixAvailability::Always,
+        check: check,
+    };
+}
+
+fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
+    for (key, en, fr) in [
+        ("hostNetwork", "network", "réseau"),
+        ("hostPID", "process (PID)", "processus (PID)"),
+        ("hostIPC", "IPC", "IPC"),
+    ] {
+        let field = pod.field(key);
+        if field.as_bool() != Some(true) {
+            continue;
+        }
+        out.emit(
+            &HOST_NAMESPACES,
+            Violation {
+                container: None,
+                span: field.span(),
+                message: Message::new(
+                    format!("the pod uses the host's {en} namespace (`{key}: true`)"),
+                    format!("le pod utilise l'espace de noms {fr} de l'hôte (`{key}: true`)"),
+                ),
+                help: Message::new(
+                    format!("Remove `{key}` unless this is a node agent that needs it."),
+                    format!("Supprimez `{key}`, sauf pour un agent de nœud qui en a besoin."),
+                ),
+                pointer: field.pointer,
+                fix: None,
+            },
+        );
+    }
+}

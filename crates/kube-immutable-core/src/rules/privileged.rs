@@ -1,0 +1,97 @@
+use crate::context::Pod;
+use crate::diagnostic::Message;
+use crate::engine::{Emitter, Violation};
+use crate::finding::Severity;
+use crate::rules::{declare_rule, misplaced_help, FixAvailability, StaticMessage};
+
+declare_rule! {
+    /// # `privileged`
+    ///
+    /// ## What it checks
+    /// A container (init, regular or ephemeral) whose `securityContext` sets
+    /// `privileged: true`.
+    ///
+    /// ## Why it matters
+    /// A privileged container sees every device of the node and holds every
+    /// capability: it can remount the root filesystem read-write, load kernel
+    /// modules and change the host it runs on. Nothing it runs on stays
+    /// unchanged, so it cannot be immutable. Pod Security Standards forbid it
+    /// from the *baseline* level.
+    ///
+    /// `privileged` in the pod-level `securityContext` is not a Kubernetes
+    /// field: it neither grants nor removes anything.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// containers:
+    ///   - name: nginx
+    ///     image: nginx:1.27
+    ///     securityContext:
+    ///       privileged: true   # the container can change the node
+    /// ```
+    ///
+    /// Use instead:
+    /// ```yaml
+    /// containers:
+    ///   - name: nginx
+    ///     image: nginx:1.27
+    ///     securityContext:
+    ///       privileged: false
+    /// ```
+    ///
+    /// ## Fix safety
+    /// Setting `privileged: false` is a **safe** fix: an application that
+    /// needed it was not immutable in the first place.
+    ///
+    /// ## References
+    /// - [Pod Security Standards: Privileged Containers](https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline)
+    pub(crate) static PRIVILEGED = RuleMeta {
+        id: "privileged",
+        default_severity: Severity::Error,
+        summary: StaticMessage {
+            en: "A container runs privileged",
+            fr: "Un conteneur est privilégié",
+        },
+        fix: FixAvailability::Always,
+        check: check,
+    };
+}
+
+fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
+    let note = misplaced_help(pod, "privileged");
+    for c in &pod.containers {
+        let field = c.security_context().field("privileged");
+        if field.as_bool() != Some(true) {
+            continue;
+        }
+        let who = c.label();
+        let mut help = Message::new(
+            "Set `privileged: false` (or remove the field).",
+            "Mettez `privileged: false` (ou supprimez le champ).",
+        );
+        if let Some(note) = &note {
+            help.en.push_str(&note.en);
+            help.fr.push_str(&note.fr);
+        }
+        out.emit(
+            &PRIVILEGED,
+            Violation {
+                container: Some(c),
+                span: field.span(),
+                message: Message::new(
+                    format!(
+                        "{} is privileged: it can change the node and itself",
+                        who.en
+                    ),
+                    format!(
+                        "{} est privilégié : il peut modifier le nœud et lui-même",
+                        who.fr
+                    ),
+                ),
+                help,
+                pointer: field.pointer,
+                fix: None,
+            },
+        );
+    }
+}

@@ -1,0 +1,148 @@
+//! Byte spans inside the core; line, column and UTF-16 positions for the edges.
+
+use serde::Serialize;
+
+/// A half-open byte range `[start, end)` into the source text.
+///
+/// **Invariant:** both ends are on `char` boundaries of the text the span
+/// was produced from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub const fn new(start: usize, end: usize) -> Self {
+        Self { start, end }
+    }
+
+    pub const fn empty(at: usize) -> Self {
+        Self { start: at, end: at }
+    }
+
+    /// The smallest span covering both.
+    #[must_use]
+    pub fn cover(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+
+    #[must_use]
+    pub fn shift(self, by: usize) -> Span {
+        Span::new(self.start + by, self.end + by)
+    }
+
+    pub fn len(self) -> usize {
+        self.end - self.start
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+}
+
+/// A position as editors and people count it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Position {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, counted in Unicode scalar values (what people see).
+    pub column: usize,
+    /// Byte offset from the start of the text.
+    pub offset: usize,
+    /// Offset from the start of the text in UTF-16 code units (browser editors).
+    pub utf16_offset: usize,
+}
+
+/// Line starts of a text, to turn byte offsets into [`Position`]s.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    /// Byte offset of the start of every line.
+    line_starts: Vec<usize>,
+    /// UTF-16 offset of the start of every line.
+    line_starts_utf16: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut line_starts = vec![0];
+        let mut line_starts_utf16 = vec![0];
+        let mut utf16 = 0;
+        for (i, c) in text.char_indices() {
+            utf16 += c.len_utf16();
+            if c == '\n' {
+                line_starts.push(i + 1);
+                line_starts_utf16.push(utf16);
+            }
+        }
+        Self {
+            line_starts,
+            line_starts_utf16,
+        }
+    }
+
+    /// Position of a byte offset. Offsets past the end, or inside a
+    /// multi-byte character, are clamped to the previous boundary.
+    pub fn position(&self, text: &str, offset: usize) -> Position {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.line_starts[line];
+        let before = &text[start..offset];
+        let column = before.chars().count() + 1;
+        let utf16_offset =
+            self.line_starts_utf16[line] + before.chars().map(char::len_utf16).sum::<usize>();
+        Position {
+            line: line + 1,
+            column,
+            offset,
+            utf16_offset,
+        }
+    }
+
+    /// Byte range of a 1-based line, without its line break.
+    pub fn line_span(&self, text: &str, line: usize) -> Span {
+        let start = self.line_starts[line.saturating_sub(1).min(self.line_starts.len() - 1)];
+        let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let end = if text[..end].ends_with('\r') {
+            end - 1
+        } else {
+            end
+        };
+        Span::new(start, end.max(start))
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_chars_and_utf16() {
+        let text = "a: é\nb: 😀x\n";
+        let idx = LineIndex::new(text);
+        let x = text.find('x').unwrap_or_default();
+        let p = idx.position(text, x);
+        assert_eq!((p.line, p.column), (2, 5));
+        // "a: é\n" is 5 UTF-16 units, "b: " 3, the emoji 2.
+        assert_eq!(p.utf16_offset, 10);
+        assert_eq!(idx.position(text, 0).line, 1);
+        assert_eq!(idx.line_span(text, 2), Span::new(6, 14));
+    }
+
+    #[test]
+    fn crlf_line_span_excludes_cr() {
+        let text = "a: 1\r\nb: 2\r\n";
+        let idx = LineIndex::new(text);
+        assert_eq!(
+            &text[idx.line_span(text, 1).start..idx.line_span(text, 1).end],
+            "a: 1"
+        );
+    }
+}

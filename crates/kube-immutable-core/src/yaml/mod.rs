@@ -1,0 +1,502 @@
+//! The YAML reader: text → documents of [`Node`]s with byte spans.
+//!
+//! Built on `saphyr-parser`'s event stream, with what Kubernetes does on top:
+//! YAML 1.1 scalars ([`scalar`]), anchors and aliases, `<<` merge keys, and
+//! duplicate keys reported (the last value wins, as in kubectl). The stream
+//! is split into documents first, so an error in one document leaves the
+//! others readable. Every limit of [`Limits`] is enforced here.
+
+mod scalar;
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
+
+use crate::diagnostic::{Diagnostic, ErrorKind, Message};
+use crate::node::{Entry, Node, Value};
+use crate::span::Span;
+use crate::Limits;
+
+/// One document of a stream.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// 0-based index of the document in the stream (empty documents count).
+    pub index: usize,
+    pub root: Node,
+}
+
+/// Read every document of a YAML (or JSON) stream.
+///
+/// Never panics; a document that cannot be read yields a diagnostic and the
+/// following documents are still read.
+pub fn parse_stream(text: &str, limits: &Limits) -> (Vec<Document>, Vec<Diagnostic>) {
+    let mut documents = Vec::new();
+    let mut errors = Vec::new();
+    if text.len() > limits.max_input_bytes {
+        errors.push(Diagnostic::new(
+            ErrorKind::Limit,
+            Message::new(
+                format!(
+                    "input is {} bytes, more than the limit of {} bytes; nothing was checked",
+                    text.len(),
+                    limits.max_input_bytes
+                ),
+                format!(
+                    "l'entrée fait {} octets, plus que la limite de {} octets ; rien n'a été vérifié",
+                    text.len(),
+                    limits.max_input_bytes
+                ),
+            ),
+            Some(Span::empty(0)),
+        ));
+        return (documents, errors);
+    }
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut index = 0;
+    for chunk in split_documents(text, bom) {
+        let mut loader = Loader::new(&text[chunk.start..chunk.end], chunk.start, limits);
+        let result = loader.run(&mut |root, soft_errors| {
+            errors.extend(soft_errors.into_iter().map(|d| d.in_document(index)));
+            documents.push(Document { index, root });
+            index += 1;
+        });
+        if let Err(error) = result {
+            errors.extend(loader.soft_errors.drain(..).map(|d| d.in_document(index)));
+            errors.push(error.in_document(index));
+            // The broken document still takes its place in the numbering.
+            index += 1;
+        }
+    }
+    (documents, errors)
+}
+
+/// Split a stream at `---` lines (and the directives before them).
+///
+/// YAML forbids a document marker at column 0 inside a scalar, so cutting the
+/// text there is exact, and lets each document be read on its own.
+fn split_documents(text: &str, from: usize) -> Vec<Span> {
+    let mut chunks = Vec::new();
+    let mut chunk_start = from;
+    let mut directives_start: Option<usize> = None;
+    let mut line_start = from;
+    while line_start < text.len() {
+        let line_end = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |i| line_start + i + 1);
+        let line = &text[line_start..line_end];
+        if is_marker(line, "---") {
+            let boundary = directives_start.unwrap_or(line_start);
+            if boundary > chunk_start {
+                chunks.push(Span::new(chunk_start, boundary));
+            }
+            chunk_start = boundary;
+            directives_start = None;
+        } else if line.starts_with('%') {
+            directives_start.get_or_insert(line_start);
+        } else if !line.trim().is_empty() && !line.starts_with('#') {
+            directives_start = None;
+        }
+        line_start = line_end;
+    }
+    if text.len() > chunk_start {
+        chunks.push(Span::new(chunk_start, text.len()));
+    }
+    chunks
+}
+
+fn is_marker(line: &str, marker: &str) -> bool {
+    line.strip_prefix(marker)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+}
+
+/// Converts the parser's character indices into byte offsets of the whole text.
+///
+/// Events arrive in nearly increasing order, so a cursor that walks from the
+/// last position costs O(input) in total.
+struct Offsets<'a> {
+    chunk: &'a str,
+    base: usize,
+    ascii: bool,
+    char_pos: usize,
+    byte_pos: usize,
+}
+
+impl<'a> Offsets<'a> {
+    fn new(chunk: &'a str, base: usize) -> Self {
+        Self {
+            chunk,
+            base,
+            ascii: chunk.is_ascii(),
+            char_pos: 0,
+            byte_pos: 0,
+        }
+    }
+
+    fn byte(&mut self, char_index: usize) -> usize {
+        if self.ascii {
+            return self.base + char_index.min(self.chunk.len());
+        }
+        let bytes = self.chunk.as_bytes();
+        while self.char_pos < char_index && self.byte_pos < bytes.len() {
+            self.byte_pos += 1;
+            while self.byte_pos < bytes.len() && !self.chunk.is_char_boundary(self.byte_pos) {
+                self.byte_pos += 1;
+            }
+            self.char_pos += 1;
+        }
+        while self.char_pos > char_index && self.byte_pos > 0 {
+            self.byte_pos -= 1;
+            while self.byte_pos > 0 && !self.chunk.is_char_boundary(self.byte_pos) {
+                self.byte_pos -= 1;
+            }
+            self.char_pos -= 1;
+        }
+        self.base + self.byte_pos
+    }
+
+    fn span(&mut self, span: saphyr_parser::Span) -> Span {
+        let start = self.byte(span.start.index());
+        let end = self.byte(span.end.index());
+        Span::new(start, end.max(start))
+    }
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Node>,
+        start: Span,
+        anchor: usize,
+    },
+    Map {
+        entries: Vec<Entry>,
+        /// Key waiting for its value: text, span, and whether it is a plain `<<`.
+        key: Option<(String, Span, bool)>,
+        merges: Vec<Node>,
+        start: Span,
+        anchor: usize,
+    },
+}
+
+struct Loader<'a> {
+    parser: Parser<'a, saphyr_parser::StrInput<'a>>,
+    offsets: Offsets<'a>,
+    limits: &'a Limits,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, (Node, usize)>,
+    nodes: usize,
+    /// Problems that do not stop the document (duplicate keys).
+    soft_errors: Vec<Diagnostic>,
+}
+
+// Boxed: errors are rare, and the hot path returns `Ok(())` by the million.
+type LoadResult<T> = Result<T, Box<Diagnostic>>;
+
+impl<'a> Loader<'a> {
+    fn new(chunk: &'a str, base: usize, limits: &'a Limits) -> Self {
+        Self {
+            parser: Parser::new_from_str(chunk),
+            offsets: Offsets::new(chunk, base),
+            limits,
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            nodes: 0,
+            soft_errors: Vec::new(),
+        }
+    }
+
+    fn run(&mut self, emit: &mut dyn FnMut(Node, Vec<Diagnostic>)) -> LoadResult<()> {
+        let mut root: Option<Node> = None;
+        while let Some(event) = self.parser.next_event() {
+            let (event, span) = event.map_err(|e| Box::new(self.scan_error(&e)))?;
+            let span = self.offsets.span(span);
+            match event {
+                Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+                Event::DocumentStart(_) => {
+                    root = None;
+                    self.anchors.clear();
+                    self.nodes = 0;
+                }
+                Event::DocumentEnd => {
+                    let root = root
+                        .take()
+                        .unwrap_or_else(|| Node::new(Value::Null, Some(span)));
+                    emit(root, std::mem::take(&mut self.soft_errors));
+                }
+                Event::Scalar(text, style, anchor, tag) => {
+                    let value = resolve(&text, style, tag.as_deref());
+                    let plain_merge = style == ScalarStyle::Plain && text == "<<";
+                    let node = Node::new(value, Some(span));
+                    self.count(1, span)?;
+                    if anchor > 0 {
+                        self.anchors.insert(anchor, (node.clone(), 1));
+                    }
+                    self.push(node, plain_merge, &mut root)?;
+                }
+                Event::Alias(id) => {
+                    let Some((node, size)) = self.anchors.get(&id) else {
+                        return Err(Box::new(syntax("unknown alias", "alias inconnu", span)));
+                    };
+                    let (mut node, size) = (node.clone(), *size);
+                    self.count(size, span)?;
+                    mark_aliased(&mut node);
+                    self.push(node, false, &mut root)?;
+                }
+                Event::SequenceStart(anchor, _) => {
+                    self.enter(span)?;
+                    self.stack.push(Frame::Seq {
+                        items: Vec::new(),
+                        start: span,
+                        anchor,
+                    });
+                }
+                Event::MappingStart(anchor, _) => {
+                    self.enter(span)?;
+                    self.stack.push(Frame::Map {
+                        entries: Vec::new(),
+                        key: None,
+                        merges: Vec::new(),
+                        start: span,
+                        anchor,
+                    });
+                }
+                Event::SequenceEnd | Event::MappingEnd => {
+                    let Some(frame) = self.stack.pop() else {
+                        return Err(Box::new(syntax(
+                            "unbalanced collection",
+                            "collection déséquilibrée",
+                            span,
+                        )));
+                    };
+                    let (node, anchor) = self.finish(frame, span)?;
+                    if anchor > 0 {
+                        let size = node.size();
+                        self.anchors.insert(anchor, (node.clone(), size));
+                    }
+                    self.push(node, false, &mut root)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn scan_error(&mut self, e: &ScanError) -> Diagnostic {
+        let at = self.offsets.byte(e.marker().index());
+        syntax(
+            &format!("invalid YAML: {}", e.info()),
+            &format!("YAML invalide : {}", e.info()),
+            Span::empty(at),
+        )
+    }
+
+    fn count(&mut self, n: usize, span: Span) -> LoadResult<()> {
+        self.nodes += n;
+        if self.nodes > self.limits.max_nodes {
+            return Err(Box::new(Diagnostic::new(
+                ErrorKind::Limit,
+                Message::new(
+                    format!(
+                        "document has more than {} nodes (after expanding aliases); it was not checked",
+                        self.limits.max_nodes
+                    ),
+                    format!(
+                        "le document a plus de {} nœuds (alias développés) ; il n'a pas été vérifié",
+                        self.limits.max_nodes
+                    ),
+                ),
+                Some(span),
+            )));
+        }
+        Ok(())
+    }
+
+    fn enter(&mut self, span: Span) -> LoadResult<()> {
+        self.count(1, span)?;
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(Box::new(Diagnostic::new(
+                ErrorKind::Limit,
+                Message::new(
+                    format!(
+                        "nesting deeper than {} levels; the document was not checked",
+                        self.limits.max_depth
+                    ),
+                    format!(
+                        "imbrication de plus de {} niveaux ; le document n'a pas été vérifié",
+                        self.limits.max_depth
+                    ),
+                ),
+                Some(span),
+            )));
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, frame: Frame, end: Span) -> LoadResult<(Node, usize)> {
+        match frame {
+            Frame::Seq {
+                items,
+                start,
+                anchor,
+            } => {
+                let span = collection_span(
+                    start,
+                    end,
+                    items.iter().filter_map(|n| n.span),
+                    '[',
+                    &self.offsets,
+                );
+                Ok((Node::new(Value::Seq(items), Some(span)), anchor))
+            }
+            Frame::Map {
+                mut entries,
+                key,
+                merges,
+                start,
+                anchor,
+            } => {
+                if let Some((_, key_span, _)) = key {
+                    return Err(Box::new(syntax(
+                        "mapping key without a value",
+                        "clé sans valeur",
+                        key_span,
+                    )));
+                }
+                for merge in merges {
+                    let sources: Vec<&Node> =
+                        match &merge.value {
+                            Value::Map(_) => vec![&merge],
+                            Value::Seq(items) if items.iter().all(|i| i.as_map().is_some()) => {
+                                items.iter().collect()
+                            }
+                            _ => return Err(Box::new(syntax(
+                                "a `<<` merge key needs a mapping or a list of mappings",
+                                "une clé de fusion `<<` attend un mapping ou une liste de mappings",
+                                merge.span.unwrap_or(start),
+                            ))),
+                        };
+                    // Keys of the mapping itself win, then earlier sources.
+                    for source in sources {
+                        for entry in source.as_map().unwrap_or_default() {
+                            if !entries.iter().any(|e| e.key == entry.key) {
+                                let mut entry = entry.clone();
+                                mark_aliased(&mut entry.value);
+                                entries.push(entry);
+                            }
+                        }
+                    }
+                }
+                let ends = entries.iter().filter_map(|e| e.value.span.or(e.key_span));
+                let span = collection_span(start, end, ends, '{', &self.offsets);
+                Ok((Node::new(Value::Map(entries), Some(span)), anchor))
+            }
+        }
+    }
+
+    fn push(&mut self, node: Node, plain_merge: bool, root: &mut Option<Node>) -> LoadResult<()> {
+        match self.stack.last_mut() {
+            None => *root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map {
+                entries,
+                key,
+                merges,
+                ..
+            }) => match key.take() {
+                None => {
+                    let span = node.span.unwrap_or_default();
+                    let text = key_text(&node).ok_or_else(|| {
+                        Box::new(syntax(
+                            "only scalar mapping keys are supported (Kubernetes objects have string keys)",
+                            "seules les clés scalaires sont acceptées (les objets Kubernetes ont des clés texte)",
+                            span,
+                        ))
+                    })?;
+                    *key = Some((text, span, plain_merge));
+                }
+                Some((_, _, true)) => merges.push(node),
+                Some((text, key_span, false)) => {
+                    if let Some(previous) = entries.iter_mut().find(|e| e.key == text) {
+                        self.soft_errors.push(Diagnostic::new(
+                            ErrorKind::DuplicateKey,
+                            Message::new(
+                                format!("duplicate key `{text}`: Kubernetes uses this last value, kubectl --validate=strict rejects the manifest"),
+                                format!("clé `{text}` en double : Kubernetes garde cette dernière valeur, kubectl --validate=strict refuse le manifeste"),
+                            ),
+                            Some(key_span),
+                        ));
+                        previous.key_span = Some(key_span);
+                        previous.value = node;
+                    } else {
+                        entries.push(Entry {
+                            key: text,
+                            key_span: Some(key_span),
+                            value: node,
+                        });
+                    }
+                }
+            },
+        }
+        Ok(())
+    }
+}
+
+fn syntax(en: &str, fr: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(ErrorKind::Syntax, Message::new(en, fr), Some(span))
+}
+
+/// Span of a collection: flow collections end at their closing bracket;
+/// block collections at their last child (not at the next token, which may be
+/// lines of comments further down).
+fn collection_span(
+    start: Span,
+    end: Span,
+    children: impl Iterator<Item = Span>,
+    open: char,
+    offsets: &Offsets<'_>,
+) -> Span {
+    let base = offsets.base;
+    let is_flow = offsets.chunk[start.start.saturating_sub(base).min(offsets.chunk.len())..]
+        .starts_with([open]);
+    if is_flow {
+        Span::new(start.start, end.end.max(start.start))
+    } else {
+        let last = children.map(|s| s.end).max().unwrap_or(start.start);
+        Span::new(start.start, last.max(start.start))
+    }
+}
+
+fn mark_aliased(node: &mut Node) {
+    node.aliased = true;
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(mark_aliased),
+        Value::Map(entries) => entries.iter_mut().for_each(|e| mark_aliased(&mut e.value)),
+        _ => {}
+    }
+}
+
+/// A mapping key as the string Kubernetes' YAML-to-JSON conversion makes of it.
+fn key_text(node: &Node) -> Option<String> {
+    Some(match &node.value {
+        Value::Str(s) => s.clone(),
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Seq(_) | Value::Map(_) => return None,
+    })
+}
+
+fn resolve(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
+    let core_tag = tag
+        .filter(|t| t.handle == "tag:yaml.org,2002:" || t.handle == "!!")
+        .map(|t| t.suffix.as_str());
+    match core_tag {
+        Some("str") => return Value::Str(text.to_owned()),
+        Some("int" | "bool" | "float" | "null") => return scalar::resolve_plain(text),
+        _ => {}
+    }
+    if style == ScalarStyle::Plain {
+        scalar::resolve_plain(text)
+    } else {
+        Value::Str(text.to_owned())
+    }
+}
