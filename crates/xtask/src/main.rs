@@ -1,1 +1,54 @@
-fn main() {}
+//! `cargo xtask <task>`: the project's own tooling (docs, conformance,
+//! benchmarks, the policy build). Run `cargo xtask help` for the list.
+
+mod bench;
+mod conformance;
+mod docs;
+mod policy;
+
+use std::process::ExitCode;
+
+const HELP: &str = "\
+cargo xtask <task>
+
+Tasks:
+  docs [--check]              generate docs/rules/*.md from the rules' doc comments
+  conformance [CORPUS_DIR]    per-rule agreement with ../shared/corpus (or CORPUS_DIR / $KUBE_IMMUTABLE_CORPUS)
+  bench [CORPUS_DIR]          time the CLI against the YAML parser alone on the real-world corpus
+  build-policy                build the optimised Kubewarden module into target/policy/
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (task, rest) = match args.split_first() {
+        Some((task, rest)) => (task.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let result = match task {
+        "docs" => docs::run(rest),
+        "conformance" => conformance::run(rest),
+        "bench" => bench::run(rest),
+        "build-policy" => policy::run(rest),
+        "help" | "--help" | "-h" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => Err(format!("unknown task `{other}`\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (xtask lives in `crates/xtask`).
+pub(crate) fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default()
+}

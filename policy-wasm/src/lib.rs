@@ -1,0 +1,1 @@
+//! Kubewarden policy module (work in progress).
