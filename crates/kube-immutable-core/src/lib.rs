@@ -14,6 +14,7 @@ pub mod context;
 pub mod diagnostic;
 mod engine;
 pub mod finding;
+pub mod fix;
 pub mod node;
 pub mod rules;
 pub mod settings;
@@ -78,6 +79,16 @@ pub fn check_text(text: &str, settings: &Settings) -> Report {
 /// [`check_text`] with explicit limits.
 #[cfg(feature = "yaml")]
 pub fn check_text_with_limits(text: &str, settings: &Settings, limits: &Limits) -> Report {
+    check_documents(text, settings, limits).1
+}
+
+/// Parse and check; the documents are kept for the fixer.
+#[cfg(feature = "yaml")]
+pub(crate) fn check_documents(
+    text: &str,
+    settings: &Settings,
+    limits: &Limits,
+) -> (Vec<yaml::Document>, Report) {
     let (documents, errors) = yaml::parse_stream(text, limits);
     let mut report = Report {
         errors,
@@ -87,7 +98,7 @@ pub fn check_text_with_limits(text: &str, settings: &Settings, limits: &Limits) 
         engine::check_document(&doc.root, doc.index, settings, &mut report);
     }
     locate(&mut report, text);
-    report
+    (documents, report)
 }
 
 /// Check one object (or `List`) given as JSON, as admission requests carry

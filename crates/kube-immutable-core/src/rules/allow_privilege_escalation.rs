@@ -2,6 +2,7 @@ use crate::context::Pod;
 use crate::diagnostic::Message;
 use crate::engine::{Emitter, Violation};
 use crate::finding::Severity;
+use crate::fix::ops;
 use crate::rules::{declare_rule, misplaced_help, FixAvailability, StaticMessage};
 
 declare_rule! {
@@ -58,7 +59,8 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
     }
     let note = misplaced_help(pod, "allowPrivilegeEscalation");
     for c in &pod.containers {
-        let field = c.security_context().field("allowPrivilegeEscalation");
+        let sc = c.security_context();
+        let field = sc.field("allowPrivilegeEscalation");
         if field.as_bool() != Some(true) {
             continue;
         }
@@ -88,7 +90,14 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                 ),
                 help,
                 pointer: field.pointer,
-                fix: None,
+                fix: ops::fix(
+                    Message::new(
+                        "Set `allowPrivilegeEscalation: false`",
+                        "Mettre `allowPrivilegeEscalation: false`",
+                    ),
+                    ops::escalation_fix_applicability(c),
+                    vec![ops::set(&sc, "allowPrivilegeEscalation", false.into())],
+                ),
             },
         );
     }

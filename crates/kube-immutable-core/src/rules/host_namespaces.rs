@@ -1,7 +1,8 @@
 use crate::context::Pod;
 use crate::diagnostic::Message;
 use crate::engine::{Emitter, Violation};
-use crate::finding::Severity;
+use crate::finding::{Applicability, Operation, Severity};
+use crate::fix::ops;
 use crate::rules::{declare_rule, FixAvailability, StaticMessage};
 
 declare_rule! {
@@ -77,8 +78,14 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                     format!("Remove `{key}` unless this is a node agent that needs it."),
                     format!("Supprimez `{key}`, sauf pour un agent de nœud qui en a besoin."),
                 ),
+                fix: ops::fix(
+                    Message::new(format!("Remove `{key}`"), format!("Supprimer `{key}`")),
+                    Applicability::Unsafe,
+                    vec![Operation::Remove {
+                        path: field.pointer.clone(),
+                    }],
+                ),
                 pointer: field.pointer,
-                fix: None,
             },
         );
     }

@@ -1,7 +1,8 @@
 use crate::context::Pod;
 use crate::diagnostic::Message;
 use crate::engine::{Emitter, Violation};
-use crate::finding::Severity;
+use crate::finding::{Applicability, Severity};
+use crate::fix::ops;
 use crate::rules::{declare_rule, FixAvailability, StaticMessage};
 
 declare_rule! {
@@ -61,7 +62,14 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
     if pod.user_namespace {
         return;
     }
-    let pod_field = pod.security_context().field("runAsNonRoot");
+    let pod_sc = pod.security_context();
+    let pod_field = pod_sc.field("runAsNonRoot");
+    let title = Message::new("Set `runAsNonRoot: true`", "Mettre `runAsNonRoot: true`");
+    let pod_fix = ops::fix(
+        title.clone(),
+        Applicability::Unsafe,
+        vec![ops::set(&pod_sc, "runAsNonRoot", true.into())],
+    );
     let pod_value = pod_field.as_bool();
     let help = Message::new(
         "Set `runAsNonRoot: true` in the pod `securityContext` and use an image that runs as a non-root user.",
@@ -79,12 +87,23 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                 ),
                 help: help.clone(),
                 pointer: pod_field.pointer.clone(),
-                fix: None,
+                fix: pod_fix.clone(),
             },
         );
     }
     for c in &pod.containers {
-        let field = c.security_context().field("runAsNonRoot");
+        let sc = c.security_context();
+        let field = sc.field("runAsNonRoot");
+        // A container's own `false` wins over the pod: fix it there.
+        let fix = if field.as_bool() == Some(false) {
+            ops::fix(
+                title.clone(),
+                Applicability::Unsafe,
+                vec![ops::set(&sc, "runAsNonRoot", true.into())],
+            )
+        } else {
+            pod_fix.clone()
+        };
         let message = match field.as_bool() {
             Some(true) => continue,
             Some(false) => {
@@ -114,7 +133,7 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                 message,
                 help: help.clone(),
                 pointer: field.pointer,
-                fix: None,
+                fix,
             },
         );
     }

@@ -1,7 +1,8 @@
 use crate::context::Pod;
 use crate::diagnostic::Message;
 use crate::engine::{Emitter, Violation};
-use crate::finding::Severity;
+use crate::finding::{Applicability, Severity};
+use crate::fix::ops;
 use crate::rules::{declare_rule, misplaced_help, FixAvailability, StaticMessage};
 
 declare_rule! {
@@ -60,7 +61,8 @@ declare_rule! {
 fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
     let note = misplaced_help(pod, "privileged");
     for c in &pod.containers {
-        let field = c.security_context().field("privileged");
+        let sc = c.security_context();
+        let field = sc.field("privileged");
         if field.as_bool() != Some(true) {
             continue;
         }
@@ -90,7 +92,11 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                 ),
                 help,
                 pointer: field.pointer,
-                fix: None,
+                fix: ops::fix(
+                    Message::new("Set `privileged: false`", "Mettre `privileged: false`"),
+                    Applicability::Safe,
+                    vec![ops::set(&sc, "privileged", false.into())],
+                ),
             },
         );
     }

@@ -1,7 +1,9 @@
 use crate::context::Pod;
+use crate::context::SecurityContext;
 use crate::diagnostic::Message;
 use crate::engine::{Emitter, Violation};
-use crate::finding::Severity;
+use crate::finding::{Applicability, Fix, Operation, Severity};
+use crate::fix::ops;
 use crate::rules::{declare_rule, FixAvailability, StaticMessage};
 
 declare_rule! {
@@ -52,7 +54,8 @@ declare_rule! {
 }
 
 fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
-    let field = pod.security_context().field("runAsUser");
+    let pod_sc = pod.security_context();
+    let field = pod_sc.field("runAsUser");
     if field.as_i64() == Some(0) {
         out.emit(
             &RUN_AS_ROOT,
@@ -64,13 +67,14 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                     "le pod exécute ses conteneurs en root (`runAsUser: 0`)",
                 ),
                 help: help(pod.containers.iter().filter_map(|c| c.image)),
+                fix: fix(&pod_sc, &field.pointer),
                 pointer: field.pointer,
-                fix: None,
             },
         );
     }
     for c in &pod.containers {
-        let field = c.security_context().field("runAsUser");
+        let sc = c.security_context();
+        let field = sc.field("runAsUser");
         if field.as_i64() != Some(0) {
             continue;
         }
@@ -85,11 +89,28 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                     format!("{} s'exécute en root (`runAsUser: 0`)", who.fr),
                 ),
                 help: help(c.image.into_iter()),
+                fix: fix(&sc, &field.pointer),
                 pointer: field.pointer,
-                fix: None,
             },
         );
     }
+}
+
+/// Remove `runAsUser: 0` and require a non-root user at the same level.
+fn fix(sc: &SecurityContext<'_>, run_as_user: &str) -> Option<Fix> {
+    ops::fix(
+        Message::new(
+            "Remove `runAsUser: 0` and set `runAsNonRoot: true`",
+            "Supprimer `runAsUser: 0` et mettre `runAsNonRoot: true`",
+        ),
+        Applicability::Unsafe,
+        vec![
+            Operation::Remove {
+                path: run_as_user.to_owned(),
+            },
+            ops::set(sc, "runAsNonRoot", true.into()),
+        ],
+    )
 }
 
 fn help<'a>(images: impl Iterator<Item = &'a str>) -> Message {

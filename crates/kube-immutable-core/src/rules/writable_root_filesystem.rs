@@ -2,6 +2,7 @@ use crate::context::Pod;
 use crate::diagnostic::Message;
 use crate::engine::{Emitter, Violation};
 use crate::finding::Severity;
+use crate::fix::ops;
 use crate::rules::{declare_rule, misplaced_help, FixAvailability, StaticMessage};
 
 declare_rule! {
@@ -157,7 +158,7 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                 message,
                 help,
                 pointer: field.pointer,
-                fix: None,
+                fix: ops::read_only_root(pod, c),
             },
         );
     }

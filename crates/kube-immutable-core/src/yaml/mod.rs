@@ -8,6 +8,11 @@
 
 mod scalar;
 
+/// How Kubernetes reads a plain (unquoted) scalar.
+pub fn resolve_plain_str(text: &str) -> Value {
+    scalar::resolve_plain(text)
+}
+
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
@@ -154,6 +159,12 @@ impl<'a> Offsets<'a> {
         self.base + self.byte_pos
     }
 
+    /// The span without trailing whitespace and line breaks.
+    fn trim_end(&self, span: Span) -> Span {
+        let local = &self.chunk[span.start - self.base..span.end - self.base];
+        Span::new(span.start, span.start + local.trim_end().len())
+    }
+
     fn span(&mut self, span: saphyr_parser::Span) -> Span {
         let start = self.byte(span.start.index());
         let end = self.byte(span.end.index());
@@ -223,6 +234,12 @@ impl<'a> Loader<'a> {
                     emit(root, std::mem::take(&mut self.soft_errors));
                 }
                 Event::Scalar(text, style, anchor, tag) => {
+                    let span = if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+                        // Block scalars' spans run into the next line's indentation.
+                        self.offsets.trim_end(span)
+                    } else {
+                        span
+                    };
                     let value = resolve(&text, style, tag.as_deref());
                     let plain_merge = style == ScalarStyle::Plain && text == "<<";
                     let node = Node::new(value, Some(span));

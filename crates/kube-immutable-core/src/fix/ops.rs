@@ -1,0 +1,188 @@
+//! Builders of the operations rules attach to their findings.
+
+use serde_json::{json, Value as Json};
+
+use crate::context::{Container, Pod, SecurityContext};
+use crate::diagnostic::Message;
+use crate::finding::{Applicability, Fix, Operation};
+use crate::workload::join;
+
+/// Set `key` in a security context, creating the context when missing.
+pub(crate) fn set(sc: &SecurityContext<'_>, key: &str, value: Json) -> Operation {
+    if sc.exists() {
+        Operation::Add {
+            path: join(&sc.pointer, key),
+            value,
+        }
+    } else {
+        let mut map = serde_json::Map::new();
+        map.insert(key.to_owned(), value);
+        Operation::Add {
+            path: sc.pointer.clone(),
+            value: Json::Object(map),
+        }
+    }
+}
+
+pub(crate) fn fix(
+    title: Message,
+    applicability: Applicability,
+    operations: Vec<Operation>,
+) -> Option<Fix> {
+    Some(Fix {
+        title,
+        applicability,
+        operations,
+    })
+}
+
+/// `allowPrivilegeEscalation: false` is rejected by the API server on a
+/// privileged container or one that adds `SYS_ADMIN`.
+pub(crate) fn escalation_fix_applicability(c: &Container<'_>) -> Applicability {
+    let sc = c.security_context();
+    let privileged = sc.field("privileged").as_bool() == Some(true);
+    let sys_admin = sc
+        .field("capabilities")
+        .value()
+        .and_then(|caps| caps.get("add"))
+        .and_then(|add| add.as_seq())
+        .is_some_and(|add| {
+            add.iter()
+                .any(|cap| matches!(cap.as_str(), Some("SYS_ADMIN" | "CAP_SYS_ADMIN")))
+        });
+    if privileged || sys_admin {
+        Applicability::Unsafe
+    } else {
+        Applicability::Safe
+    }
+}
+
+/// `readOnlyRootFilesystem: true` plus an `emptyDir` at each path the
+/// image writes, reusing volumes of the same name and never mounting a path
+/// twice.
+pub(crate) fn read_only_root(pod: &Pod<'_>, c: &Container<'_>) -> Option<Fix> {
+    let (paths, known) = crate::rules::writable_paths(c.image);
+    let sc = c.security_context();
+    let mut operations = vec![set(&sc, "readOnlyRootFilesystem", json!(true))];
+
+    let mounts = c.node.get("volumeMounts").and_then(|m| m.as_seq());
+    let mounted = |path: &str| {
+        mounts.is_some_and(|m| {
+            m.iter().any(|mount| {
+                mount
+                    .get("mountPath")
+                    .and_then(|p| p.as_str())
+                    .map(|p| p.trim_end_matches('/'))
+                    == Some(path)
+            })
+        })
+    };
+    let volumes = pod.spec.get("volumes").and_then(|v| v.as_seq());
+    let volume_exists = |name: &str| {
+        volumes.is_some_and(|v| {
+            v.iter()
+                .any(|vol| vol.get("name").and_then(|n| n.as_str()) == Some(name))
+        })
+    };
+
+    let container = c.name.unwrap_or("container");
+    let mut new_mounts = Vec::new();
+    let mut new_volumes = Vec::new();
+    for path in paths.iter().filter(|p| !mounted(p)) {
+        let name = volume_name(container, path);
+        new_mounts.push(json!({"name": name, "mountPath": path}));
+        if !volume_exists(&name) && !new_volumes.iter().any(|v: &Json| v["name"] == json!(name)) {
+            new_volumes.push(json!({"name": name, "emptyDir": {}}));
+        }
+    }
+    append(
+        &mut operations,
+        &c.pointer,
+        "volumeMounts",
+        mounts.is_some(),
+        new_mounts,
+    );
+    append(
+        &mut operations,
+        &pod.pointer,
+        "volumes",
+        volumes.is_some(),
+        new_volumes,
+    );
+
+    let list = paths.join(", ");
+    let title = if known {
+        Message::new(
+            format!("Set `readOnlyRootFilesystem: true` and mount an emptyDir at {list}"),
+            format!("Mettre `readOnlyRootFilesystem: true` et monter un emptyDir sur {list}"),
+        )
+    } else {
+        Message::new(
+            format!("Set `readOnlyRootFilesystem: true` and mount an emptyDir at {list} (the image may write elsewhere)"),
+            format!("Mettre `readOnlyRootFilesystem: true` et monter un emptyDir sur {list} (l'image peut écrire ailleurs)"),
+        )
+    };
+    let applicability = if known {
+        Applicability::Safe
+    } else {
+        Applicability::Unsafe
+    };
+    fix(title, applicability, operations)
+}
+
+/// Append items to a list member, creating the list when missing.
+fn append(operations: &mut Vec<Operation>, owner: &str, key: &str, exists: bool, items: Vec<Json>) {
+    if items.is_empty() {
+        return;
+    }
+    let path = join(owner, key);
+    if exists {
+        for item in items {
+            operations.push(Operation::Add {
+                path: format!("{path}/-"),
+                value: item,
+            });
+        }
+    } else {
+        operations.push(Operation::Add {
+            path,
+            value: Json::Array(items),
+        });
+    }
+}
+
+/// `nginx` + `/var/cache/nginx` → `nginx-cache`: the container name and the
+/// path's most telling component, as a DNS-1123 label.
+fn volume_name(container: &str, path: &str) -> String {
+    let component = path
+        .rsplit('/')
+        .find(|c| !c.is_empty() && !container.contains(*c))
+        .or_else(|| path.split('/').rfind(|c| !c.is_empty()))
+        .unwrap_or("data");
+    let raw = format!("{container}-{component}");
+    let mut name: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    name.truncate(63);
+    name.trim_matches('-').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::volume_name;
+
+    #[test]
+    fn volume_names_follow_the_tutorial() {
+        assert_eq!(volume_name("nginx", "/var/cache/nginx"), "nginx-cache");
+        assert_eq!(volume_name("nginx", "/var/run"), "nginx-run");
+        assert_eq!(volume_name("nginx", "/tmp"), "nginx-tmp");
+        assert_eq!(volume_name("My_App", "/data"), "my-app-data");
+    }
+}

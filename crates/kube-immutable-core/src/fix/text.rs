@@ -1,0 +1,675 @@
+//! Fixes rendered as minimal text edits on the original source, so comments,
+//! key order, quoting, indentation and line endings survive.
+//!
+//! An operation becomes one edit: a scalar replaced in place, an entry
+//! inserted after the last line of its mapping at the mapping's indentation,
+//! a list item appended in the list's own dash column, a line removed. Flow
+//! collections and JSON documents get flow (JSON) text. Nodes that come from
+//! a YAML alias or merge key are not edited (the edit would change every
+//! copy): their findings stay.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value as Json;
+
+use super::{select, AppliedFix, FixOptions, MAX_ROUNDS};
+use crate::diagnostic::ErrorKind;
+use crate::finding::Operation;
+use crate::node::{Entry, Node, Value};
+use crate::settings::Settings;
+use crate::span::Span;
+use crate::yaml::Document;
+use crate::{Limits, Report};
+
+/// Replace `span` with `text` (an insertion when the span is empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextEdit {
+    pub span: Span,
+    pub text: String,
+    /// Among insertions at the same offset, lower goes first (deeper
+    /// indentation first, so a nested entry lands inside its mapping).
+    order: usize,
+}
+
+/// The fixed text and what was done.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FixedText {
+    pub text: String,
+    pub applied: Vec<AppliedFix>,
+    /// The check of the fixed text.
+    pub remaining: Report,
+}
+
+/// Apply every allowed fix to a YAML or JSON stream.
+pub fn fix_text(source: &str, settings: &Settings, options: FixOptions) -> FixedText {
+    let limits = Limits::default();
+    let mut current = source.to_owned();
+    let mut applied = Vec::new();
+    // Fixes applied or found unrenderable: never tried twice, so fixing ends.
+    let mut done: BTreeSet<(usize, &'static str, String)> = BTreeSet::new();
+    for _ in 0..MAX_ROUNDS {
+        let (documents, report) = crate::check_documents(&current, settings, &limits);
+        let before = syntax_errors(&report);
+        let chosen: Vec<_> = select(&report, options)
+            .into_iter()
+            .filter(|(f, _)| !done.contains(&key(f)))
+            .collect();
+        if chosen.is_empty() {
+            return FixedText {
+                text: current,
+                applied,
+                remaining: report,
+            };
+        }
+        // Render every chosen fix; keep those whose edits overlap no other.
+        let mut edits: Vec<TextEdit> = Vec::new();
+        let mut round = Vec::new();
+        for (finding, fix) in &chosen {
+            done.insert(key(finding));
+            let rendered = documents
+                .iter()
+                .find(|d| d.index == finding.object.document)
+                .and_then(|doc| render(&current, doc, &fix.operations));
+            let Some(mut fix_edits) = rendered else {
+                continue;
+            };
+            if fix_edits
+                .iter()
+                .any(|e| edits.iter().any(|o| overlaps(e.span, o.span)))
+            {
+                done.remove(&key(finding));
+                continue;
+            }
+            edits.append(&mut fix_edits);
+            round.push((AppliedFix::new(finding, fix), edits.len()));
+        }
+        if round.is_empty() {
+            continue;
+        }
+        let mut next = apply_edits(&current, &edits);
+        if syntax_errors(&crate::check_documents(&next, settings, &limits).1) > before {
+            // Should not happen; if a rendering breaks the text, keep only the
+            // first fix of the round, or none.
+            let first = round[0].1;
+            next = apply_edits(&current, &edits[..first]);
+            if syntax_errors(&crate::check_documents(&next, settings, &limits).1) > before {
+                continue;
+            }
+            round.truncate(1);
+        }
+        applied.extend(round.into_iter().map(|(a, _)| a));
+        current = next;
+    }
+    let remaining = crate::check_documents(&current, settings, &limits).1;
+    FixedText {
+        text: current,
+        applied,
+        remaining,
+    }
+}
+
+fn key(f: &crate::Finding) -> (usize, &'static str, String) {
+    (f.object.document, f.rule, f.pointer.clone())
+}
+
+fn syntax_errors(report: &Report) -> usize {
+    report
+        .errors
+        .iter()
+        .filter(|e| e.kind == ErrorKind::Syntax)
+        .count()
+}
+
+fn overlaps(a: Span, b: Span) -> bool {
+    a.start < b.end && b.start < a.end
+}
+
+/// Apply non-overlapping edits.
+pub fn apply_edits(text: &str, edits: &[TextEdit]) -> String {
+    let mut sorted: Vec<&TextEdit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.span.start, e.span.end > e.span.start, e.order));
+    let mut out =
+        String::with_capacity(text.len() + edits.iter().map(|e| e.text.len()).sum::<usize>());
+    let mut at = 0;
+    for edit in sorted {
+        if edit.span.start < at {
+            continue;
+        }
+        out.push_str(&text[at..edit.span.start]);
+        out.push_str(&edit.text);
+        at = edit.span.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// How the document writes things.
+struct Style {
+    newline: &'static str,
+    /// Indentation step of nested mappings.
+    step: usize,
+    /// List items indented under their key (`key:\n  - a`) or not (`key:\n- a`).
+    indented_lists: bool,
+    /// The document is JSON: flow text gets quoted keys.
+    json: bool,
+}
+
+impl Style {
+    fn detect(text: &str, root: &Node) -> Self {
+        let mut style = Style {
+            newline: if text.contains("\r\n") { "\r\n" } else { "\n" },
+            step: 2,
+            indented_lists: true,
+            json: root
+                .span
+                .is_some_and(|s| text[s.start..].starts_with(['{', '['])),
+        };
+        let (mut step, mut lists) = (None, None);
+        let mut stack = vec![root];
+        while let Some(node) = stack.pop() {
+            if step.is_some() && lists.is_some() {
+                break;
+            }
+            match &node.value {
+                Value::Map(entries) => {
+                    for e in entries {
+                        let (Some(k), Some(v)) = (e.key_span, e.value.span) else {
+                            continue;
+                        };
+                        if is_flow(text, &e.value) {
+                            continue;
+                        }
+                        match &e.value.value {
+                            Value::Map(children) if step.is_none() => {
+                                if let Some(child) = children.first().and_then(|c| c.key_span) {
+                                    let d = column(text, child.start)
+                                        .saturating_sub(column(text, k.start));
+                                    if d > 0 {
+                                        step = Some(d);
+                                    }
+                                }
+                            }
+                            Value::Seq(items) if lists.is_none() && !items.is_empty() => {
+                                if let Some(dash) = dash_before(text, v.start) {
+                                    lists = Some(column(text, dash) > column(text, k.start));
+                                }
+                            }
+                            _ => {}
+                        }
+                        stack.push(&e.value);
+                    }
+                }
+                Value::Seq(items) => stack.extend(items.iter()),
+                _ => {}
+            }
+        }
+        style.step = step.unwrap_or(2);
+        style.indented_lists = lists.unwrap_or(true);
+        style
+    }
+}
+
+/// Edits for one fix's operations, or `None` when one cannot be rendered.
+fn render(text: &str, doc: &Document, operations: &[Operation]) -> Option<Vec<TextEdit>> {
+    let style = Style::detect(text, &doc.root);
+    let mut edits = Vec::new();
+    for op in operations {
+        let path = op.path();
+        let slash = path.rfind('/')?;
+        let (parent_path, last) = (
+            &path[..slash],
+            path[slash + 1..].replace("~1", "/").replace("~0", "~"),
+        );
+        let parent = doc.root.pointer(parent_path)?;
+        if parent.aliased || parent.span.is_none() {
+            return None;
+        }
+        let edit = match (op, &parent.value) {
+            (
+                Operation::Add { value, .. } | Operation::Replace { value, .. },
+                Value::Map(entries),
+            ) => match entries.iter().find(|e| e.key == last) {
+                Some(entry) => replace_entry(text, &style, entry, value)?,
+                None if matches!(op, Operation::Add { .. }) => {
+                    insert_entry(text, &style, parent, &last, value)?
+                }
+                None => return None,
+            },
+            (Operation::Add { value, .. }, Value::Seq(_)) if last == "-" => {
+                append_item(text, &style, parent, value)?
+            }
+            (Operation::Remove { .. }, Value::Map(entries)) => {
+                let i = entries.iter().position(|e| e.key == last)?;
+                remove_entry(text, parent, entries, i)?
+            }
+            _ => return None,
+        };
+        edits.push(edit);
+    }
+    Some(edits)
+}
+
+fn replace_entry(text: &str, style: &Style, entry: &Entry, value: &Json) -> Option<TextEdit> {
+    if entry.value.aliased {
+        return None;
+    }
+    let key_span = entry.key_span?;
+    let end = entry_end(text, entry)?;
+    let old = entry.value.span?;
+    let scalar_old = !matches!(
+        entry.value.value,
+        Value::Map(_) | Value::Seq(_) | Value::Null
+    );
+    if scalar_old && !value.is_object() && !value.is_array() && !old.is_empty() {
+        return Some(TextEdit {
+            span: old,
+            text: scalar(value, style.json),
+            order: 0,
+        });
+    }
+    let key = &text[key_span.start..key_span.end];
+    let new = if in_flow(text, key_span.start, entry) || style.json {
+        format!("{key}: {}", flow(value, style.json))
+    } else {
+        let mut block = String::new();
+        block_entry(&mut block, style, key, value, column(text, key_span.start));
+        let block = block.trim_start_matches(' ');
+        block
+            .strip_suffix(style.newline)
+            .unwrap_or(block)
+            .to_owned()
+    };
+    Some(TextEdit {
+        span: Span::new(key_span.start, end),
+        text: new,
+        order: 0,
+    })
+}
+
+fn insert_entry(
+    text: &str,
+    style: &Style,
+    map: &Node,
+    key: &str,
+    value: &Json,
+) -> Option<TextEdit> {
+    let span = map.span?;
+    let entries = map.as_map()?;
+    if is_flow(text, map) {
+        let entry = format!("{}: {}", flow_key(key, style.json), flow(value, style.json));
+        return Some(match entries.last() {
+            None => TextEdit {
+                span: Span::empty(span.start + 1),
+                text: entry,
+                order: 0,
+            },
+            Some(last) => {
+                let at = entry_end(text, last)?;
+                let last_key = last.key_span?.start;
+                let sep = if line_start(text, last_key) > span.start {
+                    format!(",{}{}", style.newline, " ".repeat(column(text, last_key)))
+                } else {
+                    ", ".to_owned()
+                };
+                TextEdit {
+                    span: Span::empty(at),
+                    text: format!("{sep}{entry}"),
+                    order: 0,
+                }
+            }
+        });
+    }
+    let indent = column(text, entries.first()?.key_span?.start);
+    let (at, lead) = after_line(text, span.end, style);
+    let mut out = lead;
+    block_entry(&mut out, style, key, value, indent);
+    Some(TextEdit {
+        span: Span::empty(at),
+        text: out,
+        order: usize::MAX - indent,
+    })
+}
+
+fn append_item(text: &str, style: &Style, seq: &Node, value: &Json) -> Option<TextEdit> {
+    let span = seq.span?;
+    let items = seq.as_seq()?;
+    if is_flow(text, seq) {
+        let item = flow(value, style.json);
+        return Some(match items.last() {
+            None => TextEdit {
+                span: Span::empty(span.start + 1),
+                text: item,
+                order: 0,
+            },
+            Some(last) => {
+                let last = last.span?;
+                let sep = if line_start(text, last.start) > span.start {
+                    format!(",{}{}", style.newline, " ".repeat(column(text, last.start)))
+                } else {
+                    ", ".to_owned()
+                };
+                TextEdit {
+                    span: Span::empty(last.end),
+                    text: format!("{sep}{item}"),
+                    order: 0,
+                }
+            }
+        });
+    }
+    let dash = dash_before(text, items.first()?.span?.start)?;
+    let dash_col = column(text, dash);
+    let (at, lead) = after_line(text, span.end, style);
+    let mut out = lead;
+    block_item(&mut out, style, value, dash_col);
+    Some(TextEdit {
+        span: Span::empty(at),
+        text: out,
+        order: usize::MAX - dash_col,
+    })
+}
+
+fn remove_entry(text: &str, map: &Node, entries: &[Entry], i: usize) -> Option<TextEdit> {
+    let entry = &entries[i];
+    if entry.value.aliased {
+        return None;
+    }
+    let key = entry.key_span?.start;
+    let end = entry_end(text, entry)?;
+    let next_key = entries.get(i + 1).and_then(|e| e.key_span).map(|s| s.start);
+    if is_flow(text, map) {
+        let span = match (next_key, i.checked_sub(1).map(|p| &entries[p])) {
+            (Some(next), _) => Span::new(key, next),
+            (None, Some(prev)) => Span::new(entry_end(text, prev)?, end),
+            (None, None) => Span::new(key, end),
+        };
+        return Some(TextEdit {
+            span,
+            text: String::new(),
+            order: 0,
+        });
+    }
+    let start = line_start(text, key);
+    if text[start..key].trim().is_empty() {
+        let stop = after_line(text, end, &Style::plain()).0;
+        return Some(TextEdit {
+            span: Span::new(start, stop),
+            text: String::new(),
+            order: 0,
+        });
+    }
+    // The entry follows a `- ` on its line: pull the next entry up, or
+    // leave an empty mapping.
+    Some(match next_key {
+        Some(next) => TextEdit {
+            span: Span::new(key, next),
+            text: String::new(),
+            order: 0,
+        },
+        None => TextEdit {
+            span: Span::new(key, end),
+            text: "{}".to_owned(),
+            order: 0,
+        },
+    })
+}
+
+impl Style {
+    fn plain() -> Self {
+        Style {
+            newline: "\n",
+            step: 2,
+            indented_lists: true,
+            json: false,
+        }
+    }
+}
+
+/// Where an entry ends: its value's end, or just after the `:` when the
+/// value is empty (the parser puts an empty value at the key).
+fn entry_end(text: &str, entry: &Entry) -> Option<usize> {
+    let key = entry.key_span?;
+    let value = entry.value.span?;
+    if entry.value.is_null() && value.end <= key.end {
+        let colon = text[key.end..].find(':')?;
+        return Some(key.end + colon + 1);
+    }
+    Some(value.end.max(key.end))
+}
+
+/// The start of the line after `offset`'s line, and what to put first when
+/// the text ends without a line break.
+fn after_line(text: &str, offset: usize, style: &Style) -> (usize, String) {
+    match text[offset..].find('\n') {
+        Some(i) => (offset + i + 1, String::new()),
+        None => (text.len(), style.newline.to_owned()),
+    }
+}
+
+fn line_start(text: &str, offset: usize) -> usize {
+    text[..offset].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// Column in characters (0-based).
+fn column(text: &str, offset: usize) -> usize {
+    text[line_start(text, offset)..offset].chars().count()
+}
+
+/// The `-` of the list item that starts at `item`, on the same line.
+fn dash_before(text: &str, item: usize) -> Option<usize> {
+    let start = line_start(text, item);
+    let before = &text[start..item];
+    let dash = before.rfind('-')?;
+    before[dash + 1..].trim().is_empty().then_some(start + dash)
+}
+
+fn is_flow(text: &str, node: &Node) -> bool {
+    node.span
+        .is_some_and(|s| text[s.start..].starts_with(['{', '[']))
+}
+
+/// Whether an entry sits inside a flow mapping (a `{` opens before it on a
+/// path where no block structure intervenes): approximated by the text
+/// between the line start and the key.
+fn in_flow(text: &str, key: usize, _entry: &Entry) -> bool {
+    let before = &text[line_start(text, key)..key];
+    before.contains(['{', ',']) || before.trim_end().ends_with('[')
+}
+
+fn block_entry(out: &mut String, style: &Style, key: &str, value: &Json, indent: usize) {
+    let pad = " ".repeat(indent);
+    match value {
+        Json::Object(map) if !map.is_empty() => {
+            out.push_str(&format!("{pad}{key}:{}", style.newline));
+            for (k, v) in map {
+                block_entry(out, style, &flow_key(k, false), v, indent + style.step);
+            }
+        }
+        Json::Array(items) if !items.is_empty() => {
+            out.push_str(&format!("{pad}{key}:{}", style.newline));
+            let dash = if style.indented_lists {
+                indent + style.step
+            } else {
+                indent
+            };
+            for item in items {
+                block_item(out, style, item, dash);
+            }
+        }
+        _ => out.push_str(&format!(
+            "{pad}{key}: {}{}",
+            flow(value, false),
+            style.newline
+        )),
+    }
+}
+
+fn block_item(out: &mut String, style: &Style, value: &Json, dash: usize) {
+    match value {
+        Json::Object(map) if !map.is_empty() => {
+            let mut body = String::new();
+            for (k, v) in map {
+                block_entry(&mut body, style, &flow_key(k, false), v, dash + 2);
+            }
+            out.push_str(&" ".repeat(dash));
+            out.push_str("- ");
+            out.push_str(&body[dash + 2..]);
+        }
+        _ => out.push_str(&format!(
+            "{}- {}{}",
+            " ".repeat(dash),
+            flow(value, false),
+            style.newline
+        )),
+    }
+}
+
+/// Flow (or JSON) text of a value.
+fn flow(value: &Json, json: bool) -> String {
+    match value {
+        Json::Object(map) => {
+            let entries: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{}: {}", flow_key(k, json), flow(v, json)))
+                .collect();
+            format!("{{{}}}", entries.join(", "))
+        }
+        Json::Array(items) => {
+            let items: Vec<String> = items.iter().map(|v| flow(v, json)).collect();
+            format!("[{}]", items.join(", "))
+        }
+        other => scalar(other, json),
+    }
+}
+
+fn flow_key(key: &str, json: bool) -> String {
+    if json || !plain_safe(key) {
+        Json::String(key.to_owned()).to_string()
+    } else {
+        key.to_owned()
+    }
+}
+
+fn scalar(value: &Json, json: bool) -> String {
+    match value {
+        Json::String(s) if !json && plain_safe(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A string that reads back as the same string when written plain.
+fn plain_safe(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-'))
+        && !s.starts_with(['-', '.'])
+        && matches!(crate::yaml::resolve_plain_str(s), Value::Str(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fix(text: &str, unsafe_fixes: bool) -> String {
+        fix_text(text, &Settings::default(), FixOptions { unsafe_fixes }).text
+    }
+
+    #[test]
+    fn block_style_keeps_comments_and_adds_at_the_right_indentation() {
+        let source = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web # the name
+spec:
+  containers:
+  - name: nginx
+    image: nginx:1.27
+    securityContext:
+      privileged: true # was needed once
+";
+        let fixed = fix(source, false);
+        // `allowPrivilegeEscalation: false` comes in a second round: the API
+        // server rejects it while the container is still privileged.
+        assert_eq!(
+            fixed,
+            "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web # the name
+spec:
+  containers:
+  - name: nginx
+    image: nginx:1.27
+    securityContext:
+      privileged: false # was needed once
+      readOnlyRootFilesystem: true
+      allowPrivilegeEscalation: false
+    volumeMounts:
+    - name: nginx-cache
+      mountPath: /var/cache/nginx
+    - name: nginx-run
+      mountPath: /var/run
+    - name: nginx-tmp
+      mountPath: /tmp
+  volumes:
+  - name: nginx-cache
+    emptyDir: {}
+  - name: nginx-run
+    emptyDir: {}
+  - name: nginx-tmp
+    emptyDir: {}
+"
+        );
+        assert_eq!(fix(&fixed, false), fixed, "fixing is idempotent");
+    }
+
+    #[test]
+    fn json_stays_json_and_crlf_stays_crlf() {
+        let source = "{\"kind\": \"Pod\", \"metadata\": {\"name\": \"a\"}, \"spec\": {\"containers\": [{\"name\": \"app\", \"image\": \"nginx\"}]}}\r\n";
+        let fixed = fix(source, false);
+        let value: Json = serde_json::from_str(&fixed).expect("still JSON");
+        assert_eq!(
+            value["spec"]["containers"][0]["securityContext"]["readOnlyRootFilesystem"],
+            Json::Bool(true)
+        );
+        assert!(fixed.ends_with("}\r\n"));
+
+        let crlf =
+            "kind: Pod\r\nspec:\r\n  containers:\r\n    - name: app\r\n      image: nginx\r\n";
+        let fixed = fix(crlf, false);
+        assert!(
+            !fixed.replace("\r\n", "").contains('\n'),
+            "only CRLF line breaks: {fixed:?}"
+        );
+        assert!(
+            fixed.contains("    - name: app\r\n      image: nginx\r\n      securityContext:\r\n"),
+            "{fixed}"
+        );
+    }
+
+    #[test]
+    fn unsafe_fixes_remove_root_and_host_namespaces() {
+        let source = "kind: Pod\nspec:\n  hostNetwork: true\n  securityContext:\n    runAsUser: 0\n  containers:\n    - name: app\n      image: nginx\n";
+        let fixed = fix(source, true);
+        assert!(!fixed.contains("hostNetwork"), "{fixed}");
+        assert!(!fixed.contains("runAsUser"), "{fixed}");
+        assert!(fixed.contains("runAsNonRoot: true"), "{fixed}");
+        let report = crate::check_text(&fixed, &Settings::default());
+        assert!(report.findings.is_empty(), "{:#?}", report.findings);
+        assert_eq!(fix(&fixed, true), fixed);
+    }
+
+    #[test]
+    fn aliased_nodes_are_left_alone() {
+        let source = "kind: Pod\nspec:\n  containers:\n    - &c\n      name: app\n      image: nginx\n      securityContext: {privileged: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false}\n  initContainers:\n    - *c\n";
+        let fixed = fix(source, false);
+        // The anchored container is fixed in place; its alias follows.
+        assert!(fixed.contains("privileged: false"), "{fixed}");
+        let report = crate::check_text(&fixed, &Settings::default());
+        assert!(
+            !report.findings.iter().any(|f| f.rule == "privileged"),
+            "{fixed}"
+        );
+    }
+}
