@@ -1,1 +1,219 @@
-fn main() {}
+//! `kube-immutable`: tells whether Kubernetes containers are immutable.
+//!
+//! A thin binary: decode the arguments, read the inputs ([`inputs`]), call
+//! the core ([`check`]), encode the result ([`output`]). No rule logic here.
+//!
+//! Exit codes, for every subcommand: 0 when no error-level finding, 1 when
+//! there is one, 2 when an input could not be read or parsed, had input
+//! errors, or the arguments or settings were invalid. 2 wins over 1.
+
+mod check;
+mod config;
+mod inputs;
+mod output;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use kube_immutable_core::rules::{self, FixAvailability};
+use kube_immutable_core::{Settings, RULES};
+
+use crate::check::{exit, Run};
+use crate::output::Lang;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kube-immutable",
+    version,
+    about = "Tell whether Kubernetes containers are immutable, and show exactly where they are not.",
+    after_help = "Exit codes: 0 no error-level finding, 1 error-level findings, \
+                  2 unreadable input, input errors or invalid arguments (2 wins over 1)."
+)]
+struct Cli {
+    /// When to use colours (`auto` honours NO_COLOR and CLICOLOR_FORCE).
+    #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
+    color: Color,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check manifests: files, folders (.yaml, .yml, .json, recursively) or `-` for stdin.
+    Check(CheckArgs),
+    /// List the rules with their default level and whether they can be fixed.
+    Rules(RulesArgs),
+    /// Print a rule's documentation (Markdown).
+    Explain {
+        /// A rule id, as `kube-immutable rules` lists them.
+        rule: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// Files or folders to check; `-` reads standard input.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Settings file (YAML or JSON): rule levels and exemptions.
+    #[arg(long, value_name = "FILE")]
+    config: Option<String>,
+    /// Language of the messages.
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    lang: Lang,
+}
+
+#[derive(Debug, Args)]
+struct RulesArgs {
+    #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+    format: RulesFormat,
+    /// Language of the summaries.
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    lang: Lang,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Code frames and a summary line.
+    Text,
+    /// `{"findings": [...], "errors": [...], "summary": {...}}`.
+    Json,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RulesFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.color {
+        Color::Auto => {}
+        Color::Always => anstream::ColorChoice::Always.write_global(),
+        Color::Never => anstream::ColorChoice::Never.write_global(),
+    }
+    let code = match cli.command {
+        Command::Check(args) => run_check(&args),
+        Command::Rules(args) => list_rules(&args),
+        Command::Explain { rule } => explain(&rule),
+    };
+    ExitCode::from(code)
+}
+
+fn run_check(args: &CheckArgs) -> u8 {
+    let settings = match &args.config {
+        None => Settings::default(),
+        Some(file) => match config::load(file) {
+            Ok(settings) => settings,
+            Err(e) => {
+                eprint_styled(&output::text::render_config_error(&e, args.lang));
+                return exit::INPUT_ERROR;
+            }
+        },
+    };
+    let run = Run::check(&args.paths, &settings);
+    let rendered = match args.format {
+        Format::Text => output::text::render(&run, args.lang),
+        Format::Json => output::json::render(&run, args.lang),
+        Format::Sarif => output::sarif::render(&run, args.lang),
+    };
+    print_styled(&rendered);
+    run.exit_code()
+}
+
+fn list_rules(args: &RulesArgs) -> u8 {
+    let fix = |r: &rules::RuleMeta| match r.fix {
+        FixAvailability::Always => "always",
+        FixAvailability::Sometimes => "sometimes",
+        FixAvailability::None => "no",
+    };
+    let out = match args.format {
+        RulesFormat::Json => {
+            let list: Vec<_> = RULES
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": r.id,
+                        "level": r.default_severity.as_str(),
+                        "fix": r.fix,
+                        "summary": args.lang.pick(r.summary.en, r.summary.fr),
+                        "url": r.url(),
+                    })
+                })
+                .collect();
+            let mut s = serde_json::to_string_pretty(&list).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        RulesFormat::Text => {
+            let width = RULES.iter().map(|r| r.id.len()).max().unwrap_or(0);
+            let (id, level, fixable, summary) = match args.lang {
+                Lang::En => ("RULE", "LEVEL", "FIX", "SUMMARY"),
+                Lang::Fr => ("RÈGLE", "NIVEAU", "CORR.", "RÉSUMÉ"),
+            };
+            let bold = anstyle::Style::new().bold();
+            let mut s = format!("{bold}{id:width$}  {level:7}  {fixable:9}  {summary}{bold:#}\n");
+            for r in RULES {
+                s.push_str(&format!(
+                    "{:width$}  {:7}  {:9}  {}\n",
+                    r.id,
+                    r.default_severity.as_str(),
+                    fix(r),
+                    args.lang.pick(r.summary.en, r.summary.fr),
+                ));
+            }
+            s
+        }
+    };
+    print_styled(&out);
+    exit::OK
+}
+
+fn explain(rule: &str) -> u8 {
+    match rules::by_id(rule) {
+        Some(r) => {
+            let mut docs = r.docs_markdown();
+            docs.push_str(&format!("\nDocs: {}\n", r.url()));
+            print_styled(&docs);
+            exit::OK
+        }
+        None => {
+            let known: Vec<_> = rules::ids().collect();
+            eprint_styled(&format!(
+                "error: unknown rule `{rule}`; known rules: {}\n",
+                known.join(", ")
+            ));
+            exit::INPUT_ERROR
+        }
+    }
+}
+
+/// Writes to stdout, dropping colours where they do not belong. A closed
+/// pipe (`| head`) is not an error.
+fn print_styled(text: &str) {
+    let mut out = anstream::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+fn eprint_styled(text: &str) {
+    let mut err = anstream::stderr().lock();
+    let text = if text.ends_with('\n') {
+        text.to_owned()
+    } else {
+        format!("{text}\n")
+    };
+    let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+}

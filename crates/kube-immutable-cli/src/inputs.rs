@@ -1,0 +1,200 @@
+//! Finding and reading the inputs: files, folders (walked recursively) and stdin.
+//!
+//! Reusable by every subcommand that reads manifests (`check`, and `fix`
+//! later): nothing here knows about rules or output formats.
+
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+/// Extensions picked up when walking a folder. A file named explicitly on
+/// the command line is read whatever its extension.
+pub const MANIFEST_EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
+
+/// The path given for standard input.
+pub const STDIN: &str = "-";
+
+/// Where an input comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Stdin,
+    File(PathBuf),
+}
+
+/// One input to check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    /// The path as given on the command line or found while walking a
+    /// folder (`-` for stdin). Used verbatim in every output.
+    pub name: String,
+    pub source: Source,
+}
+
+/// An input that could not be found or read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    /// The path as given or found.
+    pub name: String,
+    pub message: String,
+}
+
+/// Expands the command-line paths into the inputs to read, in order.
+///
+/// Folders are walked recursively; their entries are sorted by name, hidden
+/// entries (`.git`, `.cache.yaml`) are skipped and only `.yaml`, `.yml` and
+/// `.json` files are kept. Symbolic links to folders are not followed while
+/// walking (no cycles). A path that does not exist is an [`InputError`].
+/// `-` is stdin, taken once even when repeated. Results keep the order of
+/// the command line, so outputs do too.
+pub fn collect(paths: &[String]) -> Vec<Result<Input, InputError>> {
+    let mut out = Vec::new();
+    let mut seen_stdin = false;
+    for path in paths {
+        if path == STDIN {
+            if !seen_stdin {
+                out.push(Ok(Input {
+                    name: STDIN.to_owned(),
+                    source: Source::Stdin,
+                }));
+                seen_stdin = true;
+            }
+            continue;
+        }
+        let p = Path::new(path);
+        match fs::metadata(p) {
+            Ok(meta) if meta.is_dir() => walk(p, &mut out),
+            Ok(_) => out.push(Ok(Input {
+                name: path.clone(),
+                source: Source::File(p.to_path_buf()),
+            })),
+            Err(e) => out.push(Err(InputError {
+                name: path.clone(),
+                message: describe(&e),
+            })),
+        }
+    }
+    out
+}
+
+fn walk(dir: &Path, out: &mut Vec<Result<Input, InputError>>) {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            out.push(Err(InputError {
+                name: dir.display().to_string(),
+                message: describe(&e),
+            }));
+            return;
+        }
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        // `file_type` does not follow symbolic links: linked folders are skipped,
+        // linked files are read.
+        let Ok(file_type) = entry.file_type() else {
+            continue;
+        };
+        if file_type.is_dir() {
+            walk(&path, out);
+        } else if is_manifest(&path) && (file_type.is_file() || path.is_file()) {
+            out.push(Ok(Input {
+                name: path.display().to_string(),
+                source: Source::File(path),
+            }));
+        }
+    }
+}
+
+fn is_manifest(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        MANIFEST_EXTENSIONS
+            .iter()
+            .any(|m| e.eq_ignore_ascii_case(m))
+    })
+}
+
+/// Reads an input as UTF-8 text (a leading BOM is kept: the core skips it).
+pub fn read(input: &Input) -> Result<String, InputError> {
+    let bytes = match &input.source {
+        Source::Stdin => {
+            let mut buf = Vec::new();
+            io::stdin().lock().read_to_end(&mut buf).map(|_| buf)
+        }
+        Source::File(path) => fs::read(path),
+    }
+    .map_err(|e| InputError {
+        name: input.name.clone(),
+        message: describe(&e),
+    })?;
+    String::from_utf8(bytes).map_err(|e| InputError {
+        name: input.name.clone(),
+        message: format!(
+            "cannot read: not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ),
+    })
+}
+
+fn describe(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "cannot read: no such file or directory".to_owned(),
+        io::ErrorKind::PermissionDenied => "cannot read: permission denied".to_owned(),
+        _ => format!("cannot read: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_sorted_skipping_hidden_and_other_extensions() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("b/.git")).unwrap();
+        fs::create_dir_all(root.join("a")).unwrap();
+        for f in [
+            "b/z.yaml",
+            "b/.git/config.yaml",
+            "a/x.yml",
+            "a/y.json",
+            "a/readme.md",
+            ".hidden.yaml",
+            "c.YAML",
+        ] {
+            fs::write(root.join(f), "").unwrap();
+        }
+        let root_name = root.display().to_string();
+        let inputs = collect(&[root_name.clone(), "-".into(), "-".into()]);
+        let names: Vec<_> = inputs
+            .iter()
+            .map(|i| &i.as_ref().unwrap().name)
+            .map(|n| n.strip_prefix(&root_name).unwrap_or(n).to_owned())
+            .collect();
+        let sep = std::path::MAIN_SEPARATOR;
+        assert_eq!(
+            names,
+            vec![
+                format!("{sep}a{sep}x.yml"),
+                format!("{sep}a{sep}y.json"),
+                format!("{sep}b{sep}z.yaml"),
+                format!("{sep}c.YAML"),
+                "-".to_owned(),
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_path_is_an_error() {
+        let inputs = collect(&["does/not/exist.yaml".into()]);
+        let error = inputs[0].as_ref().unwrap_err();
+        assert_eq!(error.name, "does/not/exist.yaml");
+        assert!(error.message.contains("no such file"));
+    }
+}

@@ -1,0 +1,87 @@
+//! Renderers: a [`Run`](crate::check::Run) to text, JSON or SARIF.
+//!
+//! Each renderer returns a `String`; `main` writes it through `anstream`,
+//! which drops colours when stdout is not a terminal or `NO_COLOR` is set.
+
+pub mod json;
+pub mod sarif;
+pub mod text;
+
+use kube_immutable_core::{Finding, Message, ObjectRef};
+
+/// The language of messages and of the CLI's own sentences.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    #[default]
+    En,
+    Fr,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+        }
+    }
+
+    /// A core message in this language.
+    pub fn get(self, message: &Message) -> &str {
+        message.get(self.code())
+    }
+
+    /// One of two texts of the CLI itself.
+    pub fn pick<'a>(self, en: &'a str, fr: &'a str) -> &'a str {
+        match self {
+            Lang::En => en,
+            Lang::Fr => fr,
+        }
+    }
+
+    /// `1 error`, `2 errors`; French uses the singular for 0 and 1.
+    pub fn count(self, n: usize, en: (&str, &str), fr: (&str, &str)) -> String {
+        let word = match self {
+            Lang::En if n == 1 => en.0,
+            Lang::En => en.1,
+            Lang::Fr if n < 2 => fr.0,
+            Lang::Fr => fr.1,
+        };
+        format!("{n} {word}")
+    }
+}
+
+/// `Pod/nginx`, `Deployment/web in namespace "shop"`, with the container.
+pub fn describe_object(object: &ObjectRef, container: Option<&str>, lang: Lang) -> String {
+    let mut out = object.kind.clone();
+    match &object.name {
+        Some(name) => {
+            out.push('/');
+            out.push_str(name);
+        }
+        None => out.push_str(lang.pick(" (unnamed)", " (sans nom)")),
+    }
+    if let Some(ns) = &object.namespace {
+        out.push_str(&match lang {
+            Lang::En => format!(" in namespace \"{ns}\""),
+            Lang::Fr => format!(" dans l'espace de noms « {ns} »"),
+        });
+    }
+    if !object.pointer.is_empty() {
+        out.push_str(&format!(" (at `{}`)", object.pointer));
+    }
+    if let Some(c) = container {
+        out.push_str(&match lang {
+            Lang::En => format!(", container \"{c}\""),
+            Lang::Fr => format!(", conteneur « {c} »"),
+        });
+    }
+    out
+}
+
+/// Findings in source order (document, then position), the order every
+/// format prints them in.
+pub fn sorted(findings: &[Finding]) -> Vec<&Finding> {
+    let mut out: Vec<&Finding> = findings.iter().collect();
+    out.sort_by_key(|f| (f.object.document, f.span.map(|s| s.start)));
+    out
+}

@@ -1,0 +1,275 @@
+//! Human output: code frames like rustc and ruff, then a summary line.
+
+use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
+use anstyle::{AnsiColor, Style};
+use kube_immutable_core::{Applicability, LineIndex, Severity, Span};
+
+use super::{describe_object, sorted, Lang};
+use crate::check::{Outcome, Run, Summary};
+use crate::config::ConfigError;
+
+/// Everything a run found, as frames, and the summary line.
+pub fn render(run: &Run, lang: Lang) -> String {
+    let mut frames: Vec<String> = Vec::new();
+    for outcome in &run.outcomes {
+        match outcome {
+            Outcome::Unreadable(e) => {
+                frames.push(frame(
+                    &error_level(lang),
+                    None,
+                    &e.message,
+                    &e.name,
+                    None,
+                    &[],
+                ));
+            }
+            Outcome::Checked(c) => {
+                let index = LineIndex::new(&c.text);
+                let source = Source {
+                    text: &c.text,
+                    index: &index,
+                };
+                for e in &c.report.errors {
+                    let kind = super::json::error_kind(e.kind);
+                    frames.push(frame(
+                        &error_level(lang),
+                        Some(&kind),
+                        lang.get(&e.message),
+                        &c.input.name,
+                        e.span.map(|s| (source, s)),
+                        &[],
+                    ));
+                }
+                for f in sorted(&c.report.findings) {
+                    let level = match f.severity {
+                        Severity::Error => error_level(lang),
+                        Severity::Warning => warning_level(lang),
+                    };
+                    let mut notes = vec![(help_level(lang), lang.get(&f.help).trim().to_owned())];
+                    notes.push((
+                        note_level(lang),
+                        describe_object(&f.object, f.container.as_deref(), lang),
+                    ));
+                    if let Some(fix) = &f.fix {
+                        let how = match (fix.applicability, lang) {
+                            (Applicability::Safe, Lang::En) => "safe fix available",
+                            (Applicability::Unsafe, Lang::En) => "unsafe fix available",
+                            (Applicability::Safe, Lang::Fr) => "correction sûre disponible",
+                            (Applicability::Unsafe, Lang::Fr) => "correction risquée disponible",
+                        };
+                        notes.push((note_level(lang), format!("{how}: {}", lang.get(&fix.title))));
+                    }
+                    frames.push(frame(
+                        &level,
+                        Some(f.rule),
+                        lang.get(&f.message),
+                        &c.input.name,
+                        f.span.map(|s| (source, s)),
+                        &notes,
+                    ));
+                }
+            }
+        }
+    }
+    let mut out = String::new();
+    for f in frames {
+        out.push_str(&f);
+        out.push_str("\n\n");
+    }
+    out.push_str(&summary_line(&run.summary(), lang));
+    out.push('\n');
+    out
+}
+
+/// A settings file that was refused, as a frame.
+pub fn render_config_error(e: &ConfigError, lang: Lang) -> String {
+    let title = match &e.key {
+        Some(key) => format!("invalid settings at `{key}`: {}", e.message),
+        None => format!("invalid settings: {}", e.message),
+    };
+    let index = e.text.as_deref().map(LineIndex::new);
+    let located = match (&e.text, &index, e.span) {
+        (Some(text), Some(index), Some(span)) => Some((Source { text, index }, span)),
+        _ => None,
+    };
+    frame(&error_level(lang), None, &title, &e.file, located, &[])
+}
+
+/// The last line of the text output.
+pub fn summary_line(s: &Summary, lang: Lang) -> String {
+    let errors = lang.count(s.errors, ("error", "errors"), ("erreur", "erreurs"));
+    let warnings = lang.count(
+        s.warnings,
+        ("warning", "warnings"),
+        ("avertissement", "avertissements"),
+    );
+    let objects = lang.count(s.objects, ("object", "objects"), ("objet", "objets"));
+    let files = lang.count(s.files, ("file", "files"), ("fichier", "fichiers"));
+    let input_errors = lang.count(
+        s.input_errors,
+        ("input error", "input errors"),
+        ("erreur d'entrée", "erreurs d'entrée"),
+    );
+    let (style, mut line) = if s.errors + s.warnings > 0 {
+        let within = if s.files_with_findings == s.files {
+            files.clone()
+        } else {
+            match lang {
+                Lang::En => format!("{} of {files}", s.files_with_findings),
+                Lang::Fr => format!("{} sur {files}", s.files_with_findings),
+            }
+        };
+        let style = if s.errors > 0 {
+            AnsiColor::Red
+        } else {
+            AnsiColor::Yellow
+        };
+        let and = lang.pick("and", "et");
+        let found = match (s.errors, s.warnings) {
+            (_, 0) => errors,
+            (0, _) => warnings,
+            _ => format!("{errors} {and} {warnings}"),
+        };
+        let line = match lang {
+            Lang::En => format!("Found {found} in {within} ({objects} checked)."),
+            Lang::Fr => {
+                let checked = if s.objects < 2 {
+                    "vérifié"
+                } else {
+                    "vérifiés"
+                };
+                format!("{found} dans {within} ({objects} {checked}).")
+            }
+        };
+        (style, line)
+    } else if s.input_errors > 0 {
+        let line = match lang {
+            Lang::En => format!("No findings in {objects} in {files}, but there are input errors."),
+            Lang::Fr => format!(
+                "Aucun problème dans {objects} de {files}, mais il y a des erreurs d'entrée."
+            ),
+        };
+        (AnsiColor::Red, line)
+    } else if s.files == 0 {
+        (
+            AnsiColor::Yellow,
+            lang.pick(
+                "No YAML or JSON files to check.",
+                "Aucun fichier YAML ou JSON à vérifier.",
+            )
+            .to_owned(),
+        )
+    } else if s.objects == 0 {
+        let line = match lang {
+            Lang::En => format!("No workload objects found ({files} checked)."),
+            Lang::Fr => format!("Aucun objet de charge de travail trouvé ({files} vérifiés)."),
+        };
+        (AnsiColor::Yellow, line)
+    } else {
+        let line = match lang {
+            Lang::En => format!("All checked objects are immutable ({objects} in {files})."),
+            Lang::Fr => {
+                format!("Tous les objets vérifiés sont immuables ({objects} dans {files}).")
+            }
+        };
+        (AnsiColor::Green, line)
+    };
+    if s.input_errors > 0 {
+        line.push_str(&match lang {
+            Lang::En => format!(" {input_errors}: some objects may not have been checked."),
+            Lang::Fr => format!(" {input_errors} : des objets n'ont peut-être pas été vérifiés."),
+        });
+    }
+    if s.suppressed > 0 {
+        let n = lang.count(
+            s.suppressed,
+            ("finding", "findings"),
+            ("problème", "problèmes"),
+        );
+        line.push_str(&match lang {
+            Lang::En => format!(" {n} ignored by annotation."),
+            Lang::Fr => format!(" {n} ignoré(s) par annotation."),
+        });
+    }
+    let style = Style::new().bold().fg_color(Some(style.into()));
+    format!("{style}{line}{style:#}")
+}
+
+fn error_level(lang: Lang) -> Level<'static> {
+    Level::ERROR.with_name(Some(lang.pick("error", "erreur")))
+}
+
+fn warning_level(lang: Lang) -> Level<'static> {
+    Level::WARNING.with_name(Some(lang.pick("warning", "avertissement")))
+}
+
+fn help_level(lang: Lang) -> Level<'static> {
+    Level::HELP.with_name(Some(lang.pick("help", "aide")))
+}
+
+fn note_level(lang: Lang) -> Level<'static> {
+    Level::NOTE.with_name(Some(lang.pick("note", "note")))
+}
+
+/// A source text with its line index, computed once per file.
+#[derive(Clone, Copy)]
+struct Source<'a> {
+    text: &'a str,
+    index: &'a LineIndex,
+}
+
+/// One diagnostic: title, then the lines of `span` annotated (or just the
+/// path when there is no position), then the notes.
+fn frame(
+    level: &Level<'static>,
+    id: Option<&str>,
+    title: &str,
+    path: &str,
+    located: Option<(Source<'_>, Span)>,
+    notes: &[(Level<'static>, String)],
+) -> String {
+    let mut title = level.clone().primary_title(title);
+    if let Some(id) = id {
+        title = title.id(id);
+    }
+    let mut group = Group::with_title(title);
+    match located {
+        Some((source, span)) => {
+            let (line, window, range) = window(source, span);
+            group = group.element(
+                Snippet::source(window)
+                    .line_start(line)
+                    .path(path)
+                    .annotation(AnnotationKind::Primary.span(range)),
+            );
+        }
+        None => group = group.element(Origin::path(path)),
+    }
+    for (level, text) in notes {
+        group = group.element(level.clone().message(text.as_str()));
+    }
+    Renderer::styled().render(&[group])
+}
+
+/// The whole lines `span` touches: first line number, their text, and the
+/// span relative to that text.
+fn window<'a>(source: Source<'a>, span: Span) -> (usize, &'a str, std::ops::Range<usize>) {
+    let Source { text, index } = source;
+    let start = index.position(text, span.start);
+    let end = index.position(text, span.end.max(span.start));
+    let first = start.line;
+    // A span ending right after a line break ends on the line before.
+    let last = if end.line > first && end.column == 1 {
+        end.line - 1
+    } else {
+        end.line
+    };
+    let mut from = index.line_span(text, first).start;
+    if from == 0 && text.starts_with('\u{feff}') {
+        from = '\u{feff}'.len_utf8();
+    }
+    let to = index.line_span(text, last).end.max(from);
+    let s = start.offset.clamp(from, to);
+    let e = end.offset.clamp(s, to);
+    (first, &text[from..to], s - from..e - from)
+}

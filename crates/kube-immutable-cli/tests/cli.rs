@@ -1,0 +1,638 @@
+//! End-to-end tests of the `kube-immutable` binary: arguments in, output and
+//! exit code out. Run from the workspace root so paths in outputs are the
+//! relative ones a user types.
+
+// clippy.toml allows unwrap in `#[test]` functions only; the helpers below
+// are test code too, where a panic is a failing test.
+#![allow(clippy::unwrap_used)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+const MUTABLE: &str = "examples/mutable-pod.yaml";
+const IMMUTABLE: &str = "examples/immutable-pod.yaml";
+const RESTRICTED: &str = "presets/restricted.yaml";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Out {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+fn run_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Out {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kube-immutable"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("FORCE_COLOR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    pipe.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    drop(pipe);
+    let output = child.wait_with_output().unwrap();
+    Out {
+        code: output.status.code().unwrap(),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+fn run(args: &[&str]) -> Out {
+    run_in(&root(), args, None)
+}
+
+/// `(rule, severity, line)` of every finding, in output order.
+fn triples(json: &Value) -> Vec<(String, String, u64)> {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["severity"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn t(rule: &str, severity: &str, line: u64) -> (String, String, u64) {
+    (rule.to_owned(), severity.to_owned(), line)
+}
+
+const POD: &str = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: good
+spec:
+  securityContext:
+    runAsNonRoot: true
+  containers:
+    - name: app
+      image: nginxinc/nginx-unprivileged:1.27
+      securityContext:
+        readOnlyRootFilesystem: true
+        allowPrivilegeEscalation: false
+";
+
+// ---------------------------------------------------------------- check, text
+
+#[test]
+fn mutable_pod_text_frames_snapshot() {
+    let out = run(&["check", MUTABLE]);
+    assert_eq!(out.code, 1);
+    assert!(!out.stdout.contains('\x1b'), "no colour when piped");
+    insta::assert_snapshot!("mutable_pod_text", out.stdout);
+}
+
+#[test]
+fn immutable_pod_text_has_two_warnings_and_exits_0() {
+    let out = run(&["check", IMMUTABLE]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(out
+        .stdout
+        .contains("warning[privilege-escalation-not-disabled]: container \"nginx\""));
+    assert!(out.stdout.contains("--> examples/immutable-pod.yaml:13:7"));
+    assert!(!out.stdout.contains("error["));
+    assert!(out
+        .stdout
+        .ends_with("Found 2 warnings in 1 file (1 object checked).\n"));
+}
+
+#[test]
+fn clean_file_says_all_immutable() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("good.yaml"), POD).unwrap();
+    let out = run_in(dir.path(), &["check", "good.yaml"], None);
+    assert_eq!(out.code, 0);
+    assert_eq!(
+        out.stdout,
+        "All checked objects are immutable (1 object in 1 file).\n"
+    );
+}
+
+#[test]
+fn colours_only_when_asked_or_on_a_terminal() {
+    assert!(!run(&["check", MUTABLE]).stdout.contains('\x1b'));
+    let forced = run(&["--color", "always", "check", MUTABLE]);
+    assert!(forced.stdout.contains("\x1b["), "{}", forced.stdout);
+}
+
+#[test]
+fn french_messages_and_summary() {
+    let out = run(&["check", "--lang", "fr", MUTABLE]);
+    assert_eq!(out.code, 1);
+    assert!(out
+        .stdout
+        .contains("erreur[privileged]: le conteneur « nginx » est privilégié"));
+    assert!(out
+        .stdout
+        .ends_with("4 erreurs et 1 avertissement dans 1 fichier (1 objet vérifié).\n"));
+    let json = run(&["check", "--lang", "fr", "--format", "json", MUTABLE]).json();
+    assert!(json["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("le conteneur « nginx »"));
+}
+
+// ---------------------------------------------------------------- check, JSON
+
+#[test]
+fn mutable_pod_json_has_four_errors_and_one_warning_on_their_lines() {
+    let out = run(&["check", "--format", "json", MUTABLE]);
+    assert_eq!(out.code, 1);
+    let json = out.json();
+    assert_eq!(
+        triples(&json),
+        vec![
+            t("may-run-as-root", "warning", 12),
+            t("privileged", "error", 13),
+            t("allow-privilege-escalation", "error", 14),
+            t("run-as-root", "error", 15),
+            t("writable-root-filesystem", "error", 16),
+        ]
+    );
+    assert_eq!(json["errors"], serde_json::json!([]));
+    let s = &json["summary"];
+    assert_eq!(
+        (s["errors"].as_u64(), s["warnings"].as_u64()),
+        (Some(4), Some(1))
+    );
+    assert_eq!(
+        (s["files"].as_u64(), s["objects"].as_u64()),
+        (Some(1), Some(1))
+    );
+}
+
+#[test]
+fn json_field_names_and_values() {
+    let json = run(&["check", "--format", "json", MUTABLE]).json();
+    let privileged = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "privileged")
+        .unwrap();
+    let expected = serde_json::json!({
+        "file": "examples/mutable-pod.yaml",
+        "document": 0,
+        "kind": "Pod",
+        "name": "nginx-mutable",
+        "namespace": null,
+        "container": "nginx",
+        "rule": "privileged",
+        "severity": "error",
+        "pointer": "/spec/containers/0/securityContext/privileged",
+        "line": 13,
+        "column": 9,
+        "end_line": 13,
+        "end_column": 25,
+        "message": "container \"nginx\" is privileged: it can change the node and itself",
+        "help": "Set `privileged: false` (or remove the field).",
+        "fixable": true,
+        "url": "https://github.com/kube-immutable/kube-immutable/blob/main/docs/rules/privileged.md",
+    });
+    for (key, value) in expected.as_object().unwrap() {
+        assert_eq!(&privileged[key], value, "field `{key}`");
+    }
+    assert_eq!(privileged["fix"]["applicability"], "safe");
+    assert_eq!(privileged["fix"]["operations"][0]["op"], "add");
+}
+
+#[test]
+fn pod_level_finding_has_null_container() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod = POD.replace("runAsNonRoot: true", "runAsUser: 0\n    runAsNonRoot: true");
+    std::fs::write(dir.path().join("root.yaml"), pod).unwrap();
+    let json = run_in(
+        dir.path(),
+        &["check", "--format", "json", "root.yaml"],
+        None,
+    )
+    .json();
+    assert_eq!(triples(&json), vec![t("run-as-root", "error", 7)]);
+    assert_eq!(json["findings"][0]["container"], Value::Null);
+    assert_eq!(
+        json["findings"][0]["pointer"],
+        "/spec/securityContext/runAsUser"
+    );
+}
+
+#[test]
+fn immutable_pod_json_has_exactly_two_warnings() {
+    let out = run(&["check", "--format", "json", IMMUTABLE]);
+    assert_eq!(out.code, 0);
+    assert_eq!(
+        triples(&out.json()),
+        vec![
+            t("privilege-escalation-not-disabled", "warning", 13),
+            t("may-run-as-root", "warning", 13),
+        ]
+    );
+}
+
+#[test]
+fn stdin_is_read_with_dash_and_named_dash() {
+    let text = std::fs::read_to_string(root().join(MUTABLE)).unwrap();
+    let out = run_in(&root(), &["check", "--format", "json", "-"], Some(&text));
+    assert_eq!(out.code, 1);
+    let json = out.json();
+    assert_eq!(json["findings"].as_array().unwrap().len(), 5);
+    assert!(json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["file"] == "-"));
+    let text_out = run_in(&root(), &["check", "-"], Some(&text));
+    assert!(
+        text_out.stdout.contains("--> -:13:9"),
+        "{}",
+        text_out.stdout
+    );
+}
+
+// ---------------------------------------------------------------- exit codes and inputs
+
+#[test]
+fn folder_with_broken_and_good_file_reports_both_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let k8s = dir.path().join("k8s");
+    std::fs::create_dir_all(k8s.join("nested")).unwrap();
+    std::fs::create_dir_all(k8s.join(".git")).unwrap();
+    std::fs::write(k8s.join("a-broken.yaml"), "kind: Pod\nspec: [\n").unwrap();
+    std::fs::write(
+        k8s.join("nested/mutable.yml"),
+        POD.replace(
+            "readOnlyRootFilesystem: true",
+            "readOnlyRootFilesystem: false",
+        ),
+    )
+    .unwrap();
+    std::fs::write(k8s.join("z-good.json"), r#"{"kind": "ConfigMap"}"#).unwrap();
+    std::fs::write(k8s.join(".git/hidden.yaml"), "kind: Pod\nspec: [\n").unwrap();
+    std::fs::write(k8s.join("notes.txt"), "kind: Pod\nspec: [\n").unwrap();
+
+    let out = run_in(dir.path(), &["check", "--format", "json", "k8s"], None);
+    assert_eq!(out.code, 2, "input errors win over findings");
+    let json = out.json();
+    let errors = json["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let sep = std::path::MAIN_SEPARATOR;
+    assert_eq!(errors[0]["file"], format!("k8s{sep}a-broken.yaml"));
+    assert_eq!(errors[0]["line"], 3);
+    assert_eq!(errors[0]["kind"], "syntax");
+    assert!(errors[0]["message"].as_str().unwrap().contains("YAML"));
+    assert_eq!(
+        triples(&json),
+        vec![t("writable-root-filesystem", "error", 12)]
+    );
+    assert_eq!(
+        json["findings"][0]["file"],
+        format!("k8s{sep}nested{sep}mutable.yml")
+    );
+    assert_eq!(
+        json["summary"]["files"], 3,
+        "hidden and .txt files are skipped"
+    );
+
+    let text = run_in(dir.path(), &["check", "k8s"], None);
+    assert_eq!(text.code, 2);
+    assert!(
+        text.stdout.contains("error[syntax]: invalid YAML"),
+        "{}",
+        text.stdout
+    );
+    assert!(text
+        .stdout
+        .contains(&format!("--> k8s{sep}a-broken.yaml:3:1")));
+    assert!(text.stdout.contains("error[writable-root-filesystem]"));
+    assert!(text
+        .stdout
+        .contains("1 input error: some objects may not have been checked."));
+}
+
+#[test]
+fn missing_file_exits_2_and_other_files_are_still_checked() {
+    let out = run(&["check", "--format", "json", "no/such.yaml", MUTABLE]);
+    assert_eq!(out.code, 2);
+    let json = out.json();
+    assert_eq!(json["errors"][0]["file"], "no/such.yaml");
+    assert_eq!(json["errors"][0]["line"], Value::Null);
+    assert_eq!(json["findings"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn input_errors_in_a_file_exit_2_even_with_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let dup = POD.replace(
+        "readOnlyRootFilesystem: true",
+        "readOnlyRootFilesystem: true\n        readOnlyRootFilesystem: true",
+    );
+    std::fs::write(dir.path().join("dup.yaml"), dup).unwrap();
+    let out = run_in(dir.path(), &["check", "--format", "json", "dup.yaml"], None);
+    assert_eq!(out.code, 2);
+    assert_eq!(out.json()["errors"][0]["kind"], "duplicate-key");
+    assert_eq!(out.json()["errors"][0]["line"], 13);
+}
+
+#[test]
+fn warnings_alone_exit_0_and_errors_exit_1() {
+    assert_eq!(run(&["check", IMMUTABLE]).code, 0);
+    assert_eq!(run(&["check", MUTABLE, IMMUTABLE]).code, 1);
+}
+
+#[test]
+fn no_path_is_a_usage_error() {
+    let out = run(&["check"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("Usage: kube-immutable check"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn empty_folder_checks_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(dir.path(), &["check", "."], None);
+    assert_eq!(out.code, 0);
+    assert_eq!(out.stdout, "No YAML or JSON files to check.\n");
+}
+
+// ---------------------------------------------------------------- SARIF
+
+#[test]
+fn sarif_structure_for_code_scanning() {
+    let out = run(&["check", "--format", "sarif", MUTABLE]);
+    assert_eq!(out.code, 1);
+    let sarif = out.json();
+    assert_eq!(sarif["version"], "2.1.0");
+    assert!(sarif["$schema"].as_str().unwrap().contains("sarif-2.1.0"));
+    let run = &sarif["runs"][0];
+    let driver = &run["tool"]["driver"];
+    assert_eq!(driver["name"], "kube-immutable");
+    assert!(driver["informationUri"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://"));
+    assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
+    let rules = driver["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 7);
+    for rule in rules {
+        for key in ["id", "name", "helpUri"] {
+            assert!(rule[key].is_string(), "rule.{key}: {rule}");
+        }
+        assert!(rule["shortDescription"]["text"].is_string());
+        assert!(rule["fullDescription"]["text"].is_string());
+        assert!(rule["help"]["text"].is_string());
+        let md = rule["help"]["markdown"].as_str().unwrap();
+        assert!(md.starts_with(&format!("# `{}`", rule["id"].as_str().unwrap())));
+        let level = rule["defaultConfiguration"]["level"].as_str().unwrap();
+        assert!(level == "error" || level == "warning");
+    }
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 5);
+    for r in results {
+        let index = usize::try_from(r["ruleIndex"].as_u64().unwrap()).unwrap();
+        assert_eq!(rules[index]["id"], r["ruleId"]);
+        assert!(r["message"]["text"].is_string());
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], "examples/mutable-pod.yaml");
+        let region = &loc["region"];
+        for key in ["startLine", "startColumn", "endLine", "endColumn"] {
+            assert!(region[key].as_u64().unwrap() >= 1, "{key}");
+        }
+    }
+    let privileged = results
+        .iter()
+        .find(|r| r["ruleId"] == "privileged")
+        .unwrap();
+    assert_eq!(privileged["level"], "error");
+    assert_eq!(
+        privileged["locations"][0]["physicalLocation"]["region"],
+        serde_json::json!({"startLine": 13, "startColumn": 9, "endLine": 13, "endColumn": 25})
+    );
+    let may = results
+        .iter()
+        .find(|r| r["ruleId"] == "may-run-as-root")
+        .unwrap();
+    assert_eq!(may["level"], "warning");
+    assert_eq!(run["invocations"][0]["executionSuccessful"], true);
+    assert_eq!(
+        run["invocations"][0]["toolExecutionNotifications"],
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn sarif_reports_input_errors_as_notifications() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::write(dir.path().join("sub/broken.yaml"), "a: b\n  c: [\n").unwrap();
+    let out = run_in(dir.path(), &["check", "--format", "sarif", "./sub"], None);
+    assert_eq!(out.code, 2);
+    let run = &out.json()["runs"][0];
+    let invocation = &run["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    let n = &invocation["toolExecutionNotifications"][0];
+    assert_eq!(n["level"], "error");
+    assert_eq!(n["descriptor"]["id"], "syntax");
+    let loc = &n["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "sub/broken.yaml");
+    assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
+}
+
+// ---------------------------------------------------------------- settings
+
+#[test]
+fn restricted_preset_raises_the_two_warnings_to_errors() {
+    let out = run(&[
+        "check", "--config", RESTRICTED, "--format", "json", IMMUTABLE,
+    ]);
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        triples(&out.json()),
+        vec![
+            t("privilege-escalation-not-disabled", "error", 13),
+            t("may-run-as-root", "error", 13),
+        ]
+    );
+    let text = run(&["check", "--config", RESTRICTED, MUTABLE]);
+    assert_eq!(text.code, 1);
+    assert!(text
+        .stdout
+        .ends_with("Found 5 errors in 1 file (1 object checked).\n"));
+}
+
+#[test]
+fn restricted_preset_names_every_warning_rule() {
+    let rules = run(&["rules", "--format", "json"]).json();
+    let preset = std::fs::read_to_string(root().join(RESTRICTED)).unwrap();
+    for rule in rules.as_array().unwrap() {
+        let id = rule["id"].as_str().unwrap();
+        assert!(
+            preset.contains(&format!("\n  {id}: error\n")),
+            "the restricted preset must set `{id}: error`"
+        );
+    }
+}
+
+#[test]
+fn json_config_turns_a_rule_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("settings.json");
+    std::fs::write(
+        &config,
+        r#"{"rules": {"privileged": "off", "may-run-as-root": "error"}}"#,
+    )
+    .unwrap();
+    let out = run(&[
+        "check",
+        "--format",
+        "json",
+        "--config",
+        config.to_str().unwrap(),
+        MUTABLE,
+    ]);
+    let found = triples(&out.json());
+    assert!(!found.iter().any(|(rule, _, _)| rule == "privileged"));
+    assert!(found.contains(&t("may-run-as-root", "error", 12)));
+}
+
+#[test]
+fn config_errors_name_the_key_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "rulez:\n  privileged: off\n",
+            "`rulez`",
+            "unknown field `rulez`",
+            1,
+        ),
+        (
+            "rules:\n  privileged: warning\n  run-as-root: loud\n",
+            "`rules.run-as-root`",
+            "unknown variant `loud`",
+            3,
+        ),
+        (
+            "exemptions:\n  namespaces: kube-system\n",
+            "`exemptions.namespaces`",
+            "expected a sequence",
+            2,
+        ),
+        (
+            "rules:\n  privilegd: error\n",
+            "`rules.privilegd`",
+            "unknown rule",
+            2,
+        ),
+        (
+            "rules:\n  privileged: off\n",
+            "`rules.privileged`",
+            "in quotes",
+            2,
+        ),
+    ];
+    for (text, key, reason, line) in cases {
+        let config = dir.path().join("config.yaml");
+        std::fs::write(&config, text).unwrap();
+        let out = run_in(dir.path(), &["check", "--config", "config.yaml", "."], None);
+        assert_eq!(out.code, 2, "{text}");
+        assert_eq!(out.stdout, "", "nothing is checked with invalid settings");
+        assert!(
+            out.stderr.contains(&format!("invalid settings at {key}")),
+            "{}",
+            out.stderr
+        );
+        assert!(out.stderr.contains(reason), "{}", out.stderr);
+        assert!(
+            out.stderr.contains(&format!("--> config.yaml:{line}:")),
+            "{}",
+            out.stderr
+        );
+    }
+    let missing = run(&["check", "--config", "no/such/config.yaml", MUTABLE]);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("cannot read"), "{}", missing.stderr);
+}
+
+// ---------------------------------------------------------------- rules and explain
+
+#[test]
+fn rules_lists_every_rule_with_level_and_fix() {
+    let out = run(&["rules"]);
+    assert_eq!(out.code, 0);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(lines[0].starts_with("RULE"));
+    assert_eq!(lines.len(), 8);
+    let privileged: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(&privileged[..4], ["privileged", "error", "always", "A"]);
+    assert!(out
+        .stdout
+        .contains("may-run-as-root                    warning"));
+    let json = run(&["rules", "--format", "json"]).json();
+    let ids: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "privileged",
+            "host-namespaces",
+            "allow-privilege-escalation",
+            "privilege-escalation-not-disabled",
+            "run-as-root",
+            "may-run-as-root",
+            "writable-root-filesystem",
+        ]
+    );
+}
+
+#[test]
+fn explain_prints_the_rule_docs() {
+    let out = run(&["explain", "writable-root-filesystem"]);
+    assert_eq!(out.code, 0);
+    assert!(out.stdout.starts_with("# `writable-root-filesystem`\n"));
+    assert!(out.stdout.contains("## Fix safety"));
+    assert!(out
+        .stdout
+        .contains("docs/rules/writable-root-filesystem.md"));
+}
+
+#[test]
+fn explain_unknown_rule_lists_known_ids_and_exits_2() {
+    let out = run(&["explain", "privilegd"]);
+    assert_eq!(out.code, 2);
+    assert_eq!(out.stdout, "");
+    assert!(out.stderr.contains("unknown rule `privilegd`"));
+    assert!(
+        out.stderr.contains("privileged, host-namespaces"),
+        "{}",
+        out.stderr
+    );
+}
