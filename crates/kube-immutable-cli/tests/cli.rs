@@ -34,11 +34,16 @@ impl Out {
 }
 
 fn run_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Out {
+    run_env(dir, args, stdin, &[])
+}
+
+fn run_env(dir: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Out {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kube-immutable"))
         .args(args)
         .current_dir(dir)
         .env_remove("CLICOLOR_FORCE")
-        .env_remove("FORCE_COLOR")
+        .env_remove("NO_COLOR")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -136,6 +141,15 @@ fn colours_only_when_asked_or_on_a_terminal() {
     assert!(!run(&["check", MUTABLE]).stdout.contains('\x1b'));
     let forced = run(&["--color", "always", "check", MUTABLE]);
     assert!(forced.stdout.contains("\x1b["), "{}", forced.stdout);
+    let never = run(&["--color", "never", "check", MUTABLE]);
+    assert!(!never.stdout.contains('\x1b'));
+    let args = ["check", MUTABLE];
+    let env_forced = run_env(&root(), &args, None, &[("CLICOLOR_FORCE", "1")]);
+    assert!(env_forced.stdout.contains("\x1b["));
+    let no_color = [("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")];
+    assert!(!run_env(&root(), &args, None, &no_color)
+        .stdout
+        .contains('\x1b'));
 }
 
 #[test]
@@ -333,12 +347,23 @@ fn folder_with_broken_and_good_file_reports_both_and_exits_2() {
 
 #[test]
 fn missing_file_exits_2_and_other_files_are_still_checked() {
-    let out = run(&["check", "--format", "json", "no/such.yaml", MUTABLE]);
+    let out = run(&[
+        "check",
+        "--format",
+        "json",
+        "no/such.yaml",
+        "./examples/mutable-pod.yaml",
+    ]);
     assert_eq!(out.code, 2);
     let json = out.json();
     assert_eq!(json["errors"][0]["file"], "no/such.yaml");
+    assert_eq!(json["errors"][0]["kind"], "io");
     assert_eq!(json["errors"][0]["line"], Value::Null);
     assert_eq!(json["findings"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        json["findings"][0]["file"], "./examples/mutable-pod.yaml",
+        "path as given"
+    );
 }
 
 #[test]

@@ -144,9 +144,9 @@ pub fn summary_line(s: &Summary, lang: Lang) -> String {
         (style, line)
     } else if s.input_errors > 0 {
         let line = match lang {
-            Lang::En => format!("No findings in {objects} in {files}, but there are input errors."),
+            Lang::En => format!("No findings in {objects} in {files}, but {input_errors}: some objects may not have been checked."),
             Lang::Fr => format!(
-                "Aucun problème dans {objects} de {files}, mais il y a des erreurs d'entrée."
+                "Aucun problème dans {objects} de {files}, mais {input_errors} : des objets n'ont peut-être pas été vérifiés."
             ),
         };
         (AnsiColor::Red, line)
@@ -174,7 +174,7 @@ pub fn summary_line(s: &Summary, lang: Lang) -> String {
         };
         (AnsiColor::Green, line)
     };
-    if s.input_errors > 0 {
+    if s.input_errors > 0 && s.errors + s.warnings > 0 {
         line.push_str(&match lang {
             Lang::En => format!(" {input_errors}: some objects may not have been checked."),
             Lang::Fr => format!(" {input_errors} : des objets n'ont peut-être pas été vérifiés."),
@@ -272,4 +272,64 @@ fn window<'a>(source: Source<'a>, span: Span) -> (usize, &'a str, std::ops::Rang
     let s = start.offset.clamp(from, to);
     let e = end.offset.clamp(s, to);
     (first, &text[from..to], s - from..e - from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(s: Summary, lang: Lang) -> String {
+        anstream::adapter::strip_str(&summary_line(&s, lang)).to_string()
+    }
+
+    #[test]
+    fn summary_lines() {
+        let base = Summary {
+            files: 2,
+            objects: 3,
+            ..Summary::default()
+        };
+        assert_eq!(
+            line(base, Lang::En),
+            "All checked objects are immutable (3 objects in 2 files)."
+        );
+        let warned = Summary {
+            warnings: 1,
+            files_with_findings: 1,
+            ..base
+        };
+        assert_eq!(
+            line(warned, Lang::En),
+            "Found 1 warning in 1 of 2 files (3 objects checked)."
+        );
+        let broken = Summary {
+            errors: 2,
+            input_errors: 1,
+            suppressed: 2,
+            ..warned
+        };
+        assert_eq!(
+            line(broken, Lang::En),
+            "Found 2 errors and 1 warning in 1 of 2 files (3 objects checked). \
+             1 input error: some objects may not have been checked. 2 findings ignored by annotation."
+        );
+        let nothing = Summary { objects: 0, ..base };
+        assert_eq!(
+            line(nothing, Lang::En),
+            "No workload objects found (2 files checked)."
+        );
+        // French uses the singular for 0 and 1.
+        let fr = Summary {
+            files: 1,
+            objects: 0,
+            errors: 0,
+            warnings: 2,
+            files_with_findings: 1,
+            ..Summary::default()
+        };
+        assert_eq!(
+            line(fr, Lang::Fr),
+            "2 avertissements dans 1 fichier (0 objet vérifié)."
+        );
+    }
 }
