@@ -105,12 +105,25 @@ fn check_file(path: &Path, text: &str, options: FixOptions) -> Vec<String> {
             .collect();
         problems.push(format!("{name}: fixing added findings {new:?}"));
     }
+    // Bytes outside the edits stay: a changed line either carries a fixed
+    // field or is kept whole at the start of its new version (text appended
+    // after it, like a `,` in JSON or a line break at the end of the file).
     let diff = similar::TextDiff::from_lines(text, fixed.text.as_str());
-    for change in diff.iter_all_changes() {
-        if change.tag() == similar::ChangeTag::Delete {
+    for op in diff.ops() {
+        let changes: Vec<_> = diff.iter_changes(op).collect();
+        let inserted: Vec<&str> = changes
+            .iter()
+            .filter(|c| c.tag() == similar::ChangeTag::Insert)
+            .map(|c| c.value())
+            .collect();
+        for change in changes
+            .iter()
+            .filter(|c| c.tag() == similar::ChangeTag::Delete)
+        {
             let line = change.value();
-            let json_line = line.trim_start().starts_with(['{', '[']);
-            if !json_line && !FIXED_KEYS.iter().any(|k| line.contains(k)) {
+            let kept = line.trim_end_matches(['\r', '\n']);
+            let appended = inserted.iter().any(|new| new.starts_with(kept));
+            if !appended && !FIXED_KEYS.iter().any(|k| line.contains(k)) {
                 problems.push(format!(
                     "{name}: a line without a fixed field changed: {line:?}"
                 ));
