@@ -154,7 +154,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             path => dir = Some(PathBuf::from(path)),
         }
     }
-    let corpus = corpus_dir(dir)?;
+    let corpus = corpus_dir(dir, &["psa/index.tsv", "realworld/reference_verdicts.tsv"])?;
     println!("corpus: {}", corpus.display());
 
     let results = with_quiet_panics(|| -> Result<Vec<CorpusResult>, String> {
@@ -226,8 +226,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// The corpus folder: the argument, `$KUBE_IMMUTABLE_CORPUS`, or
-/// `../shared/corpus` from the workspace root.
-fn corpus_dir(arg: Option<PathBuf>) -> Result<PathBuf, String> {
+/// `../shared/corpus` from the workspace root; `needed` files must exist in it.
+pub(crate) fn corpus_dir(arg: Option<PathBuf>, needed: &[&str]) -> Result<PathBuf, String> {
     let (dir, how) = match (arg, std::env::var_os("KUBE_IMMUTABLE_CORPUS")) {
         (Some(dir), _) => (dir, "the CORPUS_DIR argument"),
         (None, Some(dir)) => (PathBuf::from(dir), "$KUBE_IMMUTABLE_CORPUS"),
@@ -236,12 +236,16 @@ fn corpus_dir(arg: Option<PathBuf>) -> Result<PathBuf, String> {
             "the default ../shared/corpus (from the workspace root)",
         ),
     };
-    let needed = ["psa/index.tsv", "realworld/reference_verdicts.tsv"];
     match needed.iter().find(|f| !dir.join(f).is_file()) {
         None => Ok(dir),
         Some(missing) => Err(format!(
-            "no corpus at {} ({how}): {missing} is missing. Pass CORPUS_DIR or set KUBE_IMMUTABLE_CORPUS to the folder holding psa/ and realworld/",
-            dir.display()
+            "no corpus at {} ({how}): {missing} is missing. Pass CORPUS_DIR or set KUBE_IMMUTABLE_CORPUS to the folder holding {}",
+            dir.display(),
+            needed
+                .iter()
+                .filter_map(|f| f.split('/').next())
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     }
 }
