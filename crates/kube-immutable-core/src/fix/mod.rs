@@ -70,6 +70,15 @@ impl std::fmt::Display for ApplyError {
 
 impl std::error::Error for ApplyError {}
 
+/// What an operation changes: a removal reshapes its parent (commas in flow
+/// style, the last line of a block), an addition or replacement its path.
+fn footprint(op: &Operation) -> &str {
+    match op {
+        Operation::Remove { path } => path.rfind('/').map_or(path.as_str(), |i| &path[..i]),
+        other => other.path(),
+    }
+}
+
 /// Two paths touch when one is the other or contains it.
 fn paths_touch(a: &str, b: &str) -> bool {
     let within = |inner: &str, outer: &str| {
@@ -94,7 +103,7 @@ pub(crate) fn select(report: &Report, options: FixOptions) -> Vec<(&Finding, &Fi
                     other_fix
                         .operations
                         .iter()
-                        .any(|o| paths_touch(op.path(), o.path()))
+                        .any(|o| paths_touch(footprint(op), footprint(o)))
                 })
         });
         if !clashes {

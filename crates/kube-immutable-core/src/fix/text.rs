@@ -62,42 +62,67 @@ pub fn fix_text(source: &str, settings: &Settings, options: FixOptions) -> Fixed
             };
         }
         // Render every chosen fix; keep those whose edits overlap no other.
-        let mut edits: Vec<TextEdit> = Vec::new();
-        let mut round = Vec::new();
+        let mut rendered: Vec<(AppliedFix, Vec<TextEdit>)> = Vec::new();
         for (finding, fix) in &chosen {
-            done.insert(key(finding));
-            let rendered = documents
+            let edits = documents
                 .iter()
                 .find(|d| d.index == finding.object.document)
                 .and_then(|doc| render(&current, doc, &fix.operations));
-            let Some(mut fix_edits) = rendered else {
+            let Some(edits) = edits else {
+                done.insert(key(finding)); // cannot be rendered (alias, merge key)
                 continue;
             };
-            if fix_edits
-                .iter()
-                .any(|e| edits.iter().any(|o| overlaps(e.span, o.span)))
-            {
-                done.remove(&key(finding));
-                continue;
+            let clash = edits.iter().any(|e| {
+                rendered
+                    .iter()
+                    .flat_map(|(_, r)| r)
+                    .any(|o| overlaps(e.span, o.span))
+            });
+            if !clash {
+                rendered.push((AppliedFix::new(finding, fix), edits));
             }
-            edits.append(&mut fix_edits);
-            round.push((AppliedFix::new(finding, fix), edits.len()));
         }
-        if round.is_empty() {
+        let all: Vec<TextEdit> = rendered
+            .iter()
+            .flat_map(|(_, e)| e.iter().cloned())
+            .collect();
+        let mut next = apply_edits(&current, &all);
+        let mut kept: Vec<AppliedFix> = Vec::new();
+        if syntax_errors(&crate::check_documents(&next, settings, &limits).1) > before {
+            // A rendering broke the text (a bug, or YAML we cannot edit):
+            // add the fixes one at a time and drop those that break it.
+            let mut edits: Vec<TextEdit> = Vec::new();
+            next.clone_from(&current);
+            for (applied_fix, fix_edits) in rendered {
+                let mut trial = edits.clone();
+                trial.extend(fix_edits);
+                let candidate = apply_edits(&current, &trial);
+                if syntax_errors(&crate::check_documents(&candidate, settings, &limits).1) > before
+                {
+                    done.insert((
+                        applied_fix.document,
+                        applied_fix.rule,
+                        applied_fix.pointer.clone(),
+                    ));
+                } else {
+                    edits = trial;
+                    next = candidate;
+                    kept.push(applied_fix);
+                }
+            }
+        } else {
+            kept = rendered.into_iter().map(|(a, _)| a).collect();
+        }
+        if kept.is_empty() {
+            if chosen.iter().all(|(f, _)| done.contains(&key(f))) {
+                break;
+            }
             continue;
         }
-        let mut next = apply_edits(&current, &edits);
-        if syntax_errors(&crate::check_documents(&next, settings, &limits).1) > before {
-            // Should not happen; if a rendering breaks the text, keep only the
-            // first fix of the round, or none.
-            let first = round[0].1;
-            next = apply_edits(&current, &edits[..first]);
-            if syntax_errors(&crate::check_documents(&next, settings, &limits).1) > before {
-                continue;
-            }
-            round.truncate(1);
+        for a in &kept {
+            done.insert((a.document, a.rule, a.pointer.clone()));
         }
-        applied.extend(round.into_iter().map(|(a, _)| a));
+        applied.extend(kept);
         current = next;
     }
     let remaining = crate::check_documents(&current, settings, &limits).1;
@@ -231,7 +256,18 @@ fn render(text: &str, doc: &Document, operations: &[Operation]) -> Option<Vec<Te
             ) => match entries.iter().find(|e| e.key == last) {
                 Some(entry) => replace_entry(text, &style, entry, value)?,
                 None if matches!(op, Operation::Add { .. }) => {
-                    insert_entry(text, &style, parent, &last, value)?
+                    // Entries this fix removes from the same mapping are not
+                    // there to insert after.
+                    let removed: Vec<&str> = operations
+                        .iter()
+                        .filter_map(|o| match o {
+                            Operation::Remove { path } => {
+                                path.strip_prefix(parent_path)?.strip_prefix('/')
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    insert_entry(text, &style, parent, &last, value, &removed)?
                 }
                 None => return None,
             },
@@ -292,12 +328,14 @@ fn insert_entry(
     map: &Node,
     key: &str,
     value: &Json,
+    removed: &[&str],
 ) -> Option<TextEdit> {
     let span = map.span?;
     let entries = map.as_map()?;
     if is_flow(text, map) {
         let entry = format!("{}: {}", flow_key(key, style.json), flow(value, style.json));
-        return Some(match entries.last() {
+        let last = entries.iter().rfind(|e| !removed.contains(&e.key.as_str()));
+        return Some(match last {
             None => TextEdit {
                 span: Span::empty(span.start + 1),
                 text: entry,
@@ -326,7 +364,7 @@ fn insert_entry(
     Some(TextEdit {
         span: Span::empty(at),
         text: out,
-        order: usize::MAX - indent,
+        order: insertion_order(indent, false),
     })
 }
 
@@ -364,7 +402,7 @@ fn append_item(text: &str, style: &Style, seq: &Node, value: &Json) -> Option<Te
     Some(TextEdit {
         span: Span::empty(at),
         text: out,
-        order: usize::MAX - dash_col,
+        order: insertion_order(dash_col, true),
     })
 }
 
@@ -443,6 +481,13 @@ fn after_line(text: &str, offset: usize, style: &Style) -> (usize, String) {
         Some(i) => (offset + i + 1, String::new()),
         None => (text.len(), style.newline.to_owned()),
     }
+}
+
+/// Insertions at one offset close several nested collections at once: the
+/// deepest goes first, and at one column a list item (`- x` at the column of
+/// its key, in compact style) before a new sibling key.
+fn insertion_order(column: usize, list_item: bool) -> usize {
+    (usize::MAX / 2 - column) * 2 + usize::from(!list_item)
 }
 
 fn line_start(text: &str, offset: usize) -> usize {
