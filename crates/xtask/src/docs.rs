@@ -421,6 +421,20 @@ mod tests {
     }
 
     #[test]
+    fn a_wrapped_fragment_is_really_checked() {
+        let rule = kube_immutable_core::rules::by_id("privileged").unwrap();
+        assert_eq!(
+            triggers(rule, "securityContext:\n  privileged: true\n"),
+            Ok(true)
+        );
+        assert_eq!(
+            triggers(rule, "securityContext:\n  privileged: false\n"),
+            Ok(false)
+        );
+        assert!(triggers(rule, "securityContext: [\n").is_err());
+    }
+
+    #[test]
     fn examples_are_split_at_use_instead() {
         let md = "# x\n## Example\n```yaml\na: 1\n```\n\nUse instead:\n```yaml\nb: 2\n```\n## Fix safety\n```yaml\nc: 3\n```\n";
         let ex = examples(md);
