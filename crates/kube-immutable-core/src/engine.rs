@@ -301,6 +301,14 @@ fn expect(
     ok
 }
 
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
 fn invalid_type(node: &Node, pointer: &str, expected: &str) -> Diagnostic {
     let field = pointer.rsplit('/').next().unwrap_or(pointer);
     let found = node.type_name();
@@ -315,7 +323,7 @@ fn invalid_type(node: &Node, pointer: &str, expected: &str) -> Diagnostic {
     Diagnostic::new(
         ErrorKind::InvalidType,
         Message::new(
-            format!("`{field}` must be a {expected}, found a {found}{hint}: the API server rejects this object"),
+            format!("`{field}` must be {} {expected}, found {} {found}{hint}: the API server rejects this object", article(expected), article(found)),
             format!("`{field}` doit être de type {expected}, trouvé {found}{indice} : l'API server refuse cet objet"),
         ),
         node.span,

@@ -118,6 +118,18 @@ pub fn check_node(root: &Node, settings: &Settings) -> Report {
 /// Fill line/column/UTF-16 positions from spans, and sort by position.
 #[cfg(feature = "yaml")]
 fn locate(report: &mut Report, text: &str) {
+    // Index only as far as the last position needed (a refused 100 MB input
+    // has one error at its start).
+    let spans = report.findings.iter().filter_map(|f| f.span);
+    let furthest = spans
+        .chain(report.errors.iter().filter_map(|e| e.span))
+        .map(|s| s.end)
+        .max();
+    let Some(mut furthest) = furthest else { return };
+    furthest = text[furthest.min(text.len())..]
+        .find('\n')
+        .map_or(text.len(), |i| furthest + i);
+    let text = &text[..furthest];
     let index = LineIndex::new(text);
     for f in &mut report.findings {
         if let Some(span) = f.span {

@@ -139,19 +139,21 @@ impl Node {
         }
     }
 
-    /// Number of nodes in this subtree (for the alias-expansion budget).
-    pub fn size(&self) -> usize {
-        let mut n = 0;
-        let mut stack = vec![self];
-        while let Some(node) = stack.pop() {
-            n += 1;
+    /// Number of nodes and height of this subtree (for the alias budget and
+    /// the depth limit), without recursion.
+    pub fn size_and_height(&self) -> (usize, usize) {
+        let (mut size, mut height) = (0, 0);
+        let mut stack = vec![(self, 1)];
+        while let Some((node, depth)) = stack.pop() {
+            size += 1;
+            height = height.max(depth);
             match &node.value {
-                Value::Seq(items) => stack.extend(items),
-                Value::Map(entries) => stack.extend(entries.iter().map(|e| &e.value)),
+                Value::Seq(items) => stack.extend(items.iter().map(|n| (n, depth + 1))),
+                Value::Map(entries) => stack.extend(entries.iter().map(|e| (&e.value, depth + 1))),
                 _ => {}
             }
         }
-        n
+        (size, height)
     }
 
     /// Build a tree from a JSON value (the admission path: no spans).

@@ -11,12 +11,41 @@ use crate::finding::Severity;
 use crate::rules;
 
 /// The level a rule runs at.
+///
+/// Also reads the boolean `false` as `off`: YAML 1.1 (and so Kubewarden
+/// settings written in YAML) turns a bare `off` into `false`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", try_from = "LevelText")]
 pub enum Level {
     Error,
     Warning,
     Off,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum LevelText {
+    Text(String),
+    Bool(bool),
+}
+
+impl TryFrom<LevelText> for Level {
+    type Error = String;
+
+    fn try_from(value: LevelText) -> Result<Self, String> {
+        match value {
+            LevelText::Text(t) if t == "error" => Ok(Level::Error),
+            LevelText::Text(t) if t == "warning" => Ok(Level::Warning),
+            LevelText::Text(t) if t == "off" => Ok(Level::Off),
+            LevelText::Bool(false) => Ok(Level::Off),
+            LevelText::Text(t) => Err(format!(
+                "unknown level `{t}`, expected `error`, `warning` or `off`"
+            )),
+            LevelText::Bool(true) => {
+                Err("unknown level `true`, expected `error`, `warning` or `off`".to_owned())
+            }
+        }
+    }
 }
 
 impl Level {
@@ -188,7 +217,9 @@ mod tests {
         let err = Settings::from_json_str(r#"{"rules": {"privilegd": "off"}}"#).unwrap_err();
         assert!(err.0.contains("unknown rule `privilegd`"), "{err}");
         let err = Settings::from_json_str(r#"{"rules": {"privileged": "loud"}}"#).unwrap_err();
-        assert!(err.0.contains("unknown variant `loud`"), "{err}");
+        assert!(err.0.contains("unknown level `loud`"), "{err}");
+        let off = Settings::from_json_str(r#"{"rules": {"privileged": false}}"#).unwrap();
+        assert_eq!(off.rules.get("privileged"), Some(&Level::Off));
         let err = Settings::from_json_str(r#"{"exemptions": {"namespaces": "kube-system"}}"#)
             .unwrap_err();
         assert!(err.0.contains("expected a sequence"), "{err}");

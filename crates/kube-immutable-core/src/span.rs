@@ -91,9 +91,18 @@ impl LineIndex {
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line];
         let before = &text[start..offset];
+        // A byte-order mark is not a column anyone sees.
+        let before = if line == 0 {
+            before.strip_prefix('\u{feff}').unwrap_or(before)
+        } else {
+            before
+        };
         let column = before.chars().count() + 1;
-        let utf16_offset =
-            self.line_starts_utf16[line] + before.chars().map(char::len_utf16).sum::<usize>();
+        let utf16_offset = self.line_starts_utf16[line]
+            + text[start..offset]
+                .chars()
+                .map(char::len_utf16)
+                .sum::<usize>();
         Position {
             line: line + 1,
             column,
@@ -134,6 +143,13 @@ mod tests {
         assert_eq!(p.utf16_offset, 10);
         assert_eq!(idx.position(text, 0).line, 1);
         assert_eq!(idx.line_span(text, 2), Span::new(6, 14));
+    }
+
+    #[test]
+    fn bom_is_not_a_column() {
+        let text = "\u{feff}kind: Pod";
+        let p = LineIndex::new(text).position(text, text.find("Pod").unwrap_or_default());
+        assert_eq!((p.line, p.column, p.utf16_offset), (1, 7, 7));
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub fn resolve_plain_str(text: &str) -> Value {
     scalar::resolve_plain(text)
 }
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
 
@@ -183,9 +183,20 @@ enum Frame {
         /// Key waiting for its value: text, span, and whether it is a plain `<<`.
         key: Option<(String, Span, bool)>,
         merges: Vec<Node>,
+        /// Key → position in `entries`, built once the mapping is large.
+        index: Option<HashMap<String, usize>>,
         start: Span,
         anchor: usize,
     },
+}
+
+/// Mappings with this many keys get a lookup table for duplicate keys.
+const INDEX_FROM: usize = 16;
+
+struct Anchored {
+    node: Node,
+    size: usize,
+    height: usize,
 }
 
 struct Loader<'a> {
@@ -193,7 +204,8 @@ struct Loader<'a> {
     offsets: Offsets<'a>,
     limits: &'a Limits,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, (Node, usize)>,
+    /// Anchored nodes with their size and height (alias budget and depth).
+    anchors: HashMap<usize, Anchored>,
     nodes: usize,
     /// Problems that do not stop the document (duplicate keys).
     soft_errors: Vec<Diagnostic>,
@@ -245,16 +257,28 @@ impl<'a> Loader<'a> {
                     let node = Node::new(value, Some(span));
                     self.count(1, span)?;
                     if anchor > 0 {
-                        self.anchors.insert(anchor, (node.clone(), 1));
+                        let node = node.clone();
+                        self.anchors.insert(
+                            anchor,
+                            Anchored {
+                                node,
+                                size: 1,
+                                height: 1,
+                            },
+                        );
                     }
                     self.push(node, plain_merge, &mut root)?;
                 }
                 Event::Alias(id) => {
-                    let Some((node, size)) = self.anchors.get(&id) else {
+                    let Some(anchored) = self.anchors.get(&id) else {
                         return Err(Box::new(syntax("unknown alias", "alias inconnu", span)));
                     };
-                    let (mut node, size) = (node.clone(), *size);
+                    let (size, height) = (anchored.size, anchored.height);
+                    // Aliases must not build a tree deeper than the limit:
+                    // every later stage (and dropping the tree) recurses.
+                    self.check_depth(self.stack.len() + height, span)?;
                     self.count(size, span)?;
+                    let mut node = self.anchors[&id].node.clone();
                     mark_aliased(&mut node);
                     self.push(node, false, &mut root)?;
                 }
@@ -272,6 +296,7 @@ impl<'a> Loader<'a> {
                         entries: Vec::new(),
                         key: None,
                         merges: Vec::new(),
+                        index: None,
                         start: span,
                         anchor,
                     });
@@ -286,8 +311,9 @@ impl<'a> Loader<'a> {
                     };
                     let (node, anchor) = self.finish(frame, span)?;
                     if anchor > 0 {
-                        let size = node.size();
-                        self.anchors.insert(anchor, (node.clone(), size));
+                        let (size, height) = node.size_and_height();
+                        let node = node.clone();
+                        self.anchors.insert(anchor, Anchored { node, size, height });
                     }
                     self.push(node, false, &mut root)?;
                 }
@@ -298,6 +324,23 @@ impl<'a> Loader<'a> {
 
     fn scan_error(&mut self, e: &ScanError) -> Diagnostic {
         let at = self.offsets.byte(e.marker().index());
+        if e.info().contains("recursion limit") {
+            // The parser's own nesting limit (deep flow collections).
+            return Diagnostic::new(
+                ErrorKind::Limit,
+                Message::new(
+                    format!(
+                        "nesting deeper than {} levels; the document was not checked",
+                        self.limits.max_depth
+                    ),
+                    format!(
+                        "imbrication de plus de {} niveaux ; le document n'a pas été vérifié",
+                        self.limits.max_depth
+                    ),
+                ),
+                Some(Span::empty(at)),
+            );
+        }
         syntax(
             &format!("invalid YAML: {}", e.info()),
             &format!("YAML invalide : {}", e.info()),
@@ -328,7 +371,11 @@ impl<'a> Loader<'a> {
 
     fn enter(&mut self, span: Span) -> LoadResult<()> {
         self.count(1, span)?;
-        if self.stack.len() >= self.limits.max_depth {
+        self.check_depth(self.stack.len() + 1, span)
+    }
+
+    fn check_depth(&self, depth: usize, span: Span) -> LoadResult<()> {
+        if depth > self.limits.max_depth {
             return Err(Box::new(Diagnostic::new(
                 ErrorKind::Limit,
                 Message::new(
@@ -367,6 +414,7 @@ impl<'a> Loader<'a> {
                 mut entries,
                 key,
                 merges,
+                index: _,
                 start,
                 anchor,
             } => {
@@ -377,7 +425,9 @@ impl<'a> Loader<'a> {
                         key_span,
                     )));
                 }
+                let mut present: HashSet<String> = entries.iter().map(|e| e.key.clone()).collect();
                 for merge in merges {
+                    self.check_depth(self.stack.len() + 1 + merge.size_and_height().1, start)?;
                     let sources: Vec<&Node> =
                         match &merge.value {
                             Value::Map(_) => vec![&merge],
@@ -393,7 +443,7 @@ impl<'a> Loader<'a> {
                     // Keys of the mapping itself win, then earlier sources.
                     for source in sources {
                         for entry in source.as_map().unwrap_or_default() {
-                            if !entries.iter().any(|e| e.key == entry.key) {
+                            if present.insert(entry.key.clone()) {
                                 let mut entry = entry.clone();
                                 mark_aliased(&mut entry.value);
                                 entries.push(entry);
@@ -416,6 +466,7 @@ impl<'a> Loader<'a> {
                 entries,
                 key,
                 merges,
+                index,
                 ..
             }) => match key.take() {
                 None => {
@@ -431,7 +482,11 @@ impl<'a> Loader<'a> {
                 }
                 Some((_, _, true)) => merges.push(node),
                 Some((text, key_span, false)) => {
-                    if let Some(previous) = entries.iter_mut().find(|e| e.key == text) {
+                    let previous = match index {
+                        Some(index) => index.get(&text).copied(),
+                        None => entries.iter().position(|e| e.key == text),
+                    };
+                    if let Some(previous) = previous.map(|i| &mut entries[i]) {
                         self.soft_errors.push(Diagnostic::new(
                             ErrorKind::DuplicateKey,
                             Message::new(
@@ -443,6 +498,20 @@ impl<'a> Loader<'a> {
                         previous.key_span = Some(key_span);
                         previous.value = node;
                     } else {
+                        // Past a few keys, look keys up in a map: a mapping
+                        // with 50,000 keys must not cost 50,000² comparisons.
+                        if index.is_none() && entries.len() >= INDEX_FROM {
+                            *index = Some(
+                                entries
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(i, e)| (e.key.clone(), i))
+                                    .collect(),
+                            );
+                        }
+                        if let Some(index) = index {
+                            index.insert(text.clone(), entries.len());
+                        }
                         entries.push(Entry {
                             key: text,
                             key_span: Some(key_span),
