@@ -1,1 +1,204 @@
-//! End-to-end tests live in `tests/tests/`.
+//! Helpers for the end-to-end tests in `tests/tests/` and the benchmark in
+//! `tests/benches/`: find (or build) the policy module, load it in a real
+//! waPC host (`wapc` + `wasmtime-provider`, as Kubewarden's policy-server
+//! does) or run it as a WASI command, and read the fixtures.
+//!
+//! The module is built once per test binary, with the shipped profile:
+//! `cargo build -p kube-immutable-policy --target wasm32-wasip1 --profile
+//! policy --target-dir target/policy-build` (`cargo xtask build-policy` uses
+//! the same directory, so a build by one is reused by the other). Set
+//! `KUBE_IMMUTABLE_POLICY_WASM` (waPC module) and `KUBE_IMMUTABLE_POLICY_WASI`
+//! (WASI command) to test other files, e.g. the `wasm-opt`ed
+//! `target/policy/kube-immutable-policy.wasm`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+use wapc::WapcHost;
+use wasmtime_provider::{WasmtimeEngineProviderBuilder, WasmtimeEngineProviderPre};
+
+/// The waPC module, as Kubewarden loads it (`executionMode: kubewarden-wapc`).
+pub const WAPC_ENV: &str = "KUBE_IMMUTABLE_POLICY_WASM";
+/// The WASI command (`executionMode: wasi`).
+pub const WASI_ENV: &str = "KUBE_IMMUTABLE_POLICY_WASI";
+
+/// The workspace root (this crate lives in `tests/`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// Where the tests and `cargo xtask build-policy` build the module.
+pub fn build_dir() -> PathBuf {
+    workspace_root().join("target").join("policy-build")
+}
+
+/// The waPC module's path: `$KUBE_IMMUTABLE_POLICY_WASM`, or built once.
+pub fn wapc_module_path() -> PathBuf {
+    module_path(WAPC_ENV, "kube_immutable_policy.wasm")
+}
+
+/// The WASI command's path: `$KUBE_IMMUTABLE_POLICY_WASI`, or built once.
+pub fn wasi_module_path() -> PathBuf {
+    module_path(WASI_ENV, "kube-immutable-policy-wasi.wasm")
+}
+
+/// The waPC module's bytes (read once).
+pub fn wapc_module() -> &'static [u8] {
+    static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
+    BYTES.get_or_init(|| read_module(&wapc_module_path()))
+}
+
+/// The WASI command's bytes (read once).
+pub fn wasi_module() -> &'static [u8] {
+    static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
+    BYTES.get_or_init(|| read_module(&wasi_module_path()))
+}
+
+fn read_module(path: &Path) -> Vec<u8> {
+    std::fs::read(path)
+        .unwrap_or_else(|e| panic!("cannot read the policy module {}: {e}", path.display()))
+}
+
+fn module_path(env: &str, file: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(env).filter(|p| !p.is_empty()) {
+        return PathBuf::from(path);
+    }
+    match build() {
+        Ok(dir) => dir.join(file),
+        Err(message) => panic!("{message}"),
+    }
+}
+
+/// Build both modules once per process; the error says how to reproduce it.
+fn build() -> Result<PathBuf, String> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
+            let target_dir = build_dir();
+            let args = [
+                "build",
+                "-p",
+                "kube-immutable-policy",
+                "--target",
+                "wasm32-wasip1",
+                "--profile",
+                "policy",
+                "--target-dir",
+            ];
+            let command = format!("cargo {} {}", args.join(" "), target_dir.display());
+            eprintln!("building the policy module: {command}");
+            let status = Command::new(&cargo)
+                .args(args)
+                .arg(&target_dir)
+                .current_dir(workspace_root())
+                .status()
+                .map_err(|e| format!("cannot run `{command}`: {e}"))?;
+            if !status.success() {
+                return Err(format!(
+                    "building the policy module failed ({status}): `{command}`; \
+                     is the target installed (`rustup target add wasm32-wasip1`)? \
+                     Or point {WAPC_ENV} and {WASI_ENV} at built modules"
+                ));
+            }
+            Ok(target_dir.join("wasm32-wasip1").join("policy"))
+        })
+        .clone()
+}
+
+/// The host callback: the SDK logs through `kubewarden`/`tracing`/`log`;
+/// every host must answer it, and an empty reply is fine. Anything else is
+/// a capability this policy must not need.
+pub fn host_callback(
+    _id: u64,
+    binding: &str,
+    namespace: &str,
+    operation: &str,
+    _payload: &[u8],
+) -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>> {
+    match (binding, namespace, operation) {
+        ("kubewarden", "tracing", "log") => Ok(Vec::new()),
+        _ => Err(format!("unexpected host call {binding}/{namespace}/{operation}").into()),
+    }
+}
+
+/// A compiled policy, ready to be instantiated many times.
+pub struct Policy {
+    pre: WasmtimeEngineProviderPre,
+}
+
+impl std::fmt::Debug for Policy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Policy").finish_non_exhaustive()
+    }
+}
+
+impl Policy {
+    /// Compile the waPC module (found or built).
+    pub fn load() -> Self {
+        Self::from_bytes(wapc_module())
+    }
+
+    /// Compile a waPC module.
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        let pre = WasmtimeEngineProviderBuilder::new()
+            .module_bytes(bytes)
+            .build_pre()
+            .unwrap_or_else(|e| panic!("cannot compile the policy module: {e}"));
+        Self { pre }
+    }
+
+    /// A fresh instance, as policy-server creates for each request
+    /// (`wapc_init` has run).
+    pub fn instance(&self) -> WapcHost {
+        let engine = self
+            .pre
+            .rehydrate(None)
+            .unwrap_or_else(|e| panic!("cannot instantiate the policy module: {e}"));
+        WapcHost::new(Box::new(engine), Some(Box::new(host_callback)))
+            .unwrap_or_else(|e| panic!("waPC initialisation failed: {e}"))
+    }
+
+    /// Call an operation on a fresh instance and decode the JSON answer.
+    pub fn call(&self, operation: &str, payload: &[u8]) -> Value {
+        call(&self.instance(), operation, payload)
+    }
+}
+
+/// Call an operation and decode its JSON answer; a waPC error fails loudly.
+pub fn call(host: &WapcHost, operation: &str, payload: &[u8]) -> Value {
+    let answer = host
+        .call(operation, payload)
+        .unwrap_or_else(|e| panic!("waPC call `{operation}` failed: {e}"));
+    serde_json::from_slice(&answer).unwrap_or_else(|e| {
+        panic!(
+            "`{operation}` answered something that is not JSON ({e}): {}",
+            String::from_utf8_lossy(&answer)
+        )
+    })
+}
+
+/// The text of `tests/fixtures/admission/<name>`.
+pub fn fixture(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join("admission")
+        .join(name);
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()))
+}
+
+/// A Kubewarden `validate` payload: `{"request": <fixture>, "settings": ...}`.
+/// Built as text, so a malformed fixture stays malformed.
+pub fn payload(request_fixture: &str, settings: &str) -> Vec<u8> {
+    format!(
+        "{{\"request\": {}, \"settings\": {settings}}}",
+        fixture(request_fixture)
+    )
+    .into_bytes()
+}

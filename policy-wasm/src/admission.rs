@@ -1,0 +1,405 @@
+//! Decode a Kubewarden payload, call the core, encode the answer: the code
+//! both faces share (the waPC module through `lib.rs`, the WASI command
+//! through `main.rs`, which includes this file as its own module).
+//!
+//! It depends on neither the SDK nor `wapc-guest` on purpose: linking them
+//! into the WASI command would export `__guest_call` and import the `wapc`
+//! host functions, which plain WASI runtimes cannot provide. The wire types
+//! below mirror the SDK's; a unit test in `lib.rs` keeps them in step.
+
+use kube_immutable_core::fix::{fix_json, FixOptions};
+use kube_immutable_core::{Finding, Mode, Report, Settings, Severity};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Prefix of every message and warning, so operators know who said it.
+const PREFIX: &str = "kube-immutable";
+
+/// At most this many findings are listed in a rejection message; kubectl
+/// shows the whole message, and a wall of text helps nobody.
+const MAX_MESSAGE_LINES: usize = 12;
+
+/// Kubernetes may truncate a warning longer than this.
+const MAX_WARNING_CHARS: usize = 256;
+
+/// HTTP status for a rejection because of findings.
+pub const CODE_FORBIDDEN: u16 = 403;
+/// HTTP status for a request or object that cannot be read.
+pub const CODE_BAD_REQUEST: u16 = 400;
+/// HTTP status for settings that `validate_settings` should have refused.
+pub const CODE_BAD_SETTINGS: u16 = 500;
+
+/// Kubewarden's `ValidationResponse` (snake_case on the wire).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ValidationResponse {
+    pub accepted: bool,
+    pub message: Option<String>,
+    pub code: Option<u16>,
+    /// Always `None` in validate mode: a policy deployed with
+    /// `mutating: false` that returns an object gets the request rejected.
+    pub mutated_object: Option<Value>,
+    pub audit_annotations: Option<std::collections::BTreeMap<String, String>>,
+    pub warnings: Option<Vec<String>>,
+}
+
+/// Kubewarden's `SettingsValidationResponse`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SettingsValidationResponse {
+    pub valid: bool,
+    pub message: Option<String>,
+}
+
+/// The Kubewarden `validate` payload. Fields we do not read are skipped.
+#[derive(Debug, Deserialize)]
+struct Payload {
+    request: AdmissionRequest,
+    #[serde(default)]
+    settings: Value,
+}
+
+/// The parts of a Kubernetes `AdmissionRequest` (camelCase) the policy reads.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AdmissionRequest {
+    #[serde(default)]
+    kind: Option<GroupVersionKind>,
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    operation: Option<String>,
+    /// `null` (or absent) on `DELETE` and `CONNECT`.
+    #[serde(default)]
+    object: Value,
+}
+
+#[derive(Debug, Deserialize)]
+struct GroupVersionKind {
+    #[serde(default)]
+    kind: String,
+}
+
+/// The waPC `validate` operation and the WASI `validate` command: a
+/// Kubewarden `ValidationRequest` in, a `ValidationResponse` out (JSON).
+pub fn validate(payload: &[u8]) -> Vec<u8> {
+    encode(&validate_response(payload))
+}
+
+/// [`validate`] before encoding.
+pub fn validate_response(payload: &[u8]) -> ValidationResponse {
+    // serde would read a struct from a JSON array too, with a confusing
+    // message: say what is expected instead.
+    if payload.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return reject(
+            format!("{PREFIX}: malformed admission request: the payload must be a JSON object `{{\"request\": ..., \"settings\": ...}}`"),
+            CODE_BAD_REQUEST,
+            None,
+        );
+    }
+    let payload: Payload = match serde_json::from_slice(payload) {
+        Ok(payload) => payload,
+        Err(e) => {
+            return reject(
+                format!("{PREFIX}: malformed admission request: {e}"),
+                CODE_BAD_REQUEST,
+                None,
+            )
+        }
+    };
+    let settings = match read_settings(payload.settings) {
+        Ok(settings) => settings,
+        Err(message) => return reject(format!("{PREFIX}: {message}"), CODE_BAD_SETTINGS, None),
+    };
+    let request = payload.request;
+    let mut object = request.object;
+    match &object {
+        Value::Object(_) => {}
+        Value::Null => {
+            let operation = request.operation.as_deref().unwrap_or_default();
+            if matches!(operation, "DELETE" | "CONNECT") {
+                return accept(None);
+            }
+            return reject(
+                format!(
+                    "{PREFIX}: malformed admission request: `request.object` is missing (operation `{operation}`)"
+                ),
+                CODE_BAD_REQUEST,
+                None,
+            );
+        }
+        other => {
+            return reject(
+                format!(
+                    "{PREFIX}: malformed admission request: `request.object` must be a JSON object, found {}",
+                    json_type(other)
+                ),
+                CODE_BAD_REQUEST,
+                None,
+            )
+        }
+    }
+    let added = complete_object(
+        &mut object,
+        request.kind.map(|gvk| gvk.kind),
+        request.namespace,
+    );
+    match settings.mode {
+        Mode::Validate => respond(&kube_immutable_core::check_json(&object, &settings)),
+        Mode::Mutate => mutate(object, added, &settings),
+    }
+}
+
+/// Mutate mode: apply the allowed fixes, check the result again, and return
+/// the fixed object unless what remains is still rejected.
+fn mutate(mut object: Value, added: Added, settings: &Settings) -> ValidationResponse {
+    let report = kube_immutable_core::check_json(&object, settings);
+    // Never fix an object the API server would reject anyway.
+    if !report.errors.is_empty() || !report.findings.iter().any(|f| f.fix.is_some()) {
+        return respond(&report);
+    }
+    let options = FixOptions {
+        unsafe_fixes: settings.unsafe_fixes,
+    };
+    let outcome = fix_json(&mut object, settings, options);
+    let mut response = respond(&outcome.remaining);
+    if !response.accepted || outcome.applied.is_empty() {
+        return response;
+    }
+    let mut notes: Vec<String> = outcome
+        .applied
+        .iter()
+        .map(|fix| {
+            truncate(
+                format!(
+                    "{PREFIX}: fixed {} at {}: {}",
+                    fix.rule, fix.pointer, fix.title.en
+                ),
+                MAX_WARNING_CHARS,
+            )
+        })
+        .collect();
+    notes.extend(response.warnings.take().unwrap_or_default());
+    response.warnings = Some(notes);
+    added.undo(&mut object);
+    response.mutated_object = Some(object);
+    response
+}
+
+/// Turn a report into the admission answer (validate mode).
+fn respond(report: &Report) -> ValidationResponse {
+    if !report.errors.is_empty() {
+        let mut message = format!("{PREFIX}: the object is invalid:");
+        for e in &report.errors {
+            message.push_str("\n- ");
+            if let Some(pointer) = &e.pointer {
+                message.push_str(pointer);
+                message.push_str(": ");
+            }
+            message.push_str(&e.message.en);
+        }
+        return reject(message, CODE_BAD_REQUEST, warnings(report));
+    }
+    let errors: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .collect();
+    if errors.is_empty() {
+        return accept(warnings(report));
+    }
+    let mut message = format!(
+        "{PREFIX}: {} is not immutable ({} finding{}):",
+        object_label(errors[0]),
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    );
+    for f in errors.iter().take(MAX_MESSAGE_LINES) {
+        message.push_str("\n- ");
+        message.push_str(&finding_line(f));
+    }
+    if errors.len() > MAX_MESSAGE_LINES {
+        message.push_str(&format!(
+            "\n- ... and {} more (run `kube-immutable check` on the manifest to see them all)",
+            errors.len() - MAX_MESSAGE_LINES
+        ));
+    }
+    reject(message, CODE_FORBIDDEN, warnings(report))
+}
+
+/// One warning per warning-level finding, or `None` when there is none.
+fn warnings(report: &Report) -> Option<Vec<String>> {
+    let list: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .map(|f| truncate(format!("{PREFIX}: {}", finding_line(f)), MAX_WARNING_CHARS))
+        .collect();
+    (!list.is_empty()).then_some(list)
+}
+
+/// `rule: Kind/name container "c" at /pointer: what to do`.
+fn finding_line(f: &Finding) -> String {
+    let mut line = format!("{}: {}", f.rule, object_label(f));
+    if let Some(container) = &f.container {
+        line.push_str(&format!(" container \"{container}\""));
+    }
+    line.push_str(&format!(" at {}: {}", f.pointer, f.help.en));
+    line
+}
+
+fn object_label(f: &Finding) -> String {
+    match &f.object.name {
+        Some(name) => format!("{}/{}", f.object.kind, name),
+        None => f.object.kind.clone(),
+    }
+}
+
+/// Cut a line at `max` characters (on a character boundary), marking the cut.
+fn truncate(mut line: String, max: usize) -> String {
+    if line.chars().count() > max {
+        if let Some((cut, _)) = line.char_indices().nth(max.saturating_sub(1)) {
+            line.truncate(cut);
+            line.push('…');
+        }
+    }
+    line
+}
+
+/// What [`complete_object`] added, to take it out of a mutated object again.
+#[derive(Debug, Clone, Copy, Default)]
+struct Added {
+    kind: bool,
+    metadata: bool,
+    namespace: bool,
+}
+
+impl Added {
+    fn undo(self, object: &mut Value) {
+        let Value::Object(map) = object else { return };
+        if self.kind {
+            map.shift_remove("kind");
+        }
+        if self.metadata {
+            map.shift_remove("metadata");
+        } else if self.namespace {
+            if let Some(Value::Object(metadata)) = map.get_mut("metadata") {
+                metadata.shift_remove("namespace");
+            }
+        }
+    }
+}
+
+/// Give the object what the request knows and it may lack: its kind, and the
+/// namespace (namespaced objects often arrive without `metadata.namespace`;
+/// exempt namespaces are matched on it).
+fn complete_object(object: &mut Value, kind: Option<String>, namespace: Option<String>) -> Added {
+    let mut added = Added::default();
+    let Value::Object(map) = object else {
+        return added;
+    };
+    if let Some(kind) = kind.filter(|k| !k.is_empty()) {
+        if !map.contains_key("kind") {
+            map.insert("kind".to_owned(), Value::String(kind));
+            added.kind = true;
+        }
+    }
+    let Some(namespace) = namespace.filter(|ns| !ns.is_empty()) else {
+        return added;
+    };
+    if !map.contains_key("metadata") {
+        map.insert("metadata".to_owned(), Value::Object(serde_json::Map::new()));
+        added.metadata = true;
+    }
+    if let Some(Value::Object(metadata)) = map.get_mut("metadata") {
+        if matches!(metadata.get("namespace"), None | Some(Value::Null)) {
+            metadata.insert("namespace".to_owned(), Value::String(namespace));
+            added.namespace = true;
+        }
+    }
+    added
+}
+
+/// Settings for one request. `null` (no settings) means the defaults.
+fn read_settings(value: Value) -> Result<Settings, String> {
+    if value.is_null() {
+        return Ok(Settings::default());
+    }
+    Settings::from_json(value).map_err(|e| e.to_string())
+}
+
+/// The waPC `validate_settings` operation and the WASI `validate-settings`
+/// command: the settings JSON in, `{"valid": bool, "message": ...}` out.
+pub fn validate_settings(payload: &[u8]) -> Vec<u8> {
+    encode(&validate_settings_response(payload))
+}
+
+/// [`validate_settings`] before encoding.
+pub fn validate_settings_response(payload: &[u8]) -> SettingsValidationResponse {
+    let value: Value = match serde_json::from_slice(payload) {
+        Ok(value) => value,
+        Err(e) => {
+            return SettingsValidationResponse {
+                valid: false,
+                message: Some(format!("invalid settings: not JSON: {e}")),
+            }
+        }
+    };
+    match read_settings(value) {
+        Ok(_) => SettingsValidationResponse {
+            valid: true,
+            message: None,
+        },
+        Err(message) => SettingsValidationResponse {
+            valid: false,
+            message: Some(message),
+        },
+    }
+}
+
+/// The answer to `protocol_version`: the JSON string `"v1"`, as the SDK's
+/// `ProtocolVersion::V1` serialises.
+pub const PROTOCOL_VERSION: &[u8] = br#""v1""#;
+
+fn accept(warnings: Option<Vec<String>>) -> ValidationResponse {
+    ValidationResponse {
+        accepted: true,
+        message: None,
+        code: None,
+        mutated_object: None,
+        audit_annotations: None,
+        warnings,
+    }
+}
+
+fn reject(message: String, code: u16, warnings: Option<Vec<String>>) -> ValidationResponse {
+    ValidationResponse {
+        accepted: false,
+        message: Some(message),
+        code: Some(code),
+        mutated_object: None,
+        audit_annotations: None,
+        warnings,
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Serialising these types cannot fail (string keys, no custom impls); the
+/// fallback keeps the no-panic invariant without an `unwrap`.
+fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_else(|e| {
+        format!(
+            r#"{{"accepted":false,"valid":false,"message":"{PREFIX}: cannot encode the answer: {}"}}"#,
+            e.to_string().replace(['"', '\\'], "'")
+        )
+        .into_bytes()
+    })
+}

@@ -1,0 +1,551 @@
+//! The policy module through a real waPC host (`wapc` + `wasmtime-provider`,
+//! what Kubewarden's policy-server uses), one fresh instance per request as
+//! policy-server does. Fixtures: `tests/fixtures/admission/*.json`.
+
+use std::sync::OnceLock;
+
+use kube_immutable_tests::{call, fixture, payload, Policy};
+use serde_json::{json, Value};
+
+fn policy() -> &'static Policy {
+    static POLICY: OnceLock<Policy> = OnceLock::new();
+    POLICY.get_or_init(Policy::load)
+}
+
+fn validate(request_fixture: &str, settings: &str) -> Value {
+    policy().call("validate", &payload(request_fixture, settings))
+}
+
+fn message(answer: &Value) -> &str {
+    answer["message"].as_str().unwrap_or_default()
+}
+
+fn warnings(answer: &Value) -> Vec<&str> {
+    answer["warnings"]
+        .as_array()
+        .map(|list| list.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// Accepted, with no message, code or mutation.
+fn assert_accepted(answer: &Value) {
+    assert_eq!(answer["accepted"], true, "{answer:#}");
+    assert_eq!(answer["message"], Value::Null, "{answer:#}");
+    assert_eq!(answer["code"], Value::Null, "{answer:#}");
+    assert_eq!(answer["mutated_object"], Value::Null, "{answer:#}");
+}
+
+fn assert_rejected(answer: &Value, code: u64) {
+    assert_eq!(answer["accepted"], false, "{answer:#}");
+    assert_eq!(answer["code"], code, "{answer:#}");
+    assert_eq!(answer["mutated_object"], Value::Null, "{answer:#}");
+}
+
+#[test]
+fn protocol_version_is_v1() {
+    let answer = policy().call("protocol_version", b"");
+    assert_eq!(answer, json!("v1"));
+}
+
+#[test]
+fn the_tutorials_mutable_pod_is_rejected_with_one_line_per_finding() {
+    let answer = validate("mutable-pod.json", "{}");
+    assert_rejected(&answer, 403);
+    let message = message(&answer);
+    let lines: Vec<&str> = message.lines().collect();
+    assert_eq!(
+        lines[0], "kube-immutable: Pod/nginx-mutable is not immutable (4 findings):",
+        "{message}"
+    );
+    let expected = [
+        (
+            "privileged",
+            "/spec/containers/0/securityContext/privileged",
+        ),
+        (
+            "allow-privilege-escalation",
+            "/spec/containers/0/securityContext/allowPrivilegeEscalation",
+        ),
+        (
+            "run-as-root",
+            "/spec/containers/0/securityContext/runAsUser",
+        ),
+        (
+            "writable-root-filesystem",
+            "/spec/containers/0/securityContext/readOnlyRootFilesystem",
+        ),
+    ];
+    assert_eq!(lines.len(), 1 + expected.len(), "{message}");
+    for (rule, pointer) in expected {
+        let line = lines
+            .iter()
+            .find(|l| l.starts_with(&format!("- {rule}: ")))
+            .unwrap_or_else(|| panic!("no line for {rule}:\n{message}"));
+        assert!(
+            line.contains(&format!(
+                "Pod/nginx-mutable container \"nginx\" at {pointer}: "
+            )),
+            "{line}"
+        );
+    }
+    assert!(message.contains("Set `privileged: false`"), "{message}");
+    assert!(message.contains("/var/cache/nginx"), "{message}");
+    // Short enough for kubectl: one line per finding, none of them huge.
+    assert!(lines.iter().all(|l| l.len() < 300), "{message}");
+    // The warning-level finding still reaches kubectl as a warning.
+    let warnings = warnings(&answer);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("kube-immutable: may-run-as-root: Pod/nginx-mutable container \"nginx\" at /spec/containers/0/securityContext/runAsNonRoot: "),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn the_tutorials_fixed_pod_is_accepted_with_warnings() {
+    let answer = validate("immutable-pod.json", "{}");
+    assert_accepted(&answer);
+    let warnings = warnings(&answer);
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("kube-immutable: privilege-escalation-not-disabled: Pod/nginx-immutable container \"nginx\" at /spec/containers/0/securityContext/allowPrivilegeEscalation: "),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1].starts_with(
+            "kube-immutable: may-run-as-root: Pod/nginx-immutable container \"nginx\""
+        ),
+        "{warnings:?}"
+    );
+    assert!(warnings.iter().all(|w| w.chars().count() <= 256));
+}
+
+#[test]
+fn settings_can_turn_warnings_off_or_into_errors() {
+    let quiet =
+        r#"{"rules": {"privilege-escalation-not-disabled": "off", "may-run-as-root": "off"}}"#;
+    let answer = validate("immutable-pod.json", quiet);
+    assert_accepted(&answer);
+    assert_eq!(answer["warnings"], Value::Null, "{answer:#}");
+
+    let answer = validate("immutable-pod.json", &fixture("settings-valid.json"));
+    assert_rejected(&answer, 403);
+    assert_eq!(
+        message(&answer),
+        "kube-immutable: Pod/nginx-immutable is not immutable (1 finding):\n\
+         - may-run-as-root: Pod/nginx-immutable container \"nginx\" at /spec/containers/0/securityContext/runAsNonRoot: \
+         Set `runAsNonRoot: true` in the pod `securityContext` and use an image that runs as a non-root user."
+    );
+}
+
+#[test]
+fn a_deployment_is_checked_in_its_pod_template() {
+    let answer = validate("deployment.json", "{}");
+    assert_rejected(&answer, 403);
+    assert_eq!(
+        message(&answer),
+        "kube-immutable: Deployment/shop-frontend is not immutable (1 finding):\n\
+         - writable-root-filesystem: Deployment/shop-frontend container \"frontend\" at \
+         /spec/template/spec/containers/0/securityContext/readOnlyRootFilesystem: \
+         Set `readOnlyRootFilesystem: true` and mount an `emptyDir` where the application writes (at least /tmp)."
+    );
+    assert_eq!(answer["warnings"], Value::Null, "{answer:#}");
+
+    let answer = validate("deployment-restricted.json", "{}");
+    assert_accepted(&answer);
+    assert_eq!(answer["warnings"], Value::Null, "{answer:#}");
+}
+
+#[test]
+fn a_cronjob_is_checked_in_its_job_template() {
+    let answer = validate("cronjob.json", "{}");
+    assert_rejected(&answer, 403);
+    let message = message(&answer);
+    assert!(
+        message
+            .starts_with("kube-immutable: CronJob/nightly-backup is not immutable (2 findings):\n"),
+        "{message}"
+    );
+    assert!(
+        message.contains("\n- host-namespaces: CronJob/nightly-backup at /spec/jobTemplate/spec/template/spec/hostNetwork: Remove `hostNetwork`"),
+        "{message}"
+    );
+    assert!(
+        message.contains("\n- privileged: CronJob/nightly-backup container \"backup\" at /spec/jobTemplate/spec/template/spec/containers/0/securityContext/privileged: "),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_update_is_checked_on_the_new_object() {
+    let answer = validate("update-deployment.json", "{}");
+    assert_rejected(&answer, 403);
+    let message = message(&answer);
+    assert!(
+        message.contains(
+            "- host-namespaces: Deployment/shop-frontend at /spec/template/spec/hostPID: "
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains("- run-as-root: Deployment/shop-frontend container \"proxy\" at /spec/template/spec/containers/1/securityContext/runAsUser: "),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_delete_has_no_object_and_is_accepted() {
+    let answer = validate("delete-pod.json", "{}");
+    assert_accepted(&answer);
+    assert_eq!(answer["warnings"], Value::Null);
+}
+
+#[test]
+fn kinds_without_a_pod_spec_are_accepted() {
+    let answer = validate("service.json", "{}");
+    assert_accepted(&answer);
+    assert_eq!(answer["warnings"], Value::Null);
+}
+
+#[test]
+fn a_malformed_request_is_rejected_with_a_clear_message() {
+    let answer = validate("malformed-request.json", "{}");
+    assert_rejected(&answer, 400);
+    assert!(
+        message(&answer).starts_with("kube-immutable: malformed admission request: "),
+        "{answer:#}"
+    );
+
+    let answer = validate("malformed-object.json", "{}");
+    assert_rejected(&answer, 400);
+    assert_eq!(
+        message(&answer),
+        "kube-immutable: malformed admission request: `request.object` must be a JSON object, found an array"
+    );
+
+    for (payload, expected) in [
+        (
+            &b""[..],
+            "malformed admission request: the payload must be a JSON object",
+        ),
+        (
+            b"[]",
+            "malformed admission request: the payload must be a JSON object",
+        ),
+        (
+            b"{",
+            "malformed admission request: EOF while parsing an object",
+        ),
+        (
+            b"{}",
+            "malformed admission request: missing field `request`",
+        ),
+        (
+            br#"{"request": {"operation": "CREATE"}}"#,
+            "`request.object` is missing (operation `CREATE`)",
+        ),
+        (
+            br#"{"request": {"operation": "CREATE", "object": 42}}"#,
+            "`request.object` must be a JSON object, found a number",
+        ),
+    ] {
+        let answer = policy().call("validate", payload);
+        assert_rejected(&answer, 400);
+        assert!(message(&answer).contains(expected), "{answer:#}");
+    }
+}
+
+#[test]
+fn fields_of_the_wrong_type_are_rejected_with_the_cores_message() {
+    let answer = validate("invalid-types.json", "{}");
+    assert_rejected(&answer, 400);
+    assert_eq!(
+        message(&answer),
+        "kube-immutable: the object is invalid:\n\
+         - /spec/containers/0/securityContext/privileged: `privileged` must be a boolean, found a string \
+         (write false without quotes): the API server rejects this object"
+    );
+}
+
+#[test]
+fn exempt_namespaces_use_the_requests_namespace() {
+    // The object names no namespace; the request says kube-system.
+    let answer = validate(
+        "exempt-namespace.json",
+        r#"{"exemptions": {"namespaces": ["kube-system"]}}"#,
+    );
+    assert_accepted(&answer);
+    assert_eq!(answer["warnings"], Value::Null);
+
+    let answer = validate("exempt-namespace.json", "{}");
+    assert_rejected(&answer, 403);
+    assert!(
+        message(&answer).contains("- privileged: Pod/kube-proxy-x7k2p"),
+        "{answer:#}"
+    );
+}
+
+#[test]
+fn exemptions_by_image_and_container() {
+    let answer = validate(
+        "exempt-namespace.json",
+        r#"{"exemptions": {"images": ["registry.k8s.io/*"]}}"#,
+    );
+    // Container-level findings go; the pod-level `hostNetwork` stays.
+    assert_rejected(&answer, 403);
+    let message = message(&answer);
+    assert!(message.contains("(1 finding)"), "{message}");
+    assert!(
+        message.contains("- host-namespaces: Pod/kube-proxy-x7k2p at /spec/hostNetwork: "),
+        "{message}"
+    );
+
+    let answer = validate(
+        "deployment.json",
+        r#"{"exemptions": {"containers": ["front*"]}}"#,
+    );
+    assert_accepted(&answer);
+}
+
+#[test]
+fn the_ignore_annotation_turns_rules_off_for_one_object() {
+    let answer = validate("exempt-annotation.json", "{}");
+    assert_accepted(&answer);
+    assert_eq!(answer["warnings"], Value::Null, "{answer:#}");
+
+    // Without the annotation the same pod is rejected for both rules.
+    let mut request: Value =
+        serde_json::from_str(&fixture("exempt-annotation.json")).expect("fixture is JSON");
+    request["object"]["metadata"]["annotations"] = json!({});
+    let payload = json!({"request": request, "settings": {}}).to_string();
+    let answer = policy().call("validate", payload.as_bytes());
+    assert_rejected(&answer, 403);
+    let message = message(&answer);
+    assert!(message.contains("(2 findings)"), "{message}");
+    assert!(message.contains("- privileged: Pod/netdebug"), "{message}");
+    assert!(
+        message.contains("- allow-privilege-escalation: Pod/netdebug"),
+        "{message}"
+    );
+}
+
+#[test]
+fn settings_are_validated() {
+    let valid = policy().call(
+        "validate_settings",
+        fixture("settings-valid.json").as_bytes(),
+    );
+    assert_eq!(valid, json!({"valid": true, "message": null}));
+    let mutate = policy().call(
+        "validate_settings",
+        fixture("settings-mutate.json").as_bytes(),
+    );
+    assert_eq!(mutate, json!({"valid": true, "message": null}));
+    let empty = policy().call("validate_settings", b"{}");
+    assert_eq!(empty, json!({"valid": true, "message": null}));
+
+    for (file, expected) in [
+        (
+            "settings-invalid-unknown-key.json",
+            "unknown field `exemptNamespaces`",
+        ),
+        ("settings-invalid-wrong-type.json", "expected a sequence"),
+        (
+            "settings-invalid-unknown-rule.json",
+            "unknown rule `privilegd` in `rules`",
+        ),
+    ] {
+        let answer = policy().call("validate_settings", fixture(file).as_bytes());
+        assert_eq!(answer["valid"], false, "{file}: {answer:#}");
+        let message = answer["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("invalid settings: "),
+            "{file}: {message}"
+        );
+        assert!(message.contains(expected), "{file}: {message}");
+    }
+    for (payload, expected) in [
+        (&b"not json"[..], "invalid settings: not JSON"),
+        (br#"{"mode": "enforce"}"#, "unknown variant `enforce`"),
+        (
+            br#"{"unsafeFixes": "yes"}"#,
+            "invalid type: string \"yes\", expected a boolean",
+        ),
+        (
+            br#"{"exemptions": {"namespaces": [""]}}"#,
+            "`exemptions.namespaces` has an empty entry",
+        ),
+    ] {
+        let answer = policy().call("validate_settings", payload);
+        assert_eq!(answer["valid"], false, "{answer:#}");
+        assert!(
+            answer["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(expected),
+            "{answer:#}"
+        );
+    }
+}
+
+#[test]
+fn invalid_settings_reaching_validate_reject_the_request() {
+    let answer = validate(
+        "immutable-pod.json",
+        &fixture("settings-invalid-unknown-key.json"),
+    );
+    assert_rejected(&answer, 500);
+    assert!(
+        message(&answer).contains("unknown field `exemptNamespaces`"),
+        "{answer:#}"
+    );
+}
+
+#[test]
+fn validate_mode_never_mutates() {
+    for fixture in [
+        "mutable-pod.json",
+        "immutable-pod.json",
+        "deployment.json",
+        "cronjob.json",
+        "update-deployment.json",
+    ] {
+        let answer = validate(fixture, r#"{"mode": "validate", "unsafeFixes": true}"#);
+        assert_eq!(
+            answer["mutated_object"],
+            Value::Null,
+            "{fixture}: {answer:#}"
+        );
+    }
+}
+
+/// Validate an object (in validate mode, default settings) as if it had been
+/// sent in `request_fixture`'s place.
+fn revalidate(request_fixture: &str, object: &Value) -> Value {
+    let mut request: Value =
+        serde_json::from_str(&fixture(request_fixture)).expect("fixture is JSON");
+    request["object"] = object.clone();
+    let payload = json!({"request": request, "settings": {}}).to_string();
+    policy().call("validate", payload.as_bytes())
+}
+
+#[test]
+fn mutate_mode_applies_safe_fixes_and_rejects_what_remains() {
+    let answer = validate("mutable-pod.json", &fixture("settings-mutate.json"));
+    // `runAsUser: 0` has only an unsafe fix: still rejected, nothing returned.
+    assert_rejected(&answer, 403);
+    let message = message(&answer);
+    assert!(message.contains("(1 finding)"), "{message}");
+    assert!(
+        message.contains("- run-as-root: Pod/nginx-mutable"),
+        "{message}"
+    );
+}
+
+#[test]
+fn mutate_mode_with_unsafe_fixes_returns_an_object_that_passes() {
+    let answer = validate(
+        "mutable-pod.json",
+        r#"{"mode": "mutate", "unsafeFixes": true}"#,
+    );
+    assert_eq!(answer["accepted"], true, "{answer:#}");
+    let mutated = &answer["mutated_object"];
+    assert!(mutated.is_object(), "{answer:#}");
+    // Only what the fixes changed: no namespace or kind added by the policy.
+    assert_eq!(mutated["metadata"], json!({"name": "nginx-mutable"}));
+    let security = &mutated["spec"]["containers"][0]["securityContext"];
+    assert_eq!(security["privileged"], false, "{mutated:#}");
+    assert_eq!(security["allowPrivilegeEscalation"], false, "{mutated:#}");
+    assert_eq!(security["readOnlyRootFilesystem"], true, "{mutated:#}");
+    // Every applied fix is reported to kubectl.
+    let warnings = warnings(&answer);
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("kube-immutable: fixed privileged at ")),
+        "{warnings:?}"
+    );
+
+    let again = revalidate("mutable-pod.json", mutated);
+    assert_eq!(again["accepted"], true, "{again:#}");
+}
+
+#[test]
+fn mutate_mode_fixes_warnings_too_and_keeps_unsafe_fixes_for_when_allowed() {
+    // The tutorial's fixed pod: `allowPrivilegeEscalation: false` is a safe
+    // fix; `runAsNonRoot: true` is not, and stays a warning.
+    let answer = validate("immutable-pod.json", &fixture("settings-mutate.json"));
+    assert_eq!(answer["accepted"], true, "{answer:#}");
+    let mutated = &answer["mutated_object"];
+    let security = &mutated["spec"]["containers"][0]["securityContext"];
+    assert_eq!(security["allowPrivilegeEscalation"], false, "{mutated:#}");
+    assert_eq!(security.get("runAsNonRoot"), None, "{mutated:#}");
+    let warnings = warnings(&answer);
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("kube-immutable: fixed privilege-escalation-not-disabled at /spec/containers/0/securityContext/allowPrivilegeEscalation: "),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1].starts_with("kube-immutable: may-run-as-root: "),
+        "{warnings:?}"
+    );
+    let again = revalidate("immutable-pod.json", mutated);
+    assert_eq!(again["accepted"], true, "{again:#}");
+    assert_eq!(
+        again["warnings"].as_array().map(Vec::len),
+        Some(1),
+        "{again:#}"
+    );
+}
+
+#[test]
+fn mutate_mode_on_a_deployment() {
+    // The frontend's image is unknown: mounting an emptyDir at /tmp only is
+    // an unsafe fix, so safe-only mutation still rejects.
+    let answer = validate("deployment.json", &fixture("settings-mutate.json"));
+    assert_rejected(&answer, 403);
+    assert!(
+        message(&answer).contains(
+            "- writable-root-filesystem: Deployment/shop-frontend container \"frontend\""
+        ),
+        "{answer:#}"
+    );
+
+    let answer = validate(
+        "deployment.json",
+        r#"{"mode": "mutate", "unsafeFixes": true}"#,
+    );
+    assert_eq!(answer["accepted"], true, "{answer:#}");
+    let mutated = &answer["mutated_object"];
+    let frontend = &mutated["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        frontend["securityContext"]["readOnlyRootFilesystem"], true,
+        "{mutated:#}"
+    );
+    let again = revalidate("deployment.json", mutated);
+    assert_accepted(&again);
+    assert_eq!(again["warnings"], Value::Null, "{again:#}");
+
+    // Clean objects, other kinds and deletions come back unchanged.
+    for name in [
+        "deployment-restricted.json",
+        "service.json",
+        "delete-pod.json",
+    ] {
+        let answer = validate(name, &fixture("settings-mutate.json"));
+        assert_accepted(&answer);
+    }
+}
+
+#[test]
+fn one_instance_serves_many_requests() {
+    // policy-server may reuse an instance: answers must not leak state.
+    let host = policy().instance();
+    for _ in 0..3 {
+        let rejected = call(&host, "validate", &payload("mutable-pod.json", "{}"));
+        assert_eq!(rejected["accepted"], false);
+        let accepted = call(&host, "validate", &payload("immutable-pod.json", "{}"));
+        assert_eq!(accepted["accepted"], true);
+    }
+}
