@@ -59,20 +59,71 @@ pub fn parse_stream(text: &str, limits: &Limits) -> (Vec<Document>, Vec<Diagnost
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let mut index = 0;
     for chunk in split_documents(text, bom) {
-        let mut loader = Loader::new(&text[chunk.start..chunk.end], chunk.start, limits);
-        let result = loader.run(&mut |root, soft_errors| {
-            errors.extend(soft_errors.into_iter().map(|d| d.in_document(index)));
-            documents.push(Document { index, root });
-            index += 1;
-        });
-        if let Err(error) = result {
-            errors.extend(loader.soft_errors.drain(..).map(|d| d.in_document(index)));
-            errors.push(error.in_document(index));
-            // The broken document still takes its place in the numbering.
-            index += 1;
+        let original = &text[chunk.start..chunk.end];
+        let mut relaxed: Option<String> = None;
+        for attempt in 0.. {
+            let source = relaxed.as_deref().unwrap_or(original);
+            let mut loader = Loader::new(source, chunk.start, limits);
+            let mut read: Vec<(Node, Vec<Diagnostic>)> = Vec::new();
+            let result = loader.run(&mut |root, soft_errors| read.push((root, soft_errors)));
+            if let Err(error) = &result {
+                let at = error.span.map_or(0, |s| s.start - chunk.start);
+                if attempt < MAX_RELAXATIONS {
+                    if let Some(next) = relax_flow_closer(source, at) {
+                        relaxed = Some(next);
+                        continue;
+                    }
+                }
+            }
+            for (root, soft_errors) in read {
+                errors.extend(soft_errors.into_iter().map(|d| d.in_document(index)));
+                documents.push(Document { index, root });
+                index += 1;
+            }
+            if let Err(error) = result {
+                errors.extend(loader.soft_errors.drain(..).map(|d| d.in_document(index)));
+                errors.push(error.in_document(index));
+                // The broken document still takes its place in the numbering.
+                index += 1;
+            }
+            break;
         }
     }
     (documents, errors)
+}
+
+/// Closing brackets moved per document (each costs a new parse).
+const MAX_RELAXATIONS: usize = 16;
+
+/// go-yaml (so kubectl) accepts a flow collection whose closing `]` or `}`
+/// sits at or left of its key's column; YAML 1.2 and our parser do not:
+///
+/// ```yaml
+/// args: [
+///     "-a",
+/// ]
+/// ```
+///
+/// When the error is on such a line, join it to the line before by turning
+/// the line break into spaces. Byte and character offsets do not move, so
+/// spans still point into the original text.
+fn relax_flow_closer(source: &str, error_at: usize) -> Option<String> {
+    let error_at = error_at.min(source.len());
+    let line_start = source[..error_at].rfind('\n')? + 1;
+    let line = &source[line_start..];
+    if !line.trim_start_matches([' ', '\t']).starts_with([']', '}']) {
+        return None;
+    }
+    let break_start = if source[..line_start - 1].ends_with('\r') { line_start - 2 } else { line_start - 1 };
+    let previous_start = source[..break_start].rfind('\n').map_or(0, |i| i + 1);
+    if source[previous_start..break_start].contains('#') {
+        return None; // the bracket would land in a comment
+    }
+    let mut relaxed = String::with_capacity(source.len());
+    relaxed.push_str(&source[..break_start]);
+    relaxed.push_str(&" ".repeat(line_start - break_start));
+    relaxed.push_str(&source[line_start..]);
+    Some(relaxed)
 }
 
 /// Split a stream at `---` lines (and the directives before them).
@@ -584,5 +635,24 @@ fn resolve(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
         scalar::resolve_plain(text)
     } else {
         Value::Str(text.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flow_closer_at_the_key_column_is_read_like_kubectl() {
+        let text = "kind: Pod\nspec:\n  args: [\n      \"-a\",\n  ]\n  hostPID: true\r\n";
+        let (docs, errors) = parse_stream(text, &Limits::default());
+        assert!(errors.is_empty(), "{errors:?}");
+        let spec = docs[0].root.get("spec").unwrap();
+        assert_eq!(spec.get("hostPID").and_then(Node::as_bool), Some(true));
+        let args = spec.get("args").unwrap().span.unwrap();
+        assert_eq!(&text[args.start..args.end], "[\n      \"-a\",\n  ]");
+        // A comment on the line before would swallow the bracket: still an error.
+        let commented = "args: [\n    \"-a\", # note\n]\n";
+        assert_eq!(parse_stream(commented, &Limits::default()).1.len(), 1);
     }
 }
