@@ -202,3 +202,73 @@ pub fn payload(request_fixture: &str, settings: &str) -> Vec<u8> {
     )
     .into_bytes()
 }
+
+/// What a run of the WASI command produced.
+#[derive(Debug)]
+pub struct WasiRun {
+    pub exit_code: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl WasiRun {
+    /// stdout as JSON; fails loudly when it is not.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "the WASI command wrote something that is not JSON ({e}): {}\nstderr: {}",
+                String::from_utf8_lossy(&self.stdout),
+                String::from_utf8_lossy(&self.stderr)
+            )
+        })
+    }
+}
+
+/// Run the WASI command under wasmtime (as a library) with `args` after the
+/// program name, `stdin` in an in-memory pipe, and capture stdout/stderr.
+pub fn run_wasi(args: &[&str], stdin: &[u8]) -> WasiRun {
+    use wasmtime::{Engine, Linker, Module, Store};
+    use wasmtime_wasi::p1::WasiP1Ctx;
+    use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
+
+    static COMPILED: OnceLock<(Engine, Module)> = OnceLock::new();
+    let (engine, module) = COMPILED.get_or_init(|| {
+        let engine = Engine::default();
+        let module = Module::new(&engine, wasi_module())
+            .unwrap_or_else(|e| panic!("cannot compile the WASI command: {e}"));
+        (engine, module)
+    });
+    let mut linker: Linker<WasiP1Ctx> = Linker::new(engine);
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |ctx| ctx)
+        .unwrap_or_else(|e| panic!("cannot link WASI: {e}"));
+    let stdout = MemoryOutputPipe::new(16 * 1024 * 1024);
+    let stderr = MemoryOutputPipe::new(1024 * 1024);
+    let mut argv = vec!["policy.wasm"];
+    argv.extend_from_slice(args);
+    let ctx = wasmtime_wasi::WasiCtxBuilder::new()
+        .args(&argv)
+        .stdin(MemoryInputPipe::new(stdin.to_vec()))
+        .stdout(stdout.clone())
+        .stderr(stderr.clone())
+        .build_p1();
+    let mut store = Store::new(engine, ctx);
+    let instance = linker
+        .instantiate(&mut store, module)
+        .unwrap_or_else(|e| panic!("cannot instantiate the WASI command: {e}"));
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .unwrap_or_else(|e| panic!("the WASI command has no `_start`: {e}"));
+    let exit_code = match start.call(&mut store, ()) {
+        Ok(()) => 0,
+        Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+            Some(exit) => exit.0,
+            None => panic!("the WASI command trapped: {e:?}"),
+        },
+    };
+    drop(store);
+    WasiRun {
+        exit_code,
+        stdout: stdout.contents().to_vec(),
+        stderr: stderr.contents().to_vec(),
+    }
+}
