@@ -3,7 +3,7 @@
 //! The renderers in [`crate::output`] read a [`Run`]; the exit code is
 //! computed here, once, for every format.
 
-use kube_immutable_core::{check_text, Report, Settings, Severity};
+use kube_immutable_core::{check_text, Applicability, Report, Settings, Severity};
 
 use crate::inputs::{self, Input, InputError};
 
@@ -55,6 +55,10 @@ pub struct Summary {
     pub input_errors: usize,
     /// Findings silenced by the `kube-immutable.io/ignore` annotation.
     pub suppressed: usize,
+    /// Findings with a safe fix (`kube-immutable fix` applies it).
+    pub fixable: usize,
+    /// Findings with an unsafe fix (`kube-immutable fix --unsafe-fixes`).
+    pub fixable_unsafe: usize,
 }
 
 impl Run {
@@ -96,6 +100,11 @@ impl Run {
                     s.suppressed += r.suppressed;
                     s.input_errors += r.errors.len();
                     for f in &r.findings {
+                        match f.fix.as_ref().map(|fix| fix.applicability) {
+                            Some(Applicability::Safe) => s.fixable += 1,
+                            Some(Applicability::Unsafe) => s.fixable_unsafe += 1,
+                            None => {}
+                        }
                         match f.severity {
                             Severity::Error => s.errors += 1,
                             Severity::Warning => s.warnings += 1,

@@ -9,6 +9,7 @@
 
 mod check;
 mod config;
+mod fix;
 mod inputs;
 mod output;
 
@@ -42,6 +43,9 @@ struct Cli {
 enum Command {
     /// Check manifests: files, folders (.yaml, .yml, .json, recursively) or `-` for stdin.
     Check(CheckArgs),
+    /// Fix manifests: print the fixed text (one input: exactly the fixed
+    /// text, ready for `kubectl apply -f -`), a diff, or rewrite the files.
+    Fix(FixArgs),
     /// List the rules with their default level and whether they can be fixed.
     Rules(RulesArgs),
     /// Print a rule's documentation (Markdown).
@@ -58,6 +62,29 @@ struct CheckArgs {
     paths: Vec<String>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Settings file (YAML or JSON): rule levels and exemptions.
+    #[arg(long, value_name = "FILE")]
+    config: Option<String>,
+    /// Language of the messages.
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    lang: Lang,
+}
+
+#[derive(Debug, Args)]
+struct FixArgs {
+    /// Files or folders to fix; `-` reads standard input.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<String>,
+    /// Show a unified diff instead of the fixed text.
+    #[arg(long, conflicts_with = "write")]
+    diff: bool,
+    /// Rewrite the files in place (atomically; stdin is printed).
+    #[arg(long)]
+    write: bool,
+    /// Also apply unsafe fixes (they may break the workload: the image may
+    /// need root or a host namespace, or write outside the mounted paths).
+    #[arg(long)]
+    unsafe_fixes: bool,
     /// Settings file (YAML or JSON): rule levels and exemptions.
     #[arg(long, value_name = "FILE")]
     config: Option<String>,
@@ -107,6 +134,7 @@ fn main() -> ExitCode {
     }
     let code = match cli.command {
         Command::Check(args) => run_check(&args),
+        Command::Fix(args) => run_fix(&args),
         Command::Rules(args) => list_rules(&args),
         Command::Explain { rule } => explain(&rule),
     };
@@ -132,6 +160,37 @@ fn run_check(args: &CheckArgs) -> u8 {
     };
     print_styled(&rendered);
     run.exit_code()
+}
+
+fn run_fix(args: &FixArgs) -> u8 {
+    let settings = match &args.config {
+        None => Settings::default(),
+        Some(file) => match config::load(file) {
+            Ok(settings) => settings,
+            Err(e) => {
+                eprint_styled(&output::text::render_config_error(&e, args.lang));
+                return exit::INPUT_ERROR;
+            }
+        },
+    };
+    let mode = if args.write {
+        fix::Mode::Write
+    } else if args.diff {
+        fix::Mode::Diff
+    } else {
+        fix::Mode::Print
+    };
+    let options = kube_immutable_core::fix::FixOptions {
+        unsafe_fixes: args.unsafe_fixes,
+    };
+    let out = fix::run(&args.paths, &settings, options, mode, args.lang);
+    // The fixed text is data for other tools: never styled.
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(out.stdout.as_bytes())
+        .and_then(|()| stdout.flush());
+    eprint_styled(&out.stderr);
+    out.code
 }
 
 fn list_rules(args: &RulesArgs) -> u8 {

@@ -76,8 +76,10 @@ pub fn render(run: &Run, lang: Lang) -> String {
         out.push_str(&f);
         out.push_str("\n\n");
     }
-    out.push_str(&summary_line(&run.summary(), lang));
+    let summary = run.summary();
+    out.push_str(&summary_line(&summary, lang));
     out.push('\n');
+    out.push_str(&fixable_note(&summary, lang));
     out
 }
 
@@ -93,6 +95,24 @@ pub fn render_config_error(e: &ConfigError, lang: Lang) -> String {
         _ => None,
     };
     frame(&error_level(lang), None, &title, &e.file, located, &[])
+}
+
+/// How many findings `kube-immutable fix` would take on (counted from the
+/// findings' fixes; a fix that waits for another, like
+/// `allowPrivilegeEscalation` on a privileged container, counts as unsafe).
+fn fixable_note(s: &Summary, lang: Lang) -> String {
+    let (n, u) = (s.fixable, s.fixable_unsafe);
+    match (u, lang) {
+        _ if n + u == 0 => String::new(),
+        (0, Lang::En) => format!("{n} fixable with `kube-immutable fix`.\n"),
+        (0, Lang::Fr) => format!("{n} corrigeables avec `kube-immutable fix`.\n"),
+        (_, Lang::En) => {
+            format!("{n} fixable with `kube-immutable fix` ({u} more with `--unsafe-fixes`).\n")
+        }
+        (_, Lang::Fr) => format!(
+            "{n} corrigeables avec `kube-immutable fix` ({u} de plus avec `--unsafe-fixes`).\n"
+        ),
+    }
 }
 
 /// The last line of the text output.

@@ -1,0 +1,235 @@
+//! `kube-immutable fix`: the core's fixes, printed, diffed or written back.
+//!
+//! Writing is atomic: the fixed text goes to a temporary file in the same
+//! folder, which then replaces the original by a rename. On any error the
+//! original is untouched.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use kube_immutable_core::fix::text::{fix_text, FixedText};
+use kube_immutable_core::fix::FixOptions;
+use kube_immutable_core::{Settings, Severity};
+
+use crate::check::exit;
+use crate::inputs::{self, Input, Source};
+use crate::output::Lang;
+
+/// What to do with the fixed text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Print the fixed manifests.
+    Print,
+    /// Print a unified diff.
+    Diff,
+    /// Rewrite the files in place.
+    Write,
+}
+
+/// One input, fixed.
+struct Fixed {
+    input: Input,
+    original: String,
+    fixed: FixedText,
+}
+
+/// Everything `fix` prints, and its exit code.
+#[derive(Debug, Default)]
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: u8,
+}
+
+pub fn run(
+    paths: &[String],
+    settings: &Settings,
+    options: FixOptions,
+    mode: Mode,
+    lang: Lang,
+) -> Output {
+    let mut out = Output::default();
+    let mut fixed = Vec::new();
+    let mut input_errors = 0;
+    for input in inputs::collect(paths) {
+        let read = input.and_then(|input| inputs::read(&input).map(|text| (input, text)));
+        match read {
+            Ok((input, original)) => {
+                let result = fix_text(&original, settings, options);
+                input_errors += result.remaining.errors.len();
+                fixed.push(Fixed {
+                    input,
+                    original,
+                    fixed: result,
+                });
+            }
+            Err(e) => {
+                input_errors += 1;
+                out.stderr
+                    .push_str(&format!("error: {}: {}\n", e.name, e.message));
+            }
+        }
+    }
+
+    let single = fixed.len() == 1;
+    for f in &fixed {
+        match mode {
+            Mode::Print if single => out.stdout.push_str(&f.fixed.text),
+            Mode::Print => {
+                // Several inputs: one stream, each input introduced like `helm template` does.
+                out.stdout
+                    .push_str(&format!("---\n# Source: {}\n", f.input.name));
+                out.stdout
+                    .push_str(f.fixed.text.trim_start_matches("---\n"));
+                if !f.fixed.text.ends_with('\n') {
+                    out.stdout.push('\n');
+                }
+            }
+            Mode::Diff => {
+                if f.fixed.text != f.original {
+                    let diff = similar::TextDiff::from_lines(&f.original, &f.fixed.text);
+                    let (a, b) = (format!("a/{}", f.input.name), format!("b/{}", f.input.name));
+                    out.stdout.push_str(
+                        &diff
+                            .unified_diff()
+                            .context_radius(3)
+                            .header(&a, &b)
+                            .to_string(),
+                    );
+                }
+            }
+            Mode::Write => match &f.input.source {
+                Source::File(path) if f.fixed.text != f.original => {
+                    if let Err(e) = write_atomically(path, &f.fixed.text) {
+                        input_errors += 1;
+                        out.stderr
+                            .push_str(&format!("error: {}: not written: {e}\n", f.input.name));
+                    }
+                }
+                Source::File(_) => {}
+                // Nothing to write back to: print instead.
+                Source::Stdin => out.stdout.push_str(&f.fixed.text),
+            },
+        }
+    }
+
+    let applied: usize = fixed.iter().map(|f| f.fixed.applied.len()).sum();
+    let changed = fixed.iter().filter(|f| f.fixed.text != f.original).count();
+    let remaining = fixed.iter().flat_map(|f| &f.fixed.remaining.findings);
+    let (mut errors, mut warnings, mut unsafe_left) = (0, 0, 0);
+    for finding in remaining {
+        match finding.severity {
+            Severity::Error => errors += 1,
+            Severity::Warning => warnings += 1,
+        }
+        unsafe_left += usize::from(finding.fix.as_ref().is_some_and(|fix| !options.allows(fix)));
+    }
+    out.stderr.push_str(&summary(
+        applied,
+        changed,
+        errors,
+        warnings,
+        unsafe_left,
+        mode,
+        lang,
+    ));
+    out.code = if input_errors > 0 {
+        exit::INPUT_ERROR
+    } else if errors > 0 {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    };
+    out
+}
+
+fn summary(
+    applied: usize,
+    changed: usize,
+    errors: usize,
+    warnings: usize,
+    unsafe_left: usize,
+    mode: Mode,
+    lang: Lang,
+) -> String {
+    let fixes = lang.count(applied, ("fix", "fixes"), ("correction", "corrections"));
+    let files = lang.count(changed, ("file", "files"), ("fichier", "fichiers"));
+    let errors = lang.count(errors, ("error", "errors"), ("erreur", "erreurs"));
+    let warnings = lang.count(
+        warnings,
+        ("warning", "warnings"),
+        ("avertissement", "avertissements"),
+    );
+    let mut line = match (mode, lang) {
+        (Mode::Write, Lang::En) => {
+            format!("Applied {fixes} in {files}; {errors} and {warnings} left.")
+        }
+        (Mode::Write, Lang::Fr) => {
+            format!("{fixes} appliquée(s) dans {files} ; reste {errors} et {warnings}.")
+        }
+        (_, Lang::En) => {
+            format!("{fixes} would change {files}; {errors} and {warnings} would be left.")
+        }
+        (_, Lang::Fr) => {
+            format!("{fixes} modifieraient {files} ; resteraient {errors} et {warnings}.")
+        }
+    };
+    if unsafe_left > 0 {
+        line.push_str(&match lang {
+            Lang::En => format!(" {unsafe_left} more can be fixed with `--unsafe-fixes` (read what they change first)."),
+            Lang::Fr => format!(" {unsafe_left} de plus avec `--unsafe-fixes` (lisez d'abord ce qu'elles changent)."),
+        });
+    }
+    line.push('\n');
+    line
+}
+
+/// Replace a file by a rename of a fully written temporary file beside it,
+/// keeping the original's permissions.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let permissions = fs::metadata(path)?.permissions();
+    let mut temp = tempfile::Builder::new()
+        .prefix(".kube-immutable-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    temp.write_all(text.as_bytes())?;
+    temp.as_file().sync_all()?;
+    fs::set_permissions(temp.path(), permissions)?;
+    temp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_the_file_and_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pod.yaml");
+        fs::write(&path, "old").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomically(&path, "new").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_original() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("absent/pod.yaml");
+        assert!(write_atomically(&missing, "new").is_err());
+        assert!(!missing.exists());
+    }
+}
