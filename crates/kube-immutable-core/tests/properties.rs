@@ -352,7 +352,11 @@ fn position(text: &str, offset: usize) -> (usize, usize, usize) {
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let line_text = &text[line_start..offset];
     // A byte-order mark at the start of the text is not a visible column.
-    let line_text = if line_start == 0 { line_text.strip_prefix('\u{feff}').unwrap_or(line_text) } else { line_text };
+    let line_text = if line_start == 0 {
+        line_text.strip_prefix('\u{feff}').unwrap_or(line_text)
+    } else {
+        line_text
+    };
     let column = line_text.chars().count() + 1;
     (line, column, before.encode_utf16().count())
 }

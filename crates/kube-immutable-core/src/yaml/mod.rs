@@ -114,7 +114,11 @@ fn relax_flow_closer(source: &str, error_at: usize) -> Option<String> {
     if !line.trim_start_matches([' ', '\t']).starts_with([']', '}']) {
         return None;
     }
-    let break_start = if source[..line_start - 1].ends_with('\r') { line_start - 2 } else { line_start - 1 };
+    let break_start = if source[..line_start - 1].ends_with('\r') {
+        line_start - 2
+    } else {
+        line_start - 1
+    };
     let previous_start = source[..break_start].rfind('\n').map_or(0, |i| i + 1);
     if source[previous_start..break_start].contains('#') {
         return None; // the bracket would land in a comment
