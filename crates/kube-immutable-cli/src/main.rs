@@ -141,16 +141,22 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// The settings of `--config`, or the defaults; a refused file is shown as
+/// a frame on stderr and ends the run with exit 2.
+fn load_settings(config: Option<&str>, lang: Lang) -> Result<Settings, u8> {
+    match config {
+        None => Ok(Settings::default()),
+        Some(file) => config::load(file).map_err(|e| {
+            eprint_styled(&output::text::render_config_error(&e, lang));
+            exit::INPUT_ERROR
+        }),
+    }
+}
+
 fn run_check(args: &CheckArgs) -> u8 {
-    let settings = match &args.config {
-        None => Settings::default(),
-        Some(file) => match config::load(file) {
-            Ok(settings) => settings,
-            Err(e) => {
-                eprint_styled(&output::text::render_config_error(&e, args.lang));
-                return exit::INPUT_ERROR;
-            }
-        },
+    let settings = match load_settings(args.config.as_deref(), args.lang) {
+        Ok(settings) => settings,
+        Err(code) => return code,
     };
     let run = Run::check(&args.paths, &settings);
     let rendered = match args.format {
@@ -163,15 +169,9 @@ fn run_check(args: &CheckArgs) -> u8 {
 }
 
 fn run_fix(args: &FixArgs) -> u8 {
-    let settings = match &args.config {
-        None => Settings::default(),
-        Some(file) => match config::load(file) {
-            Ok(settings) => settings,
-            Err(e) => {
-                eprint_styled(&output::text::render_config_error(&e, args.lang));
-                return exit::INPUT_ERROR;
-            }
-        },
+    let settings = match load_settings(args.config.as_deref(), args.lang) {
+        Ok(settings) => settings,
+        Err(code) => return code,
     };
     let mode = if args.write {
         fix::Mode::Write

@@ -19,6 +19,12 @@ impl Message {
         }
     }
 
+    /// Append another message, language by language.
+    pub fn push(&mut self, other: &Message) {
+        self.en.push_str(&other.en);
+        self.fr.push_str(&other.fr);
+    }
+
     /// The text in a language (`"fr"` or anything else for English).
     pub fn get(&self, lang: &str) -> &str {
         if lang.starts_with("fr") {

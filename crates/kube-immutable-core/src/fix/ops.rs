@@ -36,9 +36,25 @@ pub(crate) fn fix(
     })
 }
 
+/// `allowPrivilegeEscalation: false`, for both escalation rules.
+pub(crate) fn disable_escalation(c: &Container<'_>) -> Option<Fix> {
+    fix(
+        Message::new(
+            "Set `allowPrivilegeEscalation: false`",
+            "Mettre `allowPrivilegeEscalation: false`",
+        ),
+        escalation_fix_applicability(c),
+        vec![set(
+            &c.security_context(),
+            "allowPrivilegeEscalation",
+            false.into(),
+        )],
+    )
+}
+
 /// `allowPrivilegeEscalation: false` is rejected by the API server on a
 /// privileged container or one that adds `SYS_ADMIN`.
-pub(crate) fn escalation_fix_applicability(c: &Container<'_>) -> Applicability {
+fn escalation_fix_applicability(c: &Container<'_>) -> Applicability {
     let sc = c.security_context();
     let privileged = sc.field("privileged").as_bool() == Some(true);
     let sys_admin = sc

@@ -3,7 +3,7 @@ use crate::diagnostic::Message;
 use crate::engine::{Emitter, Violation};
 use crate::finding::Severity;
 use crate::fix::ops;
-use crate::rules::{declare_rule, misplaced_help, FixAvailability, StaticMessage};
+use crate::rules::{declare_rule, misplaced_note, FixAvailability, StaticMessage};
 
 declare_rule! {
     /// # `allow-privilege-escalation`
@@ -57,10 +57,9 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
     if pod.windows {
         return;
     }
-    let note = misplaced_help(pod, "allowPrivilegeEscalation");
+    let note = misplaced_note(pod, "allowPrivilegeEscalation");
     for c in &pod.containers {
-        let sc = c.security_context();
-        let field = sc.field("allowPrivilegeEscalation");
+        let field = c.security_context().field("allowPrivilegeEscalation");
         if field.as_bool() != Some(true) {
             continue;
         }
@@ -69,10 +68,7 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
             "Set `allowPrivilegeEscalation: false`.",
             "Mettez `allowPrivilegeEscalation: false`.",
         );
-        if let Some(note) = &note {
-            help.en.push_str(&note.en);
-            help.fr.push_str(&note.fr);
-        }
+        help.push(&note);
         out.emit(
             &ALLOW_PRIVILEGE_ESCALATION,
             Violation {
@@ -90,14 +86,7 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                 ),
                 help,
                 pointer: field.pointer,
-                fix: ops::fix(
-                    Message::new(
-                        "Set `allowPrivilegeEscalation: false`",
-                        "Mettre `allowPrivilegeEscalation: false`",
-                    ),
-                    ops::escalation_fix_applicability(c),
-                    vec![ops::set(&sc, "allowPrivilegeEscalation", false.into())],
-                ),
+                fix: ops::disable_escalation(c),
             },
         );
     }

@@ -106,13 +106,15 @@ pub fn ids() -> impl Iterator<Item = &'static str> {
     RULES.iter().map(|r| r.id)
 }
 
-/// Help line shared by rules whose field only exists on containers: a copy
-/// in the pod `securityContext` is not a Kubernetes field and does nothing.
-pub(crate) fn misplaced_help(pod: &Pod<'_>, key: &str) -> Option<Message> {
-    pod.security_context().field(key).entry.map(|_| {
-        Message::new(
-            format!(" Note: `{key}` in the pod `securityContext` is not a Kubernetes field and has no effect; set it on each container."),
-            format!(" Attention : `{key}` dans le `securityContext` du pod n'est pas un champ Kubernetes et n'a aucun effet ; définissez-le sur chaque conteneur."),
-        )
-    })
+/// Note shared by rules whose field only exists on containers: a copy in
+/// the pod `securityContext` is not a Kubernetes field and does nothing.
+/// Empty when the pod has no such copy.
+pub(crate) fn misplaced_note(pod: &Pod<'_>, key: &str) -> Message {
+    if pod.security_context().field(key).entry.is_none() {
+        return Message::new("", "");
+    }
+    Message::new(
+        format!(" Note: `{key}` in the pod `securityContext` is not a Kubernetes field and has no effect; set it on each container."),
+        format!(" Attention : `{key}` dans le `securityContext` du pod n'est pas un champ Kubernetes et n'a aucun effet ; définissez-le sur chaque conteneur."),
+    )
 }

@@ -3,7 +3,7 @@ use crate::diagnostic::Message;
 use crate::engine::{Emitter, Violation};
 use crate::finding::Severity;
 use crate::fix::ops;
-use crate::rules::{declare_rule, misplaced_help, FixAvailability, StaticMessage};
+use crate::rules::{declare_rule, misplaced_note, FixAvailability, StaticMessage};
 
 declare_rule! {
     /// # `privilege-escalation-not-disabled`
@@ -58,10 +58,9 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
     if pod.windows {
         return;
     }
-    let note = misplaced_help(pod, "allowPrivilegeEscalation");
+    let note = misplaced_note(pod, "allowPrivilegeEscalation");
     for c in &pod.containers {
-        let sc = c.security_context();
-        let field = sc.field("allowPrivilegeEscalation");
+        let field = c.security_context().field("allowPrivilegeEscalation");
         if field.is_set() {
             continue;
         }
@@ -70,10 +69,7 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
             "Add `allowPrivilegeEscalation: false` to the container's `securityContext`.",
             "Ajoutez `allowPrivilegeEscalation: false` au `securityContext` du conteneur.",
         );
-        if let Some(note) = &note {
-            help.en.push_str(&note.en);
-            help.fr.push_str(&note.fr);
-        }
+        help.push(&note);
         out.emit(
             &PRIVILEGE_ESCALATION_NOT_DISABLED,
             Violation {
@@ -85,14 +81,7 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                 ),
                 help,
                 pointer: field.pointer,
-                fix: ops::fix(
-                    Message::new(
-                        "Set `allowPrivilegeEscalation: false`",
-                        "Mettre `allowPrivilegeEscalation: false`",
-                    ),
-                    ops::escalation_fix_applicability(c),
-                    vec![ops::set(&sc, "allowPrivilegeEscalation", false.into())],
-                ),
+                fix: ops::disable_escalation(c),
             },
         );
     }

@@ -3,7 +3,7 @@ use crate::diagnostic::Message;
 use crate::engine::{Emitter, Violation};
 use crate::finding::{Applicability, Severity};
 use crate::fix::ops;
-use crate::rules::{declare_rule, misplaced_help, FixAvailability, StaticMessage};
+use crate::rules::{declare_rule, misplaced_note, FixAvailability, StaticMessage};
 
 declare_rule! {
     /// # `privileged`
@@ -59,7 +59,7 @@ declare_rule! {
 }
 
 fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
-    let note = misplaced_help(pod, "privileged");
+    let note = misplaced_note(pod, "privileged");
     for c in &pod.containers {
         let sc = c.security_context();
         let field = sc.field("privileged");
@@ -71,10 +71,7 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
             "Set `privileged: false` (or remove the field).",
             "Mettez `privileged: false` (ou supprimez le champ).",
         );
-        if let Some(note) = &note {
-            help.en.push_str(&note.en);
-            help.fr.push_str(&note.fr);
-        }
+        help.push(&note);
         out.emit(
             &PRIVILEGED,
             Violation {

@@ -3,7 +3,7 @@ use crate::diagnostic::Message;
 use crate::engine::{Emitter, Violation};
 use crate::finding::Severity;
 use crate::fix::ops;
-use crate::rules::{declare_rule, misplaced_help, FixAvailability, StaticMessage};
+use crate::rules::{declare_rule, misplaced_note, FixAvailability, StaticMessage};
 
 declare_rule! {
     /// # `writable-root-filesystem`
@@ -118,7 +118,7 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
     if pod.windows {
         return;
     }
-    let note = misplaced_help(pod, "readOnlyRootFilesystem");
+    let note = misplaced_note(pod, "readOnlyRootFilesystem");
     for c in &pod.containers {
         let field = c.security_context().field("readOnlyRootFilesystem");
         let who = c.label();
@@ -146,10 +146,7 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                 format!("Mettez `readOnlyRootFilesystem: true` et montez un `emptyDir` là où l'application écrit (au moins {list})."),
             )
         };
-        if let Some(note) = &note {
-            help.en.push_str(&note.en);
-            help.fr.push_str(&note.fr);
-        }
+        help.push(&note);
         out.emit(
             &WRITABLE_ROOT_FILESYSTEM,
             Violation {

@@ -381,20 +381,7 @@ impl<'a> Loader<'a> {
         let at = self.offsets.byte(e.marker().index());
         if e.info().contains("recursion limit") {
             // The parser's own nesting limit (deep flow collections).
-            return Diagnostic::new(
-                ErrorKind::Limit,
-                Message::new(
-                    format!(
-                        "nesting deeper than {} levels; the document was not checked",
-                        self.limits.max_depth
-                    ),
-                    format!(
-                        "imbrication de plus de {} niveaux ; le document n'a pas été vérifié",
-                        self.limits.max_depth
-                    ),
-                ),
-                Some(Span::empty(at)),
-            );
+            return too_deep(self.limits, Span::empty(at));
         }
         syntax(
             &format!("invalid YAML: {}", e.info()),
@@ -431,20 +418,7 @@ impl<'a> Loader<'a> {
 
     fn check_depth(&self, depth: usize, span: Span) -> LoadResult<()> {
         if depth > self.limits.max_depth {
-            return Err(Box::new(Diagnostic::new(
-                ErrorKind::Limit,
-                Message::new(
-                    format!(
-                        "nesting deeper than {} levels; the document was not checked",
-                        self.limits.max_depth
-                    ),
-                    format!(
-                        "imbrication de plus de {} niveaux ; le document n'a pas été vérifié",
-                        self.limits.max_depth
-                    ),
-                ),
-                Some(span),
-            )));
+            return Err(Box::new(too_deep(self.limits, span)));
         }
         Ok(())
     }
@@ -578,6 +552,23 @@ impl<'a> Loader<'a> {
         }
         Ok(())
     }
+}
+
+fn too_deep(limits: &Limits, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        ErrorKind::Limit,
+        Message::new(
+            format!(
+                "nesting deeper than {} levels; the document was not checked",
+                limits.max_depth
+            ),
+            format!(
+                "imbrication de plus de {} niveaux ; le document n'a pas été vérifié",
+                limits.max_depth
+            ),
+        ),
+        Some(span),
+    )
 }
 
 fn syntax(en: &str, fr: &str, span: Span) -> Diagnostic {
