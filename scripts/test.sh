@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Every test of the project: formatting, lints (native and wasm), the wasm
+# builds, the dependency fence, generated docs, unit/integration/end-to-end
+# tests, and, when the shared corpus is there, conformance and the fix
+# harness on 1,500 real-world manifests. CI (.ci/run) runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+"$root/scripts/setup.sh"
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy (native, every target)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "clippy (wasm: the core without its YAML reader, the policy module)"
+cargo clippy -p kube-immutable-core --no-default-features --target wasm32-unknown-unknown --locked -- -D warnings
+cargo clippy -p kube-immutable-core --target wasm32-unknown-unknown --locked -- -D warnings
+cargo clippy -p kube-immutable-policy --target wasm32-wasip1 --locked -- -D warnings
+
+step "core builds for both wasm targets"
+cargo build -p kube-immutable-core --target wasm32-unknown-unknown --locked
+cargo build -p kube-immutable-core --target wasm32-wasip1 --locked
+
+step "dependency fence"
+# The core does no IO and knows no wire format: no CLI parser, no JS glue,
+# no Kubewarden SDK, no YAML emitter. Its JSON-only build (the admission
+# path) carries no YAML reader at all.
+core_deps=$(cargo tree -p kube-immutable-core -e normal --prefix none --locked)
+for forbidden in clap wasm-bindgen kubewarden-policy-sdk serde_yaml serde_yml k8s-openapi; do
+    if grep -q "^$forbidden " <<<"$core_deps"; then
+        echo "error: kube-immutable-core depends on $forbidden" >&2
+        exit 1
+    fi
+done
+json_only=$(cargo tree -p kube-immutable-core --no-default-features -e normal --prefix none --locked)
+if grep -q "^saphyr" <<<"$json_only"; then
+    echo "error: kube-immutable-core without default features still pulls in a YAML reader" >&2
+    exit 1
+fi
+
+step "generated rule docs are up to date"
+cargo xtask docs --check
+
+corpus="${KUBE_IMMUTABLE_CORPUS:-$root/../shared/corpus}"
+if [ -d "$corpus/realworld" ]; then
+    export KUBE_IMMUTABLE_CORPUS="$corpus"
+else
+    echo "note: no corpus at $corpus: conformance and the real-world fix harness are skipped (set KUBE_IMMUTABLE_CORPUS)" >&2
+    unset KUBE_IMMUTABLE_CORPUS
+fi
+
+step "cargo test (workspace)"
+cargo test --workspace --locked
+
+if [ -n "${KUBE_IMMUTABLE_CORPUS:-}" ]; then
+    step "conformance with the pod-security-admission reference ($KUBE_IMMUTABLE_CORPUS)"
+    cargo xtask conformance "$KUBE_IMMUTABLE_CORPUS"
+fi
