@@ -8,7 +8,10 @@
 //! below mirror the SDK's; a unit test in `lib.rs` keeps them in step.
 
 use kube_immutable_core::fix::{fix_json, FixOptions};
-use kube_immutable_core::{Finding, Mode, Report, Settings, Severity};
+use kube_immutable_core::Value as NodeValue;
+use kube_immutable_core::{Entry, Finding, Mode, Node, Report, Settings, Severity};
+
+use crate::decode::ObjectNode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -50,9 +53,11 @@ pub struct SettingsValidationResponse {
 }
 
 /// The Kubewarden `validate` payload. Fields we do not read are skipped.
+/// `O` is how the object is read: [`ObjectNode`] to check it, `Value` to
+/// fix it (mutate mode).
 #[derive(Debug, Deserialize)]
-struct Payload {
-    request: AdmissionRequest,
+struct Payload<O> {
+    request: AdmissionRequest<O>,
     #[serde(default)]
     settings: Value,
 }
@@ -60,7 +65,7 @@ struct Payload {
 /// The parts of a Kubernetes `AdmissionRequest` (camelCase) the policy reads.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct AdmissionRequest {
+struct AdmissionRequest<O> {
     #[serde(default)]
     kind: Option<GroupVersionKind>,
     #[serde(default)]
@@ -68,8 +73,12 @@ struct AdmissionRequest {
     #[serde(default)]
     operation: Option<String>,
     /// `null` (or absent) on `DELETE` and `CONNECT`.
-    #[serde(default)]
-    object: Value,
+    #[serde(default = "none")]
+    object: Option<O>,
+}
+
+fn none<O>() -> Option<O> {
+    None
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,67 +104,91 @@ pub fn validate_response(payload: &[u8]) -> ValidationResponse {
             None,
         );
     }
-    let payload: Payload = match serde_json::from_slice(payload) {
-        Ok(payload) => payload,
-        Err(e) => {
-            return reject(
-                format!("{PREFIX}: malformed admission request: {e}"),
-                CODE_BAD_REQUEST,
-                None,
-            )
-        }
+    let decoded: Payload<ObjectNode> = match serde_json::from_slice(payload) {
+        Ok(decoded) => decoded,
+        Err(e) => return malformed(format!("{e}")),
     };
-    let settings = match read_settings(payload.settings) {
+    let settings = match read_settings(decoded.settings) {
         Ok(settings) => settings,
         Err(message) => return reject(format!("{PREFIX}: {message}"), CODE_BAD_SETTINGS, None),
     };
-    let request = payload.request;
-    let mut object = request.object;
-    match &object {
-        Value::Object(_) => {}
-        Value::Null => {
-            let operation = request.operation.as_deref().unwrap_or_default();
-            if matches!(operation, "DELETE" | "CONNECT") {
-                return accept(None);
-            }
-            return reject(
-                format!(
-                    "{PREFIX}: malformed admission request: `request.object` is missing (operation `{operation}`)"
-                ),
-                CODE_BAD_REQUEST,
-                None,
-            );
-        }
-        other => {
-            return reject(
-                format!(
-                    "{PREFIX}: malformed admission request: `request.object` must be a JSON object, found {}",
-                    json_type(other)
-                ),
-                CODE_BAD_REQUEST,
-                None,
-            )
-        }
+    let request = decoded.request;
+    let Some(ObjectNode(mut object)) = request.object.filter(|o| !o.0.is_null()) else {
+        return no_object(request.operation.as_deref());
+    };
+    if object.as_map().is_none() {
+        let found = match object.value {
+            NodeValue::Bool(_) => "a boolean",
+            NodeValue::Int(_) | NodeValue::Float(_) => "a number",
+            NodeValue::Str(_) => "a string",
+            _ => "an array",
+        };
+        return malformed(format!(
+            "`request.object` must be a JSON object, found {found}"
+        ));
     }
-    let added = complete_object(
+    complete_node(
         &mut object,
         request.kind.map(|gvk| gvk.kind),
         request.namespace,
     );
-    match settings.mode {
-        Mode::Validate => respond(&kube_immutable_core::check_json(&object, &settings)),
-        Mode::Mutate => mutate(object, added, &settings),
+    let report = kube_immutable_core::check_node(&object, &settings);
+    let options = FixOptions {
+        unsafe_fixes: settings.unsafe_fixes,
+    };
+    let fixable = report
+        .findings
+        .iter()
+        .any(|f| f.fix.as_ref().is_some_and(|fix| options.allows(fix)));
+    // Never fix an object the API server would reject anyway.
+    if settings.mode == Mode::Validate || !report.errors.is_empty() || !fixable {
+        return respond(&report);
     }
+    // Mutate mode must return the whole object: read it again, completely.
+    match serde_json::from_slice::<Payload<Value>>(payload) {
+        Ok(Payload {
+            request:
+                AdmissionRequest {
+                    object: Some(object),
+                    kind,
+                    namespace,
+                    ..
+                },
+            ..
+        }) => mutate(object, kind.map(|gvk| gvk.kind), namespace, &settings),
+        Ok(_) => malformed("`request.object` is missing".to_owned()),
+        Err(e) => malformed(format!("{e}")),
+    }
+}
+
+fn malformed(detail: String) -> ValidationResponse {
+    reject(
+        format!("{PREFIX}: malformed admission request: {detail}"),
+        CODE_BAD_REQUEST,
+        None,
+    )
+}
+
+/// `DELETE` and `CONNECT` carry no object; anything else must.
+fn no_object(operation: Option<&str>) -> ValidationResponse {
+    let operation = operation.unwrap_or_default();
+    if matches!(operation, "DELETE" | "CONNECT") {
+        return accept(None);
+    }
+    malformed(format!(
+        "`request.object` is missing (operation `{operation}`)"
+    ))
 }
 
 /// Mutate mode: apply the allowed fixes, check the result again, and return
 /// the fixed object unless what remains is still rejected.
-fn mutate(mut object: Value, added: Added, settings: &Settings) -> ValidationResponse {
-    let report = kube_immutable_core::check_json(&object, settings);
-    // Never fix an object the API server would reject anyway.
-    if !report.errors.is_empty() || !report.findings.iter().any(|f| f.fix.is_some()) {
-        return respond(&report);
-    }
+fn mutate(
+    mut object: Value,
+    kind: Option<String>,
+    namespace: Option<String>,
+    settings: &Settings,
+) -> ValidationResponse {
+    let added = complete_object(&mut object, kind, namespace);
     let options = FixOptions {
         unsafe_fixes: settings.unsafe_fixes,
     };
@@ -318,6 +351,40 @@ fn complete_object(object: &mut Value, kind: Option<String>, namespace: Option<S
     added
 }
 
+/// [`complete_object`] on the checked tree (nothing to undo there).
+fn complete_node(object: &mut Node, kind: Option<String>, namespace: Option<String>) {
+    let NodeValue::Map(entries) = &mut object.value else {
+        return;
+    };
+    if let Some(kind) = kind.filter(|k| !k.is_empty()) {
+        if !entries.iter().any(|e| e.key == "kind") {
+            entries.push(entry("kind", NodeValue::Str(kind)));
+        }
+    }
+    let Some(namespace) = namespace.filter(|ns| !ns.is_empty()) else {
+        return;
+    };
+    if !entries.iter().any(|e| e.key == "metadata") {
+        entries.push(entry("metadata", NodeValue::Map(Vec::new())));
+    }
+    let metadata = entries.iter_mut().find(|e| e.key == "metadata");
+    if let Some(NodeValue::Map(metadata)) = metadata.map(|e| &mut e.value.value) {
+        match metadata.iter_mut().find(|e| e.key == "namespace") {
+            Some(e) if e.value.is_null() => e.value = Node::new(NodeValue::Str(namespace), None),
+            Some(_) => {}
+            None => metadata.push(entry("namespace", NodeValue::Str(namespace))),
+        }
+    }
+}
+
+fn entry(key: &str, value: NodeValue) -> Entry {
+    Entry {
+        key: key.to_owned(),
+        key_span: None,
+        value: Node::new(value, None),
+    }
+}
+
 /// Settings for one request. `null` (no settings) means the defaults.
 fn read_settings(value: Value) -> Result<Settings, String> {
     if value.is_null() {
@@ -378,17 +445,6 @@ fn reject(message: String, code: u16, warnings: Option<Vec<String>>) -> Validati
         mutated_object: None,
         audit_annotations: None,
         warnings,
-    }
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -16,6 +16,7 @@
 //! error becomes a rejection with a message.
 
 mod admission;
+mod decode;
 #[cfg(target_arch = "wasm32")]
 mod wapc;
 

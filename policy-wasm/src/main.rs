@@ -10,6 +10,8 @@ use std::process::ExitCode;
 // SDK and `wapc-guest`, whose waPC imports a plain WASI runtime cannot satisfy.
 #[path = "admission.rs"]
 mod admission;
+#[path = "decode.rs"]
+mod decode;
 
 const USAGE: &str =
     "usage: kube-immutable-policy (validate | validate-settings | protocol-version) < request.json";

@@ -1,1 +1,117 @@
-fn main() {}
+//! Latency and size of the policy module through the waPC host Kubewarden
+//! uses (`wapc` + `wasmtime-provider`), against a module that only parses
+//! the request JSON (`tests/baseline-policy`).
+//!
+//! ```text
+//! cargo xtask build-policy        # the shipped, wasm-opt'ed module
+//! cargo bench -p kube-immutable-tests --bench policy
+//! ```
+//!
+//! Module: `$KUBE_IMMUTABLE_POLICY_WASM`, else `target/policy/kube-immutable-policy.wasm`
+//! (from `cargo xtask build-policy`), else built like the tests do.
+//! "fresh" is what policy-server does per request: instantiate the module
+//! (`rehydrate` + `WapcHost::new`, which runs `wapc_init`) and call
+//! `validate`; "reused" calls `validate` again on one instance. Medians.
+//! This measures; it asserts nothing.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use wapc::WapcHost;
+
+use kube_immutable_tests::{
+    baseline_module_path, call, payload, wapc_module_path, workspace_root, Policy, WAPC_ENV,
+};
+
+const FRESH_SAMPLES: usize = 3_000;
+const REUSED_SAMPLES: usize = 20_000;
+const WARM_UP: usize = 200;
+
+fn main() {
+    let policy_path = std::env::var_os(WAPC_ENV)
+        .map(PathBuf::from)
+        .or_else(|| {
+            let shipped = workspace_root().join("target/policy/kube-immutable-policy.wasm");
+            shipped.exists().then_some(shipped)
+        })
+        .unwrap_or_else(wapc_module_path);
+    let baseline_path = baseline_module_path();
+
+    println!(
+        "policy benchmark: {} cores, fresh = instantiate + wapc_init + validate ({FRESH_SAMPLES} samples), reused = validate on one instance ({REUSED_SAMPLES} samples)",
+        std::thread::available_parallelism().map_or(0, usize::from)
+    );
+    let mut modules = vec![("kube-immutable", policy_path)];
+    match baseline_path {
+        Ok(path) => modules.push(("parse-only baseline", path)),
+        Err(e) => println!("baseline unavailable: {e}"),
+    }
+    for (label, path) in &modules {
+        let bytes =
+            std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        println!(
+            "\n{label}: {} ({:.1} KB)",
+            path.strip_prefix(workspace_root())
+                .unwrap_or(path)
+                .display(),
+            bytes.len() as f64 / 1000.0
+        );
+        let policy = Policy::from_bytes(&bytes);
+        let instantiate = measure(FRESH_SAMPLES, || drop(policy.instance()));
+        println!(
+            "  instantiate + wapc_init only: {:>7.1} µs",
+            micros(instantiate)
+        );
+        for (fixture, what) in [
+            ("deployment.json", "Deployment, 3 containers, rejected"),
+            (
+                "deployment-restricted.json",
+                "Deployment, 3 containers, accepted",
+            ),
+            ("mutable-pod.json", "tutorial Pod, 4 findings"),
+        ] {
+            let request = payload(fixture, "{}");
+            // Check the answer once, outside the timed loops.
+            call(&policy.instance(), "validate", &request);
+            let fresh = measure(FRESH_SAMPLES, || {
+                let host = policy.instance();
+                validate(&host, &request);
+            });
+            let host = policy.instance();
+            let reused = measure(REUSED_SAMPLES, || validate(&host, &request));
+            println!(
+                "  {fixture:<28} {what:<36} fresh {:>7.1} µs   reused {:>6.1} µs   ({} bytes)",
+                micros(fresh),
+                micros(reused),
+                request.len()
+            );
+        }
+    }
+}
+
+fn validate(host: &WapcHost, request: &[u8]) {
+    let answer = host
+        .call("validate", request)
+        .unwrap_or_else(|e| panic!("validate failed: {e}"));
+    std::hint::black_box(answer);
+}
+
+/// Median duration of `run` over `samples` runs, after a warm-up.
+fn measure(samples: usize, mut run: impl FnMut()) -> Duration {
+    for _ in 0..WARM_UP {
+        run();
+    }
+    let mut times: Vec<Duration> = (0..samples)
+        .map(|_| {
+            let start = Instant::now();
+            run();
+            start.elapsed()
+        })
+        .collect();
+    times.sort_unstable();
+    times[times.len() / 2]
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}

@@ -3,10 +3,11 @@
 //! waPC host (`wapc` + `wasmtime-provider`, as Kubewarden's policy-server
 //! does) or run it as a WASI command, and read the fixtures.
 //!
-//! The module is built once per test binary, with the shipped profile:
+//! The module is built once per test binary, as it ships:
 //! `cargo build -p kube-immutable-policy --target wasm32-wasip1 --profile
-//! policy --target-dir target/policy-build` (`cargo xtask build-policy` uses
-//! the same directory, so a build by one is reused by the other). Set
+//! policy --config profile.policy.opt-level=3 --target-dir
+//! target/policy-build` (`cargo xtask build-policy` runs the same command,
+//! so a build by one is reused by the other). Set
 //! `KUBE_IMMUTABLE_POLICY_WASM` (waPC module) and `KUBE_IMMUTABLE_POLICY_WASI`
 //! (WASI command) to test other files, e.g. the `wasm-opt`ed
 //! `target/policy/kube-immutable-policy.wasm`.
@@ -89,6 +90,9 @@ fn build() -> Result<PathBuf, String> {
                 "wasm32-wasip1",
                 "--profile",
                 "policy",
+                // As `cargo xtask build-policy` (see crates/xtask/src/policy.rs).
+                "--config",
+                "profile.policy.opt-level=3",
                 "--target-dir",
             ];
             let command = format!("cargo {} {}", args.join(" "), target_dir.display());
@@ -107,6 +111,45 @@ fn build() -> Result<PathBuf, String> {
                 ));
             }
             Ok(target_dir.join("wasm32-wasip1").join("policy"))
+        })
+        .clone()
+}
+
+/// The parse-only baseline module (`tests/baseline-policy`), built once:
+/// what any waPC policy that parses the request JSON costs.
+pub fn baseline_module_path() -> Result<PathBuf, String> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
+            let manifest = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("baseline-policy")
+                .join("Cargo.toml");
+            let target_dir = build_dir().join("baseline");
+            let status = Command::new(&cargo)
+                .args([
+                    "build",
+                    "--release",
+                    "--target",
+                    "wasm32-wasip1",
+                    "--manifest-path",
+                ])
+                .arg(&manifest)
+                .arg("--target-dir")
+                .arg(&target_dir)
+                .current_dir(workspace_root())
+                .status()
+                .map_err(|e| format!("cannot run cargo: {e}"))?;
+            if !status.success() {
+                return Err(format!(
+                    "building the baseline module {} failed ({status})",
+                    manifest.display()
+                ));
+            }
+            Ok(target_dir
+                .join("wasm32-wasip1")
+                .join("release")
+                .join("parse_only_policy.wasm"))
         })
         .clone()
 }

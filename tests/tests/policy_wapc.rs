@@ -539,6 +539,27 @@ fn mutate_mode_on_a_deployment() {
 }
 
 #[test]
+fn mutate_mode_returns_the_whole_object() {
+    // `status` and `managedFields` are never checked, but a mutated object
+    // must still carry them: the host diffs it against the request's.
+    let answer = validate(
+        "update-deployment.json",
+        r#"{"mode": "mutate", "unsafeFixes": true}"#,
+    );
+    assert_eq!(answer["accepted"], true, "{answer:#}");
+    let mutated = &answer["mutated_object"];
+    let request: Value =
+        serde_json::from_str(&fixture("update-deployment.json")).expect("fixture is JSON");
+    assert_eq!(mutated["status"], request["object"]["status"]);
+    assert_eq!(
+        mutated["metadata"]["managedFields"],
+        request["object"]["metadata"]["managedFields"]
+    );
+    assert_eq!(mutated["spec"]["template"]["spec"].get("hostPID"), None);
+    assert_accepted(&revalidate("update-deployment.json", mutated));
+}
+
+#[test]
 fn one_instance_serves_many_requests() {
     // policy-server may reuse an instance: answers must not leak state.
     let host = policy().instance();
