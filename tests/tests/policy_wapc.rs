@@ -330,6 +330,24 @@ fn the_ignore_annotation_turns_rules_off_for_one_object() {
 }
 
 #[test]
+fn an_unknown_rule_in_the_ignore_annotation_rejects_the_object() {
+    // A typo must not silently exempt the object.
+    let mut request: Value =
+        serde_json::from_str(&fixture("exempt-annotation.json")).expect("fixture is JSON");
+    request["object"]["metadata"]["annotations"]["kube-immutable.io/ignore"] =
+        json!("privilegd: typo");
+    let payload = json!({"request": request, "settings": {}}).to_string();
+    let answer = policy().call("validate", payload.as_bytes());
+    assert_rejected(&answer, 400);
+    assert!(
+        message(&answer).contains(
+            "/metadata/annotations/kube-immutable.io~1ignore: unknown rule `privilegd` in annotation"
+        ),
+        "{answer:#}"
+    );
+}
+
+#[test]
 fn settings_are_validated() {
     let valid = policy().call(
         "validate_settings",
