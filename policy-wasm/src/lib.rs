@@ -64,4 +64,44 @@ mod tests {
         assert!(!sdk.valid);
         assert!(sdk.message.is_some_and(|m| m.contains("rulez")));
     }
+
+    /// Odd inputs get an answer, never a panic (a panic is a trap in the host).
+    #[test]
+    fn odd_inputs_get_answers() {
+        let deep = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
+        let deep_object = format!(
+            r#"{{"request": {{"operation": "CREATE", "object": {{"kind": "Pod", "spec": {deep}}}}}}}"#
+        );
+        let cases: Vec<(Vec<u8>, bool)> = vec![
+            (br#"{"request": {"object": {"kind": "Pod", "spec": null}}}"#.to_vec(), true),
+            (br#"{"request": {"object": {"kind": "Pod", "spec": {"containers": null}}}}"#.to_vec(), true),
+            (br#"{"request": {"object": {"kind": "Pod", "spec": {"containers": [null, 1, "x"]}}}}"#.to_vec(), false),
+            (br#"{"request": {"object": {"kind": "Pod", "spec": "x"}}}"#.to_vec(), false),
+            (br#"{"request": {"object": {"kind": "Pod", "metadata": "x", "spec": {}}, "namespace": "ns"}}"#.to_vec(), true),
+            (br#"{"request": {"object": {"kind": 7, "spec": {}}}}"#.to_vec(), true),
+            (br#"{"request": {"object": {"kind": "Pod", "spec": {"securityContext": {"runAsUser": 1e400}}}}}"#.to_vec(), false),
+            // Beyond int64, as the API server sees it: not an integer.
+            (br#"{"request": {"object": {"kind": "Pod", "spec": {"containers": [{"name": "a", "securityContext": {"runAsUser": 18446744073709551615, "readOnlyRootFilesystem": true, "runAsNonRoot": true, "allowPrivilegeEscalation": false}}]}}}}"#.to_vec(), false),
+            (br#"{"request": {"object": {"kind": "Pod", "spec": {}}}, "settings": null}"#.to_vec(), true),
+            (deep_object.into_bytes(), false),
+            (vec![0xff, 0xfe, b'{'], false),
+            (b"{\"request\": {\"object\": {\"kind\": \"Pod\", \"metadata\": {\"name\": \"\xff\"}}}}".to_vec(), false),
+        ];
+        for (payload, accepted) in cases {
+            let answer = validate_response(&payload);
+            assert_eq!(
+                answer.accepted,
+                accepted,
+                "{}: {answer:?}",
+                String::from_utf8_lossy(&payload)
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
+            );
+            assert!(answer.mutated_object.is_none());
+            if !accepted {
+                assert!(answer.message.is_some());
+            }
+        }
+    }
 }
