@@ -5,8 +5,7 @@
 //!
 //! The module is built once per test binary, as it ships:
 //! `cargo build -p kube-immutable-policy --target wasm32-wasip1 --profile
-//! policy --config profile.policy.opt-level=3 --target-dir
-//! target/policy-build` (`cargo xtask build-policy` runs the same command,
+//! policy --target-dir target/policy-build` (`cargo xtask build-policy` runs the same command,
 //! so a build by one is reused by the other). Set
 //! `KUBE_IMMUTABLE_POLICY_WASM` (waPC module) and `KUBE_IMMUTABLE_POLICY_WASI`
 //! (WASI command) to test other files, e.g. the `wasm-opt`ed
@@ -91,8 +90,6 @@ fn build() -> Result<PathBuf, String> {
                 "--profile",
                 "policy",
                 // As `cargo xtask build-policy` (see crates/xtask/src/policy.rs).
-                "--config",
-                "profile.policy.opt-level=3",
                 "--target-dir",
             ];
             let command = format!("cargo {} {}", args.join(" "), target_dir.display());

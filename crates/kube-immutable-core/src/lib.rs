@@ -102,8 +102,9 @@ pub(crate) fn check_documents(
 }
 
 /// Check one object (or `List`) given as JSON, as admission requests carry
-/// it: findings have pointers but no spans. `namespace` is the request's,
-/// used when the object does not name one.
+/// it: findings have pointers but no spans. Namespace exemptions read the
+/// object's `metadata.namespace`: callers that know the namespace otherwise
+/// (an admission request's `namespace`) set it on the object first.
 pub fn check_json(object: &serde_json::Value, settings: &Settings) -> Report {
     check_node(&Node::from_json(object), settings)
 }

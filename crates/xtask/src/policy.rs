@@ -1,9 +1,8 @@
 //! `cargo xtask build-policy`: build the Kubewarden module, smallest first.
 //!
 //! 1. `cargo build -p kube-immutable-policy --target wasm32-wasip1 --profile
-//!    policy --config profile.policy.opt-level=3 --target-dir
-//!    target/policy-build` (the end-to-end tests run the same build, so each
-//!    reuses the other's);
+//!    policy --target-dir target/policy-build` (the end-to-end tests run the
+//!    same build, so each reuses the other's);
 //! 2. copy the waPC module to `target/policy/kube-immutable-policy.wasm` and
 //!    the WASI command to `target/policy/kube-immutable-policy-wasi.wasm`;
 //! 3. run `wasm-opt -Oz` on both when a recent enough one is found:
@@ -23,13 +22,6 @@ use crate::workspace_root;
 /// The size budget of the waPC module (issue #4: under half the smallest
 /// official Kubewarden PSP policy).
 pub(crate) const MAX_BYTES: u64 = 600 * 1000;
-
-/// The `policy` profile optimises for size (`opt-level = "s"`); the module
-/// is far under its size budget, and `opt-level = 3` makes a request ~15%
-/// faster on a reused instance (measured with `cargo bench -p
-/// kube-immutable-tests --bench policy`). The end-to-end tests build with the
-/// same override (tests/src/lib.rs), so they share the build.
-const OPT_LEVEL: &str = "profile.policy.opt-level=3";
 
 /// The wasm features rustc emits for `wasm32-wasip1` today; wasm-opt must
 /// accept them (and may use them), and wasmtime supports them all.
@@ -114,8 +106,7 @@ fn build(root: &Path) -> Result<PathBuf, String> {
             "wasm32-wasip1",
             "--profile",
             "policy",
-            "--config",
-            OPT_LEVEL,
+            // The end-to-end tests build the same way (tests/src/lib.rs).
             "--target-dir",
         ])
         .arg(&target_dir)
