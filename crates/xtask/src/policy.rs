@@ -6,7 +6,7 @@
 //! 2. copy the waPC module to `target/policy/kube-immutable-policy.wasm` and
 //!    the WASI command to `target/policy/kube-immutable-policy-wasi.wasm`;
 //! 3. run `wasm-opt -Oz` on both when a recent enough one is found:
-//!    `node_modules/.bin/wasm-opt` (`npm install --no-save binaryen@132`),
+//!    `node_modules/.bin/wasm-opt` (`npm ci` installs binaryen 132 from package.json),
 //!    else `wasm-opt` on `PATH` (Debian's binaryen 108 cannot read current
 //!    rustc output: then the unoptimised module is kept, with a warning);
 //! 4. print the sizes, and fail when the waPC module weighs more than
@@ -79,7 +79,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     if optimise && wasm_opt.is_none() {
         eprintln!(
-            "warning: no usable wasm-opt (run `npm install --no-save binaryen@132` at the workspace root); modules are not wasm-opt'ed"
+            "warning: no usable wasm-opt (run `npm ci` at the workspace root: package.json pins binaryen 132); modules are not wasm-opt'ed"
         );
     }
     if wapc_size > MAX_BYTES {
@@ -146,7 +146,7 @@ fn run_wasm_opt(wasm_opt: &Path, module: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot run {}: {e}", wasm_opt.display()))?;
     if !output.status.success() {
         eprintln!(
-            "warning: {} failed on {}, keeping the unoptimised module (binaryen >= 116 is needed; `npm install --no-save binaryen@132`):\n{}",
+            "warning: {} failed on {}, keeping the unoptimised module (binaryen >= 116 is needed; `npm ci` installs binaryen 132 from package.json):\n{}",
             wasm_opt.display(),
             module.display(),
             String::from_utf8_lossy(&output.stderr).trim()
