@@ -47,19 +47,17 @@ pub fn fix_text(source: &str, settings: &Settings, options: FixOptions) -> Fixed
     let mut applied = Vec::new();
     // Fixes applied or found unrenderable: never tried twice, so fixing ends.
     let mut done: BTreeSet<(usize, &'static str, String)> = BTreeSet::new();
+    // The check of `current`: each round's result is the next round's input.
+    let mut state = crate::check_documents(&current, settings, &limits);
     for _ in 0..MAX_ROUNDS {
-        let (documents, report) = crate::check_documents(&current, settings, &limits);
-        let before = syntax_errors(&report);
-        let chosen: Vec<_> = select(&report, options)
+        let (documents, report) = &state;
+        let before = syntax_errors(report);
+        let chosen: Vec<_> = select(report, options)
             .into_iter()
             .filter(|(f, _)| !done.contains(&key(f)))
             .collect();
         if chosen.is_empty() {
-            return FixedText {
-                text: current,
-                applied,
-                remaining: report,
-            };
+            break;
         }
         // Render every chosen fix; keep those whose edits overlap no other.
         let mut rendered: Vec<(AppliedFix, Vec<TextEdit>)> = Vec::new();
@@ -87,18 +85,22 @@ pub fn fix_text(source: &str, settings: &Settings, options: FixOptions) -> Fixed
             .flat_map(|(_, e)| e.iter().cloned())
             .collect();
         let mut next = apply_edits(&current, &all);
+        let mut next_state = Some(crate::check_documents(&next, settings, &limits));
         let mut kept: Vec<AppliedFix> = Vec::new();
-        if syntax_errors(&crate::check_documents(&next, settings, &limits).1) > before {
+        if next_state
+            .as_ref()
+            .is_some_and(|(_, r)| syntax_errors(r) > before)
+        {
             // A rendering broke the text (a bug, or YAML we cannot edit):
             // add the fixes one at a time and drop those that break it.
             let mut edits: Vec<TextEdit> = Vec::new();
-            next.clone_from(&current);
+            next_state = None;
             for (applied_fix, fix_edits) in rendered {
                 let mut trial = edits.clone();
                 trial.extend(fix_edits);
                 let candidate = apply_edits(&current, &trial);
-                if syntax_errors(&crate::check_documents(&candidate, settings, &limits).1) > before
-                {
+                let checked = crate::check_documents(&candidate, settings, &limits);
+                if syntax_errors(&checked.1) > before {
                     done.insert((
                         applied_fix.document,
                         applied_fix.rule,
@@ -107,29 +109,31 @@ pub fn fix_text(source: &str, settings: &Settings, options: FixOptions) -> Fixed
                 } else {
                     edits = trial;
                     next = candidate;
+                    next_state = Some(checked);
                     kept.push(applied_fix);
                 }
             }
         } else {
             kept = rendered.into_iter().map(|(a, _)| a).collect();
         }
-        if kept.is_empty() {
-            if chosen.iter().all(|(f, _)| done.contains(&key(f))) {
-                break;
+        let all_done = chosen.iter().all(|(f, _)| done.contains(&key(f)));
+        match next_state {
+            Some(checked) if !kept.is_empty() => {
+                for a in &kept {
+                    done.insert((a.document, a.rule, a.pointer.clone()));
+                }
+                applied.extend(kept);
+                current = next;
+                state = checked;
             }
-            continue;
+            _ if all_done => break,
+            _ => {}
         }
-        for a in &kept {
-            done.insert((a.document, a.rule, a.pointer.clone()));
-        }
-        applied.extend(kept);
-        current = next;
     }
-    let remaining = crate::check_documents(&current, settings, &limits).1;
     FixedText {
         text: current,
         applied,
-        remaining,
+        remaining: state.1,
     }
 }
 
