@@ -23,16 +23,31 @@ impl ContainerList {
 }
 
 /// A field that may or may not be there.
+///
+/// Its pointer is built only when asked for (when a rule reports it): a check
+/// reads many fields and reports few.
 #[derive(Debug, Clone)]
 pub struct Field<'a> {
-    /// Pointer from the document root, whether or not the field exists.
-    pub pointer: String,
+    /// Pointer of the owner (container or pod spec) from the document root.
+    owner: &'a str,
+    /// Keys from the owner to the field.
+    path: &'a [&'a str],
+    key: &'a str,
     pub entry: Option<&'a Entry>,
     /// Span of the nearest node that exists, used when the field is missing.
     nearest: Option<Span>,
 }
 
 impl<'a> Field<'a> {
+    /// Pointer from the document root, whether or not the field exists.
+    pub fn pointer(&self) -> String {
+        let mut pointer = self.owner.to_owned();
+        for key in self.path.iter().chain([&self.key]) {
+            pointer = join(&pointer, key);
+        }
+        pointer
+    }
+
     pub fn value(&self) -> Option<&'a Node> {
         self.entry.map(|e| &e.value).filter(|v| !v.is_null())
     }
@@ -59,32 +74,40 @@ impl<'a> Field<'a> {
 /// A `securityContext` (pod or container), possibly absent.
 #[derive(Debug, Clone)]
 pub struct SecurityContext<'a> {
-    pub pointer: String,
+    /// Pointer of the owner (container or pod spec).
+    owner: &'a str,
     pub entry: Option<&'a Entry>,
     /// Where to point when the whole context is missing.
     owner_span: Option<Span>,
 }
 
 impl<'a> SecurityContext<'a> {
-    fn new(owner: &'a Node, owner_pointer: &str, owner_span: Option<Span>) -> Self {
+    fn new(owner: &'a Node, owner_pointer: &'a str, owner_span: Option<Span>) -> Self {
         Self {
-            pointer: join(owner_pointer, "securityContext"),
+            owner: owner_pointer,
             entry: owner.entry("securityContext"),
             owner_span,
         }
+    }
+
+    /// Pointer of the context from the document root.
+    pub fn pointer(&self) -> String {
+        join(self.owner, "securityContext")
     }
 
     pub fn exists(&self) -> bool {
         self.entry.is_some_and(|e| e.value.as_map().is_some())
     }
 
-    pub fn field(&self, key: &str) -> Field<'a> {
+    pub fn field(&self, key: &'a str) -> Field<'a> {
         let map = self
             .entry
             .map(|e| &e.value)
             .filter(|v| v.as_map().is_some());
         Field {
-            pointer: join(&self.pointer, key),
+            owner: self.owner,
+            path: &["securityContext"],
+            key,
             entry: map.and_then(|m| m.entry(key)),
             nearest: self.entry.and_then(|e| e.key_span).or(self.owner_span),
         }
@@ -103,7 +126,7 @@ pub struct Container<'a> {
 }
 
 impl<'a> Container<'a> {
-    pub fn security_context(&self) -> SecurityContext<'a> {
+    pub fn security_context(&self) -> SecurityContext<'_> {
         SecurityContext::new(self.node, &self.pointer, self.head_span())
     }
 
@@ -161,14 +184,16 @@ pub struct Pod<'a> {
 }
 
 impl<'a> Pod<'a> {
-    pub fn security_context(&self) -> SecurityContext<'a> {
+    pub fn security_context(&self) -> SecurityContext<'_> {
         SecurityContext::new(self.spec, &self.pointer, self.spec_span())
     }
 
     /// A field of the pod spec itself (`hostNetwork`).
-    pub fn field(&self, key: &str) -> Field<'a> {
+    pub fn field<'p>(&'p self, key: &'p str) -> Field<'p> {
         Field {
-            pointer: join(&self.pointer, key),
+            owner: &self.pointer,
+            path: &[],
+            key,
             entry: self.spec.entry(key),
             nearest: self.spec_span(),
         }

@@ -173,13 +173,22 @@ fn build_pod<'a>(
         return None;
     }
     for key in ["hostNetwork", "hostPID", "hostIPC", "hostUsers"] {
-        expect(spec.get(key), &join(&pointer, key), Expected::Bool, errors);
+        expect(
+            spec.get(key),
+            || join(&pointer, key),
+            Expected::Bool,
+            errors,
+        );
     }
-    let os_pointer = join(&pointer, "os");
-    expect(spec.get("os"), &os_pointer, Expected::Map, errors);
+    expect(
+        spec.get("os"),
+        || join(&pointer, "os"),
+        Expected::Map,
+        errors,
+    );
     expect(
         spec.get("os").and_then(|os| os.get("name")),
-        &join(&os_pointer, "name"),
+        || join(&join(&pointer, "os"), "name"),
         Expected::Str,
         errors,
     );
@@ -187,27 +196,32 @@ fn build_pod<'a>(
 
     let mut containers = Vec::new();
     for (list, key) in ContainerList::ALL {
-        let list_pointer = join(&pointer, key);
         let Some(items) = spec.get(key) else { continue };
-        if !expect(Some(items), &list_pointer, Expected::Seq, errors) {
+        let list_pointer = join(&pointer, key);
+        if !expect(Some(items), || list_pointer.clone(), Expected::Seq, errors) {
             continue;
         }
         for (index, node) in items.as_seq().unwrap_or_default().iter().enumerate() {
             let container_pointer = format!("{list_pointer}/{index}");
-            if !expect(Some(node), &container_pointer, Expected::Map, errors) {
+            if !expect(
+                Some(node),
+                || container_pointer.clone(),
+                Expected::Map,
+                errors,
+            ) {
                 continue;
             }
             let name = node.get("name");
             let image = node.get("image");
             expect(
                 name,
-                &join(&container_pointer, "name"),
+                || join(&container_pointer, "name"),
                 Expected::Str,
                 errors,
             );
             expect(
                 image,
-                &join(&container_pointer, "image"),
+                || join(&container_pointer, "image"),
                 Expected::Str,
                 errors,
             );
@@ -240,9 +254,9 @@ fn build_pod<'a>(
 }
 
 fn check_security_context(owner: &Node, owner_pointer: &str, errors: &mut Vec<Diagnostic>) {
-    let pointer = join(owner_pointer, "securityContext");
+    let pointer = || join(owner_pointer, "securityContext");
     let sc = owner.get("securityContext");
-    if !expect(sc, &pointer, Expected::Map, errors) {
+    if !expect(sc, pointer, Expected::Map, errors) {
         return;
     }
     let Some(sc) = sc else { return };
@@ -252,11 +266,16 @@ fn check_security_context(owner: &Node, owner_pointer: &str, errors: &mut Vec<Di
         "readOnlyRootFilesystem",
         "runAsNonRoot",
     ] {
-        expect(sc.get(key), &join(&pointer, key), Expected::Bool, errors);
+        expect(
+            sc.get(key),
+            || join(&pointer(), key),
+            Expected::Bool,
+            errors,
+        );
     }
     expect(
         sc.get("runAsUser"),
-        &join(&pointer, "runAsUser"),
+        || join(&pointer(), "runAsUser"),
         Expected::Int,
         errors,
     );
@@ -271,10 +290,11 @@ enum Expected {
     Map,
 }
 
-/// `true` when the node is absent, null or of the expected type.
+/// `true` when the node is absent, null or of the expected type. The
+/// pointer is built only for an error.
 fn expect(
     node: Option<&Node>,
-    pointer: &str,
+    pointer: impl FnOnce() -> String,
     expected: Expected,
     errors: &mut Vec<Diagnostic>,
 ) -> bool {
@@ -296,7 +316,7 @@ fn expect(
             Expected::Seq => "list",
             Expected::Map => "mapping",
         };
-        errors.push(invalid_type(node, pointer, name));
+        errors.push(invalid_type(node, &pointer(), name));
     }
     ok
 }

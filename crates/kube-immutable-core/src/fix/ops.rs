@@ -11,14 +11,14 @@ use crate::workload::join;
 pub(crate) fn set(sc: &SecurityContext<'_>, key: &str, value: Json) -> Operation {
     if sc.exists() {
         Operation::Add {
-            path: join(&sc.pointer, key),
+            path: join(&sc.pointer(), key),
             value,
         }
     } else {
         let mut map = serde_json::Map::new();
         map.insert(key.to_owned(), value);
         Operation::Add {
-            path: sc.pointer.clone(),
+            path: sc.pointer(),
             value: Json::Object(map),
         }
     }

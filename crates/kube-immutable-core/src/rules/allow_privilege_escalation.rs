@@ -85,7 +85,7 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                     ),
                 ),
                 help,
-                pointer: field.pointer,
+                pointer: field.pointer(),
                 fix: ops::disable_escalation(c),
             },
         );

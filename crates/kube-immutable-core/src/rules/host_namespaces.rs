@@ -82,10 +82,10 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                     Message::new(format!("Remove `{key}`"), format!("Supprimer `{key}`")),
                     Applicability::Unsafe,
                     vec![Operation::Remove {
-                        path: field.pointer.clone(),
+                        path: field.pointer(),
                     }],
                 ),
-                pointer: field.pointer,
+                pointer: field.pointer(),
             },
         );
     }

@@ -1,4 +1,4 @@
-use crate::context::Pod;
+use crate::context::{Pod, SecurityContext};
 use crate::diagnostic::Message;
 use crate::engine::{Emitter, Violation};
 use crate::finding::{Applicability, Severity};
@@ -64,12 +64,14 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
     }
     let pod_sc = pod.security_context();
     let pod_field = pod_sc.field("runAsNonRoot");
-    let title = Message::new("Set `runAsNonRoot: true`", "Mettre `runAsNonRoot: true`");
-    let pod_fix = ops::fix(
-        title.clone(),
-        Applicability::Unsafe,
-        vec![ops::set(&pod_sc, "runAsNonRoot", true.into())],
-    );
+    // `runAsNonRoot: true` in the given context (built only for a finding).
+    let set_true = |sc: &SecurityContext<'_>| {
+        ops::fix(
+            Message::new("Set `runAsNonRoot: true`", "Mettre `runAsNonRoot: true`"),
+            Applicability::Unsafe,
+            vec![ops::set(sc, "runAsNonRoot", true.into())],
+        )
+    };
     let pod_value = pod_field.as_bool();
     let help = Message::new(
         "Set `runAsNonRoot: true` in the pod `securityContext` and use an image that runs as a non-root user.",
@@ -86,24 +88,14 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                     "le pod permet à ses conteneurs de s'exécuter en root (`runAsNonRoot: false`)",
                 ),
                 help: help.clone(),
-                pointer: pod_field.pointer.clone(),
-                fix: pod_fix.clone(),
+                pointer: pod_field.pointer(),
+                fix: set_true(&pod_sc),
             },
         );
     }
     for c in &pod.containers {
         let sc = c.security_context();
         let field = sc.field("runAsNonRoot");
-        // A container's own `false` wins over the pod: fix it there.
-        let fix = if field.as_bool() == Some(false) {
-            ops::fix(
-                title.clone(),
-                Applicability::Unsafe,
-                vec![ops::set(&sc, "runAsNonRoot", true.into())],
-            )
-        } else {
-            pod_fix.clone()
-        };
         let message = match field.as_bool() {
             Some(true) => continue,
             Some(false) => {
@@ -132,8 +124,13 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                 span: field.span(),
                 message,
                 help: help.clone(),
-                pointer: field.pointer,
-                fix,
+                pointer: field.pointer(),
+                // A container's own `false` wins over the pod: fix it there.
+                fix: if field.as_bool() == Some(false) {
+                    set_true(&sc)
+                } else {
+                    set_true(&pod_sc)
+                },
             },
         );
     }

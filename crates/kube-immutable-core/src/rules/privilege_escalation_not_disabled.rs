@@ -80,7 +80,7 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                     format!("{} ne définit pas `allowPrivilegeEscalation: false` : l'élévation reste permise", who.fr),
                 ),
                 help,
-                pointer: field.pointer,
+                pointer: field.pointer(),
                 fix: ops::disable_escalation(c),
             },
         );

@@ -88,7 +88,7 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                     ),
                 ),
                 help,
-                pointer: field.pointer,
+                pointer: field.pointer(),
                 fix: ops::fix(
                     Message::new("Set `privileged: false`", "Mettre `privileged: false`"),
                     Applicability::Safe,

@@ -67,8 +67,8 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                     "le pod exécute ses conteneurs en root (`runAsUser: 0`)",
                 ),
                 help: help(pod.containers.iter().filter_map(|c| c.image)),
-                fix: fix(&pod_sc, &field.pointer),
-                pointer: field.pointer,
+                fix: fix(&pod_sc, &field.pointer()),
+                pointer: field.pointer(),
             },
         );
     }
@@ -89,8 +89,8 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                     format!("{} s'exécute en root (`runAsUser: 0`)", who.fr),
                 ),
                 help: help(c.image.into_iter()),
-                fix: fix(&sc, &field.pointer),
-                pointer: field.pointer,
+                fix: fix(&sc, &field.pointer()),
+                pointer: field.pointer(),
             },
         );
     }

@@ -154,7 +154,7 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                 span: field.span(),
                 message,
                 help,
-                pointer: field.pointer,
+                pointer: field.pointer(),
                 fix: ops::read_only_root(pod, c),
             },
         );
