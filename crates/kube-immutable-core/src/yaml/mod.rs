@@ -487,6 +487,27 @@ impl<'a> Loader<'a> {
         }
     }
 
+    /// JSON pointer of `key` in the mapping being read, from the document
+    /// root: each open list contributes the index of the item being read,
+    /// each open mapping the key whose value is being read.
+    fn pointer_to(&self, key: &str) -> String {
+        let mut pointer = String::new();
+        let parents = &self.stack[..self.stack.len().saturating_sub(1)];
+        for frame in parents {
+            match frame {
+                Frame::Seq { items, .. } => pointer.push_str(&format!("/{}", items.len())),
+                Frame::Map {
+                    key: Some((k, _, _)),
+                    ..
+                } => {
+                    pointer = crate::workload::join(&pointer, k);
+                }
+                Frame::Map { .. } => {}
+            }
+        }
+        crate::workload::join(&pointer, key)
+    }
+
     fn push(&mut self, node: Node, plain_merge: bool, root: &mut Option<Node>) -> LoadResult<()> {
         match self.stack.last_mut() {
             None => *root = Some(node),
@@ -516,6 +537,7 @@ impl<'a> Loader<'a> {
                         None => entries.iter().position(|e| e.key == text),
                     };
                     if let Some(previous) = previous.map(|i| &mut entries[i]) {
+                        let text_for_pointer = text.clone();
                         self.soft_errors.push(Diagnostic::new(
                             ErrorKind::DuplicateKey,
                             Message::new(
@@ -526,6 +548,10 @@ impl<'a> Loader<'a> {
                         ));
                         previous.key_span = Some(key_span);
                         previous.value = node;
+                        let pointer = self.pointer_to(&text_for_pointer);
+                        if let Some(error) = self.soft_errors.last_mut() {
+                            error.pointer = Some(pointer);
+                        }
                     } else {
                         // Past a few keys, look keys up in a map: a mapping
                         // with 50,000 keys must not cost 50,000² comparisons.
@@ -649,5 +675,25 @@ mod tests {
         // A comment on the line before would swallow the bracket: still an error.
         let commented = "args: [\n    \"-a\", # note\n]\n";
         assert_eq!(parse_stream(commented, &Limits::default()).1.len(), 1);
+    }
+
+    #[test]
+    fn duplicate_keys_carry_their_pointer() {
+        let text = "kind: Pod\nspec:\n  containers:\n    - name: a\n    - name: b\n      securityContext:\n        privileged: true\n        privileged: false\n";
+        let (docs, errors) = parse_stream(text, &Limits::default());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].kind, ErrorKind::DuplicateKey);
+        assert_eq!(
+            errors[0].pointer.as_deref(),
+            Some("/spec/containers/1/securityContext/privileged")
+        );
+        let last = docs[0]
+            .root
+            .pointer("/spec/containers/1/securityContext/privileged");
+        assert_eq!(
+            last.and_then(Node::as_bool),
+            Some(false),
+            "the last value wins"
+        );
     }
 }
