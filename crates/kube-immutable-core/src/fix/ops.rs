@@ -94,20 +94,35 @@ pub(crate) fn read_only_root(pod: &Pod<'_>, c: &Container<'_>) -> Option<Fix> {
         })
     };
     let volumes = pod.spec.get("volumes").and_then(|v| v.as_seq());
-    let volume_exists = |name: &str| {
-        volumes.is_some_and(|v| {
-            v.iter()
-                .any(|vol| vol.get("name").and_then(|n| n.as_str()) == Some(name))
-        })
+    // An existing volume of that name: `Some(true)` when it is an emptyDir
+    // (reused), `Some(false)` when it is something else (a configMap is
+    // read-only: never mount it where the app writes).
+    let existing = |name: &str| {
+        volumes?
+            .iter()
+            .find(|vol| vol.get("name").and_then(|n| n.as_str()) == Some(name))
+            .map(|vol| vol.get("emptyDir").is_some())
     };
 
     let container = c.name.unwrap_or("container");
+    let image_name = c
+        .image
+        .map(crate::rules::writable_root_filesystem::repository)
+        .and_then(|r| r.rsplit('/').next())
+        .unwrap_or_default();
     let mut new_mounts = Vec::new();
-    let mut new_volumes = Vec::new();
+    let mut new_volumes: Vec<Json> = Vec::new();
     for path in paths.iter().filter(|p| !mounted(p)) {
-        let name = volume_name(container, path);
+        let base = volume_name(container, image_name, path);
+        let taken = |name: &str| new_volumes.iter().any(|v| v["name"] == json!(name));
+        let mut name = base.clone();
+        let mut n = 2;
+        while existing(&name) == Some(false) || (taken(&name) && existing(&name).is_none()) {
+            name = format!("{base}-{n}");
+            n += 1;
+        }
         new_mounts.push(json!({"name": name, "mountPath": path}));
-        if !volume_exists(&name) && !new_volumes.iter().any(|v: &Json| v["name"] == json!(name)) {
+        if existing(&name).is_none() && !taken(&name) {
             new_volumes.push(json!({"name": name, "emptyDir": {}}));
         }
     }
@@ -168,11 +183,12 @@ fn append(operations: &mut Vec<Operation>, owner: &str, key: &str, exists: bool,
 }
 
 /// `nginx` + `/var/cache/nginx` → `nginx-cache`: the container name and the
-/// path's most telling component, as a DNS-1123 label.
-fn volume_name(container: &str, path: &str) -> String {
+/// path's most telling component (not the container's or image's own name),
+/// as a DNS-1123 label.
+fn volume_name(container: &str, image_name: &str, path: &str) -> String {
     let component = path
         .rsplit('/')
-        .find(|c| !c.is_empty() && !container.contains(*c))
+        .find(|c| !c.is_empty() && !container.contains(*c) && *c != image_name)
         .or_else(|| path.split('/').rfind(|c| !c.is_empty()))
         .unwrap_or("data");
     let raw = format!("{container}-{component}");
@@ -186,7 +202,8 @@ fn volume_name(container: &str, path: &str) -> String {
             }
         })
         .collect();
-    name.truncate(63);
+    // Room for a `-N` suffix within the 63 characters of a label.
+    name.truncate(59);
     name.trim_matches('-').to_owned()
 }
 
@@ -196,9 +213,13 @@ mod tests {
 
     #[test]
     fn volume_names_follow_the_tutorial() {
-        assert_eq!(volume_name("nginx", "/var/cache/nginx"), "nginx-cache");
-        assert_eq!(volume_name("nginx", "/var/run"), "nginx-run");
-        assert_eq!(volume_name("nginx", "/tmp"), "nginx-tmp");
-        assert_eq!(volume_name("My_App", "/data"), "my-app-data");
+        assert_eq!(
+            volume_name("nginx", "nginx", "/var/cache/nginx"),
+            "nginx-cache"
+        );
+        assert_eq!(volume_name("web", "nginx", "/var/cache/nginx"), "web-cache");
+        assert_eq!(volume_name("nginx", "nginx", "/var/run"), "nginx-run");
+        assert_eq!(volume_name("nginx", "nginx", "/tmp"), "nginx-tmp");
+        assert_eq!(volume_name("My_App", "redis", "/data"), "my-app-data");
     }
 }

@@ -721,4 +721,83 @@ spec:
             "{fixed}"
         );
     }
+
+    #[test]
+    fn flow_style_yaml_gets_flow_edits() {
+        let source = "kind: Pod\nspec: {containers: [{name: app, image: nginx, securityContext: {privileged: true}}]}\n";
+        let fixed = fix(source, false);
+        assert_eq!(
+            fixed,
+            "kind: Pod\nspec: {containers: [{name: app, image: nginx, securityContext: {privileged: false, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false}, volumeMounts: [{name: app-cache, mountPath: /var/cache/nginx}, {name: app-run, mountPath: /var/run}, {name: app-tmp, mountPath: /tmp}]}], volumes: [{name: app-cache, emptyDir: {}}, {name: app-run, emptyDir: {}}, {name: app-tmp, emptyDir: {}}]}\n"
+        );
+        assert_eq!(fix(&fixed, false), fixed);
+    }
+
+    #[test]
+    fn indented_lists_stay_indented_and_existing_volumes_are_reused() {
+        let source = "\
+kind: Deployment
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+          volumeMounts:
+            - name: web-run
+              mountPath: /var/run/
+      volumes:
+        - name: web-cache
+          configMap:
+            name: keep-me
+";
+        let fixed = fix(source, false);
+        // `/var/run/` is already mounted; `web-cache` is a (read-only)
+        // configMap, so the cache gets an emptyDir of another name.
+        assert_eq!(
+            fixed,
+            "\
+kind: Deployment
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+          volumeMounts:
+            - name: web-run
+              mountPath: /var/run/
+            - name: web-cache-2
+              mountPath: /var/cache/nginx
+            - name: web-tmp
+              mountPath: /tmp
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+      volumes:
+        - name: web-cache
+          configMap:
+            name: keep-me
+        - name: web-cache-2
+          emptyDir: {}
+        - name: web-tmp
+          emptyDir: {}
+"
+        );
+    }
+
+    #[test]
+    fn an_existing_empty_dir_of_the_same_name_is_reused() {
+        let source = "kind: Pod\nspec:\n  containers:\n  - name: nginx\n    image: nginx\n  volumes:\n  - name: nginx-cache\n    emptyDir: {}\n";
+        let fixed = fix(source, false);
+        assert_eq!(
+            fixed.matches("name: nginx-cache").count(),
+            2,
+            "one mount, one volume:\n{fixed}"
+        );
+        assert!(
+            fixed.contains("- name: nginx-cache\n      mountPath: /var/cache/nginx\n"),
+            "{fixed}"
+        );
+    }
 }

@@ -15,7 +15,7 @@ mod may_run_as_root;
 mod privilege_escalation_not_disabled;
 mod privileged;
 mod run_as_root;
-mod writable_root_filesystem;
+pub(crate) mod writable_root_filesystem;
 
 pub use writable_root_filesystem::{writable_paths, KNOWN_IMAGES};
 

@@ -50,7 +50,10 @@ declare_rule! {
     ///
     /// ## Fix safety
     /// The fix sets `readOnlyRootFilesystem: true` and mounts an `emptyDir`
-    /// at each path the image writes. It is **safe** for images in the
+    /// at each path the image writes that is not mounted yet, reusing an
+    /// `emptyDir` of the same name (a volume of another kind, such as a
+    /// read-only configMap, is never mounted there: the new one gets another
+    /// name). It is **safe** for images in the
     /// known-images table (`nginx`: `/var/cache/nginx`, `/var/run`, `/tmp`;
     /// `nginxinc/nginx-unprivileged`: `/tmp`; `httpd`:
     /// `/usr/local/apache2/logs`; `redis`: `/data`, `/tmp`; `postgres`:
