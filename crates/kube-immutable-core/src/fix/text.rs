@@ -258,7 +258,7 @@ fn render(text: &str, doc: &Document, operations: &[Operation]) -> Option<Vec<Te
                 Operation::Add { value, .. } | Operation::Replace { value, .. },
                 Value::Map(entries),
             ) => match entries.iter().find(|e| e.key == last) {
-                Some(entry) => replace_entry(text, &style, entry, value)?,
+                Some(entry) => replace_entry(text, &style, entry, is_flow(text, parent), value)?,
                 None if matches!(op, Operation::Add { .. }) => {
                     // Entries this fix removes from the same mapping are not
                     // there to insert after.
@@ -289,7 +289,14 @@ fn render(text: &str, doc: &Document, operations: &[Operation]) -> Option<Vec<Te
     Some(edits)
 }
 
-fn replace_entry(text: &str, style: &Style, entry: &Entry, value: &Json) -> Option<TextEdit> {
+/// Replace an entry's value; `in_flow` when its mapping is a flow one.
+fn replace_entry(
+    text: &str,
+    style: &Style,
+    entry: &Entry,
+    in_flow: bool,
+    value: &Json,
+) -> Option<TextEdit> {
     if entry.value.aliased {
         return None;
     }
@@ -308,7 +315,7 @@ fn replace_entry(text: &str, style: &Style, entry: &Entry, value: &Json) -> Opti
         });
     }
     let key = &text[key_span.start..key_span.end];
-    let new = if in_flow(text, key_span.start, entry) || style.json {
+    let new = if in_flow || style.json {
         format!("{key}: {}", flow(value, style.json))
     } else {
         let mut block = String::new();
@@ -514,14 +521,6 @@ fn dash_before(text: &str, item: usize) -> Option<usize> {
 fn is_flow(text: &str, node: &Node) -> bool {
     node.span
         .is_some_and(|s| text[s.start..].starts_with(['{', '[']))
-}
-
-/// Whether an entry sits inside a flow mapping (a `{` opens before it on a
-/// path where no block structure intervenes): approximated by the text
-/// between the line start and the key.
-fn in_flow(text: &str, key: usize, _entry: &Entry) -> bool {
-    let before = &text[line_start(text, key)..key];
-    before.contains(['{', ',']) || before.trim_end().ends_with('[')
 }
 
 fn block_entry(out: &mut String, style: &Style, key: &str, value: &Json, indent: usize) {
@@ -797,6 +796,27 @@ spec:
         );
         assert!(
             fixed.contains("- name: nginx-cache\n      mountPath: /var/cache/nginx\n"),
+            "{fixed}"
+        );
+    }
+
+    #[test]
+    fn a_multi_line_flow_mapping_gets_flow_text() {
+        // `securityContext` is null: the fix replaces the whole entry, in
+        // flow style although the key starts its line.
+        let source = "kind: Pod\nspec:\n  containers: [{\n    name: app,\n    image: nginx,\n    securityContext:\n  }]\n";
+        let fixed = fix(source, false);
+        assert!(
+            fixed.contains("    securityContext: {allowPrivilegeEscalation: false"),
+            "{fixed}"
+        );
+        let report = crate::check_text(&fixed, &Settings::default());
+        assert!(report.errors.is_empty(), "{:?}\n{fixed}", report.errors);
+        assert!(
+            !report
+                .findings
+                .iter()
+                .any(|f| f.rule == "privilege-escalation-not-disabled"),
             "{fixed}"
         );
     }
