@@ -26,12 +26,16 @@ for component in rustfmt clippy; do
     fi
 done
 
-# wasm-opt shrinks the policy module. Debian's binaryen is too old for
-# current rustc output; the npm package works. Optional: the build works
-# without it, only larger.
-if [ ! -x node_modules/.bin/wasm-opt ] && command -v npm >/dev/null 2>&1; then
-    step "npm ci (binaryen: wasm-opt)"
-    npm ci --no-audit --no-fund --loglevel=error || echo "warning: npm ci failed; the policy module is built without wasm-opt" >&2
+# npm packages (package.json): wasm-opt, which shrinks the policy module
+# (Debian's binaryen is too old for current rustc output), and the SARIF
+# 2.1.0 schema with ajv, which scripts/test.sh validates the CLI's SARIF with.
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/@microsoft/jest-sarif ]; then
+    if command -v npm >/dev/null 2>&1; then
+        step "npm ci (binaryen: wasm-opt; the SARIF schema and ajv)"
+        npm ci --no-audit --no-fund --loglevel=error
+    else
+        echo "warning: npm not found: the policy module is built without wasm-opt, and SARIF cannot be validated" >&2
+    fi
 fi
 
 # Every crate the build needs, once, so later steps can run offline.

@@ -57,6 +57,16 @@ fi
 step "cargo test (workspace)"
 cargo test --workspace --locked
 
+step "the CLI's SARIF validates against the SARIF 2.1.0 schema"
+cargo build --quiet -p kube-immutable --locked
+sarif_dir=$(mktemp -d)
+trap 'rm -rf "$sarif_dir"' EXIT
+printf 'kind: Pod\nspec: [\n' > "$sarif_dir/broken.yaml"
+# Exit 1 (findings) and 2 (the broken file) are expected here.
+target/debug/kube-immutable check --format sarif examples/ > "$sarif_dir/examples.sarif" || [ $? -le 2 ]
+target/debug/kube-immutable check --format sarif --lang fr examples/ "$sarif_dir/broken.yaml" > "$sarif_dir/errors.sarif" || [ $? -le 2 ]
+node scripts/validate-sarif.cjs "$sarif_dir/examples.sarif" "$sarif_dir/errors.sarif"
+
 if [ -n "${KUBE_IMMUTABLE_CORPUS:-}" ]; then
     step "conformance with the pod-security-admission reference ($KUBE_IMMUTABLE_CORPUS)"
     cargo xtask conformance "$KUBE_IMMUTABLE_CORPUS"
