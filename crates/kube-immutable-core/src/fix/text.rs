@@ -46,7 +46,7 @@ pub fn fix_text(source: &str, settings: &Settings, options: FixOptions) -> Fixed
     let mut current = source.to_owned();
     let mut applied = Vec::new();
     // Fixes applied or found unrenderable: never tried twice, so fixing ends.
-    let mut done: BTreeSet<(usize, &'static str, String)> = BTreeSet::new();
+    let mut done: BTreeSet<FixKey> = BTreeSet::new();
     // The check of `current`: each round's result is the next round's input.
     let mut state = crate::check_documents(&current, settings, &limits);
     for _ in 0..MAX_ROUNDS {
@@ -101,11 +101,7 @@ pub fn fix_text(source: &str, settings: &Settings, options: FixOptions) -> Fixed
                 let candidate = apply_edits(&current, &trial);
                 let checked = crate::check_documents(&candidate, settings, &limits);
                 if syntax_errors(&checked.1) > before {
-                    done.insert((
-                        applied_fix.document,
-                        applied_fix.rule,
-                        applied_fix.pointer.clone(),
-                    ));
+                    done.insert(applied_fix.key());
                 } else {
                     edits = trial;
                     next = candidate;
@@ -120,7 +116,7 @@ pub fn fix_text(source: &str, settings: &Settings, options: FixOptions) -> Fixed
         match next_state {
             Some(checked) if !kept.is_empty() => {
                 for a in &kept {
-                    done.insert((a.document, a.rule, a.pointer.clone()));
+                    done.insert(a.key());
                 }
                 applied.extend(kept);
                 current = next;
@@ -137,8 +133,17 @@ pub fn fix_text(source: &str, settings: &Settings, options: FixOptions) -> Fixed
     }
 }
 
-fn key(f: &crate::Finding) -> (usize, &'static str, String) {
+/// What identifies a fix across rounds: document, rule, pointer.
+type FixKey = (usize, &'static str, String);
+
+fn key(f: &crate::Finding) -> FixKey {
     (f.object.document, f.rule, f.pointer.clone())
+}
+
+impl AppliedFix {
+    fn key(&self) -> FixKey {
+        (self.document, self.rule, self.pointer.clone())
+    }
 }
 
 fn syntax_errors(report: &Report) -> usize {

@@ -537,7 +537,6 @@ impl<'a> Loader<'a> {
                         None => entries.iter().position(|e| e.key == text),
                     };
                     if let Some(previous) = previous.map(|i| &mut entries[i]) {
-                        let text_for_pointer = text.clone();
                         self.soft_errors.push(Diagnostic::new(
                             ErrorKind::DuplicateKey,
                             Message::new(
@@ -548,7 +547,7 @@ impl<'a> Loader<'a> {
                         ));
                         previous.key_span = Some(key_span);
                         previous.value = node;
-                        let pointer = self.pointer_to(&text_for_pointer);
+                        let pointer = self.pointer_to(&text);
                         if let Some(error) = self.soft_errors.last_mut() {
                             error.pointer = Some(pointer);
                         }
