@@ -31,6 +31,9 @@ pub use rules::{RuleMeta, RULES};
 pub use settings::{Exemptions, Level, Mode, Settings, SettingsError};
 pub use span::{LineIndex, Position, Span};
 
+/// The version of the rules and the fixer (the workspace version).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// Bounds on what one input may cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {

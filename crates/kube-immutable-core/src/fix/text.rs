@@ -42,13 +42,22 @@ pub struct FixedText {
 
 /// Apply every allowed fix to a YAML or JSON stream.
 pub fn fix_text(source: &str, settings: &Settings, options: FixOptions) -> FixedText {
-    let limits = Limits::default();
+    fix_text_with_limits(source, settings, options, &Limits::default())
+}
+
+/// [`fix_text`] with explicit limits (the playground's are smaller).
+pub fn fix_text_with_limits(
+    source: &str,
+    settings: &Settings,
+    options: FixOptions,
+    limits: &Limits,
+) -> FixedText {
     let mut current = source.to_owned();
     let mut applied = Vec::new();
     // Fixes applied or found unrenderable: never tried twice, so fixing ends.
     let mut done: BTreeSet<FixKey> = BTreeSet::new();
     // The check of `current`: each round's result is the next round's input.
-    let mut state = crate::check_documents(&current, settings, &limits);
+    let mut state = crate::check_documents(&current, settings, limits);
     for _ in 0..MAX_ROUNDS {
         let (documents, report) = &state;
         let before = syntax_errors(report);
@@ -85,7 +94,7 @@ pub fn fix_text(source: &str, settings: &Settings, options: FixOptions) -> Fixed
             .flat_map(|(_, e)| e.iter().cloned())
             .collect();
         let mut next = apply_edits(&current, &all);
-        let mut next_state = Some(crate::check_documents(&next, settings, &limits));
+        let mut next_state = Some(crate::check_documents(&next, settings, limits));
         let mut kept: Vec<AppliedFix> = Vec::new();
         if next_state
             .as_ref()
@@ -99,7 +108,7 @@ pub fn fix_text(source: &str, settings: &Settings, options: FixOptions) -> Fixed
                 let mut trial = edits.clone();
                 trial.extend(fix_edits);
                 let candidate = apply_edits(&current, &trial);
-                let checked = crate::check_documents(&candidate, settings, &limits);
+                let checked = crate::check_documents(&candidate, settings, limits);
                 if syntax_errors(&checked.1) > before {
                     done.insert(applied_fix.key());
                 } else {

@@ -26,6 +26,18 @@ pub struct StaticMessage {
     pub fr: &'static str,
 }
 
+impl StaticMessage {
+    /// The text in a language (`"fr"` or anything else for English), as
+    /// [`Message::get`].
+    pub fn get(&self, lang: &str) -> &'static str {
+        if lang.starts_with("fr") {
+            self.fr
+        } else {
+            self.en
+        }
+    }
+}
+
 /// Whether a rule's findings can carry a fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -1,0 +1,174 @@
+// The playground's editor: CodeMirror 6 behind the small interface that
+// web/src/js.rs declares. Bundled by web/js/build.mjs (esbuild) into
+// playground.js at build time; the bundle is never committed.
+//
+// Positions cross this boundary as UTF-16 offsets (what CodeMirror counts),
+// computed by the core. This module is the only place that turns them into
+// editor ranges.
+
+import { EditorState, Compartment } from "@codemirror/state";
+import {
+  EditorView,
+  keymap,
+  lineNumbers,
+  highlightActiveLine,
+  highlightActiveLineGutter,
+  highlightSpecialChars,
+  drawSelection,
+} from "@codemirror/view";
+import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
+import {
+  StreamLanguage,
+  HighlightStyle,
+  syntaxHighlighting,
+  indentUnit,
+} from "@codemirror/language";
+import { yaml } from "@codemirror/legacy-modes/mode/yaml";
+import { lintGutter, setDiagnostics } from "@codemirror/lint";
+import { tags } from "@lezer/highlight";
+
+// Colours come from the page's CSS custom properties, so one theme serves
+// light and dark (web/style.css).
+const theme = EditorView.theme({
+  "&": { height: "100%", color: "var(--fg)", backgroundColor: "var(--editor-bg)" },
+  ".cm-scroller": { fontFamily: "var(--mono)", lineHeight: "1.5" },
+  ".cm-content": { caretColor: "var(--fg)" },
+  ".cm-gutters": {
+    backgroundColor: "var(--gutter-bg)",
+    color: "var(--muted)",
+    borderRight: "1px solid var(--border)",
+  },
+  ".cm-activeLine": { backgroundColor: "var(--active-line)" },
+  ".cm-activeLineGutter": { backgroundColor: "var(--active-line)", color: "var(--fg)" },
+  "&.cm-focused .cm-selectionBackground, .cm-selectionBackground, ::selection": {
+    backgroundColor: "var(--selection) !important",
+  },
+  ".cm-tooltip": {
+    backgroundColor: "var(--panel-bg)",
+    color: "var(--fg)",
+    border: "1px solid var(--border)",
+  },
+  ".cm-diagnostic": { whiteSpace: "pre-wrap", maxWidth: "36em" },
+  ".cm-diagnostic-error": { borderLeftColor: "var(--error)" },
+  ".cm-diagnostic-warning": { borderLeftColor: "var(--warning)" },
+  ".cm-diagnosticSource": { color: "var(--muted)", opacity: "1" },
+});
+
+const highlight = HighlightStyle.define([
+  { tag: [tags.keyword, tags.atom, tags.bool], color: "var(--syntax-atom)" },
+  { tag: [tags.number], color: "var(--syntax-number)" },
+  { tag: [tags.string], color: "var(--syntax-string)" },
+  { tag: [tags.comment], color: "var(--syntax-comment)", fontStyle: "italic" },
+  { tag: [tags.definition(tags.propertyName), tags.propertyName, tags.attributeName], color: "var(--syntax-key)" },
+  { tag: [tags.meta, tags.labelName], color: "var(--syntax-meta)" },
+]);
+
+export class Editor {
+  /**
+   * @param {HTMLElement} parent where the editor goes
+   * @param {string} doc initial text
+   * @param {string} label accessible name of the text area
+   * @param {() => void} onChange called after every change of the text
+   * @param {() => void} onRun called on Ctrl/Cmd+Enter
+   */
+  constructor(parent, doc, label, onChange, onRun) {
+    this.label = new Compartment();
+    const runKeys = [
+      { key: "Mod-Enter", run: () => (onRun(), true), preventDefault: true },
+    ];
+    this.view = new EditorView({
+      parent,
+      state: EditorState.create({
+        doc,
+        extensions: [
+          lineNumbers(),
+          highlightActiveLineGutter(),
+          highlightSpecialChars(),
+          history(),
+          drawSelection(),
+          highlightActiveLine(),
+          indentUnit.of("  "),
+          EditorState.tabSize.of(2),
+          StreamLanguage.define(yaml),
+          syntaxHighlighting(highlight),
+          lintGutter(),
+          keymap.of([...runKeys, ...defaultKeymap, ...historyKeymap, indentWithTab]),
+          theme,
+          this.label.of(EditorView.contentAttributes.of({ "aria-label": label })),
+          EditorView.updateListener.of((update) => {
+            if (update.docChanged) onChange();
+          }),
+        ],
+      }),
+    });
+  }
+
+  /** The whole text. */
+  text() {
+    return this.view.state.doc.toString();
+  }
+
+  /** Replace the whole text (one undoable change). */
+  setText(text) {
+    this.view.dispatch({
+      changes: { from: 0, to: this.view.state.doc.length, insert: text },
+      selection: { anchor: 0 },
+      scrollIntoView: true,
+    });
+  }
+
+  /**
+   * Show findings and input errors: a JSON array of
+   * `{from, to, severity: "error"|"warning", source, message}` with UTF-16
+   * offsets. A range over several lines is underlined on its first line only
+   * (a missing field points at the mapping it belongs in).
+   */
+  setDiagnostics(json) {
+    const state = this.view.state;
+    const length = state.doc.length;
+    const diagnostics = JSON.parse(json).map((d) => {
+      const from = Math.min(Math.max(0, d.from), length);
+      const line = state.doc.lineAt(from);
+      const to = Math.max(from, Math.min(d.to, line.to, length));
+      return { from, to, severity: d.severity, source: d.source, message: d.message };
+    });
+    this.view.dispatch(setDiagnostics(state, diagnostics));
+  }
+
+  /**
+   * Select a UTF-16 range and scroll it into view; with `focus`, move the
+   * keyboard focus to the editor too.
+   */
+  select(from, to, focus) {
+    const length = this.view.state.doc.length;
+    const anchor = Math.min(Math.max(0, from), length);
+    const head = Math.min(Math.max(anchor, to), length);
+    this.view.dispatch({
+      selection: { anchor, head },
+      effects: EditorView.scrollIntoView(anchor, { y: "center" }),
+    });
+    if (focus) this.view.focus();
+  }
+
+  /** Put the cursor at the start of a 1-based line (clamped). */
+  goToLine(line) {
+    const doc = this.view.state.doc;
+    const n = Math.min(Math.max(1, Math.trunc(line) || 1), doc.lines);
+    const at = doc.line(n).from;
+    this.select(at, at, true);
+  }
+
+  setLabel(label) {
+    this.view.dispatch({
+      effects: this.label.reconfigure(EditorView.contentAttributes.of({ "aria-label": label })),
+    });
+  }
+
+  focus() {
+    this.view.focus();
+  }
+
+  destroy() {
+    this.view.destroy();
+  }
+}

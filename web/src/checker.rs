@@ -1,0 +1,334 @@
+//! The one place the playground calls the core: text and settings in, a view
+//! model out. No rule logic here: verdicts, groups and markers are read off
+//! the core's [`Report`].
+
+use std::rc::Rc;
+
+use kube_immutable_core::fix::text::{fix_text_with_limits, FixedText};
+use kube_immutable_core::fix::FixOptions;
+use kube_immutable_core::{
+    check_text_with_limits, Applicability, Limits, Report, Settings, Severity,
+};
+use serde::Serialize;
+
+use crate::i18n::Lang;
+
+/// Smaller than the CLI's: a tab must stay responsive whatever is pasted.
+/// A 1 MB manifest passes with room to spare; an alias bomb stops at
+/// 200,000 nodes (tens of milliseconds) instead of the CLI's 2,000,000.
+pub const BROWSER_LIMITS: Limits = Limits {
+    max_input_bytes: 8 * 1024 * 1024,
+    max_depth: 100,
+    max_nodes: 200_000,
+};
+
+/// What the verdict element shows (`data-verdict`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Workloads found, no error-level finding (warnings allowed, as the CLI's exit code 0).
+    Immutable,
+    /// At least one error-level finding.
+    Mutable,
+    /// The input has errors (syntax, duplicate keys, wrong types, limits):
+    /// kubectl would refuse it. Findings in the readable parts still show.
+    Invalid,
+    /// Nothing to check: no workload object, no error.
+    Empty,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Immutable => "immutable",
+            Verdict::Mutable => "mutable",
+            Verdict::Invalid => "invalid",
+            Verdict::Empty => "empty",
+        }
+    }
+
+    fn of(report: &Report) -> Self {
+        if !report.errors.is_empty() {
+            Verdict::Invalid
+        } else if report.has_errors() {
+            Verdict::Mutable
+        } else if report.objects == 0 {
+            Verdict::Empty
+        } else {
+            Verdict::Immutable
+        }
+    }
+}
+
+/// Findings of one object, grouped by container (pod-level first).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectGroup {
+    /// `Kind/name` (`Kind` alone when the object has no name): `data-object`.
+    pub object: String,
+    pub namespace: Option<String>,
+    pub document: usize,
+    pub containers: Vec<ContainerGroup>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerGroup {
+    /// `None` for pod-level findings.
+    pub container: Option<String>,
+    /// Indices into [`Checked::report`]`.findings`.
+    pub findings: Vec<usize>,
+}
+
+/// One check of one text.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub text: Rc<str>,
+    pub report: Report,
+    pub verdict: Verdict,
+    pub errors: usize,
+    pub warnings: usize,
+    pub safe_fixes: usize,
+    pub unsafe_fixes: usize,
+    pub groups: Vec<ObjectGroup>,
+    /// Milliseconds for the check and the editor's markers (`data-check-ms`).
+    pub ms: f64,
+}
+
+/// A check shared by the store and the panels. Two are equal when they are
+/// the same check, so comparing props costs nothing however many findings
+/// there are.
+#[derive(Debug, Clone)]
+pub struct CheckRef(pub Rc<Checked>);
+
+impl PartialEq for CheckRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::ops::Deref for CheckRef {
+    type Target = Checked;
+
+    fn deref(&self) -> &Checked {
+        &self.0
+    }
+}
+
+/// Check a text with the browser's limits.
+pub fn check(text: Rc<str>, settings: &Settings) -> Checked {
+    let report = check_text_with_limits(&text, settings, &BROWSER_LIMITS);
+    let count = |s| report.findings.iter().filter(|f| f.severity == s).count();
+    let fixes = |a| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.fix.as_ref().is_some_and(|fix| fix.applicability == a))
+            .count()
+    };
+    Checked {
+        verdict: Verdict::of(&report),
+        errors: count(Severity::Error),
+        warnings: count(Severity::Warning),
+        safe_fixes: fixes(Applicability::Safe),
+        unsafe_fixes: fixes(Applicability::Unsafe),
+        groups: group(&report),
+        report,
+        text,
+        ms: 0.0,
+    }
+}
+
+/// Findings by object (in stream order), then by container in order of
+/// first appearance, pod-level findings first; in the text's order within
+/// a container.
+fn group(report: &Report) -> Vec<ObjectGroup> {
+    let mut groups: Vec<ObjectGroup> = Vec::new();
+    let mut keys: Vec<(usize, &str)> = Vec::new();
+    for (i, f) in report.findings.iter().enumerate() {
+        let key = (f.object.document, f.object.pointer.as_str());
+        let g = match keys.iter().position(|k| *k == key) {
+            Some(g) => g,
+            None => {
+                keys.push(key);
+                groups.push(ObjectGroup {
+                    object: object_label(&f.object.kind, f.object.name.as_deref()),
+                    namespace: f.object.namespace.clone(),
+                    document: f.object.document,
+                    containers: Vec::new(),
+                });
+                groups.len() - 1
+            }
+        };
+        let containers = &mut groups[g].containers;
+        match containers.iter_mut().find(|c| c.container == f.container) {
+            Some(c) => c.findings.push(i),
+            None => containers.push(ContainerGroup {
+                container: f.container.clone(),
+                findings: vec![i],
+            }),
+        }
+    }
+    for g in &mut groups {
+        // Stable: containers keep their order, pod level goes first.
+        g.containers.sort_by_key(|c| c.container.is_some());
+        for c in &mut g.containers {
+            c.findings
+                .sort_by_key(|&i| report.findings[i].span.map(|s| s.start));
+        }
+    }
+    groups
+}
+
+pub fn object_label(kind: &str, name: Option<&str>) -> String {
+    match name {
+        Some(name) => format!("{kind}/{name}"),
+        None => kind.to_owned(),
+    }
+}
+
+/// One editor marker, as `web/editor/editor.mjs` reads it.
+#[derive(Debug, Serialize)]
+struct Marker<'a> {
+    from: usize,
+    to: usize,
+    severity: &'static str,
+    source: &'a str,
+    message: String,
+}
+
+/// The editor's markers for a report, in a language, as JSON.
+pub fn markers(report: &Report, lang: Lang) -> String {
+    let code = lang.code();
+    let findings = report.findings.iter().filter_map(|f| {
+        let (start, end) = (f.start?, f.end?);
+        Some(Marker {
+            from: start.utf16_offset,
+            to: end.utf16_offset,
+            severity: f.severity.as_str(),
+            source: f.rule,
+            message: format!("{}\n{}", f.message.get(code), f.help.get(code)),
+        })
+    });
+    // Input errors without a position (none today) go on the first line.
+    let errors = report.errors.iter().map(|e| Marker {
+        from: e.start.map_or(0, |p| p.utf16_offset),
+        to: e.end.map_or(0, |p| p.utf16_offset),
+        severity: "error",
+        source: lang.texts().input_error,
+        message: e.message.get(code).to_owned(),
+    });
+    let all: Vec<Marker<'_>> = findings.chain(errors).collect();
+    serde_json::to_string(&all).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// The fixed text, with the browser's limits.
+pub fn fix(text: &str, settings: &Settings, unsafe_fixes: bool) -> FixedText {
+    fix_text_with_limits(text, settings, FixOptions { unsafe_fixes }, &BROWSER_LIMITS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MUTABLE: &str = include_str!("../../examples/mutable-pod.yaml");
+    const IMMUTABLE: &str = include_str!("../../examples/immutable-pod.yaml");
+
+    #[test]
+    fn verdicts() {
+        let s = Settings::default();
+        assert_eq!(check(MUTABLE.into(), &s).verdict, Verdict::Mutable);
+        assert_eq!(check(IMMUTABLE.into(), &s).verdict, Verdict::Immutable);
+        assert_eq!(check("".into(), &s).verdict, Verdict::Empty);
+        assert_eq!(check("kind: Service\n".into(), &s).verdict, Verdict::Empty);
+        assert_eq!(
+            check("kind: Pod\nspec: [\n".into(), &s).verdict,
+            Verdict::Invalid
+        );
+    }
+
+    #[test]
+    fn tutorial_pod_counts_groups_and_fixes() {
+        let c = check(MUTABLE.into(), &Settings::default());
+        assert_eq!((c.errors, c.warnings), (4, 1));
+        assert_eq!(c.groups.len(), 1);
+        assert_eq!(c.groups[0].object, "Pod/nginx-mutable");
+        let rules: Vec<_> = c.report.findings.iter().map(|f| f.rule).collect();
+        assert!(rules.contains(&"run-as-root"), "{rules:?}");
+        assert!(c.safe_fixes > 0 && c.unsafe_fixes > 0);
+    }
+
+    #[test]
+    fn safe_fixes_leave_run_as_root_and_unsafe_ones_make_it_immutable() {
+        let s = Settings::default();
+        let safe = fix(MUTABLE, &s, false);
+        let after = check(safe.text.as_str().into(), &s);
+        let errors: Vec<_> = after
+            .report
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| f.rule)
+            .collect();
+        assert_eq!(errors, ["run-as-root"]);
+        let all = fix(&safe.text, &s, true);
+        assert_eq!(
+            check(all.text.as_str().into(), &s).verdict,
+            Verdict::Immutable
+        );
+    }
+
+    #[test]
+    fn pod_level_findings_come_first_in_their_object() {
+        let text = "kind: Pod\nmetadata: {name: p}\nspec:\n  hostPID: true\n  containers: [{name: a, image: x}]\n";
+        let c = check(text.into(), &Settings::default());
+        let first = &c.groups[0].containers[0];
+        assert_eq!(first.container, None);
+        assert!(c.groups[0].containers.len() >= 2);
+        for container in &c.groups[0].containers {
+            let starts: Vec<_> = container
+                .findings
+                .iter()
+                .map(|&i| c.report.findings[i].span)
+                .collect();
+            assert!(starts.windows(2).all(|w| w[0] <= w[1]), "{starts:?}");
+        }
+    }
+
+    #[test]
+    fn markers_carry_utf16_offsets_and_input_errors() {
+        let text = "# é😀\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: a\n      image: x\n      securityContext: {privileged: true}\n---\nkind: Pod\nspec: [\n";
+        let c = check(text.into(), &Settings::default());
+        let json: serde_json::Value = serde_json::from_str(&markers(&c.report, Lang::En)).unwrap();
+        let list = json.as_array().unwrap();
+        let privileged = list.iter().find(|m| m["source"] == "privileged").unwrap();
+        let from = privileged["from"].as_u64().unwrap() as usize;
+        let utf16: Vec<u16> = text.encode_utf16().collect();
+        let at = String::from_utf16_lossy(&utf16[from..from + 10]);
+        assert_eq!(at, "privileged");
+        assert!(list
+            .iter()
+            .any(|m| m["source"] == "input error" && m["severity"] == "error"));
+        let fr: serde_json::Value = serde_json::from_str(&markers(&c.report, Lang::Fr)).unwrap();
+        assert_ne!(fr[0]["message"], json[0]["message"]);
+    }
+
+    #[test]
+    fn browser_limits_refuse_an_alias_bomb() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            text.push_str(&format!(
+                "{}: &{} [",
+                (b'a' + i) as char,
+                (b'a' + i) as char
+            ));
+            let prev = (b'a' + i - 1) as char;
+            text.push_str(&vec![format!("*{prev}"); 9].join(", "));
+            text.push_str("]\n");
+        }
+        let c = check(text.into(), &Settings::default());
+        assert_eq!(c.verdict, Verdict::Invalid);
+        assert!(c
+            .report
+            .errors
+            .iter()
+            .any(|e| e.kind == kube_immutable_core::ErrorKind::Limit));
+    }
+}

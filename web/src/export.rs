@@ -1,0 +1,224 @@
+//! The settings panel's exports: a `--config` file for the CLI and a
+//! Kubewarden `ClusterAdmissionPolicy`, both from the core's `Settings`
+//! through serde. The policy's `rules` and `backgroundAudit` come from
+//! `policy-wasm/metadata.yml`, read with the core's YAML reader, so the
+//! export cannot drift from the module.
+
+use kube_immutable_core::yaml::parse_stream;
+use kube_immutable_core::{Limits, LineIndex, Mode, Settings};
+use serde_json::{json, Value};
+
+use crate::share::settings_json;
+
+const METADATA: &str = include_str!("../../policy-wasm/metadata.yml");
+
+/// Where the policy module is published (at release time; see the policy README).
+const MODULE: &str = "registry://ghcr.io/kube-immutable/policies/kube-immutable";
+
+/// `kube-immutable check --config kube-immutable.yaml`.
+pub fn cli_config(settings: &Settings) -> String {
+    let mut out = String::from(
+        "# kube-immutable settings, exported from the playground.\n\
+         # Use: kube-immutable check --config kube-immutable.yaml k8s/\n",
+    );
+    to_yaml(&settings_json(settings), 0, &mut out);
+    out
+}
+
+/// A `ClusterAdmissionPolicy` for the kube-immutable Kubewarden module.
+pub fn cluster_admission_policy(settings: &Settings) -> String {
+    let metadata = parse_stream(METADATA, &Limits::default())
+        .0
+        .into_iter()
+        .next()
+        .map(|d| d.root.to_json())
+        .unwrap_or_default();
+    let mutate = settings.mode == Mode::Mutate;
+    let policy = json!({
+        "apiVersion": "policies.kubewarden.io/v1",
+        "kind": "ClusterAdmissionPolicy",
+        "metadata": { "name": if mutate { "kube-immutable-fix" } else { "kube-immutable" } },
+        "spec": {
+            "module": format!("{MODULE}:v{}", kube_immutable_core::VERSION),
+            "mode": "protect",
+            "mutating": mutate,
+            "backgroundAudit": metadata.get("backgroundAudit").cloned().unwrap_or(Value::Bool(true)),
+            "rules": metadata.get("rules").cloned().unwrap_or_else(|| json!([])),
+            "settings": settings_json(settings),
+        }
+    });
+    let mut out = String::from(
+        "# Kubewarden ClusterAdmissionPolicy with the playground's settings.\n\
+         # The module is published at release time; until then build it with\n\
+         # `cargo xtask build-policy` and point `module` at the file (file:///…).\n",
+    );
+    to_yaml(&policy, 0, &mut out);
+    out
+}
+
+/// Settings from a settings file (YAML or JSON, the CLI's `--config`
+/// format), read with the core's reader and judged by the core.
+pub fn read_settings(text: &str) -> Result<Settings, String> {
+    let (docs, errors) = parse_stream(text, &Limits::default());
+    if let Some(e) = errors.first() {
+        let at = e.span.map(|span| {
+            let p = LineIndex::new(text).position(text, span.start);
+            format!(" (line {}, column {})", p.line, p.column)
+        });
+        return Err(format!("{}{}", e.message.en, at.unwrap_or_default()));
+    }
+    let value = docs
+        .first()
+        .map(|d| d.root.to_json())
+        .filter(|v| !v.is_null())
+        .unwrap_or_else(|| json!({}));
+    Settings::from_json(value).map_err(|e| e.0)
+}
+
+/// Block-style YAML for a JSON value. Strings are double-quoted (JSON
+/// escapes are valid YAML) unless they are plain words no YAML 1.1 reader
+/// can mistake for something else.
+fn to_yaml(value: &Value, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (key, v) in map {
+                out.push_str(&pad);
+                out.push_str(&scalar(&Value::String(key.clone())));
+                out.push(':');
+                nested(v, indent, out);
+            }
+        }
+        Value::Array(list) if !list.is_empty() => {
+            for item in list {
+                out.push_str(&pad);
+                out.push_str("- ");
+                match item {
+                    Value::Object(map) if !map.is_empty() => {
+                        // The first entry on the dash's line, the others under it.
+                        let mut inner = String::new();
+                        to_yaml(item, indent + 2, &mut inner);
+                        out.push_str(&inner[indent + 2..]);
+                    }
+                    _ => {
+                        out.push_str(&scalar(item));
+                        out.push('\n');
+                    }
+                }
+            }
+        }
+        other => {
+            out.push_str(&pad);
+            out.push_str(&scalar(other));
+            out.push('\n');
+        }
+    }
+}
+
+/// What follows `key:`.
+fn nested(v: &Value, indent: usize, out: &mut String) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            out.push('\n');
+            to_yaml(v, indent + 2, out);
+        }
+        Value::Array(l) if !l.is_empty() => {
+            out.push('\n');
+            to_yaml(v, indent + 2, out);
+        }
+        _ => {
+            out.push(' ');
+            out.push_str(&scalar(v));
+            out.push('\n');
+        }
+    }
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::Object(_) => "{}".to_owned(),
+        Value::Array(_) => "[]".to_owned(),
+        Value::String(s) if is_plain(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Words that read back as the same string in YAML 1.1 and 1.2.
+fn is_plain(s: &str) -> bool {
+    const SPECIAL: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
+    s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+        && !SPECIAL.contains(&s.to_ascii_lowercase().as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube_immutable_core::Level;
+
+    fn read(yaml: &str) -> Value {
+        let (docs, errors) = parse_stream(yaml, &Limits::default());
+        assert!(errors.is_empty(), "{errors:?}\n{yaml}");
+        docs[0].root.to_json()
+    }
+
+    fn sample() -> Settings {
+        let mut s = Settings::default();
+        s.rules.insert("may-run-as-root".into(), Level::Error);
+        s.rules.insert("host-namespaces".into(), Level::Off);
+        s.exemptions.namespaces = vec!["kube-system".into(), "yes".into()];
+        s.exemptions.images = vec!["registry.k8s.io/*".into()];
+        s.mode = Mode::Mutate;
+        s
+    }
+
+    #[test]
+    fn cli_config_reads_back_as_the_same_settings() {
+        let s = sample();
+        let text = cli_config(&s);
+        assert!(text.contains("may-run-as-root: error"), "{text}");
+        // `off` and `yes` would be booleans in YAML 1.1: quoted.
+        assert!(text.contains("host-namespaces: \"off\""), "{text}");
+        assert!(text.contains("- \"yes\""), "{text}");
+        assert_eq!(Settings::from_json(read(&text)).unwrap(), s);
+        assert_eq!(
+            Settings::from_json(read(&cli_config(&Settings::default()))).unwrap(),
+            Settings::default()
+        );
+    }
+
+    #[test]
+    fn settings_files_read_back_and_refusals_name_the_key() {
+        assert_eq!(read_settings(&cli_config(&sample())), Ok(sample()));
+        assert_eq!(read_settings(""), Ok(Settings::default()));
+        assert_eq!(
+            read_settings("{\"rules\": {\"privileged\": \"off\"}}").map(|s| s.rules.len()),
+            Ok(1)
+        );
+        let refused = read_settings("rulez: {}\n").unwrap_err();
+        assert!(refused.contains("unknown field `rulez`"), "{refused}");
+        let broken = read_settings("rules: [\n").unwrap_err();
+        assert!(broken.contains("line"), "{broken}");
+    }
+
+    #[test]
+    fn policy_carries_settings_and_the_module_rules() {
+        let s = sample();
+        let policy = read(&cluster_admission_policy(&s));
+        assert_eq!(policy["kind"], "ClusterAdmissionPolicy");
+        assert_eq!(policy["spec"]["mutating"], true);
+        assert_eq!(
+            Settings::from_json(policy["spec"]["settings"].clone()).unwrap(),
+            s
+        );
+        let metadata = read(METADATA);
+        assert_eq!(policy["spec"]["rules"], metadata["rules"]);
+        assert!(policy["spec"]["rules"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty()));
+        let validate = read(&cluster_admission_policy(&Settings::default()));
+        assert_eq!(validate["spec"]["mutating"], false);
+        assert_eq!(validate["metadata"]["name"], "kube-immutable");
+    }
+}

@@ -1,0 +1,156 @@
+//! All interop with the playground's own JavaScript (web/js/, bundled into
+//! `playground.js` next to the app's JS glue): the CodeMirror editor, whose
+//! positions cross as UTF-16 offsets, and the share link codec, which uses
+//! the browser's `CompressionStream` so the wasm carries no compressor.
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::HtmlElement;
+
+#[wasm_bindgen(raw_module = "./playground.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = encodeShare)]
+    fn encode_share(json: &str) -> js_sys::Promise;
+
+    #[wasm_bindgen(js_name = decodeShare)]
+    fn decode_share(fragment: &str) -> js_sys::Promise;
+
+    /// Our own Markdown (the rules' docs) to HTML.
+    fn markdown(text: &str) -> String;
+
+    #[wasm_bindgen(js_name = Editor)]
+    type JsEditor;
+
+    #[wasm_bindgen(constructor, js_class = "Editor")]
+    fn new(
+        parent: &HtmlElement,
+        doc: &str,
+        label: &str,
+        on_change: &Closure<dyn FnMut()>,
+        on_run: &Closure<dyn FnMut()>,
+    ) -> JsEditor;
+
+    #[wasm_bindgen(method, js_class = "Editor")]
+    fn text(this: &JsEditor) -> String;
+
+    #[wasm_bindgen(method, js_class = "Editor", js_name = setText)]
+    fn set_text(this: &JsEditor, text: &str);
+
+    #[wasm_bindgen(method, js_class = "Editor", js_name = setDiagnostics)]
+    fn set_diagnostics(this: &JsEditor, json: &str);
+
+    #[wasm_bindgen(method, js_class = "Editor")]
+    fn select(this: &JsEditor, from: usize, to: usize, focus: bool);
+
+    #[wasm_bindgen(method, js_class = "Editor", js_name = goToLine)]
+    fn go_to_line(this: &JsEditor, line: usize);
+
+    #[wasm_bindgen(method, js_class = "Editor", js_name = setLabel)]
+    fn set_label(this: &JsEditor, label: &str);
+
+    #[wasm_bindgen(method, js_class = "Editor")]
+    fn destroy(this: &JsEditor);
+}
+
+/// The share fragment (`v1=…`, without `#`) for a JSON payload
+/// ([`crate::share::payload`]).
+pub async fn share_fragment(json: &str) -> Option<String> {
+    JsFuture::from(encode_share(json)).await.ok()?.as_string()
+}
+
+/// The JSON payload of a fragment; `Ok(None)` when it is not a share link,
+/// `Err` with the reason when it does not decode.
+pub async fn share_payload(fragment: &str) -> Result<Option<String>, String> {
+    match JsFuture::from(decode_share(fragment)).await {
+        Ok(value) => Ok(value.as_string()),
+        Err(e) => Err(js_sys::Error::from(e)
+            .message()
+            .as_string()
+            .unwrap_or_default()),
+    }
+}
+
+thread_local! {
+    static RULE_DOCS: std::cell::RefCell<Vec<(&'static str, std::rc::Rc<str>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A rule's docs (`RuleMeta::docs`) as HTML, rendered once per rule.
+pub fn rule_docs_html(rule: &kube_immutable_core::RuleMeta) -> std::rc::Rc<str> {
+    RULE_DOCS.with_borrow_mut(|cache| {
+        if let Some((_, html)) = cache.iter().find(|(id, _)| *id == rule.id) {
+            return html.clone();
+        }
+        let html: std::rc::Rc<str> = markdown(rule.docs_markdown().as_str()).into();
+        cache.push((rule.id, html.clone()));
+        html
+    })
+}
+
+/// A live editor and the callbacks it holds (dropped with it).
+pub struct Editor {
+    js: JsEditor,
+    _on_change: Closure<dyn FnMut()>,
+    _on_run: Closure<dyn FnMut()>,
+}
+
+impl std::fmt::Debug for Editor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Editor")
+    }
+}
+
+impl Editor {
+    /// Create an editor in `parent`. `on_change` runs after every change of
+    /// the text, `on_run` on Ctrl/Cmd+Enter.
+    pub fn new(
+        parent: &HtmlElement,
+        text: &str,
+        label: &str,
+        on_change: impl FnMut() + 'static,
+        on_run: impl FnMut() + 'static,
+    ) -> Self {
+        let on_change = Closure::<dyn FnMut()>::new(on_change);
+        let on_run = Closure::<dyn FnMut()>::new(on_run);
+        let js = JsEditor::new(parent, text, label, &on_change, &on_run);
+        Self {
+            js,
+            _on_change: on_change,
+            _on_run: on_run,
+        }
+    }
+
+    pub fn text(&self) -> String {
+        self.js.text()
+    }
+
+    pub fn set_text(&self, text: &str) {
+        self.js.set_text(text);
+    }
+
+    /// Markers from [`crate::checker::markers`].
+    pub fn set_markers(&self, json: &str) {
+        self.js.set_diagnostics(json);
+    }
+
+    /// Select a UTF-16 range and scroll to it, leaving the focus where it
+    /// is (a keyboard user reading the findings stays there).
+    pub fn select(&self, from: usize, to: usize) {
+        self.js.select(from, to, false);
+    }
+
+    pub fn go_to_line(&self, line: usize) {
+        self.js.go_to_line(line);
+    }
+
+    pub fn set_label(&self, label: &str) {
+        self.js.set_label(label);
+    }
+}
+
+impl Drop for Editor {
+    fn drop(&mut self) {
+        self.js.destroy();
+    }
+}

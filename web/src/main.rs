@@ -1,0 +1,23 @@
+//! The kube-immutable playground: paste a manifest, see what makes it
+//! mutable, get it fixed, in the browser. The core does all the checking and
+//! fixing (`checker`); this crate only renders.
+//!
+//! Built by Trunk from `Trunk.toml` at the repository root; see
+//! `web/README.md` for the test hooks and the share link format.
+
+mod app;
+mod browser;
+mod checker;
+mod examples;
+mod export;
+mod findings;
+mod fixed;
+mod i18n;
+mod js;
+mod settings_panel;
+mod share;
+mod store;
+
+fn main() {
+    yew::Renderer::<app::App>::new().render();
+}

@@ -1,0 +1,231 @@
+//! The settings panel: per-rule level, exemptions, the policy's mode, and
+//! exports (CLI config file, Kubewarden `ClusterAdmissionPolicy`). Every
+//! change goes through the core's `Settings::from_json`, whose refusal is
+//! shown as is.
+
+use std::rc::Rc;
+
+use kube_immutable_core::{Level, Mode, Settings, RULES};
+use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
+use yew::prelude::*;
+
+use crate::browser;
+use crate::export;
+use crate::i18n::Lang;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub settings: Rc<Settings>,
+    pub lang: Lang,
+    pub on_change: Callback<Settings>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Export {
+    Cli,
+    Policy,
+}
+
+fn level_value(level: Option<&Level>) -> &'static str {
+    match level {
+        None => "default",
+        Some(Level::Error) => "error",
+        Some(Level::Warning) => "warning",
+        Some(Level::Off) => "off",
+    }
+}
+
+fn lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::Value::String(l.to_owned()))
+        .collect()
+}
+
+#[component]
+pub fn SettingsPanel(props: &Props) -> Html {
+    let texts = props.lang.texts();
+    let error = use_state(|| None::<String>);
+    let export = use_state(|| None::<Export>);
+
+    // Apply one change to the settings as JSON, then let the core judge it.
+    let change = {
+        let (settings, on_change, error) = (
+            props.settings.clone(),
+            props.on_change.clone(),
+            error.clone(),
+        );
+        move |edit: Box<dyn Fn(&mut serde_json::Value)>| {
+            let mut value = serde_json::to_value(&*settings).unwrap_or_default();
+            edit(&mut value);
+            match Settings::from_json(value) {
+                Ok(s) => {
+                    error.set(None);
+                    on_change.emit(s);
+                }
+                Err(e) => error.set(Some(e.0)),
+            }
+        }
+    };
+    let change = Rc::new(change);
+
+    let rule_rows = RULES.iter().map(|rule| {
+        let id = rule.id;
+        let current = level_value(props.settings.rules.get(id));
+        let change = change.clone();
+        let onchange = Callback::from(move |e: Event| {
+            let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+            change(Box::new(move |s| {
+                if value == "default" {
+                    if let Some(rules) = s["rules"].as_object_mut() {
+                        rules.remove(id);
+                    }
+                } else {
+                    s["rules"][id] = serde_json::Value::String(value.clone());
+                }
+            }));
+        });
+        let default = match rule.default_severity {
+            kube_immutable_core::Severity::Error => texts.level_error,
+            kube_immutable_core::Severity::Warning => texts.level_warning,
+        };
+        let select_id = format!("level-{id}");
+        html! {
+            <tr>
+                <th scope="row"><label for={select_id.clone()}><code>{ id }</code></label></th>
+                <td>{ rule.summary.get(props.lang.code()) }</td>
+                <td>
+                    <select id={select_id} onchange={onchange} data-setting-rule={id}>
+                        <option value="default" selected={current == "default"}>{ format!("{} ({default})", texts.level_default) }</option>
+                        <option value="error" selected={current == "error"}>{ texts.level_error }</option>
+                        <option value="warning" selected={current == "warning"}>{ texts.level_warning }</option>
+                        <option value="off" selected={current == "off"}>{ texts.level_off }</option>
+                    </select>
+                </td>
+            </tr>
+        }
+    });
+
+    let exemption = |key: &'static str, label: &'static str, values: &[String]| {
+        let change = change.clone();
+        let onchange = Callback::from(move |e: Event| {
+            let list = lines(&e.target_unchecked_into::<HtmlTextAreaElement>().value());
+            change(Box::new(move |s| {
+                s["exemptions"][key] = serde_json::Value::Array(list.clone())
+            }));
+        });
+        let id = format!("exempt-{key}");
+        html! {
+            <div class="field">
+                <label for={id.clone()}>{ label }<span class="muted">{ format!(" ({})", texts.one_per_line) }</span></label>
+                <textarea id={id} rows="3" spellcheck="false" onchange={onchange}
+                    data-setting-exempt={key} value={values.join("\n")} />
+            </div>
+        }
+    };
+
+    let import_ref = use_node_ref();
+    let on_import = {
+        let (import_ref, on_change, error) =
+            (import_ref.clone(), props.on_change.clone(), error.clone());
+        Callback::from(move |_: MouseEvent| {
+            let Some(area) = import_ref.cast::<HtmlTextAreaElement>() else {
+                return;
+            };
+            match export::read_settings(&area.value()) {
+                Ok(s) => {
+                    error.set(None);
+                    on_change.emit(s);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        })
+    };
+
+    let on_mode = {
+        let change = change.clone();
+        Callback::from(move |e: Event| {
+            let mode = e.target_unchecked_into::<HtmlSelectElement>().value();
+            change(Box::new(move |s| {
+                s["mode"] = serde_json::Value::String(mode.clone())
+            }));
+        })
+    };
+    let on_reset = {
+        let (on_change, error) = (props.on_change.clone(), error.clone());
+        Callback::from(move |_: MouseEvent| {
+            error.set(None);
+            on_change.emit(Settings::default());
+        })
+    };
+    let show = |which: Export| {
+        let export = export.clone();
+        Callback::from(move |_: MouseEvent| export.set(Some(which)))
+    };
+
+    let exported = (*export).map(|which| {
+        let (text, file) = match which {
+            Export::Cli => (export::cli_config(&props.settings), "kube-immutable.yaml"),
+            Export::Policy => (export::cluster_admission_policy(&props.settings), "kube-immutable-policy.yaml"),
+        };
+        let copy = {
+            let text = text.clone();
+            Callback::from(move |_: MouseEvent| browser::copy(&text, |_| {}))
+        };
+        let download = {
+            let text = text.clone();
+            Callback::from(move |_: MouseEvent| browser::download(file, &text, "application/yaml"))
+        };
+        html! {
+            <div class="export-output">
+                <div class="fix-actions">
+                    <code>{ file }</code>
+                    <button type="button" onclick={copy} data-action="copy-export">{ texts.copy }</button>
+                    <button type="button" onclick={download} data-action="download-export">{ texts.download }</button>
+                </div>
+                <pre class="code" tabindex="0" data-export={file}>{ text }</pre>
+            </div>
+        }
+    });
+
+    let ex = &props.settings.exemptions;
+    html! {
+        <div class="settings">
+            if let Some(message) = &*error {
+                <p class="notice notice-error" role="alert" data-settings-error="">
+                    { texts.settings_refused }{ " " }{ message }
+                </p>
+            }
+            <h2>{ texts.rules }</h2>
+            <table class="rules">
+                <tbody>{ for rule_rows }</tbody>
+            </table>
+            <h2>{ texts.exemptions }</h2>
+            { exemption("namespaces", texts.exempt_namespaces, &ex.namespaces) }
+            { exemption("images", texts.exempt_images, &ex.images) }
+            { exemption("containers", texts.exempt_containers, &ex.containers) }
+            <div class="field">
+                <label for="policy-mode">{ texts.policy_mode }</label>
+                <select id="policy-mode" onchange={on_mode} data-setting="mode">
+                    <option value="validate" selected={props.settings.mode == Mode::Validate}>{ texts.mode_validate }</option>
+                    <option value="mutate" selected={props.settings.mode == Mode::Mutate}>{ texts.mode_mutate }</option>
+                </select>
+            </div>
+            <p><button type="button" onclick={on_reset} data-action="reset-settings">{ texts.reset_settings }</button></p>
+            <h2>{ texts.import }</h2>
+            <div class="field">
+                <label for="import-settings">{ texts.import_label }</label>
+                <textarea id="import-settings" ref={import_ref} rows="4" spellcheck="false"
+                    placeholder="rules:\n  may-run-as-root: error" data-setting="import" />
+            </div>
+            <p><button type="button" onclick={on_import} data-action="import-settings">{ texts.import_apply }</button></p>
+            <h2>{ texts.export }</h2>
+            <div class="fix-actions">
+                <button type="button" onclick={show(Export::Cli)} data-action="export-cli">{ texts.export_cli }</button>
+                <button type="button" onclick={show(Export::Policy)} data-action="export-policy">{ texts.export_policy }</button>
+            </div>
+            { for exported }
+        </div>
+    }
+}

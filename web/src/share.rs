@@ -1,0 +1,131 @@
+//! What share links and local storage hold: the JSON payload
+//! `{"manifest": "<text>", "settings": {…}}` (`settings` optional, in the
+//! core's settings format, defaults left out).
+//!
+//! A share link is `#v1=` followed by base64url without padding of the raw
+//! DEFLATE (RFC 1951) of this JSON: a contract other pages build on
+//! (web/README.md). The browser's `CompressionStream` does the DEFLATE and
+//! base64url part (web/js/share.mjs, reached through [`crate::js`]); local
+//! storage keeps the JSON as is.
+
+use kube_immutable_core::Settings;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize)]
+struct Payload<'a> {
+    manifest: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    settings: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct Decoded {
+    manifest: String,
+    #[serde(default)]
+    settings: Option<serde_json::Value>,
+}
+
+/// What a link or local storage holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shared {
+    pub manifest: String,
+    pub settings: Settings,
+}
+
+/// The payload JSON for a manifest and settings.
+pub fn payload(manifest: &str, settings: &Settings) -> String {
+    let settings = (*settings != Settings::default()).then(|| settings_json(settings));
+    serde_json::to_string(&Payload { manifest, settings }).unwrap_or_default()
+}
+
+/// Read a payload; the settings go through the core, whose refusal is the
+/// error.
+pub fn read_payload(json: &str) -> Result<Shared, String> {
+    let decoded: Decoded = serde_json::from_str(json)
+        .map_err(|e| format!("its content is not the expected JSON ({e})"))?;
+    let settings = match decoded.settings {
+        None | Some(serde_json::Value::Null) => Settings::default(),
+        Some(value) => Settings::from_json(value).map_err(|e| e.0)?,
+    };
+    Ok(Shared {
+        manifest: decoded.manifest,
+        settings,
+    })
+}
+
+/// Settings as the core serialises them, minus the defaults, so that links
+/// and exported files say only what was chosen.
+pub fn settings_json(settings: &Settings) -> serde_json::Value {
+    let mut value = serde_json::to_value(settings).unwrap_or_default();
+    let defaults = serde_json::to_value(Settings::default()).unwrap_or_default();
+    if let (Some(map), Some(defaults)) = (value.as_object_mut(), defaults.as_object()) {
+        map.retain(|key, v| defaults.get(key) != Some(v));
+        if let Some(ex) = map.get_mut("exemptions").and_then(|e| e.as_object_mut()) {
+            ex.retain(|_, list| list.as_array().is_none_or(|l| !l.is_empty()));
+        }
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube_immutable_core::Level;
+
+    #[test]
+    fn round_trip_keeps_text_and_settings() {
+        let mut settings = Settings::default();
+        settings
+            .rules
+            .insert("may-run-as-root".into(), Level::Error);
+        settings.exemptions.namespaces.push("kube-system".into());
+        let text = "kind: Pod # é 😀\r\nspec: {}\n";
+        let back = read_payload(&payload(text, &settings)).unwrap();
+        assert_eq!(
+            back,
+            Shared {
+                manifest: text.into(),
+                settings
+            }
+        );
+    }
+
+    #[test]
+    fn default_settings_are_left_out() {
+        assert_eq!(
+            payload("a: 1", &Settings::default()),
+            r#"{"manifest":"a: 1"}"#
+        );
+        let mut s = Settings::default();
+        s.exemptions.images.push("x/*".into());
+        assert_eq!(
+            payload("", &s),
+            r#"{"manifest":"","settings":{"exemptions":{"images":["x/*"]}}}"#
+        );
+    }
+
+    #[test]
+    fn what_other_pages_write_reads() {
+        let shared =
+            read_payload(r#"{"manifest":"kind: Pod\n","settings":{"rules":{"privileged":"off"}}}"#)
+                .unwrap();
+        assert_eq!(shared.manifest, "kind: Pod\n");
+        assert_eq!(shared.settings.rules.get("privileged"), Some(&Level::Off));
+        assert_eq!(
+            read_payload(r#"{"manifest":"","settings":null}"#)
+                .unwrap()
+                .settings,
+            Settings::default()
+        );
+    }
+
+    #[test]
+    fn bad_payloads_say_why() {
+        assert!(read_payload("[1]").unwrap_err().contains("expected JSON"));
+        assert!(read_payload(r#"{"settings":{}}"#)
+            .unwrap_err()
+            .contains("missing field `manifest`"));
+        let refused = read_payload(r#"{"manifest":"","settings":{"rulez":{}}}"#).unwrap_err();
+        assert!(refused.contains("unknown field `rulez`"), "{refused}");
+    }
+}
