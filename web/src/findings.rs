@@ -69,8 +69,9 @@ pub fn FindingsPanel(props: &Props) -> Html {
                         data-line={e.start.map_or(0, |p| p.line).to_string()}>
                         <button type="button" class="finding-head" onclick={selector(&props.on_select, e.start, e.end)}>
                             <span class="badge badge-error">{ texts.input_error }</span>
-                            <span class="message">{ rich(e.message.get(code)) }</span>
+                            <span></span>
                             <span class="where">{ position(texts, e.start) }</span>
+                            <span class="message">{ rich(e.message.get(code)) }</span>
                         </button>
                     </li>
                 }) }
@@ -185,8 +186,8 @@ fn FindingItem(props: &ItemProps) -> Html {
                 <summary onclick={selector(&props.on_select, f.start, f.end)}>
                     <span class={classes!("badge", format!("badge-{severity}"))}>{ severity_label }</span>
                     <code class="rule">{ f.rule }</code>
-                    <span class="message">{ rich(f.message.get(code)) }</span>
                     <span class="where">{ position(texts, f.start) }</span>
+                    <span class="message">{ rich(f.message.get(code)) }</span>
                 </summary>
                 { for body }
             </details>

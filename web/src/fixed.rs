@@ -8,11 +8,11 @@
 use std::rc::Rc;
 
 use kube_immutable_core::{Applicability, Settings, Severity};
-use similar::{ChangeTag, TextDiff};
 use yew::prelude::*;
 
 use crate::browser;
 use crate::checker::{self, CheckRef};
+use crate::diff::{self, Line};
 use crate::i18n::{Lang, Texts};
 use crate::store::Notice;
 
@@ -151,25 +151,31 @@ pub fn FixedPanel(props: &Props) -> Html {
 
 /// A unified diff of the input and the fixed text, three lines of context.
 fn diff_view(before: &str, after: &str, texts: &Texts) -> Html {
-    if before == after {
+    let lines = diff::unified(before, after, 3);
+    if lines.is_empty() {
         return html! { <p class="muted">{ texts.nothing_to_fix }</p> };
     }
-    let diff = TextDiff::from_lines(before, after);
-    let mut lines: Vec<Html> = Vec::new();
-    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
-        lines.push(html! { <span class="diff-hunk">{ format!("{}\n", hunk.header()) }</span> });
-        for change in hunk.iter_changes() {
-            let (class, sign) = match change.tag() {
-                ChangeTag::Delete => ("diff-del", '-'),
-                ChangeTag::Insert => ("diff-add", '+'),
-                ChangeTag::Equal => ("diff-ctx", ' '),
-            };
-            let mut text = format!("{sign}{}", change.value());
-            if !text.ends_with('\n') {
-                text.push('\n');
-            }
-            lines.push(html! { <span class={class}>{ text }</span> });
-        }
-    }
-    html! { <pre class="code diff" tabindex="0" aria-label={texts.diff_view}>{ for lines }</pre> }
+    let line = |l: &Line<'_>| {
+        let (class, text) = match *l {
+            Line::Hunk {
+                old_start,
+                old_len,
+                new_start,
+                new_len,
+            } => (
+                "diff-hunk",
+                format!("@@ -{old_start},{old_len} +{new_start},{new_len} @@\n"),
+            ),
+            Line::Same(t) => ("diff-ctx", format!(" {t}")),
+            Line::Removed(t) => ("diff-del", format!("-{t}")),
+            Line::Added(t) => ("diff-add", format!("+{t}")),
+        };
+        let text = if text.ends_with('\n') {
+            text
+        } else {
+            format!("{text}\n")
+        };
+        html! { <span class={class}>{ text }</span> }
+    };
+    html! { <pre class="code diff" tabindex="0" aria-label={texts.diff_view}>{ for lines.iter().map(line) }</pre> }
 }

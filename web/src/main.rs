@@ -8,6 +8,7 @@
 mod app;
 mod browser;
 mod checker;
+mod diff;
 mod examples;
 mod export;
 mod findings;

@@ -5,6 +5,7 @@ mod bench;
 mod conformance;
 mod docs;
 mod policy;
+mod web;
 
 use std::process::ExitCode;
 
@@ -16,6 +17,7 @@ Tasks:
   conformance [CORPUS_DIR]    per-rule agreement with ../shared/corpus (or CORPUS_DIR / $KUBE_IMMUTABLE_CORPUS)
   bench [CORPUS_DIR]          time the CLI against the YAML parser alone on the real-world corpus
   build-policy                build the optimised Kubewarden module into target/policy/
+  build-web [--check-budgets] build the playground's release dist into target/web/ and print its sizes
 ";
 
 fn main() -> ExitCode {
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
         "conformance" => conformance::run(rest),
         "bench" => bench::run(rest),
         "build-policy" => policy::run(rest),
+        "build-web" => web::run(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

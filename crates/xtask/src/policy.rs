@@ -121,7 +121,7 @@ fn build(root: &Path) -> Result<PathBuf, String> {
 }
 
 /// `node_modules/.bin/wasm-opt`, else `wasm-opt` on `PATH`, if it runs.
-fn find_wasm_opt(root: &Path) -> Option<PathBuf> {
+pub(crate) fn find_wasm_opt(root: &Path) -> Option<PathBuf> {
     let local = root.join("node_modules").join(".bin").join("wasm-opt");
     [local, PathBuf::from("wasm-opt")]
         .into_iter()
@@ -134,7 +134,7 @@ fn find_wasm_opt(root: &Path) -> Option<PathBuf> {
 }
 
 /// Optimise in place; a wasm-opt too old to read the module is a warning.
-fn run_wasm_opt(wasm_opt: &Path, module: &Path) -> Result<(), String> {
+pub(crate) fn run_wasm_opt(wasm_opt: &Path, module: &Path) -> Result<(), String> {
     let optimised = module.with_extension("opt.wasm");
     let output = Command::new(wasm_opt)
         .arg("-Oz")

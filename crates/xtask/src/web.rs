@@ -1,0 +1,134 @@
+//! `cargo xtask build-web`: the playground's release dist in `target/web/`,
+//! relocatable (it works under any sub-path of a site).
+//!
+//! 1. `trunk build --release --public-url ./ --dist target/web` (Trunk.toml:
+//!    offline and locked; its pre-build hook bundles `playground.js` with
+//!    esbuild; `web/index.html` asks for the size-focused `web` profile);
+//! 2. `wasm-opt -Oz` on the app's wasm (binaryen from package.json, as for
+//!    the policy module): `web/index.html` keeps `data-wasm-opt="0"` so that
+//!    a plain `trunk build` or `trunk serve` never needs it;
+//! 3. print every file's size, raw and gzipped (level 9), the totals, and
+//!    the budgets (web/README.md): the app's wasm at most [`WASM_BUDGET`]
+//!    and the whole dist at most [`DIST_BUDGET`] gzipped.
+//!
+//! `--check-budgets` makes step 3 fail when a budget is exceeded.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::policy::{find_wasm_opt, run_wasm_opt};
+use crate::workspace_root;
+
+/// Gzipped bytes of the app's wasm after wasm-opt.
+pub(crate) const WASM_BUDGET: u64 = 200 * 1000;
+/// Gzipped bytes of the whole dist, editor included.
+pub(crate) const DIST_BUDGET: u64 = 350 * 1000;
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let mut check_budgets = false;
+    for arg in args {
+        match arg.as_str() {
+            "--check-budgets" => check_budgets = true,
+            other => return Err(format!("build-web: unknown argument `{other}`")),
+        }
+    }
+    let root = workspace_root();
+    let dist = root.join("target").join("web");
+    let trunk = find_trunk().ok_or(
+        "trunk 0.21.14 not found: run ./scripts/setup.sh (it installs Trunk, wasm-bindgen-cli and the npm packages)",
+    )?;
+    let status = Command::new(&trunk)
+        .current_dir(&root)
+        .args(["build", "--release", "--public-url", "./", "--dist"])
+        .arg(&dist)
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", trunk.display()))?;
+    if !status.success() {
+        return Err(format!("trunk build failed ({status})"));
+    }
+
+    let wasm = files(&dist)?
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "wasm"))
+        .ok_or("trunk wrote no .wasm file")?;
+    match find_wasm_opt(&root) {
+        Some(wasm_opt) => run_wasm_opt(&wasm_opt, &wasm)?,
+        None => eprintln!(
+            "warning: no usable wasm-opt (run `npm ci`: package.json pins binaryen 132); the wasm is not optimised"
+        ),
+    }
+
+    let mut rows = Vec::new();
+    for file in files(&dist)? {
+        let bytes =
+            std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        rows.push((file, bytes.len() as u64, gzipped(&bytes)?));
+    }
+    rows.sort_by(|a, b| b.2.cmp(&a.2));
+    println!("\n{:<48} {:>10} {:>10}", "target/web/", "raw", "gzip -9");
+    for (file, raw, gz) in &rows {
+        let name = file
+            .strip_prefix(&dist)
+            .unwrap_or(file)
+            .display()
+            .to_string();
+        println!("{name:<48} {:>10} {:>10}", kb(*raw), kb(*gz));
+    }
+    let total_raw: u64 = rows.iter().map(|r| r.1).sum();
+    let total_gz: u64 = rows.iter().map(|r| r.2).sum();
+    println!("{:<48} {:>10} {:>10}", "total", kb(total_raw), kb(total_gz));
+    let wasm_gz = rows.iter().find(|r| r.0 == wasm).map_or(0, |r| r.2);
+    let verdict = |size: u64, budget: u64| if size <= budget { "within" } else { "OVER" };
+    println!(
+        "\nbudgets: app wasm {} of {} gzipped ({}), whole dist {} of {} gzipped ({})",
+        kb(wasm_gz),
+        kb(WASM_BUDGET),
+        verdict(wasm_gz, WASM_BUDGET),
+        kb(total_gz),
+        kb(DIST_BUDGET),
+        verdict(total_gz, DIST_BUDGET),
+    );
+    if check_budgets && (wasm_gz > WASM_BUDGET || total_gz > DIST_BUDGET) {
+        return Err("the playground is over its size budget".to_owned());
+    }
+    Ok(())
+}
+
+/// `trunk` on `PATH`, else in cargo's bin folder (where setup.sh puts it).
+fn find_trunk() -> Option<PathBuf> {
+    let home_bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
+        .map(|c| c.join("bin").join("trunk"));
+    std::iter::once(PathBuf::from("trunk"))
+        .chain(home_bin)
+        .find(|candidate| {
+            Command::new(candidate)
+                .arg("--version")
+                .output()
+                .is_ok_and(|out| out.status.success())
+        })
+}
+
+/// The dist's files (it is flat), in name order.
+fn files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn gzipped(bytes: &[u8]) -> Result<u64, String> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes).map_err(|e| e.to_string())?;
+    Ok(encoder.finish().map_err(|e| e.to_string())?.len() as u64)
+}
+
+/// Kilobytes of 1,000 bytes, as the policy's build task counts.
+fn kb(bytes: u64) -> String {
+    format!("{:.1} KB", bytes as f64 / 1000.0)
+}

@@ -1,0 +1,252 @@
+// The playground as a user meets it, in Debian's Chromium, through the test
+// hooks web/README.md documents (data-verdict, data-finding, data-action…)
+// and accessible names only.
+import { test, expect } from "@playwright/test";
+import zlib from "node:zlib";
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const shots = path.resolve("target/screenshots");
+fs.mkdirSync(shots, { recursive: true });
+
+const verdict = (page) => page.locator("[data-verdict]");
+
+/** What the findings panel lists, in order. */
+async function findings(page) {
+  return page.locator("[data-finding]").evaluateAll((items) =>
+    items.map((el) => ({
+      rule: el.dataset.rule,
+      severity: el.dataset.severity,
+      line: Number(el.dataset.line),
+      object: el.dataset.object,
+      container: el.dataset.container,
+    })),
+  );
+}
+
+/** Replace the editor's text the way a user pastes it. */
+async function paste(page, text) {
+  const content = page.locator(".cm-content");
+  await content.click();
+  await page.keyboard.press("ControlOrMeta+a");
+  await content.evaluate((el, text) => {
+    const data = new DataTransfer();
+    data.setData("text/plain", text);
+    el.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+  }, text);
+}
+
+/** The editor's text as shown (CodeMirror renders the visible lines only). */
+const editorText = (page) =>
+  page.locator(".cm-line").evaluateAll((lines) => lines.map((l) => l.textContent).join("\n"));
+
+/** A share link as another page builds it, with zlib instead of the browser. */
+function shareLink(payload) {
+  return "#v1=" + zlib.deflateRawSync(Buffer.from(JSON.stringify(payload))).toString("base64url");
+}
+
+/** The payload of a share link, decoded with zlib. */
+function readShareLink(url) {
+  const data = new URL(url).hash.replace(/^#v1=/, "");
+  return JSON.parse(zlib.inflateRawSync(Buffer.from(data, "base64url")).toString("utf8"));
+}
+
+const TUTORIAL = [
+  { rule: "privileged", line: 13 },
+  { rule: "allow-privilege-escalation", line: 14 },
+  { rule: "run-as-root", line: 15 },
+  { rule: "writable-root-filesystem", line: 16 },
+];
+
+test("the tutorial's pod: four errors on the right lines, fixed in two steps, nothing sent anywhere", async ({ page, context }) => {
+  const requests = [];
+  context.on("request", (r) => requests.push(r.url()));
+  await page.goto("./");
+
+  await expect(verdict(page)).toHaveAttribute("data-verdict", "mutable");
+  await expect(verdict(page)).toHaveAttribute("data-errors", "4");
+  await expect(verdict(page)).toHaveAttribute("data-warnings", "1");
+  const listed = await findings(page);
+  const errors = listed.filter((f) => f.severity === "error");
+  expect(errors.map(({ rule, line }) => ({ rule, line }))).toEqual(TUTORIAL);
+  for (const f of listed) {
+    expect(f.object).toBe("Pod/nginx-mutable");
+    expect(f.container).toBe("nginx");
+  }
+  expect(Number(await verdict(page).getAttribute("data-check-ms"))).toBeGreaterThan(0);
+
+  // A gutter marker and an underline per error, on the lines the findings name.
+  await expect(page.locator(".cm-lint-marker-error")).toHaveCount(4);
+  const underlined = await page.locator(".cm-lintRange-error").allTextContents();
+  expect(underlined.join("|")).toBe("privileged: true|allowPrivilegeEscalation: true|runAsUser: 0|readOnlyRootFilesystem: false");
+
+  // Open a finding: the cursor goes to its line, its rule's docs show.
+  const loaded = requests.length;
+  const privileged = page.locator('[data-finding][data-rule="privileged"]');
+  await privileged.locator("summary").click();
+  await expect(privileged.getByText("Why it matters", { exact: true })).toBeVisible();
+  await expect(page.locator(".cm-activeLine")).toHaveText(/privileged: true/);
+
+  // Safe fixes: one error left, run-as-root (its fix is unsafe).
+  await page.locator('[data-action="tab-fixed"]').click();
+  await expect(page.locator(".fixed-text")).toContainText("readOnlyRootFilesystem: true");
+  await page.locator('[data-action="apply-fix"]').click();
+  await expect(verdict(page)).toHaveAttribute("data-errors", "1");
+  await expect(verdict(page)).toHaveAttribute("data-verdict", "mutable");
+  await page.locator('[data-action="tab-findings"]').click();
+  expect((await findings(page)).filter((f) => f.severity === "error").map((f) => f.rule)).toEqual(["run-as-root"]);
+
+  // Unsafe fixes too: immutable.
+  await page.locator('[data-action="tab-fixed"]').click();
+  await page.locator('[data-action="toggle-unsafe"]').check();
+  await page.locator('[data-action="show-diff"]').click();
+  await expect(page.locator(".diff")).toContainText("runAsNonRoot: true");
+  await page.locator('[data-action="apply-fix"]').click();
+  await expect(verdict(page)).toHaveAttribute("data-verdict", "immutable");
+  await expect(verdict(page)).toHaveAttribute("data-errors", "0");
+
+  // Nothing but the playground's own files, and nothing at all once loaded.
+  const origin = new URL(page.url()).origin;
+  expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith("data:"))).toEqual([]);
+  await page.waitForTimeout(1000); // the share link and storage updates settle
+  expect(requests.slice(loaded).filter((u) => !u.startsWith("data:") && !u.endsWith("/sw.js"))).toEqual([]);
+});
+
+test("share links: written as specified, reopened with the same findings, built elsewhere, or broken", async ({ page, browser }) => {
+  await page.goto("./");
+  await expect(verdict(page)).toHaveAttribute("data-verdict", "mutable");
+  await page.locator('[data-action="examples"]').selectOption("deployment");
+  await expect(verdict(page)).toHaveAttribute("data-errors", "2");
+  await page.locator('[data-action="tab-settings"]').click();
+  await page.locator('[data-setting-rule="may-run-as-root"]').selectOption("off");
+  await expect(verdict(page)).toHaveAttribute("data-warnings", "2");
+  await expect.poll(() => page.url().includes("#v1=") && readShareLink(page.url()).settings !== undefined).toBe(true);
+
+  const link = page.url();
+  const payload = readShareLink(link);
+  expect(payload.settings).toEqual({ rules: { "may-run-as-root": "off" } });
+  expect(payload.manifest).toContain("name: copy-assets");
+  await page.locator('[data-action="tab-findings"]').click();
+  const before = await findings(page);
+  expect(before.length).toBe(4);
+
+  // A fresh browser (no local storage) opening the link sees the same.
+  const other = await browser.newContext();
+  const reopened = await other.newPage();
+  await reopened.goto(link);
+  await expect(verdict(reopened)).toHaveAttribute("data-warnings", "2");
+  await expect(verdict(reopened)).toHaveAttribute("data-errors", "2");
+  expect(await findings(reopened)).toEqual(before);
+  const shown = await editorText(reopened);
+  expect(shown.length).toBeGreaterThan(200);
+  expect(payload.manifest.startsWith(shown)).toBe(true);
+
+  // A link built by another page (zlib, not the browser's CompressionStream).
+  await reopened.goto("./" + shareLink({ manifest: "kind: Pod\nmetadata: {name: p}\nspec:\n  hostPID: true\n  containers: [{name: c, image: x}]\n", settings: { rules: { "host-namespaces": "warning" } } }));
+  await expect(verdict(reopened)).toHaveAttribute("data-verdict", "mutable");
+  await expect(reopened.locator('[data-finding][data-rule="host-namespaces"]')).toHaveAttribute("data-severity", "warning");
+
+  // A link that does not decode: a clear message, and the example.
+  const broken = await (await browser.newContext()).newPage();
+  await broken.goto("./#v1=not*base64");
+  await expect(broken.locator("[data-notice]")).toContainText("cannot be read");
+  await expect(verdict(broken)).toHaveAttribute("data-errors", "4");
+  await other.close();
+});
+
+test("bad input: a broken document, an alias bomb, deep nesting and 20 MB each say why, and the page keeps working", async ({ page }) => {
+  await page.goto("./");
+  await expect(verdict(page)).toHaveAttribute("data-verdict", "mutable");
+
+  await page.locator('[data-action="examples"]').selectOption("helm-output");
+  await expect(verdict(page)).toHaveAttribute("data-verdict", "invalid");
+  // The parser notices the unclosed list where the document ends.
+  await expect(page.locator("[data-input-error]")).toHaveAttribute("data-line", "17");
+  await expect(page.locator('[data-finding][data-rule="privileged"]')).toHaveCount(1);
+
+  const bomb = ["a: &a [x, x, x, x, x, x, x, x, x]"];
+  for (let i = 1; i < 10; i++) {
+    const [name, prev] = [String.fromCharCode(97 + i), String.fromCharCode(96 + i)];
+    bomb.push(`${name}: &${name} [${Array(9).fill("*" + prev).join(", ")}]`);
+  }
+  await paste(page, bomb.join("\n") + "\n");
+  await expect(verdict(page)).toHaveAttribute("data-verdict", "invalid");
+  await expect(page.locator("[data-input-error]")).toContainText("nodes");
+
+  await paste(page, "a: ".concat("[".repeat(10000), "]".repeat(10000), "\n"));
+  await expect(page.locator("[data-input-error]")).toContainText("nesting deeper than");
+
+  await paste(page, "# ".concat("x".repeat(20 * 1024 * 1024), "\n"));
+  await expect(page.locator("[data-input-error]")).toContainText("more than the limit");
+
+  await page.locator('[data-action="examples"]').selectOption("immutable-pod");
+  await expect(verdict(page)).toHaveAttribute("data-verdict", "immutable");
+});
+
+test("embed mode, French, themes, keyboard and accessibility; screenshots", async ({ page, browser }) => {
+  for (const scheme of ["light", "dark"]) {
+    const context = await browser.newContext({ colorScheme: scheme });
+    const p = await context.newPage();
+    await p.goto("./");
+    await expect(verdict(p)).toHaveAttribute("data-verdict", "mutable");
+    await p.locator('[data-finding][data-rule="writable-root-filesystem"] summary').click();
+    await p.addScriptTag({ content: axeSource });
+    const results = await p.evaluate(() => window.axe.run({ resultTypes: ["violations"] }));
+    const serious = results.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+    expect(serious, scheme).toEqual([]);
+    await p.screenshot({ path: path.join(shots, `playground-${scheme}.png`) });
+    await context.close();
+  }
+
+  // French, from the query (the browser's language does the same).
+  await page.goto("./?lang=fr");
+  await expect(verdict(page)).toContainText("Pas immuable");
+  await expect(page.locator("html")).toHaveAttribute("lang", "fr");
+  await expect(page.locator('[data-finding][data-rule="privileged"]')).toContainText("privilégié");
+  await page.screenshot({ path: path.join(shots, "playground-fr.png") });
+
+  // Ctrl+Enter checks at once, without waiting for the debounce.
+  await page.locator(".cm-content").click();
+  await page.keyboard.press("ControlOrMeta+End");
+  await page.keyboard.type("\n---\nkind: Pod\nspec: {hostIPC: true, containers: []}");
+  await page.keyboard.press("ControlOrMeta+Enter");
+  await expect(page.locator('[data-finding][data-rule="host-namespaces"]')).toHaveCount(1);
+
+  // Embed mode: no header, a link to the full playground.
+  await page.goto("./?embed=1");
+  await expect(verdict(page)).toHaveAttribute("data-verdict", "mutable");
+  await expect(page.locator("h1")).toHaveCount(0);
+  const full = page.locator('[data-action="open-full"]');
+  await expect(full).toBeVisible();
+  expect(await full.getAttribute("href")).not.toContain("embed");
+  await page.setViewportSize({ width: 900, height: 600 });
+  await page.screenshot({ path: path.join(shots, "playground-embed.png") });
+});
+
+test("remembers the last manifest, resets to the example, and works offline once loaded", async ({ page }) => {
+  await page.goto("./");
+  await expect(verdict(page)).toHaveAttribute("data-verdict", "mutable");
+  await page.locator('[data-action="examples"]').selectOption("cronjob");
+  await expect(page.locator('[data-finding][data-rule="host-namespaces"]')).toHaveCount(1);
+  await expect.poll(() => page.evaluate(() => localStorage.length)).toBeGreaterThan(0);
+
+  // Back without the link: local storage brings the CronJob back.
+  await page.goto("./");
+  await expect(page.locator('[data-finding][data-rule="host-namespaces"]')).toHaveCount(1);
+
+  // Offline: the service worker serves the page and its files.
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.context().setOffline(true);
+  await page.reload();
+  await expect(verdict(page)).toHaveAttribute("data-verdict", "mutable");
+  await page.context().setOffline(false);
+
+  await page.locator('[data-action="reset"]').click();
+  await expect(verdict(page)).toHaveAttribute("data-errors", "4");
+  await expect(page.locator('[data-finding][data-rule="privileged"]')).toHaveCount(1);
+});
