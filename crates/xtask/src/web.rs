@@ -65,7 +65,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
         rows.push((file, bytes.len() as u64, gzipped(&bytes)?));
     }
-    rows.sort_by(|a, b| b.2.cmp(&a.2));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.2));
     println!("\n{:<48} {:>10} {:>10}", "target/web/", "raw", "gzip -9");
     for (file, raw, gz) in &rows {
         let name = file
