@@ -1,23 +1,16 @@
 #!/usr/bin/env bash
-# The main job: check the tutorial's two pods with the CLI, then show the fix
-# for the mutable one. `check` exits 1 when it finds errors (the mutable pod
-# has four): that is the expected result here, not a failure of this script.
+# The main job: the playground. Installs what is missing (scripts/setup.sh:
+# the wasm target, Trunk, the wasm-bindgen CLI matching Cargo.lock, the npm
+# packages), builds it and serves it on http://127.0.0.1:8080, rebuilding
+# when a source changes. Stop it with Ctrl+C.
+#
+# The command line is one `cargo run -p kube-immutable -- check …` away: see
+# the README's "Command line" section.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 "$(pwd)/scripts/setup.sh"
-cargo build --quiet --locked -p kube-immutable
-bin=target/debug/kube-immutable
-
-status=0
-"$bin" check examples/ || status=$?
-if [ "$status" -gt 1 ]; then
-    echo "error: kube-immutable check failed (exit $status)" >&2
-    exit "$status"
-fi
 echo
-echo "# kube-immutable fix --diff examples/mutable-pod.yaml"
-"$bin" fix --diff examples/mutable-pod.yaml || status=$?
-if [ "$status" -gt 1 ]; then
-    exit "$status"
-fi
+echo "The playground will be at http://127.0.0.1:8080 once built (the first build takes a few minutes)."
+echo
+exec trunk serve --release

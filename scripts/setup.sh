@@ -26,18 +26,45 @@ for component in rustfmt clippy; do
     fi
 done
 
-# npm packages (package.json): wasm-opt, which shrinks the policy module
-# (Debian's binaryen is too old for current rustc output), and the SARIF
-# 2.1.0 schema with ajv, which scripts/test.sh validates the CLI's SARIF with.
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/@microsoft/jest-sarif ]; then
+# npm packages (package.json, pinned in package-lock.json): wasm-opt
+# (binaryen; Debian's is too old for current rustc output), the SARIF 2.1.0
+# schema with ajv, esbuild and CodeMirror for the playground's editor,
+# Playwright and axe-core for its browser tests (never a browser download:
+# the tests use Debian's Chromium). npm keeps its own copy of the lock in
+# node_modules/.package-lock.json: install again when ours is newer.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     if command -v npm >/dev/null 2>&1; then
-        step "npm ci (binaryen: wasm-opt; the SARIF schema and ajv)"
-        npm ci --no-audit --no-fund --loglevel=error
+        step "npm ci (wasm-opt, esbuild, CodeMirror, Playwright, axe-core, the SARIF schema)"
+        PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
     else
-        echo "warning: npm not found: the policy module is built without wasm-opt, and SARIF cannot be validated" >&2
+        echo "warning: npm not found: the playground cannot be built, the policy module is built without wasm-opt, and SARIF cannot be validated" >&2
     fi
 fi
 
 # Every crate the build needs, once, so later steps can run offline.
 step "cargo fetch"
 cargo fetch --locked >/dev/null
+
+# Trunk builds the playground (Trunk.toml); it must find wasm-bindgen-cli at
+# exactly the version of wasm-bindgen in Cargo.lock, since it runs offline.
+trunk_version=0.21.14
+if [ "$(trunk --version 2>/dev/null)" != "trunk $trunk_version" ]; then
+    step "cargo install trunk $trunk_version (once; ~15 min on 2 cores)"
+    cargo install --locked trunk --version "$trunk_version"
+fi
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $bindgen_version" ]; then
+    step "cargo install wasm-bindgen-cli $bindgen_version (once; matches Cargo.lock)"
+    # Not --locked: its own lockfile pins a crate the registry no longer has.
+    cargo install wasm-bindgen-cli --version "$bindgen_version"
+fi
+
+# Debian's Chromium and ChromeDriver for the browser tests.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    step "apt-get install chromium chromium-driver (browser tests)"
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get install -y chromium chromium-driver >/dev/null \
+        || { $sudo apt-get update >/dev/null && $sudo apt-get install -y chromium chromium-driver >/dev/null; }
+fi

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every test of the project: formatting, lints (native and wasm), the wasm
 # builds, the dependency fence, generated docs, unit/integration/end-to-end
-# tests, and, when the shared corpus is there, conformance and the fix
-# harness on 1,500 real-world manifests. CI (.ci/run) runs exactly this.
+# tests, the playground's release build and its browser tests, and, when the
+# shared corpus is there, conformance and the fix harness on 1,500
+# real-world manifests. CI (.ci/run) runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -17,9 +18,10 @@ cargo fmt --all -- --check
 step "clippy (native, every target)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "clippy (wasm: the core without its YAML reader, the policy module)"
+step "clippy (wasm: the core without its YAML reader, the policy module, the playground)"
 cargo clippy -p kube-immutable-core --no-default-features --target wasm32-unknown-unknown --locked -- -D warnings
 cargo clippy -p kube-immutable-core --target wasm32-unknown-unknown --locked -- -D warnings
+cargo clippy -p kube-immutable-web --target wasm32-unknown-unknown --locked -- -D warnings
 cargo clippy -p kube-immutable-policy --target wasm32-wasip1 --locked -- -D warnings
 
 step "core builds for both wasm targets"
@@ -66,6 +68,10 @@ printf 'kind: Pod\nspec: [\n' > "$sarif_dir/broken.yaml"
 target/debug/kube-immutable check --format sarif examples/ > "$sarif_dir/examples.sarif" || [ $? -le 2 ]
 target/debug/kube-immutable check --format sarif --lang fr examples/ "$sarif_dir/broken.yaml" > "$sarif_dir/errors.sarif" || [ $? -le 2 ]
 node scripts/validate-sarif.cjs "$sarif_dir/examples.sarif" "$sarif_dir/errors.sarif"
+
+step "the playground: release dist (cargo xtask build-web), then its browser tests in Chromium"
+cargo xtask build-web
+npx --no-install playwright test
 
 if [ -n "${KUBE_IMMUTABLE_CORPUS:-}" ]; then
     step "conformance with the pod-security-admission reference ($KUBE_IMMUTABLE_CORPUS)"

@@ -27,9 +27,12 @@ const DEBOUNCE_MS: u32 = 150;
 /// The fragment and local storage are updated at most this often (Safari
 /// limits history updates).
 const PERSIST_MS: u32 = 750;
-/// Larger manifests are kept neither in the share link nor in local storage
-/// (whose quota is ~5 MB).
-pub const MAX_PERSIST_BYTES: usize = 2 * 1024 * 1024;
+/// Larger manifests are not written to the fragment and local storage as
+/// you type (compressing and storing a megabyte every 750 ms would be felt
+/// while typing); the share button still makes a link for them.
+const MAX_AUTO_PERSIST_BYTES: usize = 256 * 1024;
+/// Larger manifests get no share link (the URL would pass 200 KB).
+const MAX_SHARE_BYTES: usize = 2 * 1024 * 1024;
 
 const STORAGE_KEY: &str = "kube-immutable.playground.v1";
 const PREFS_KEY: &str = "kube-immutable.playground.prefs";
@@ -133,11 +136,13 @@ fn persist(ctl: &Ctl) {
     let mut c = ctl.borrow_mut();
     c.persist = None;
     let Some(last) = c.last.clone() else { return };
-    if last.text.len() > MAX_PERSIST_BYTES {
+    if last.text.len() > MAX_AUTO_PERSIST_BYTES {
+        // Neither an old link nor an old manifest may pass for this one.
         if !c.fragment.is_empty() {
             browser::replace_fragment("");
             c.fragment.clear();
         }
+        browser::remove(STORAGE_KEY);
         return;
     }
     let json = share::payload(&last.text, &c.settings);
@@ -375,7 +380,7 @@ pub fn App() -> Html {
         Callback::from(move |_| {
             let c = ctl.borrow();
             let Some(last) = &c.last else { return };
-            if last.text.len() > MAX_PERSIST_BYTES {
+            if last.text.len() > MAX_SHARE_BYTES {
                 dispatch.dispatch(Action::Notice(Some(Notice::LinkTooLarge)));
                 return;
             }

@@ -31,8 +31,8 @@ extern "C" {
         on_run: &Closure<dyn FnMut()>,
     ) -> JsEditor;
 
-    #[wasm_bindgen(method, js_class = "Editor")]
-    fn text(this: &JsEditor) -> String;
+    #[wasm_bindgen(method, js_class = "Editor", js_name = textUtf8)]
+    fn text_utf8(this: &JsEditor) -> Vec<u8>;
 
     #[wasm_bindgen(method, js_class = "Editor", js_name = setText)]
     fn set_text(this: &JsEditor, text: &str);
@@ -122,7 +122,12 @@ impl Editor {
     }
 
     pub fn text(&self) -> String {
-        self.js.text()
+        // The editor hands over valid UTF-8 (TextEncoder); a lossy decode
+        // keeps this from ever panicking.
+        match String::from_utf8(self.js.text_utf8()) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }
     }
 
     pub fn set_text(&self, text: &str) {

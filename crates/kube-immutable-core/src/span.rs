@@ -68,12 +68,19 @@ impl LineIndex {
         let mut line_starts = vec![0];
         let mut line_starts_utf16 = vec![0];
         let mut utf16 = 0;
-        for (i, c) in text.char_indices() {
-            utf16 += c.len_utf16();
-            if c == '\n' {
-                line_starts.push(i + 1);
-                line_starts_utf16.push(utf16);
-            }
+        let mut start = 0;
+        // Line by line: an ASCII line (most of them) is as long in UTF-16
+        // as in bytes, which `is_ascii` tells without decoding.
+        while let Some(len) = text[start..].find('\n') {
+            let line = &text[start..=start + len];
+            utf16 += if line.is_ascii() {
+                line.len()
+            } else {
+                line.chars().map(char::len_utf16).sum()
+            };
+            start += len + 1;
+            line_starts.push(start);
+            line_starts_utf16.push(utf16);
         }
         Self {
             line_starts,
@@ -143,6 +150,30 @@ mod tests {
         assert_eq!(p.utf16_offset, 10);
         assert_eq!(idx.position(text, 0).line, 1);
         assert_eq!(idx.line_span(text, 2), Span::new(6, 14));
+    }
+
+    #[test]
+    fn utf16_line_starts_match_a_char_by_char_count() {
+        for text in [
+            "",
+            "a",
+            "\n",
+            "é\n😀\r\nx\n\n",
+            "ascii\nonly\n",
+            "\u{feff}k: v\né",
+        ] {
+            let idx = LineIndex::new(text);
+            let mut utf16 = 0;
+            let mut expected = vec![0];
+            for c in text.chars() {
+                utf16 += c.len_utf16();
+                if c == '\n' {
+                    expected.push(utf16);
+                }
+            }
+            assert_eq!(idx.line_starts_utf16, expected, "{text:?}");
+            assert_eq!(idx.line_count(), expected.len());
+        }
     }
 
     #[test]
