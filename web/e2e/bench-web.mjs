@@ -25,6 +25,7 @@ const args = process.argv.slice(2);
 const runsAt = args.indexOf("--runs");
 const runs = runsAt >= 0 ? Number(args.splice(runsAt, 2)[1]) : 5;
 const [dist = "target/web", corpusArg = process.env.KUBE_IMMUTABLE_CORPUS ?? "../shared/corpus"] = args;
+// `cargo xtask bench-web [--runs N] [CORPUS_DIR]`: the runs may come first.
 const TARGET = 1024 * 1024;
 
 function manifest() {

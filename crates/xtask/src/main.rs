@@ -18,6 +18,8 @@ Tasks:
   bench [CORPUS_DIR]          time the CLI against the YAML parser alone on the real-world corpus
   build-policy                build the optimised Kubewarden module into target/policy/
   build-web [--check-budgets] build the playground's release dist into target/web/ and print its sizes
+  bench-web [--runs N] [CORPUS_DIR]
+                              time the playground in Chromium: first render, a 1 MB manifest, typing
 ";
 
 fn main() -> ExitCode {
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(rest),
         "build-policy" => policy::run(rest),
         "build-web" => web::run(rest),
+        "bench-web" => web::bench(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

@@ -12,6 +12,10 @@
 //!    and the whole dist at most [`DIST_BUDGET`] gzipped.
 //!
 //! `--check-budgets` makes step 3 fail when a budget is exceeded.
+//!
+//! `cargo xtask bench-web [--runs N] [CORPUS_DIR]` builds the dist, then runs
+//! `web/e2e/bench-web.mjs` in Debian's Chromium: first render, the check of a
+//! 1 MB manifest (the real-world corpus's files joined) and typing in it.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -91,6 +95,22 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     );
     if check_budgets && (wasm_gz > WASM_BUDGET || total_gz > DIST_BUDGET) {
         return Err("the playground is over its size budget".to_owned());
+    }
+    Ok(())
+}
+
+pub(crate) fn bench(args: &[String]) -> Result<(), String> {
+    run(&[])?;
+    let root = workspace_root();
+    let status = Command::new("node")
+        .current_dir(&root)
+        .arg("web/e2e/bench-web.mjs")
+        .arg("target/web")
+        .args(args)
+        .status()
+        .map_err(|e| format!("cannot run node: {e}"))?;
+    if !status.success() {
+        return Err(format!("the browser benchmark failed ({status})"));
     }
     Ok(())
 }
