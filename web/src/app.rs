@@ -21,6 +21,7 @@ use crate::js::{self, Editor};
 use crate::settings_panel::SettingsPanel;
 use crate::share::{self, Shared};
 use crate::store::{Action, Notice, State, Tab, Theme};
+use crate::widgets::{button, options};
 
 /// Quiet time after a keystroke before checking.
 const DEBOUNCE_MS: u32 = 150;
@@ -46,7 +47,7 @@ struct Boot {
 
 fn boot() -> Boot {
     let prefs: serde_json::Value = browser::load(PREFS_KEY)
-        .and_then(|p| serde_json::from_str(&p).ok())
+        .and_then(|p| share::json_value(&p).ok())
         .unwrap_or_default();
     let lang = browser::query("lang")
         .or_else(|| prefs["lang"].as_str().map(str::to_owned))
@@ -495,20 +496,17 @@ pub fn App() -> Html {
                 <label>
                     <span class="label">{ texts.language }</span>
                     <select onchange={on_lang} data-action="language">
-                        <option value="en" selected={state.lang == Lang::En}>{ "English" }</option>
-                        <option value="fr" selected={state.lang == Lang::Fr}>{ "Français" }</option>
+                        { options(&[("en", "English"), ("fr", "Français")], state.lang.code()) }
                     </select>
                 </label>
                 <label>
                     <span class="label">{ texts.theme }</span>
                     <select onchange={on_theme} data-action="theme">
-                        <option value="auto" selected={state.theme == Theme::Auto}>{ texts.theme_auto }</option>
-                        <option value="light" selected={state.theme == Theme::Light}>{ texts.theme_light }</option>
-                        <option value="dark" selected={state.theme == Theme::Dark}>{ texts.theme_dark }</option>
+                        { options(&[("auto", texts.theme_auto), ("light", texts.theme_light), ("dark", texts.theme_dark)], state.theme.as_str()) }
                     </select>
                 </label>
-                <button type="button" onclick={on_share} data-action="share">{ texts.share }</button>
-                <button type="button" onclick={on_reset} data-action="reset">{ texts.reset }</button>
+                { button("share", texts.share, on_share) }
+                { button("reset", texts.reset, on_reset) }
             </div>
         </header>
     });
@@ -576,7 +574,7 @@ pub fn App() -> Html {
                             <input name="line" type="number" min="1" inputmode="numeric" class="goto" />
                         </label>
                         <button type="submit">{ texts.goto }</button>
-                        <button type="button" onclick={on_check} data-action="check">{ texts.check }</button>
+                        { button("check", texts.check, on_check) }
                     </form>
                     <div class="editor" ref={editor_ref}></div>
                 </section>

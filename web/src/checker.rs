@@ -9,7 +9,6 @@ use kube_immutable_core::fix::FixOptions;
 use kube_immutable_core::{
     check_text_with_limits, Applicability, Limits, Report, Settings, Severity,
 };
-use serde::Serialize;
 
 use crate::i18n::Lang;
 
@@ -138,10 +137,11 @@ pub fn check(text: Rc<str>, settings: &Settings) -> Checked {
 
 /// Findings by object (in stream order), then by container in order of
 /// first appearance, pod-level findings first; in the text's order within
-/// a container.
+/// a container. Built by insertion: no sort to carry in the wasm.
 fn group(report: &Report) -> Vec<ObjectGroup> {
     let mut groups: Vec<ObjectGroup> = Vec::new();
     let mut keys: Vec<(usize, &str)> = Vec::new();
+    let start = |i: usize| report.findings[i].span.map(|s| s.start);
     for (i, f) in report.findings.iter().enumerate() {
         let key = (f.object.document, f.object.pointer.as_str());
         let g = match keys.iter().position(|k| *k == key) {
@@ -158,21 +158,28 @@ fn group(report: &Report) -> Vec<ObjectGroup> {
             }
         };
         let containers = &mut groups[g].containers;
-        match containers.iter_mut().find(|c| c.container == f.container) {
-            Some(c) => c.findings.push(i),
-            None => containers.push(ContainerGroup {
-                container: f.container.clone(),
-                findings: vec![i],
-            }),
-        }
-    }
-    for g in &mut groups {
-        // Stable: containers keep their order, pod level goes first.
-        g.containers.sort_by_key(|c| c.container.is_some());
-        for c in &mut g.containers {
-            c.findings
-                .sort_by_key(|&i| report.findings[i].span.map(|s| s.start));
-        }
+        let c = match containers.iter().position(|c| c.container == f.container) {
+            Some(c) => c,
+            None => {
+                // Pod level first, containers in order of appearance.
+                let at = if f.container.is_none() {
+                    0
+                } else {
+                    containers.len()
+                };
+                containers.insert(
+                    at,
+                    ContainerGroup {
+                        container: f.container.clone(),
+                        findings: Vec::new(),
+                    },
+                );
+                at
+            }
+        };
+        let findings = &mut containers[c].findings;
+        let at = findings.partition_point(|&j| start(j) <= start(i));
+        findings.insert(at, i);
     }
     groups
 }
@@ -184,39 +191,39 @@ pub fn object_label(kind: &str, name: Option<&str>) -> String {
     }
 }
 
-/// One editor marker, as `web/editor/editor.mjs` reads it.
-#[derive(Debug, Serialize)]
-struct Marker<'a> {
-    from: usize,
-    to: usize,
-    severity: &'static str,
-    source: &'a str,
-    message: String,
-}
-
-/// The editor's markers for a report, in a language, as JSON.
+/// The editor's markers for a report, in a language: a JSON array of
+/// `{from, to, severity, source, message}` with UTF-16 offsets, as
+/// `web/js/editor.mjs` reads it. Built as a `serde_json::Value`, whose
+/// writer the core links anyway.
 pub fn markers(report: &Report, lang: Lang) -> String {
     let code = lang.code();
+    let marker = |from: usize, to: usize, severity: &str, source: &str, message: String| serde_json::json!({ "from": from, "to": to, "severity": severity, "source": source, "message": message });
     let findings = report.findings.iter().filter_map(|f| {
         let (start, end) = (f.start?, f.end?);
-        Some(Marker {
-            from: start.utf16_offset,
-            to: end.utf16_offset,
-            severity: f.severity.as_str(),
-            source: f.rule,
-            message: format!("{}\n{}", f.message.get(code), f.help.get(code)),
-        })
+        let message = format!("{}\n{}", f.message.get(code), f.help.get(code));
+        Some(marker(
+            start.utf16_offset,
+            end.utf16_offset,
+            f.severity.as_str(),
+            f.rule,
+            message,
+        ))
     });
     // Input errors without a position (none today) go on the first line.
-    let errors = report.errors.iter().map(|e| Marker {
-        from: e.start.map_or(0, |p| p.utf16_offset),
-        to: e.end.map_or(0, |p| p.utf16_offset),
-        severity: "error",
-        source: lang.texts().input_error,
-        message: e.message.get(code).to_owned(),
+    let errors = report.errors.iter().map(|e| {
+        let (from, to) = (
+            e.start.map_or(0, |p| p.utf16_offset),
+            e.end.map_or(0, |p| p.utf16_offset),
+        );
+        marker(
+            from,
+            to,
+            "error",
+            lang.texts().input_error,
+            e.message.get(code).to_owned(),
+        )
     });
-    let all: Vec<Marker<'_>> = findings.chain(errors).collect();
-    serde_json::to_string(&all).unwrap_or_else(|_| "[]".to_owned())
+    serde_json::Value::Array(findings.chain(errors).collect()).to_string()
 }
 
 /// The fixed text, with the browser's limits.

@@ -15,6 +15,7 @@ use crate::checker::{self, CheckRef};
 use crate::diff::{self, Line};
 use crate::i18n::{Lang, Texts};
 use crate::store::Notice;
+use crate::widgets::button;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -133,8 +134,8 @@ pub fn FixedPanel(props: &Props) -> Html {
             </p>
             <div class="fix-actions">
                 <button type="button" class="primary" onclick={apply} disabled={!changed} data-action="apply-fix">{ texts.apply }</button>
-                <button type="button" onclick={copy} data-action="copy-fixed">{ texts.copy }</button>
-                <button type="button" onclick={download} data-action="download-fixed">{ texts.download }</button>
+                { button("copy-fixed", texts.copy, copy) }
+                { button("download-fixed", texts.download, download) }
                 <span class="segmented" role="group">
                     <button type="button" aria-pressed={(!*show_diff).to_string()} onclick={view(false)} data-action="show-fixed">{ texts.fixed_view }</button>
                     <button type="button" aria-pressed={show_diff.to_string()} onclick={view(true)} data-action="show-diff">{ texts.diff_view }</button>

@@ -18,6 +18,7 @@ mod js;
 mod settings_panel;
 mod share;
 mod store;
+mod widgets;
 
 fn main() {
     yew::Renderer::<app::App>::new().render();

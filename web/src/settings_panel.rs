@@ -12,6 +12,7 @@ use yew::prelude::*;
 use crate::browser;
 use crate::export;
 use crate::i18n::Lang;
+use crate::widgets::{button, options};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -97,10 +98,12 @@ pub fn SettingsPanel(props: &Props) -> Html {
                 <td>{ rule.summary.get(props.lang.code()) }</td>
                 <td>
                     <select id={select_id} onchange={onchange} data-setting-rule={id}>
-                        <option value="default" selected={current == "default"}>{ format!("{} ({default})", texts.level_default) }</option>
-                        <option value="error" selected={current == "error"}>{ texts.level_error }</option>
-                        <option value="warning" selected={current == "warning"}>{ texts.level_warning }</option>
-                        <option value="off" selected={current == "off"}>{ texts.level_off }</option>
+                        { options(&[
+                            ("default", &format!("{} ({default})", texts.level_default)),
+                            ("error", texts.level_error),
+                            ("warning", texts.level_warning),
+                            ("off", texts.level_off),
+                        ], current) }
                     </select>
                 </td>
             </tr>
@@ -167,7 +170,10 @@ pub fn SettingsPanel(props: &Props) -> Html {
     let exported = (*export).map(|which| {
         let (text, file) = match which {
             Export::Cli => (export::cli_config(&props.settings), "kube-immutable.yaml"),
-            Export::Policy => (export::cluster_admission_policy(&props.settings), "kube-immutable-policy.yaml"),
+            Export::Policy => (
+                export::cluster_admission_policy(&props.settings),
+                "kube-immutable-policy.yaml",
+            ),
         };
         let copy = {
             let text = text.clone();
@@ -181,8 +187,8 @@ pub fn SettingsPanel(props: &Props) -> Html {
             <div class="export-output">
                 <div class="fix-actions">
                     <code>{ file }</code>
-                    <button type="button" onclick={copy} data-action="copy-export">{ texts.copy }</button>
-                    <button type="button" onclick={download} data-action="download-export">{ texts.download }</button>
+                    { button("copy-export", texts.copy, copy) }
+                    { button("download-export", texts.download, download) }
                 </div>
                 <pre class="code" tabindex="0" data-export={file}>{ text }</pre>
             </div>
@@ -208,22 +214,22 @@ pub fn SettingsPanel(props: &Props) -> Html {
             <div class="field">
                 <label for="policy-mode">{ texts.policy_mode }</label>
                 <select id="policy-mode" onchange={on_mode} data-setting="mode">
-                    <option value="validate" selected={props.settings.mode == Mode::Validate}>{ texts.mode_validate }</option>
-                    <option value="mutate" selected={props.settings.mode == Mode::Mutate}>{ texts.mode_mutate }</option>
+                    { options(&[("validate", texts.mode_validate), ("mutate", texts.mode_mutate)],
+                        if props.settings.mode == Mode::Mutate { "mutate" } else { "validate" }) }
                 </select>
             </div>
-            <p><button type="button" onclick={on_reset} data-action="reset-settings">{ texts.reset_settings }</button></p>
+            <p>{ button("reset-settings", texts.reset_settings, on_reset) }</p>
             <h2>{ texts.import }</h2>
             <div class="field">
                 <label for="import-settings">{ texts.import_label }</label>
                 <textarea id="import-settings" ref={import_ref} rows="4" spellcheck="false"
                     placeholder="rules:\n  may-run-as-root: error" data-setting="import" />
             </div>
-            <p><button type="button" onclick={on_import} data-action="import-settings">{ texts.import_apply }</button></p>
+            <p>{ button("import-settings", texts.import_apply, on_import) }</p>
             <h2>{ texts.export }</h2>
             <div class="fix-actions">
-                <button type="button" onclick={show(Export::Cli)} data-action="export-cli">{ texts.export_cli }</button>
-                <button type="button" onclick={show(Export::Policy)} data-action="export-policy">{ texts.export_policy }</button>
+                { button("export-cli", texts.export_cli, show(Export::Cli)) }
+                { button("export-policy", texts.export_policy, show(Export::Policy)) }
             </div>
             { for exported }
         </div>

@@ -8,15 +8,9 @@
 //! base64url part (web/js/share.mjs, reached through [`crate::js`]); local
 //! storage keeps the JSON as is.
 
-use kube_immutable_core::Settings;
-use serde::{Deserialize, Serialize};
-
-#[derive(Serialize)]
-struct Payload<'a> {
-    manifest: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    settings: Option<serde_json::Value>,
-}
+use kube_immutable_core::yaml::parse_stream;
+use kube_immutable_core::{Limits, Settings};
+use serde::Deserialize;
 
 #[derive(Deserialize)]
 struct Decoded {
@@ -34,14 +28,31 @@ pub struct Shared {
 
 /// The payload JSON for a manifest and settings.
 pub fn payload(manifest: &str, settings: &Settings) -> String {
-    let settings = (*settings != Settings::default()).then(|| settings_json(settings));
-    serde_json::to_string(&Payload { manifest, settings }).unwrap_or_default()
+    let mut payload = serde_json::json!({ "manifest": manifest });
+    if *settings != Settings::default() {
+        payload["settings"] = settings_json(settings);
+    }
+    payload.to_string()
+}
+
+/// JSON text as a value, read by the core's reader (JSON is YAML): one
+/// parser in the wasm instead of two.
+pub fn json_value(text: &str) -> Result<serde_json::Value, String> {
+    let (documents, errors) = parse_stream(text, &Limits::default());
+    if let Some(e) = errors.first() {
+        return Err(e.message.en.clone());
+    }
+    Ok(documents
+        .first()
+        .map(|d| d.root.to_json())
+        .unwrap_or_default())
 }
 
 /// Read a payload; the settings go through the core, whose refusal is the
 /// error.
 pub fn read_payload(json: &str) -> Result<Shared, String> {
-    let decoded: Decoded = serde_json::from_str(json)
+    let decoded: Decoded = json_value(json)
+        .and_then(|v| serde_json::from_value(v).map_err(|e| e.to_string()))
         .map_err(|e| format!("its content is not the expected JSON ({e})"))?;
     let settings = match decoded.settings {
         None | Some(serde_json::Value::Null) => Settings::default(),
