@@ -221,7 +221,7 @@ pub fn SettingsPanel(props: &Props) -> Html {
             <p>{ button("reset-settings", texts.reset_settings, on_reset) }</p>
             <h2>{ texts.import }</h2>
             <div class="field">
-                <label for="import-settings">{ texts.import_label }</label>
+                <label for="import-settings">{ crate::findings::rich(texts.import_label) }</label>
                 <textarea id="import-settings" ref={import_ref} rows="4" spellcheck="false"
                     placeholder="rules:\n  may-run-as-root: error" data-setting="import" />
             </div>
