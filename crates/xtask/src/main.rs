@@ -4,6 +4,7 @@
 mod bench;
 mod conformance;
 mod docs;
+mod kubewarden;
 mod policy;
 
 use std::process::ExitCode;
@@ -15,7 +16,7 @@ Tasks:
   docs [--check]              generate docs/rules/*.md from the rules' doc comments
   conformance [CORPUS_DIR]    per-rule agreement with ../shared/corpus (or CORPUS_DIR / $KUBE_IMMUTABLE_CORPUS)
   bench [CORPUS_DIR]          time the CLI against the YAML parser alone on the real-world corpus
-  build-policy                build the optimised Kubewarden module into target/policy/
+  build-policy                build the optimised Kubewarden module into target/policy/ (annotated when kwctl is found)
 ";
 
 fn main() -> ExitCode {
