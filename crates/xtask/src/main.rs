@@ -2,6 +2,7 @@
 //! benchmarks, the policy build). Run `cargo xtask help` for the list.
 
 mod bench;
+mod bench_admission;
 mod conformance;
 mod docs;
 mod kubewarden;
@@ -17,6 +18,8 @@ Tasks:
   conformance [CORPUS_DIR]    per-rule agreement with ../shared/corpus (or CORPUS_DIR / $KUBE_IMMUTABLE_CORPUS)
   bench [CORPUS_DIR]          time the CLI against the YAML parser alone on the real-world corpus
   build-policy                build the optimised Kubewarden module into target/policy/ (annotated when kwctl is found)
+  bench-admission [--duration SECS] [--concurrency 1,8,32]
+                              load policy-server on 127.0.0.1: our policy beside the five official ones
 ";
 
 fn main() -> ExitCode {
@@ -30,6 +33,7 @@ fn main() -> ExitCode {
         "conformance" => conformance::run(rest),
         "bench" => bench::run(rest),
         "build-policy" => policy::run(rest),
+        "bench-admission" => bench_admission::run(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())
