@@ -101,7 +101,7 @@ struct Options {
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut options = Options {
         duration: Duration::from_secs(10),
-        rounds: 5,
+        rounds: 10,
         concurrency: vec![1, 8, 32],
         request: "deployment.json".to_owned(),
     };
@@ -216,7 +216,20 @@ fn tools(root: &Path) -> Result<Tools, String> {
     })
 }
 
+/// `/proc/loadavg`'s first three figures: what else the machine was doing.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
+}
+
 fn bench(options: &Options) -> Result<(), String> {
+    let load_before = load_average();
     let root = workspace_root();
     let tools = tools(&root)?;
     let ours_entries = ours_entries(&tools);
@@ -303,8 +316,9 @@ fn bench(options: &Options) -> Result<(), String> {
         alone.push((name, ready, peak, cell.errors));
     }
 
+    let load = (load_before, load_average());
     report(
-        options, &root, &tools, startup, rss_ready, rss_peak, &verdicts, &cells, &alone,
+        options, &root, &tools, startup, rss_ready, rss_peak, &verdicts, &cells, &alone, &load,
     )
 }
 
@@ -939,10 +953,17 @@ fn report(
     verdicts: &[FixtureVerdicts],
     cells: &[(usize, String, Cell)],
     alone: &[(&str, u64, u64, usize)],
+    load: &(String, String),
 ) -> Result<(), String> {
     let secs = options.duration.as_secs_f64();
     println!();
-    println!("Machine: {}; {}.", machine(), tool_version(&tools.server));
+    println!(
+        "Machine: {}; {}; load average {} before the run, {} after (other work on the machine).",
+        machine(),
+        tool_version(&tools.server),
+        load.0,
+        load.1
+    );
     println!(
         "Command: `cargo xtask bench-admission --duration {secs} --concurrency {}` (request: `tests/fixtures/admission/{}`).",
         options
@@ -1122,6 +1143,8 @@ fn report(
 
     let results = json!({
         "machine": machine(),
+        "load_average_before": load.0,
+        "load_average_after": load.1,
         "policy_server": tool_version(&tools.server),
         "duration_s": secs,
         "request": options.request,

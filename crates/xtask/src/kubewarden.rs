@@ -29,6 +29,7 @@ pub(crate) fn find_tool(root: &Path, env: &str, name: &str) -> Result<Option<Pat
         };
     }
     let shared = shared_tools_dir(root).join(name);
+    let shared = std::fs::canonicalize(&shared).unwrap_or(shared);
     Ok([shared, PathBuf::from(name)]
         .into_iter()
         .find(|candidate| runs(candidate)))
