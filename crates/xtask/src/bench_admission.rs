@@ -1,4 +1,4 @@
-//! `cargo xtask bench-admission [--duration SECS] [--concurrency 1,8,32]`:
+//! `cargo xtask bench-admission [--duration SECS] [--rounds N] [--concurrency 1,8,32]`:
 //! admissions per second and latency, as an operator measures them, for our
 //! policy and, in the same policy-server and the same run, the five official
 //! Kubewarden policies that together cover the seven rules.
@@ -18,13 +18,16 @@
 //!    printed beside what the seven rules say (our policy's findings, mapped
 //!    to the rules each official policy covers), and the disagreements are
 //!    listed.
-//! 4. The load: for each concurrency, for each target, a warm-up second,
-//!    then `--duration` seconds (default 10) of a Deployment AdmissionReview
-//!    (`tests/fixtures/admission/deployment.json`) sent over `c` keep-alive
-//!    HTTP/1.1 connections, each waiting for its answer before the next
-//!    request (a closed loop, as `oha -c` does). The target "the five
-//!    together" sends each admission to the five official policies one
-//!    after the other: the work a cluster asks of policy-server for one
+//! 4. The load: for each concurrency, a warm-up second per target, then
+//!    `--rounds` (default 10) rounds that each give every target
+//!    `--duration / --rounds` seconds in turn (default 10 s per target in
+//!    all), so that other work on the machine falls on every target alike.
+//!    The request is a Deployment AdmissionReview
+//!    (`tests/fixtures/admission/deployment.json`), sent over `c`
+//!    keep-alive HTTP/1.1 connections, each waiting for its answer before
+//!    the next request (a closed loop, as `oha -c` does). The target "the
+//!    five together" sends each admission to the five official policies
+//!    one after the other: the work a cluster asks of policy-server for one
 //!    admission. Every answer is checked (HTTP 200 and the verdict seen in
 //!    step 3); anything else is an error.
 //! 5. policy-server's RSS after start-up and its peak (`VmHWM`); then, for
