@@ -30,6 +30,9 @@
 //!    one after the other: the work a cluster asks of policy-server for one
 //!    admission. Every answer is checked (HTTP 200 and the verdict seen in
 //!    step 3); anything else is an error.
+//!    policy-server's own CPU time (`/proc/<pid>/stat`) is read around each
+//!    slice: its CPU time per admission does not depend on what else the
+//!    machine does, as latency does.
 //! 5. policy-server's RSS after start-up and its peak (`VmHWM`); then, for
 //!    memory alone, one server with our policy only and one with the five
 //!    only, each loaded at concurrency 8 for `--duration`.
@@ -285,14 +288,17 @@ fn bench(options: &Options) -> Result<(), String> {
         }
         for _ in 0..options.rounds {
             for (target, samples) in targets().iter().zip(&mut samples) {
-                samples.merge(load(server.port, &bodies(target), concurrency, slice));
+                let cpu_before = server.cpu_seconds();
+                let mut slice_samples = load(server.port, &bodies(target), concurrency, slice);
+                slice_samples.server_cpu_seconds = server.cpu_seconds() - cpu_before;
+                samples.merge(slice_samples);
             }
         }
         for (target, samples) in targets().iter().zip(samples) {
             let cell = samples.cell();
             eprintln!(
-                "c={concurrency:>2} {:<32} {:>8.0} admissions/s  p50 {:>7.0} µs  p99 {:>7.0} µs  errors {}",
-                target.name, cell.per_second, cell.p50_us, cell.p99_us, cell.errors
+                "c={concurrency:>2} {:<32} {:>8.0} admissions/s  p50 {:>7.0} µs  p99 {:>7.0} µs  policy-server CPU {:>5.0} µs/admission  errors {}",
+                target.name, cell.per_second, cell.p50_us, cell.p99_us, cell.server_cpu_us, cell.errors
             );
             cells.push((concurrency, target.name.clone(), cell));
         }
@@ -458,6 +464,25 @@ impl Server {
     }
 
     /// A `/proc/<pid>/status` figure, in KiB.
+    /// The CPU time policy-server has used so far (user + system, from
+    /// `/proc/<pid>/stat`), in seconds.
+    fn cpu_seconds(&self) -> f64 {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())) else {
+            return 0.0;
+        };
+        // Fields after the command name (which may hold spaces): utime and
+        // stime are the 12th and 13th.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let ticks: f64 = [11, 12]
+            .iter()
+            .filter_map(|&i| fields.get(i)?.parse::<f64>().ok())
+            .sum();
+        ticks / clock_ticks_per_second()
+    }
+
     fn memory(&self, field: &str) -> u64 {
         std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .ok()
@@ -621,6 +646,22 @@ struct Cell {
     per_second: f64,
     p50_us: f64,
     p99_us: f64,
+    /// policy-server's CPU time per admission (all its threads).
+    server_cpu_us: f64,
+}
+
+/// `getconf CLK_TCK` (the unit of `/proc/<pid>/stat` times), else 100.
+fn clock_ticks_per_second() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .filter(|t: &f64| *t > 0.0)
+            .unwrap_or(100.0)
+    })
 }
 
 /// What load runs measured: every admission's latency (µs), the errors,
@@ -630,6 +671,7 @@ struct Samples {
     latencies: Vec<u32>,
     errors: usize,
     seconds: f64,
+    server_cpu_seconds: f64,
 }
 
 impl Samples {
@@ -637,6 +679,7 @@ impl Samples {
         self.latencies.extend(other.latencies);
         self.errors += other.errors;
         self.seconds += other.seconds;
+        self.server_cpu_seconds += other.server_cpu_seconds;
     }
 
     fn cell(mut self) -> Cell {
@@ -655,6 +698,7 @@ impl Samples {
             per_second: n as f64 / self.seconds.max(f64::MIN_POSITIVE),
             p50_us: percentile(50.0),
             p99_us: percentile(99.0),
+            server_cpu_us: self.server_cpu_seconds * 1e6 / (n.max(1) as f64),
         }
     }
 }
@@ -984,8 +1028,8 @@ fn report(
         header.push_str(&format!(" c={c} admissions/s | c={c} p50 | c={c} p99 |"));
         rule.push_str(" ---: | ---: | ---: |");
     }
-    header.push_str(" errors |");
-    rule.push_str(" ---: |");
+    header.push_str(" policy-server CPU per admission | errors |");
+    rule.push_str(" ---: | ---: |");
     println!("{header}\n{rule}");
     let names: Vec<String> = targets().into_iter().map(|t| t.name).collect();
     for name in &names {
@@ -998,8 +1042,11 @@ fn report(
             }
         );
         let mut errors = 0;
+        let (mut cpu_us, mut admissions) = (0.0, 0);
         for c in &options.concurrency {
             if let Some((_, _, cell)) = cells.iter().find(|(cc, n, _)| cc == c && n == name) {
+                cpu_us += cell.server_cpu_us * cell.admissions as f64;
+                admissions += cell.admissions;
                 line.push_str(&format!(
                     " {} | {} | {} |",
                     thousands(cell.per_second),
@@ -1009,7 +1056,10 @@ fn report(
                 errors += cell.errors;
             }
         }
-        line.push_str(&format!(" {errors} |"));
+        line.push_str(&format!(
+            " {:.0} µs | {errors} |",
+            cpu_us / admissions.max(1) as f64
+        ));
         println!("{line}");
     }
     println!();
@@ -1158,6 +1208,7 @@ fn report(
         "cells": cells.iter().map(|(c, n, cell)| json!({
             "concurrency": c, "target": n, "admissions": cell.admissions, "errors": cell.errors,
             "per_second": cell.per_second, "p50_us": cell.p50_us, "p99_us": cell.p99_us,
+            "policy_server_cpu_us_per_admission": cell.server_cpu_us,
         })).collect::<Vec<_>>(),
         "verdicts": verdicts.iter().map(|v| json!({
             "fixture": v.fixture, "kube_immutable": v.ours, "kube_immutable_rules": v.ours_rules,
