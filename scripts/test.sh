@@ -56,6 +56,19 @@ else
     unset KUBE_IMMUTABLE_CORPUS
 fi
 
+# Kubewarden's own tools (kwctl, policy-server: $KWCTL / $POLICY_SERVER, else
+# ../shared/tools/kubewarden/, else PATH). The policy module as it ships,
+# annotated when kwctl is found; the kwctl and policy-server end-to-end tests
+# then run on those files, and say SKIPPED without the tools.
+step "the policy module as it ships (cargo xtask build-policy)"
+cargo xtask build-policy
+if [ -f target/policy/kube-immutable-policy.annotated.wasm ]; then
+    export KUBE_IMMUTABLE_POLICY_ANNOTATED="$root/target/policy/kube-immutable-policy.annotated.wasm"
+    export KUBE_IMMUTABLE_POLICY_WASI_ANNOTATED="$root/target/policy/kube-immutable-policy-wasi.annotated.wasm"
+else
+    echo "note: no kwctl: the kwctl and policy-server end-to-end tests are skipped (set KWCTL and POLICY_SERVER)" >&2
+fi
+
 step "cargo test (workspace)"
 cargo test --workspace --locked
 

@@ -1,6 +1,10 @@
 //! Latency and size of the policy module through the waPC host Kubewarden
 //! uses (`wapc` + `wasmtime-provider`), against a module that only parses
-//! the request JSON (`tests/baseline-policy`).
+//! the request JSON (`tests/baseline-policy`) and, when they are found
+//! (`$KUBEWARDEN_OFFICIAL_POLICIES`, else
+//! `../shared/tools/kubewarden/official-policies/`), the five official
+//! Kubewarden policies it replaces, with the settings
+//! `cargo xtask bench-admission` gives them.
 //!
 //! ```text
 //! cargo xtask build-policy        # the shipped, wasm-opt'ed module
@@ -23,6 +27,22 @@ use kube_immutable_tests::{
     baseline_module_path, call, payload, wapc_module_path, workspace_root, Policy, WAPC_ENV,
 };
 
+/// The official policies and the settings the immutability rules need
+/// (as in `crates/xtask/src/bench_admission.rs`).
+const OFFICIAL: [(&str, &str); 5] = [
+    ("pod-privileged", "{}"),
+    ("allow-privilege-escalation-psp", "{}"),
+    ("readonly-root-filesystem-psp", "{}"),
+    (
+        "host-namespaces-psp",
+        r#"{"allow_host_ipc": false, "allow_host_network": false, "allow_host_pid": false}"#,
+    ),
+    (
+        "user-group-psp",
+        r#"{"run_as_user": {"rule": "MustRunAsNonRoot"}, "run_as_group": {"rule": "RunAsAny"}, "supplemental_groups": {"rule": "RunAsAny"}}"#,
+    ),
+];
+
 const FRESH_SAMPLES: usize = 3_000;
 const REUSED_SAMPLES: usize = 20_000;
 const WARM_UP: usize = 200;
@@ -41,12 +61,25 @@ fn main() {
         "policy benchmark: {} cores, fresh = instantiate + wapc_init + validate ({FRESH_SAMPLES} samples), reused = validate on one instance ({REUSED_SAMPLES} samples)",
         std::thread::available_parallelism().map_or(0, usize::from)
     );
-    let mut modules = vec![("kube-immutable", policy_path)];
+    let mut modules = vec![("kube-immutable", policy_path, "{}")];
     match baseline_path {
-        Ok(path) => modules.push(("parse-only baseline", path)),
+        Ok(path) => modules.push(("parse-only baseline", path, "{}")),
         Err(e) => println!("baseline unavailable: {e}"),
     }
-    for (label, path) in &modules {
+    let official_dir = std::env::var_os("KUBEWARDEN_OFFICIAL_POLICIES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            kube_immutable_tests::kubewarden::shared_tools_dir().join("official-policies")
+        });
+    for (name, settings) in OFFICIAL {
+        let path = official_dir.join(format!("{name}.annotated.wasm"));
+        if path.is_file() {
+            modules.push((name, path, settings));
+        } else {
+            println!("{name}: not found at {}", path.display());
+        }
+    }
+    for (label, path, settings) in &modules {
         let bytes =
             std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         println!(
@@ -63,14 +96,11 @@ fn main() {
             micros(instantiate)
         );
         for (fixture, what) in [
-            ("deployment.json", "Deployment, 3 containers, rejected"),
-            (
-                "deployment-restricted.json",
-                "Deployment, 3 containers, accepted",
-            ),
-            ("mutable-pod.json", "tutorial Pod, 4 findings"),
+            ("deployment.json", "Deployment, a writable root fs"),
+            ("deployment-restricted.json", "Deployment, restricted"),
+            ("mutable-pod.json", "the tutorial's mutable Pod"),
         ] {
-            let request = payload(fixture, "{}");
+            let request = payload(fixture, settings);
             // Check the answer once, outside the timed loops.
             call(&policy.instance(), "validate", &request);
             let fresh = measure(FRESH_SAMPLES, || {

@@ -11,6 +11,8 @@
 //! (WASI command) to test other files, e.g. the `wasm-opt`ed
 //! `target/policy/kube-immutable-policy.wasm`.
 
+pub mod kubewarden;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;

@@ -421,19 +421,25 @@ fn invalid_settings_reaching_validate_reject_the_request() {
 
 #[test]
 fn validate_mode_never_mutates() {
-    for fixture in [
-        "mutable-pod.json",
-        "immutable-pod.json",
-        "deployment.json",
-        "cronjob.json",
-        "update-deployment.json",
-    ] {
-        let answer = validate(fixture, r#"{"mode": "validate", "unsafeFixes": true}"#);
-        assert_eq!(
-            answer["mutated_object"],
-            Value::Null,
-            "{fixture}: {answer:#}"
-        );
+    // Every fixture, with every validate-mode settings: the metadata says
+    // `mutating: true` (mode `mutate` can), so this is what keeps a
+    // validate-mode deployment (`mutating: false`) from being rejected.
+    let fixtures = kube_immutable_tests::kubewarden::request_fixtures();
+    assert!(fixtures.len() > 10, "{fixtures:?}");
+    for fixture in &fixtures {
+        for settings in [
+            "{}",
+            r#"{"mode": "validate"}"#,
+            r#"{"mode": "validate", "unsafeFixes": true}"#,
+            &kube_immutable_tests::fixture("settings-valid.json"),
+        ] {
+            let answer = validate(fixture, settings);
+            assert_eq!(
+                answer["mutated_object"],
+                Value::Null,
+                "{fixture} {settings}: {answer:#}"
+            );
+        }
     }
 }
 
@@ -587,4 +593,81 @@ fn one_instance_serves_many_requests() {
         let accepted = call(&host, "validate", &payload("immutable-pod.json", "{}"));
         assert_eq!(accepted["accepted"], true);
     }
+}
+
+/// Every `.yaml`, `.yml` and `.json` file under `dir`.
+fn manifest_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            manifest_files(&path, out);
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+        {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn validate_mode_never_mutates_a_real_world_object() {
+    // Every object of the real-world corpus, sent as a CREATE, in validate
+    // mode even with unsafe fixes allowed: never a mutated object, the
+    // promise `mutating: false` deployments rely on. Mutate mode on the same
+    // objects must return one sometimes, or this test would prove nothing.
+    let Some(corpus) = std::env::var_os("KUBE_IMMUTABLE_CORPUS") else {
+        eprintln!("SKIPPED: set KUBE_IMMUTABLE_CORPUS to the corpus folder (../shared/corpus) to run validate mode on real-world objects");
+        return;
+    };
+    let mut files = Vec::new();
+    manifest_files(&std::path::Path::new(&corpus).join("realworld"), &mut files);
+    files.sort();
+    assert!(files.len() > 1000, "found {} files", files.len());
+    let limits = kube_immutable_core::Limits::default();
+    let (mut objects, mut rejected, mut mutated_in_mutate_mode) = (0, 0, 0);
+    for file in &files {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        let (documents, _) = kube_immutable_core::yaml::parse_stream(&text, &limits);
+        for document in documents {
+            let object = document.root.to_json();
+            if !object.get("kind").is_some_and(Value::is_string) {
+                continue;
+            }
+            objects += 1;
+            let request = json!({"uid": "corpus", "operation": "CREATE", "object": object});
+            let answer = policy().call(
+                "validate",
+                json!({"request": request, "settings": {"mode": "validate", "unsafeFixes": true}})
+                    .to_string()
+                    .as_bytes(),
+            );
+            assert_eq!(
+                answer["mutated_object"],
+                Value::Null,
+                "{}: {answer:#}",
+                file.display()
+            );
+            rejected += usize::from(answer["accepted"] == false);
+            let mutate = policy().call(
+                "validate",
+                json!({"request": request, "settings": {"mode": "mutate", "unsafeFixes": true}})
+                    .to_string()
+                    .as_bytes(),
+            );
+            mutated_in_mutate_mode += usize::from(mutate["mutated_object"].is_object());
+        }
+    }
+    assert!(objects > 1000, "{objects} objects");
+    assert!(rejected > 100, "{rejected} of {objects} rejected");
+    assert!(mutated_in_mutate_mode > 100, "{mutated_in_mutate_mode}");
+    eprintln!(
+        "{objects} real-world objects: {rejected} rejected, none mutated in validate mode ({mutated_in_mutate_mode} in mutate mode)"
+    );
 }

@@ -2,8 +2,10 @@
 //! benchmarks, the policy build). Run `cargo xtask help` for the list.
 
 mod bench;
+mod bench_admission;
 mod conformance;
 mod docs;
+mod kubewarden;
 mod policy;
 mod web;
 
@@ -16,10 +18,12 @@ Tasks:
   docs [--check]              generate docs/rules/*.md from the rules' doc comments
   conformance [CORPUS_DIR]    per-rule agreement with ../shared/corpus (or CORPUS_DIR / $KUBE_IMMUTABLE_CORPUS)
   bench [CORPUS_DIR]          time the CLI against the YAML parser alone on the real-world corpus
-  build-policy                build the optimised Kubewarden module into target/policy/
+  build-policy                build the optimised Kubewarden module into target/policy/ (annotated when kwctl is found)
   build-web [--check-budgets] build the playground's release dist into target/web/ and print its sizes
   bench-web [--runs N] [CORPUS_DIR]
                               time the playground in Chromium: first render, a 1 MB manifest, typing
+  bench-admission [--duration SECS] [--concurrency 1,8,32]
+                              load policy-server on 127.0.0.1: our policy beside the five official ones
 ";
 
 fn main() -> ExitCode {
@@ -35,6 +39,7 @@ fn main() -> ExitCode {
         "build-policy" => policy::run(rest),
         "build-web" => web::run(rest),
         "bench-web" => web::bench(rest),
+        "bench-admission" => bench_admission::run(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

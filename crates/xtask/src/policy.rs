@@ -10,14 +10,36 @@
 //!    else `wasm-opt` on `PATH` (Debian's binaryen 108 cannot read current
 //!    rustc output: then the unoptimised module is kept, with a warning);
 //! 4. print the sizes, and fail when the waPC module weighs more than
-//!    [`MAX_BYTES`].
+//!    [`MAX_BYTES`];
+//! 5. when kwctl is found (`$KWCTL`, else `../shared/tools/kubewarden/kwctl`,
+//!    else `kwctl` on `PATH`), embed the metadata and the README with
+//!    `kwctl annotate`: `target/policy/kube-immutable-policy.annotated.wasm`
+//!    (`policy-wasm/metadata.yml`) and
+//!    `target/policy/kube-immutable-policy-wasi.annotated.wasm`
+//!    (`policy-wasm/metadata-wasi.yml`). Without kwctl, a note says so and
+//!    only the bare modules are written (stale annotated ones are removed).
 //!
 //! `--no-wasm-opt` skips step 3.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::kubewarden;
 use crate::workspace_root;
+
+/// What step 5 writes: (bare module, metadata, annotated module).
+pub(crate) const ANNOTATED: [(&str, &str, &str); 2] = [
+    (
+        "kube-immutable-policy.wasm",
+        "policy-wasm/metadata.yml",
+        "kube-immutable-policy.annotated.wasm",
+    ),
+    (
+        "kube-immutable-policy-wasi.wasm",
+        "policy-wasm/metadata-wasi.yml",
+        "kube-immutable-policy-wasi.annotated.wasm",
+    ),
+];
 
 /// The size budget of the waPC module (issue #4: under half the smallest
 /// official Kubewarden PSP policy).
@@ -88,6 +110,53 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             kb(wapc_size),
             kb(MAX_BYTES)
         ));
+    }
+    annotate(&root, &out_dir)
+}
+
+/// Step 5: `kwctl annotate` both modules, or say why not.
+fn annotate(root: &Path, out_dir: &Path) -> Result<(), String> {
+    let Some(kwctl) = kubewarden::find_tool(root, "KWCTL", "kwctl")? else {
+        for (_, _, annotated) in ANNOTATED {
+            let stale = out_dir.join(annotated);
+            if stale.exists() {
+                std::fs::remove_file(&stale)
+                    .map_err(|e| format!("cannot remove stale {}: {e}", stale.display()))?;
+            }
+        }
+        eprintln!(
+            "note: kwctl not found (set KWCTL, or put it at {} or on PATH): the modules are not annotated; \
+             `kwctl annotate` them before distributing (see policy-wasm/README.md)",
+            display(root, &kubewarden::shared_tools_dir(root).join("kwctl"))
+        );
+        return Ok(());
+    };
+    for (bare, metadata, annotated) in ANNOTATED {
+        let (bare, annotated) = (out_dir.join(bare), out_dir.join(annotated));
+        let output = kubewarden::command(&kwctl)
+            .current_dir(root)
+            .arg("annotate")
+            .arg(&bare)
+            .args(["--metadata-path", metadata])
+            .args(["--usage-path", "policy-wasm/README.md"])
+            .arg("--output-path")
+            .arg(&annotated)
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", kwctl.display()))?;
+        if !output.status.success() {
+            return Err(format!(
+                "`kwctl annotate {}` failed ({}):\n{}",
+                display(root, &bare),
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
+        }
+        println!(
+            "{}: {} (annotated by {} with {metadata} and policy-wasm/README.md)",
+            display(root, &annotated),
+            kb(size(&annotated)?),
+            kwctl.display()
+        );
     }
     Ok(())
 }
