@@ -1,9 +1,10 @@
 //! `cargo xtask <task>`: the project's own tooling (docs, conformance,
-//! benchmarks, the policy build). Run `cargo xtask help` for the list.
+//! benchmarks, the policy, playground and npm builds). Run `cargo xtask help` for the list.
 
 mod bench;
 mod conformance;
 mod docs;
+mod npm;
 mod policy;
 mod web;
 
@@ -18,6 +19,7 @@ Tasks:
   bench [CORPUS_DIR]          time the CLI against the YAML parser alone on the real-world corpus
   build-policy                build the optimised Kubewarden module into target/policy/
   build-web [--check-budgets] build the playground's release dist into target/web/ and print its sizes
+  build-npm                   build the npm package (check, fix, the <kube-immutable-check> element) into target/npm/
   bench-web [--runs N] [CORPUS_DIR]
                               time the playground in Chromium: first render, a 1 MB manifest, typing
 ";
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         "build-policy" => policy::run(rest),
         "build-web" => web::run(rest),
         "bench-web" => web::bench(rest),
+        "build-npm" => npm::run(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())
