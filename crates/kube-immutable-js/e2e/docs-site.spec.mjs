@@ -190,3 +190,23 @@ test("the element follows its source, lang and settings, and says why when it ca
   await expect(live.locator("[data-notice]")).toContainText("missing.yaml");
   await expect(live.locator("[data-notice]")).toContainText("404");
 });
+
+test("every rule page's playground link opens the rule's example, with its finding", async ({ page }) => {
+  const pages = fs.readdirSync(path.join(root, "docs/rules")).filter((f) => f.endsWith(".md") && f !== "README.md");
+  expect(pages.length).toBeGreaterThanOrEqual(7);
+  for (const file of pages) {
+    const id = file.replace(/\.md$/, "");
+    const markdown = fs.readFileSync(path.join(root, "docs/rules", file), "utf8");
+    const link = markdown.match(/\[Open in the playground\]\((https:[^)]+)\)/)?.[1];
+    expect(link, `${file} links to the playground`).toBeTruthy();
+    // The published address, served here from the local build.
+    const local = new URL(link);
+    await page.goto(`/target/web/${local.search}${local.hash}`);
+    // The example's own object, not the playground's default example.
+    const { manifest } = readShareLink(link);
+    const kind = manifest.match(/^kind: (\S+)/m)[1];
+    const name = manifest.match(/^\s+name: (\S+)/m)[1];
+    await expect(page.locator(`[data-finding][data-rule='${id}'][data-object='${kind}/${name}']`).first()).toBeVisible();
+    await expect(page.locator("[data-notice]")).toHaveCount(0);
+  }
+});

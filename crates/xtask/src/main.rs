@@ -6,6 +6,7 @@ mod conformance;
 mod docs;
 mod npm;
 mod policy;
+mod share;
 mod web;
 
 use std::process::ExitCode;

@@ -10,6 +10,7 @@ use crate::engine::Emitter;
 use crate::finding::Severity;
 
 mod allow_privilege_escalation;
+pub mod examples;
 mod host_namespaces;
 mod may_run_as_root;
 mod privilege_escalation_not_disabled;
