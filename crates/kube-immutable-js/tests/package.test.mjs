@@ -268,6 +268,20 @@ test("a thousand mutations of the tutorial's pod: no exception, every position c
   }
 });
 
+test("the element ships with the playground's address filled in and its imports beside it", () => {
+  const element = fs.readFileSync(path.join(npmDir, "kube-immutable-check.js"), "utf8");
+  const address = element.match(/^export const DEFAULT_PLAYGROUND = "([^"]+)";$/m)?.[1];
+  assert.ok(address && !address.includes("%"), `DEFAULT_PLAYGROUND is set (${address})`);
+  if (!process.env.KUBE_IMMUTABLE_PLAYGROUND_URL) {
+    assert.equal(address, "https://kube-immutable.github.io/kube-immutable/playground/");
+  }
+  for (const [, file] of element.matchAll(/^import .* from "\.\/([^"]+)";$/gm)) {
+    assert.ok(fs.existsSync(path.join(npmDir, file)), `${file} is in the package`);
+  }
+  // The share codec is the playground's own, not a copy that could drift.
+  assert.equal(fs.readFileSync(path.join(npmDir, "share.mjs"), "utf8"), read("web/js/share.mjs"));
+});
+
 test("rules() and version()", () => {
   const list = rules();
   assert.deepEqual(list.slice(0, 7).map((r) => r.id), [

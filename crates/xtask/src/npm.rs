@@ -37,8 +37,9 @@ pub(crate) const WASM_BUDGET: u64 = 150 * 1000;
 /// The environment variable that sets the element's default playground.
 const PLAYGROUND_ENV: &str = "KUBE_IMMUTABLE_PLAYGROUND_URL";
 
-/// What the element's source holds in place of the playground's address.
-const PLAYGROUND_PLACEHOLDER: &str = "%KUBE_IMMUTABLE_PLAYGROUND_URL%";
+/// What the element's source holds in place of the playground's address
+/// (a JavaScript string literal, replaced by a JSON one).
+const PLAYGROUND_PLACEHOLDER: &str = "\"%KUBE_IMMUTABLE_PLAYGROUND_URL%\"";
 
 /// The glue's name (`--out-name`): `kube_immutable_wasm.js` and `…_bg.wasm`.
 const GLUE: &str = "kube_immutable_wasm";
@@ -97,7 +98,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     write(
         &out.join("kube-immutable-check.js"),
-        &element.replace(PLAYGROUND_PLACEHOLDER, &playground),
+        &element.replace(
+            PLAYGROUND_PLACEHOLDER,
+            &serde_json::Value::from(playground.as_str()).to_string(),
+        ),
     )?;
     copy(
         &root.join("web").join("js").join("share.mjs"),
