@@ -354,12 +354,15 @@ export class KubeImmutableCheck extends HTMLElement {
     const footer = h(doc, "p", { class: "kic-footer" }, link);
     this.replaceChildren(h(doc, "div", { class: "kic", lang }, head, listing, footer));
 
-    const payload = settings === null ? { manifest: source } : { manifest: source, settings };
-    const fragment = await encodeShare(JSON.stringify(payload));
-    if (generation !== this.#generation) return;
     const base = new URL(this.getAttribute("playground") || DEFAULT_PLAYGROUND, doc.baseURI);
     if (lang === "fr") base.searchParams.set("lang", "fr");
-    base.hash = fragment;
+    const payload = settings === null ? { manifest: source } : { manifest: source, settings };
+    try {
+      base.hash = await encodeShare(JSON.stringify(payload));
+    } catch {
+      // No CompressionStream (browsers before 2023): the playground without the manifest.
+    }
+    if (generation !== this.#generation) return;
     link.href = base.href;
   }
 }
