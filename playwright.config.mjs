@@ -1,13 +1,17 @@
-// Browser tests of the playground: the release dist (`cargo xtask
-// build-web`, target/web/) served on 127.0.0.1 under a sub-path, in
-// Debian's Chromium (scripts/setup.sh installs it; no browser is ever
-// downloaded). Run by scripts/test.sh: `npx playwright test`.
+// Browser tests in Debian's Chromium (scripts/setup.sh installs it; no
+// browser is ever downloaded). Run by scripts/test.sh: `npx playwright test`.
+//
+// - "playground": the release dist (`cargo xtask build-web`, target/web/)
+//   served on 127.0.0.1 under a sub-path;
+// - "docs-site": examples/docs-site/index.html, the npm package's element
+//   (`cargo xtask build-npm`, target/npm/) and the playground in an iframe,
+//   with the repository's root served as a docs site would serve it.
 import { defineConfig } from "@playwright/test";
 
 const port = 4173;
+const docsPort = 4174;
 
 export default defineConfig({
-  testDir: "web/e2e",
   testMatch: /.*\.spec\.mjs/,
   outputDir: "target/playwright",
   timeout: 60_000,
@@ -33,10 +37,26 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `node web/e2e/serve.mjs target/web ${port} /playground/`,
-    url: `http://127.0.0.1:${port}/playground/`,
-    reuseExistingServer: false,
-    stdout: "ignore",
-  },
+  projects: [
+    { name: "playground", testDir: "web/e2e" },
+    {
+      name: "docs-site",
+      testDir: "crates/kube-immutable-js/e2e",
+      use: { baseURL: `http://127.0.0.1:${docsPort}/` },
+    },
+  ],
+  webServer: [
+    {
+      command: `node web/e2e/serve.mjs target/web ${port} /playground/`,
+      url: `http://127.0.0.1:${port}/playground/`,
+      reuseExistingServer: false,
+      stdout: "ignore",
+    },
+    {
+      command: `node web/e2e/serve.mjs . ${docsPort} /`,
+      url: `http://127.0.0.1:${docsPort}/examples/docs-site/`,
+      reuseExistingServer: false,
+      stdout: "ignore",
+    },
+  ],
 });

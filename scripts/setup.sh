@@ -29,12 +29,13 @@ done
 # npm packages (package.json, pinned in package-lock.json): wasm-opt
 # (binaryen; Debian's is too old for current rustc output), the SARIF 2.1.0
 # schema with ajv, esbuild and CodeMirror for the playground's editor,
-# Playwright and axe-core for its browser tests (never a browser download:
-# the tests use Debian's Chromium). npm keeps its own copy of the lock in
+# Playwright and axe-core for the browser tests (never a browser download:
+# the tests use Debian's Chromium), TypeScript to check the npm package's
+# types. npm keeps its own copy of the lock in
 # node_modules/.package-lock.json: install again when ours is newer.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     if command -v npm >/dev/null 2>&1; then
-        step "npm ci (wasm-opt, esbuild, CodeMirror, Playwright, axe-core, the SARIF schema)"
+        step "npm ci (wasm-opt, esbuild, CodeMirror, Playwright, axe-core, TypeScript, the SARIF schema)"
         PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
     else
         echo "warning: npm not found: the playground cannot be built, the policy module is built without wasm-opt, and SARIF cannot be validated" >&2

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the project: formatting, lints (native and wasm), the wasm
 # builds, the dependency fence, generated docs, unit/integration/end-to-end
-# tests, the playground's release build and its browser tests, and, when the
+# tests, the npm package in Node, the playground's release build and the
+# browser tests (playground, docs-site example), and, when the
 # shared corpus is there, conformance and the fix harness on 1,500
 # real-world manifests. CI (.ci/run) runs exactly this.
 set -euo pipefail
@@ -18,10 +19,11 @@ cargo fmt --all -- --check
 step "clippy (native, every target)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "clippy (wasm: the core without its YAML reader, the policy module, the playground)"
+step "clippy (wasm: the core without its YAML reader, the policy module, the playground, the npm package)"
 cargo clippy -p kube-immutable-core --no-default-features --target wasm32-unknown-unknown --locked -- -D warnings
 cargo clippy -p kube-immutable-core --target wasm32-unknown-unknown --locked -- -D warnings
 cargo clippy -p kube-immutable-web --target wasm32-unknown-unknown --locked -- -D warnings
+cargo clippy -p kube-immutable-js --target wasm32-unknown-unknown --locked -- -D warnings
 cargo clippy -p kube-immutable-policy --target wasm32-wasip1 --locked -- -D warnings
 
 step "core builds for both wasm targets"
@@ -82,7 +84,11 @@ target/debug/kube-immutable check --format sarif examples/ > "$sarif_dir/example
 target/debug/kube-immutable check --format sarif --lang fr examples/ "$sarif_dir/broken.yaml" > "$sarif_dir/errors.sarif" || [ $? -le 2 ]
 node scripts/validate-sarif.cjs "$sarif_dir/examples.sarif" "$sarif_dir/errors.sarif"
 
-step "the playground: release dist (cargo xtask build-web), then its browser tests in Chromium"
+step "the npm package (cargo xtask build-npm): in Node, packed and installed, its TypeScript types"
+cargo xtask build-npm
+node --test crates/kube-immutable-js/tests/package.test.mjs
+
+step "the playground: release dist (cargo xtask build-web), then the browser tests in Chromium (the playground, the docs-site example)"
 cargo xtask build-web
 npx --no-install playwright test
 

@@ -12,14 +12,9 @@ use kube_immutable_core::{
 
 use crate::i18n::Lang;
 
-/// Smaller than the CLI's: a tab must stay responsive whatever is pasted.
-/// A 1 MB manifest passes with room to spare; an alias bomb stops at
-/// 200,000 nodes (tens of milliseconds) instead of the CLI's 2,000,000.
-pub const BROWSER_LIMITS: Limits = Limits {
-    max_input_bytes: 8 * 1024 * 1024,
-    max_depth: 100,
-    max_nodes: 200_000,
-};
+/// Smaller than the CLI's: a tab must stay responsive whatever is pasted
+/// (the core's [`Limits::browser`], shared with the npm package).
+pub const BROWSER_LIMITS: Limits = Limits::browser();
 
 /// What the verdict element shows (`data-verdict`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,6 +12,7 @@ mod config;
 mod fix;
 mod inputs;
 mod output;
+mod playground;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -246,6 +247,9 @@ fn explain(rule: &str) -> u8 {
         Some(r) => {
             let mut docs = r.docs_markdown();
             docs.push_str(&format!("\nDocs: {}\n", r.url()));
+            if let Some(link) = playground::rule_link(r) {
+                docs.push_str(&format!("Try it in the playground: {link}\n"));
+            }
             print_styled(&docs);
             exit::OK
         }

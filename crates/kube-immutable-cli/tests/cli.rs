@@ -599,6 +599,28 @@ fn explain_prints_the_rule_docs() {
 }
 
 #[test]
+fn explain_links_to_the_playground_as_the_rule_page_does() {
+    let json = run(&["rules", "--format", "json"]).json();
+    for rule in json.as_array().unwrap() {
+        let id = rule["id"].as_str().unwrap();
+        let out = run(&["explain", id]);
+        let link = out
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("Try it in the playground: "))
+            .unwrap_or_else(|| panic!("explain {id} prints no playground link"));
+        assert!(link.contains("/playground/#v1="), "{link}");
+        // The same link as the committed page (`cargo xtask docs --check`
+        // keeps the page current).
+        let page = std::fs::read_to_string(root().join(format!("docs/rules/{id}.md"))).unwrap();
+        assert!(
+            page.contains(&format!("[Open in the playground]({link})")),
+            "docs/rules/{id}.md does not link to {link}"
+        );
+    }
+}
+
+#[test]
 fn explain_unknown_rule_lists_known_ids_and_exits_2() {
     let out = run(&["explain", "privilegd"]);
     assert_eq!(out.code, 2);

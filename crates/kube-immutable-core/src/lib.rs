@@ -55,6 +55,20 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// Smaller bounds for a browser tab or an editor (the playground and the
+    /// npm package): they must stay responsive whatever is pasted. A 1 MB
+    /// manifest passes with room to spare; an alias bomb stops at 200,000
+    /// nodes (tens of milliseconds) instead of the CLI's 2,000,000.
+    pub const fn browser() -> Self {
+        Self {
+            max_input_bytes: 8 * 1024 * 1024,
+            max_depth: 100,
+            max_nodes: 200_000,
+        }
+    }
+}
+
 /// What a check found.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Report {

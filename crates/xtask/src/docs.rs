@@ -2,7 +2,8 @@
 //!
 //! Each page is generated from the rule's doc comment
 //! ([`RuleMeta::docs_markdown`]) under a header with the rule's id, default
-//! level, fix availability and summary (English and French);
+//! level, fix availability, a link that opens its first bad example in the
+//! playground (`share.rs`) and summary (English and French);
 //! `docs/rules/README.md` is the index. The pages are committed; `--check`
 //! fails when they differ from what would be generated (CI runs it).
 //!
@@ -14,6 +15,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+pub(crate) use kube_immutable_core::rules::examples::{examples, wrap_fragment};
 use kube_immutable_core::rules::FixAvailability;
 use kube_immutable_core::{check_text, RuleMeta, Settings, RULES};
 
@@ -123,6 +125,13 @@ fn rule_page(rule: &RuleMeta) -> String {
         rule.default_severity.as_str()
     );
     let _ = writeln!(out, "| Fix | {} |", fix_label(rule.fix));
+    if let Some(manifest) = rule.example_manifest() {
+        let link = crate::share::playground_link(&manifest);
+        let _ = writeln!(
+            out,
+            "| Try it | [Open in the playground]({link}) with the example below |"
+        );
+    }
     let _ = writeln!(out, "| Summary | {} |", rule.summary.en);
     let _ = writeln!(out, "| Résumé (français) | {} |", rule.summary.fr);
     let body = body.trim_start_matches('\n').trim_end();
@@ -213,122 +222,8 @@ fn relative(root: &Path, path: &Path) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// Examples
-
-/// The examples of one rule page.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct Examples {
-    /// Blocks of `## Example` before "Use instead": must trigger the rule.
-    pub invalid: Vec<String>,
-    /// Blocks after "Use instead": must not.
-    pub valid: Vec<String>,
-}
-
-/// The ```` ```yaml ```` blocks of the `## Example` section.
-pub(crate) fn examples(markdown: &str) -> Examples {
-    let mut out = Examples::default();
-    let mut in_section = false;
-    let mut after_use_instead = false;
-    let mut block: Option<String> = None;
-    for line in markdown.lines() {
-        if let Some(text) = &mut block {
-            if line.trim_start().starts_with("```") {
-                let text = std::mem::take(text);
-                block = None;
-                if after_use_instead {
-                    out.valid.push(text);
-                } else {
-                    out.invalid.push(text);
-                }
-            } else {
-                text.push_str(line);
-                text.push('\n');
-            }
-            continue;
-        }
-        if line.starts_with("## ") || line.starts_with("# ") {
-            in_section = line.trim() == "## Example" || line.trim() == "## Examples";
-            after_use_instead = false;
-            continue;
-        }
-        if !in_section {
-            continue;
-        }
-        let trimmed = line.trim_start();
-        if trimmed.starts_with("Use instead") {
-            after_use_instead = true;
-        } else if let Some(lang) = trimmed.strip_prefix("```") {
-            if matches!(lang.trim(), "yaml" | "yml") {
-                block = Some(String::new());
-            }
-        }
-    }
-    out
-}
-
-/// Top-level keys that make a fragment a pod spec rather than a container.
-const POD_SPEC_KEYS: &[&str] = &[
-    "containers",
-    "initContainers",
-    "ephemeralContainers",
-    "volumes",
-    "hostNetwork",
-    "hostPID",
-    "hostIPC",
-    "hostUsers",
-    "os",
-];
-
-/// Turn a documentation snippet into a manifest `check_text` can read:
-///
-/// - a full object (top-level `kind`) is used as is;
-/// - a fragment starting at `spec:` becomes that Pod's spec;
-/// - a fragment with pod spec keys (`containers`, `volumes`, `hostNetwork`,
-///   ...) becomes the spec of a Pod;
-/// - anything else (`securityContext:` alone, `image:`, ...) is taken as one
-///   container's fields. A lone `securityContext` is thus read as the
-///   container's, not the pod's: write `spec:` above it to mean the pod's.
-pub(crate) fn wrap_fragment(snippet: &str) -> String {
-    let top_keys: Vec<&str> = snippet
-        .lines()
-        .filter(|l| !l.starts_with([' ', '\t', '#', '-']) && !l.trim().is_empty())
-        .filter_map(|l| l.split_once(':').map(|(k, _)| k.trim()))
-        .collect();
-    const HEADER: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: example\n";
-    if top_keys.contains(&"kind") {
-        snippet.to_owned()
-    } else if top_keys.contains(&"spec") {
-        format!("{HEADER}{snippet}")
-    } else if top_keys.iter().any(|k| POD_SPEC_KEYS.contains(k)) {
-        format!("{HEADER}spec:\n{}", indent(snippet, "  "))
-    } else {
-        let mut fields = String::new();
-        if !top_keys.contains(&"name") {
-            fields.push_str("name: app\n");
-        }
-        if !top_keys.contains(&"image") {
-            fields.push_str("image: registry.example/app:1.0\n");
-        }
-        fields.push_str(snippet);
-        let mut item = indent(fields.trim_start_matches('\n'), "      ");
-        if item.starts_with("      ") {
-            item.replace_range(4..6, "- ");
-        }
-        format!("{HEADER}spec:\n  containers:\n{item}")
-    }
-}
-
-fn indent(text: &str, prefix: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    for line in text.lines() {
-        if !line.is_empty() {
-            out.push_str(prefix);
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
-}
+// Examples (found and wrapped by the core, `rules::examples`, which
+// `kube-immutable explain` shares)
 
 /// Whether `rule` reports anything on the wrapped snippet; errors if the
 /// snippet does not read cleanly.

@@ -1,12 +1,14 @@
 //! `cargo xtask <task>`: the project's own tooling (docs, conformance,
-//! benchmarks, the policy build). Run `cargo xtask help` for the list.
+//! benchmarks, the policy, playground and npm builds). Run `cargo xtask help` for the list.
 
 mod bench;
 mod bench_admission;
 mod conformance;
 mod docs;
 mod kubewarden;
+mod npm;
 mod policy;
+mod share;
 mod web;
 
 use std::process::ExitCode;
@@ -20,6 +22,7 @@ Tasks:
   bench [CORPUS_DIR]          time the CLI against the YAML parser alone on the real-world corpus
   build-policy                build the optimised Kubewarden module into target/policy/ (annotated when kwctl is found)
   build-web [--check-budgets] build the playground's release dist into target/web/ and print its sizes
+  build-npm                   build the npm package (check, fix, the <kube-immutable-check> element) into target/npm/
   bench-web [--runs N] [CORPUS_DIR]
                               time the playground in Chromium: first render, a 1 MB manifest, typing
   bench-admission [--duration SECS] [--concurrency 1,8,32]
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
         "build-web" => web::run(rest),
         "bench-web" => web::bench(rest),
         "bench-admission" => bench_admission::run(rest),
+        "build-npm" => npm::run(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

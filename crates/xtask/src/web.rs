@@ -142,13 +142,13 @@ fn files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-fn gzipped(bytes: &[u8]) -> Result<u64, String> {
+pub(crate) fn gzipped(bytes: &[u8]) -> Result<u64, String> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(bytes).map_err(|e| e.to_string())?;
     Ok(encoder.finish().map_err(|e| e.to_string())?.len() as u64)
 }
 
 /// Kilobytes of 1,000 bytes, as the policy's build task counts.
-fn kb(bytes: u64) -> String {
+pub(crate) fn kb(bytes: u64) -> String {
     format!("{:.1} KB", bytes as f64 / 1000.0)
 }

@@ -10,6 +10,7 @@ use crate::engine::Emitter;
 use crate::finding::Severity;
 
 mod allow_privilege_escalation;
+pub mod examples;
 mod host_namespaces;
 mod may_run_as_root;
 mod privilege_escalation_not_disabled;
@@ -83,6 +84,11 @@ impl RuleMeta {
 /// Base of the rule pages (generated into `docs/rules/` by `cargo xtask docs`).
 pub const DOCS_BASE_URL: &str =
     "https://github.com/kube-immutable/kube-immutable/blob/main/docs/rules";
+
+/// Where the playground will be published (`cargo xtask build-web` makes
+/// it; nothing is published yet). Rule pages, `kube-immutable explain` and
+/// the npm package's element link there by default.
+pub const PLAYGROUND_URL: &str = "https://kube-immutable.github.io/kube-immutable/playground/";
 
 /// Declares a rule's metadata; the doc comment becomes [`RuleMeta::docs`].
 macro_rules! declare_rule {

@@ -1,0 +1,2 @@
+// node.js exports what index.js does.
+export * from "./index.js";
