@@ -2,8 +2,7 @@
 //! ready for `npm publish`.
 //!
 //! 1. `cargo build -p kube-immutable-js --target wasm32-unknown-unknown
-//!    --profile web --target-dir target/npm-build` (the playground's
-//!    size-first profile);
+//!    --profile wasm-size` (the playground's size-first profile);
 //! 2. `wasm-bindgen --target web --no-typescript` (the CLI at the version in
 //!    `Cargo.lock`, installed by scripts/setup.sh) writes the glue
 //!    `kube_immutable_wasm.js` and `kube_immutable_wasm_bg.wasm`;
@@ -197,7 +196,7 @@ pub(crate) fn package_json() -> String {
 /// Build the crate for the browser; returns the `.wasm` cargo wrote.
 fn build(root: &Path) -> Result<PathBuf, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let target_dir = root.join("target").join("npm-build");
+    let target_dir = root.join("target");
     let status = Command::new(cargo)
         .current_dir(root)
         .args([
@@ -208,14 +207,9 @@ fn build(root: &Path) -> Result<PathBuf, String> {
             "--target",
             "wasm32-unknown-unknown",
             "--profile",
-            "web",
-            // Its own target folder: with `--profile web`, cargo puts host
-            // artefacts (build scripts, proc macros) in `<target-dir>/web/`,
-            // which in the default folder is Trunk's dist (`build-web`
-            // empties it).
-            "--target-dir",
+            // The playground's profile: the two builds share what they compile.
+            "wasm-size",
         ])
-        .arg(&target_dir)
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
@@ -225,7 +219,7 @@ fn build(root: &Path) -> Result<PathBuf, String> {
     }
     Ok(target_dir
         .join("wasm32-unknown-unknown")
-        .join("web")
+        .join("wasm-size")
         .join("kube_immutable_js.wasm"))
 }
 

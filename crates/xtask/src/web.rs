@@ -3,7 +3,7 @@
 //!
 //! 1. `trunk build --release --public-url ./ --dist target/web` (Trunk.toml:
 //!    offline and locked; its pre-build hook bundles `playground.js` with
-//!    esbuild; `web/index.html` asks for the size-focused `web` profile);
+//!    esbuild; `web/index.html` asks for the size-focused `wasm-size` profile);
 //! 2. `wasm-opt -Oz` on the app's wasm (binaryen from package.json, as for
 //!    the policy module): `web/index.html` keeps `data-wasm-opt="0"` so that
 //!    a plain `trunk build` or `trunk serve` never needs it;
