@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use kube_immutable_core::rules::{self, FixAvailability};
-use kube_immutable_core::{Settings, RULES};
+use kube_immutable_core::{Level, Settings, RULES};
 
 use crate::check::{exit, Run};
 use crate::output::Lang;
@@ -52,6 +52,9 @@ enum Command {
     Explain {
         /// A rule id, as `kube-immutable rules` lists them.
         rule: String,
+        /// Language of the documentation.
+        #[arg(long, value_enum, default_value_t = Lang::En)]
+        lang: Lang,
     },
 }
 
@@ -136,7 +139,7 @@ fn main() -> ExitCode {
         Command::Check(args) => run_check(&args),
         Command::Fix(args) => run_fix(&args),
         Command::Rules(args) => list_rules(&args),
-        Command::Explain { rule } => explain(&rule),
+        Command::Explain { rule, lang } => explain(&rule, lang),
     };
     ExitCode::from(code)
 }
@@ -193,6 +196,15 @@ fn run_fix(args: &FixArgs) -> u8 {
     out.code
 }
 
+/// The level a rule runs at by default, as settings write it.
+fn default_level(r: &rules::RuleMeta) -> &'static str {
+    match r.default_level {
+        Level::Error => "error",
+        Level::Warning => "warning",
+        Level::Off => "off",
+    }
+}
+
 fn list_rules(args: &RulesArgs) -> u8 {
     let fix = |r: &rules::RuleMeta| match r.fix {
         FixAvailability::Always => "always",
@@ -206,7 +218,7 @@ fn list_rules(args: &RulesArgs) -> u8 {
                 .map(|r| {
                     serde_json::json!({
                         "id": r.id,
-                        "level": r.default_severity.as_str(),
+                        "level": default_level(r),
                         "fix": r.fix,
                         "summary": args.lang.pick(r.summary.en, r.summary.fr),
                         "url": r.url(),
@@ -229,7 +241,7 @@ fn list_rules(args: &RulesArgs) -> u8 {
                 s.push_str(&format!(
                     "{:width$}  {:7}  {:9}  {}\n",
                     r.id,
-                    r.default_severity.as_str(),
+                    default_level(r),
                     fix(r),
                     args.lang.pick(r.summary.en, r.summary.fr),
                 ));
@@ -241,20 +253,30 @@ fn list_rules(args: &RulesArgs) -> u8 {
     exit::OK
 }
 
-fn explain(rule: &str) -> u8 {
+fn explain(rule: &str, lang: Lang) -> u8 {
     match rules::by_id(rule) {
         Some(r) => {
-            let mut docs = r.docs_markdown();
-            docs.push_str(&format!("\nDocs: {}\n", r.url()));
+            let mut docs = r.docs_markdown_in(lang.code());
+            docs.push_str(&format!(
+                "\n{} {}\n",
+                lang.pick("Docs:", "Documentation :"),
+                r.url_in(lang.code())
+            ));
             print_styled(&docs);
             exit::OK
         }
         None => {
             let known: Vec<_> = rules::ids().collect();
-            eprint_styled(&format!(
-                "error: unknown rule `{rule}`; known rules: {}\n",
-                known.join(", ")
-            ));
+            eprint_styled(&match lang {
+                Lang::En => format!(
+                    "error: unknown rule `{rule}`; known rules: {}\n",
+                    known.join(", ")
+                ),
+                Lang::Fr => format!(
+                    "erreur : règle `{rule}` inconnue ; règles connues : {}\n",
+                    known.join(", ")
+                ),
+            });
             exit::INPUT_ERROR
         }
     }

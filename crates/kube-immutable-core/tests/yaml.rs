@@ -13,7 +13,7 @@ use kube_immutable_core::{ErrorKind, Report};
 /// A pod with nothing wrong but the given pod-spec lines (indented 2).
 fn pod(name: &str, spec_lines: &str) -> String {
     format!(
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n{spec_lines}  securityContext: {{runAsNonRoot: true}}\n  containers:\n  - name: app\n    image: app:1\n    securityContext: {{allowPrivilegeEscalation: false, readOnlyRootFilesystem: true}}\n"
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n{spec_lines}  securityContext: {{runAsNonRoot: true}}\n  containers:\n  - name: app\n    image: app:1\n    securityContext: {{allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {{drop: [ALL]}}}}\n"
     )
 }
 

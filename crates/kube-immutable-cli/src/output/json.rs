@@ -81,7 +81,7 @@ pub fn build(run: &Run, lang: Lang) -> Output<'_> {
                 column: None,
                 end_line: None,
                 end_column: None,
-                message: &e.message,
+                message: lang.get(&e.message),
                 kind: "io".to_owned(),
                 document: None,
                 pointer: None,

@@ -15,9 +15,10 @@ pub fn render(run: &Run, lang: Lang) -> String {
         match outcome {
             Outcome::Unreadable(e) => {
                 frames.push(frame(
+                    lang,
                     &error_level(lang),
                     None,
-                    &e.message,
+                    lang.get(&e.message),
                     &e.name,
                     None,
                     &[],
@@ -32,6 +33,7 @@ pub fn render(run: &Run, lang: Lang) -> String {
                 for e in &c.report.errors {
                     let kind = super::json::error_kind(e.kind);
                     frames.push(frame(
+                        lang,
                         &error_level(lang),
                         Some(&kind),
                         lang.get(&e.message),
@@ -57,9 +59,16 @@ pub fn render(run: &Run, lang: Lang) -> String {
                             (Applicability::Safe, Lang::Fr) => "correction sûre disponible",
                             (Applicability::Unsafe, Lang::Fr) => "correction risquée disponible",
                         };
-                        notes.push((note_level(lang), format!("{how}: {}", lang.get(&fix.title))));
+                        let title = lang.get(&fix.title);
+                        let note = match lang {
+                            Lang::En => format!("{how}: {title}"),
+                            // After a colon, French goes on in lower case.
+                            Lang::Fr => format!("{how} : {}", lowercase_first(title)),
+                        };
+                        notes.push((note_level(lang), note));
                     }
                     frames.push(frame(
+                        lang,
                         &level,
                         Some(f.rule),
                         lang.get(&f.message),
@@ -85,16 +94,27 @@ pub fn render(run: &Run, lang: Lang) -> String {
 
 /// A settings file that was refused, as a frame.
 pub fn render_config_error(e: &ConfigError, lang: Lang) -> String {
-    let title = match &e.key {
-        Some(key) => format!("invalid settings at `{key}`: {}", e.message),
-        None => format!("invalid settings: {}", e.message),
+    // The message itself comes from the settings reader, in English.
+    let title = match (&e.key, lang) {
+        (Some(key), Lang::En) => format!("invalid settings at `{key}`: {}", e.message),
+        (Some(key), Lang::Fr) => format!("réglages invalides à `{key}` : {}", e.message),
+        (None, Lang::En) => format!("invalid settings: {}", e.message),
+        (None, Lang::Fr) => format!("réglages invalides : {}", e.message),
     };
     let index = e.text.as_deref().map(LineIndex::new);
     let located = match (&e.text, &index, e.span) {
         (Some(text), Some(index), Some(span)) => Some((Source { text, index }, span)),
         _ => None,
     };
-    frame(&error_level(lang), None, &title, &e.file, located, &[])
+    frame(
+        lang,
+        &error_level(lang),
+        None,
+        &title,
+        &e.file,
+        located,
+        &[],
+    )
 }
 
 /// How many findings `kube-immutable fix` would take on (counted from the
@@ -223,12 +243,30 @@ fn warning_level(lang: Lang) -> Level<'static> {
     Level::WARNING.with_name(Some(lang.pick("warning", "avertissement")))
 }
 
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_lowercase().chain(chars).collect()
+    })
+}
+
+/// The French name of a title's level.
+fn french_name(level: &Level<'static>) -> &'static str {
+    if *level == error_level(Lang::Fr) {
+        "erreur"
+    } else {
+        "avertissement"
+    }
+}
+
+// French wants a space before `:`; the renderer writes `name: text`, so
+// the French names carry it.
 fn help_level(lang: Lang) -> Level<'static> {
-    Level::HELP.with_name(Some(lang.pick("help", "aide")))
+    Level::HELP.with_name(Some(lang.pick("help", "aide ")))
 }
 
 fn note_level(lang: Lang) -> Level<'static> {
-    Level::NOTE.with_name(Some(lang.pick("note", "note")))
+    Level::NOTE.with_name(Some(lang.pick("note", "note ")))
 }
 
 /// A source text with its line index, computed once per file.
@@ -241,6 +279,7 @@ struct Source<'a> {
 /// One diagnostic: title, then the lines of `span` annotated (or just the
 /// path when there is no position), then the notes.
 fn frame(
+    lang: Lang,
     level: &Level<'static>,
     id: Option<&str>,
     title: &str,
@@ -248,8 +287,20 @@ fn frame(
     located: Option<(Source<'_>, Span)>,
     notes: &[(Level<'static>, String)],
 ) -> String {
-    let mut title = level.clone().primary_title(title);
-    if let Some(id) = id {
+    let mut title = match lang {
+        Lang::En => level.clone().primary_title(title),
+        // `erreur[privileged] : …`: French wants a space before the colon,
+        // which the renderer writes right after the name (or the id).
+        Lang::Fr => {
+            let name = format!(
+                "{}{} ",
+                french_name(level),
+                id.map_or_else(String::new, |id| format!("[{id}]"))
+            );
+            level.clone().with_name(Some(name)).primary_title(title)
+        }
+    };
+    if let (Lang::En, Some(id)) = (lang, id) {
         title = title.id(id);
     }
     let mut group = Group::with_title(title);
