@@ -678,3 +678,77 @@ fn explain_unknown_rule_lists_known_ids_and_exits_2() {
         out.stderr
     );
 }
+
+// ---------------------------------------------------------------- --jobs
+
+/// Files checked in parallel give the same output, byte for byte, in every
+/// format, and the same exit code as one after another.
+#[test]
+fn jobs_change_neither_output_nor_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let k8s = dir.path().join("k8s");
+    std::fs::create_dir_all(&k8s).unwrap();
+    // Enough files, of different sizes, for the threads to finish out of order.
+    let fixtures = root().join("crates/kube-immutable-core/tests/fixtures");
+    let mut n = 0;
+    for rule in std::fs::read_dir(&fixtures).unwrap() {
+        for file in std::fs::read_dir(rule.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            std::fs::copy(&path, k8s.join(format!("{n:03}.yaml"))).unwrap();
+            n += 1;
+        }
+    }
+    assert!(n > 50, "{n} fixtures");
+    std::fs::write(k8s.join("zz-broken.yaml"), "kind: Pod\nspec: [\n").unwrap();
+    for format in ["text", "json", "sarif"] {
+        let one = run_in(
+            dir.path(),
+            &[
+                "check",
+                "--format",
+                format,
+                "--jobs",
+                "1",
+                "k8s",
+                "missing.yaml",
+            ],
+            None,
+        );
+        assert_eq!(one.code, 2, "{format}: input errors win");
+        for jobs in ["2", "4", "64"] {
+            let many = run_in(
+                dir.path(),
+                &[
+                    "check",
+                    "--format",
+                    format,
+                    "--jobs",
+                    jobs,
+                    "k8s",
+                    "missing.yaml",
+                ],
+                None,
+            );
+            assert_eq!(many.code, one.code, "{format} --jobs {jobs}");
+            assert!(
+                many.stdout == one.stdout,
+                "{format} --jobs {jobs}: output differs"
+            );
+        }
+        let default = run_in(
+            dir.path(),
+            &["check", "--format", format, "k8s", "missing.yaml"],
+            None,
+        );
+        assert!(default.stdout == one.stdout, "{format}: default jobs");
+    }
+    let ok = run_in(dir.path(), &["check", "-j", "2", "k8s/000.yaml"], None);
+    assert!(ok.code <= 1, "{}", ok.stderr);
+}
+
+#[test]
+fn jobs_must_be_at_least_one() {
+    let out = run(&["check", "--jobs", "0", MUTABLE]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("--jobs"), "{}", out.stderr);
+}

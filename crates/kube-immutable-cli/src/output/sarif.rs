@@ -16,9 +16,10 @@ pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub const INFORMATION_URI: &str = "https://github.com/kube-immutable/kube-immutable";
 
 pub fn build(run: &Run, lang: Lang) -> Value {
-    let mut results = Vec::new();
-    let mut notifications = Vec::new();
-    for outcome in &run.outcomes {
+    // Each input's results and notifications, on the run's threads.
+    let parts = run.per_outcome(|outcome| {
+        let mut results = Vec::new();
+        let mut notifications = Vec::new();
         match outcome {
             Outcome::Unreadable(e) => notifications.push(json!({
                 "level": "error",
@@ -47,6 +48,13 @@ pub fn build(run: &Run, lang: Lang) -> Value {
                 }
             }
         }
+        (results, notifications)
+    });
+    let mut results = Vec::new();
+    let mut notifications = Vec::new();
+    for (r, n) in parts {
+        results.extend(r);
+        notifications.extend(n);
     }
     let summary = run.summary();
     json!({

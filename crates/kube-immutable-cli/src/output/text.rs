@@ -10,8 +10,22 @@ use crate::config::ConfigError;
 
 /// Everything a run found, as frames, and the summary line.
 pub fn render(run: &Run, lang: Lang) -> String {
+    let frames = run.per_outcome(|outcome| frames(outcome, lang));
+    let mut out = String::with_capacity(frames.iter().map(String::len).sum::<usize>() + 256);
+    for f in &frames {
+        out.push_str(f);
+    }
+    let summary = run.summary();
+    out.push_str(&summary_line(&summary, lang));
+    out.push('\n');
+    out.push_str(&fixable_note(&summary, lang));
+    out
+}
+
+/// The frames of one input, each followed by an empty line.
+fn frames(outcome: &Outcome, lang: Lang) -> String {
     let mut frames: Vec<String> = Vec::new();
-    for outcome in &run.outcomes {
+    {
         match outcome {
             Outcome::Unreadable(e) => {
                 frames.push(frame(
@@ -85,10 +99,6 @@ pub fn render(run: &Run, lang: Lang) -> String {
         out.push_str(&f);
         out.push_str("\n\n");
     }
-    let summary = run.summary();
-    out.push_str(&summary_line(&summary, lang));
-    out.push('\n');
-    out.push_str(&fixable_note(&summary, lang));
     out
 }
 
