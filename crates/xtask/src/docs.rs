@@ -141,7 +141,7 @@ fn level_label_fr(rule: &RuleMeta) -> &'static str {
     match rule.default_level {
         Level::Error => "erreur",
         Level::Warning => "avertissement",
-        Level::Off => "désactivée",
+        Level::Off => "désactivé",
     }
 }
 
