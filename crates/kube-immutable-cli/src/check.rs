@@ -15,6 +15,8 @@ use crate::inputs::{self, Input, InputError};
 #[derive(Debug)]
 pub struct Checked {
     pub input: Input,
+    /// The source, for code frames; empty when the run did not keep it
+    /// ([`Run::check`]'s `keep_text`).
     pub text: String,
     pub report: Report,
 }
@@ -76,7 +78,10 @@ pub fn default_jobs() -> usize {
 impl Run {
     /// Reads and checks every path (`-` is stdin) on `jobs` threads (`1`:
     /// on this thread, one file after another). Outcomes are in input order.
-    pub fn check(paths: &[String], settings: &Settings, jobs: usize) -> Self {
+    /// Each input's text is kept only when `keep_text` (code frames need
+    /// it; JSON and SARIF do not, and freeing it lets the next file reuse
+    /// the memory).
+    pub fn check(paths: &[String], settings: &Settings, jobs: usize, keep_text: bool) -> Self {
         let inputs = inputs::collect(paths);
         let one = |input: Result<Input, InputError>| {
             let input = match input {
@@ -88,7 +93,7 @@ impl Run {
                     let report = check_text(&text, settings);
                     Outcome::Checked(Checked {
                         input,
-                        text,
+                        text: if keep_text { text } else { String::new() },
                         report,
                     })
                 }

@@ -171,7 +171,7 @@ fn run_check(args: &CheckArgs) -> u8 {
         Err(code) => return code,
     };
     let jobs = args.jobs.map_or_else(check::default_jobs, usize::from);
-    let run = Run::check(&args.paths, &settings, jobs);
+    let run = Run::check(&args.paths, &settings, jobs, args.format == Format::Text);
     match args.format {
         Format::Text => print_styled(&output::text::render(&run, args.lang)),
         // Data for other tools: never styled, so written as is.

@@ -245,14 +245,14 @@ mod tests {
         let paths = [root, "no/such.yaml".to_owned()];
         let settings = kube_immutable_core::Settings::default();
         for jobs in [1, 2, 3] {
-            let run = Run::check(&paths, &settings, jobs);
+            let run = Run::check(&paths, &settings, jobs, false);
             for lang in [Lang::En, Lang::Fr] {
                 let mut expected = serde_json::to_string_pretty(&build(&run, lang)).unwrap();
                 expected.push('\n');
                 assert_eq!(render(&run, lang), expected, "jobs {jobs}");
             }
         }
-        let empty = Run::check(&[], &settings, 2);
+        let empty = Run::check(&[], &settings, 2, false);
         let mut expected = serde_json::to_string_pretty(&build(&empty, Lang::En)).unwrap();
         expected.push('\n');
         assert_eq!(render(&empty, Lang::En), expected);
