@@ -92,11 +92,15 @@ fn the_tutorials_mutable_pod_is_rejected_with_one_line_per_finding() {
     assert!(message.contains("/var/cache/nginx"), "{message}");
     // Short enough for kubectl: one line per finding, none of them huge.
     assert!(lines.iter().all(|l| l.len() < 300), "{message}");
-    // The warning-level finding still reaches kubectl as a warning.
+    // The warning-level findings still reach kubectl as warnings.
     let warnings = warnings(&answer);
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
     assert!(
         warnings[0].starts_with("kube-immutable: may-run-as-root: Pod/nginx-mutable container \"nginx\" at /spec/containers/0/securityContext/runAsNonRoot: "),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1].starts_with("kube-immutable: capabilities-not-restricted: Pod/nginx-mutable container \"nginx\" at /spec/containers/0/securityContext/capabilities/drop: "),
         "{warnings:?}"
     );
 }
@@ -106,7 +110,7 @@ fn the_tutorials_fixed_pod_is_accepted_with_warnings() {
     let answer = validate("immutable-pod.json", "{}");
     assert_accepted(&answer);
     let warnings = warnings(&answer);
-    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert_eq!(warnings.len(), 3, "{warnings:?}");
     assert!(
         warnings[0].starts_with("kube-immutable: privilege-escalation-not-disabled: Pod/nginx-immutable container \"nginx\" at /spec/containers/0/securityContext/allowPrivilegeEscalation: "),
         "{warnings:?}"
@@ -117,13 +121,18 @@ fn the_tutorials_fixed_pod_is_accepted_with_warnings() {
         ),
         "{warnings:?}"
     );
+    assert!(
+        warnings[2].starts_with(
+            "kube-immutable: capabilities-not-restricted: Pod/nginx-immutable container \"nginx\""
+        ),
+        "{warnings:?}"
+    );
     assert!(warnings.iter().all(|w| w.chars().count() <= 256));
 }
 
 #[test]
 fn settings_can_turn_warnings_off_or_into_errors() {
-    let quiet =
-        r#"{"rules": {"privilege-escalation-not-disabled": "off", "may-run-as-root": "off"}}"#;
+    let quiet = r#"{"rules": {"privilege-escalation-not-disabled": "off", "may-run-as-root": "off", "capabilities-not-restricted": "off"}}"#;
     let answer = validate("immutable-pod.json", quiet);
     assert_accepted(&answer);
     assert_eq!(answer["warnings"], Value::Null, "{answer:#}");
@@ -311,7 +320,13 @@ fn exemptions_by_image_and_container() {
 fn the_ignore_annotation_turns_rules_off_for_one_object() {
     let answer = validate("exempt-annotation.json", "{}");
     assert_accepted(&answer);
-    assert_eq!(answer["warnings"], Value::Null, "{answer:#}");
+    // Only the rules it names: the capabilities warning stays.
+    let warnings = warnings(&answer);
+    assert_eq!(warnings.len(), 1, "{answer:#}");
+    assert!(
+        warnings[0].starts_with("kube-immutable: capabilities-not-restricted: Pod/netdebug"),
+        "{answer:#}"
+    );
 
     // Without the annotation the same pod is rejected for both rules.
     let mut request: Value =
@@ -505,7 +520,7 @@ fn mutate_mode_fixes_warnings_too_and_keeps_unsafe_fixes_for_when_allowed() {
     assert_eq!(security["allowPrivilegeEscalation"], false, "{mutated:#}");
     assert_eq!(security.get("runAsNonRoot"), None, "{mutated:#}");
     let warnings = warnings(&answer);
-    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert_eq!(warnings.len(), 3, "{warnings:?}");
     assert!(
         warnings[0].starts_with("kube-immutable: fixed privilege-escalation-not-disabled at /spec/containers/0/securityContext/allowPrivilegeEscalation: "),
         "{warnings:?}"
@@ -514,11 +529,15 @@ fn mutate_mode_fixes_warnings_too_and_keeps_unsafe_fixes_for_when_allowed() {
         warnings[1].starts_with("kube-immutable: may-run-as-root: "),
         "{warnings:?}"
     );
+    assert!(
+        warnings[2].starts_with("kube-immutable: capabilities-not-restricted: "),
+        "{warnings:?}"
+    );
     let again = revalidate("immutable-pod.json", mutated);
     assert_eq!(again["accepted"], true, "{again:#}");
     assert_eq!(
         again["warnings"].as_array().map(Vec::len),
-        Some(1),
+        Some(2),
         "{again:#}"
     );
 }

@@ -70,9 +70,11 @@ fn validate_gives_the_same_answers_as_the_wapc_module() {
 fn validate_warns_about_the_fixed_pod() {
     let answer = run_wasi(&["validate"], &payload("immutable-pod.json", "{}")).json();
     assert_eq!(answer["accepted"], true, "{answer:#}");
+    // privilege-escalation-not-disabled, may-run-as-root and
+    // capabilities-not-restricted.
     assert_eq!(
         answer["warnings"].as_array().map(Vec::len),
-        Some(2),
+        Some(3),
         "{answer:#}"
     );
 }

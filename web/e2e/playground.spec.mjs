@@ -68,7 +68,7 @@ test("the tutorial's pod: four errors on the right lines, fixed in two steps, no
 
   await expect(verdict(page)).toHaveAttribute("data-verdict", "mutable");
   await expect(verdict(page)).toHaveAttribute("data-errors", "4");
-  await expect(verdict(page)).toHaveAttribute("data-warnings", "1");
+  await expect(verdict(page)).toHaveAttribute("data-warnings", "2");
   const listed = await findings(page);
   const errors = listed.filter((f) => f.severity === "error");
   expect(errors.map(({ rule, line }) => ({ rule, line }))).toEqual(TUTORIAL);

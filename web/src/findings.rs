@@ -162,14 +162,15 @@ fn FindingItem(props: &ItemProps) -> Html {
             None => html! { <p class="fix muted">{ texts.no_fix }</p> },
         };
         let rule = rules::by_id(f.rule);
-        let docs = rule.map(|r| Html::from_html_unchecked(AttrValue::Rc(js::rule_docs_html(r))));
+        let docs =
+            rule.map(|r| Html::from_html_unchecked(AttrValue::Rc(js::rule_docs_html(r, code))));
         html! {
             <div class="finding-body">
                 <p class="help">{ rich(f.help.get(code)) }</p>
                 { fix }
                 <h4 class="docs-title">{ texts.why_and_how }</h4>
-                <div class="rule-docs" lang="en">{ for docs }</div>
-                <p><a href={rule.map(|r| r.url()).unwrap_or_default()} target="_blank" rel="noopener">
+                <div class="rule-docs" lang={code}>{ for docs }</div>
+                <p><a href={rule.map(|r| r.url_in(code)).unwrap_or_default()} target="_blank" rel="noopener">
                     { texts.rule_page }{ " — " }<code>{ f.rule }</code>
                 </a></p>
             </div>

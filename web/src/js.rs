@@ -72,18 +72,22 @@ pub async fn share_payload(fragment: &str) -> Result<Option<String>, String> {
 }
 
 thread_local! {
-    static RULE_DOCS: std::cell::RefCell<Vec<(&'static str, std::rc::Rc<str>)>> =
+    static RULE_DOCS: std::cell::RefCell<Vec<(&'static str, &'static str, std::rc::Rc<str>)>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// A rule's docs (`RuleMeta::docs`) as HTML, rendered once per rule.
-pub fn rule_docs_html(rule: &kube_immutable_core::RuleMeta) -> std::rc::Rc<str> {
+/// A rule's page in a language (`RuleMeta::docs_markdown_in`) as HTML,
+/// rendered once per rule and language.
+pub fn rule_docs_html(
+    rule: &kube_immutable_core::RuleMeta,
+    lang: &'static str,
+) -> std::rc::Rc<str> {
     RULE_DOCS.with_borrow_mut(|cache| {
-        if let Some((_, html)) = cache.iter().find(|(id, _)| *id == rule.id) {
+        if let Some((.., html)) = cache.iter().find(|(id, l, _)| *id == rule.id && *l == lang) {
             return html.clone();
         }
-        let html: std::rc::Rc<str> = markdown(rule.docs_markdown().as_str()).into();
-        cache.push((rule.id, html.clone()));
+        let html: std::rc::Rc<str> = markdown(rule.docs_markdown_in(lang).as_str()).into();
+        cache.push((rule.id, lang, html.clone()));
         html
     })
 }

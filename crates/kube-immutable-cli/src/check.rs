@@ -1,9 +1,13 @@
 //! Running the core over the inputs, and what the run adds up to.
 //!
-//! The renderers in [`crate::output`] read a [`Run`]; the exit code is
-//! computed here, once, for every format.
+//! Inputs are read and checked in parallel (one rayon task per file, `jobs`
+//! threads); the outcomes keep the order of the inputs, so every output and
+//! the exit code are the same whatever the number of threads. The renderers
+//! in [`crate::output`] read a [`Run`]; the exit code is computed here, once,
+//! for every format.
 
 use kube_immutable_core::{check_text, Applicability, Report, Settings, Severity};
+use rayon::prelude::*;
 
 use crate::inputs::{self, Input, InputError};
 
@@ -11,6 +15,8 @@ use crate::inputs::{self, Input, InputError};
 #[derive(Debug)]
 pub struct Checked {
     pub input: Input,
+    /// The source, for code frames; empty when the run did not keep it
+    /// ([`Run::check`]'s `keep_text`).
     pub text: String,
     pub report: Report,
 }
@@ -27,6 +33,9 @@ pub enum Outcome {
 #[derive(Debug, Default)]
 pub struct Run {
     pub outcomes: Vec<Outcome>,
+    /// The threads that checked the inputs, kept to render them; `None`
+    /// when the run works on one thread.
+    pool: Option<rayon::ThreadPool>,
 }
 
 /// Exit codes. **Precedence:** 2 wins over 1, which wins over 0.
@@ -61,30 +70,52 @@ pub struct Summary {
     pub fixable_unsafe: usize,
 }
 
+/// The number of threads `--jobs` defaults to: the cores available.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
 impl Run {
-    /// Reads and checks every path (`-` is stdin).
-    pub fn check(paths: &[String], settings: &Settings) -> Self {
-        let outcomes = inputs::collect(paths)
-            .into_iter()
-            .map(|input| {
-                let input = match input {
-                    Ok(input) => input,
-                    Err(e) => return Outcome::Unreadable(e),
-                };
-                match inputs::read(&input) {
-                    Ok(text) => {
-                        let report = check_text(&text, settings);
-                        Outcome::Checked(Checked {
-                            input,
-                            text,
-                            report,
-                        })
-                    }
-                    Err(e) => Outcome::Unreadable(e),
+    /// Reads and checks every path (`-` is stdin) on `jobs` threads (`1`:
+    /// on this thread, one file after another). Outcomes are in input order.
+    /// Each input's text is kept only when `keep_text` (code frames need
+    /// it; JSON and SARIF do not, and freeing it lets the next file reuse
+    /// the memory).
+    pub fn check(paths: &[String], settings: &Settings, jobs: usize, keep_text: bool) -> Self {
+        let inputs = inputs::collect(paths);
+        let one = |input: Result<Input, InputError>| {
+            let input = match input {
+                Ok(input) => input,
+                Err(e) => return Outcome::Unreadable(e),
+            };
+            match inputs::read(&input) {
+                Ok(text) => {
+                    let report = check_text(&text, settings);
+                    Outcome::Checked(Checked {
+                        input,
+                        text: if keep_text { text } else { String::new() },
+                        report,
+                    })
                 }
-            })
-            .collect();
-        Self { outcomes }
+                Err(e) => Outcome::Unreadable(e),
+            }
+        };
+        let pool = parallel(jobs, inputs.len());
+        let outcomes = match &pool {
+            // `collect` on an indexed parallel iterator keeps the order.
+            Some(pool) => pool.install(|| inputs.into_par_iter().map(one).collect()),
+            None => inputs.into_iter().map(one).collect(),
+        };
+        Self { outcomes, pool }
+    }
+
+    /// `f` of every outcome, in input order, on the run's threads (the
+    /// renderers format each input's findings this way).
+    pub fn per_outcome<T: Send>(&self, f: impl Fn(&Outcome) -> T + Sync + Send) -> Vec<T> {
+        match &self.pool {
+            Some(pool) => pool.install(|| self.outcomes.par_iter().map(&f).collect()),
+            None => self.outcomes.iter().map(f).collect(),
+        }
     }
 
     pub fn summary(&self) -> Summary {
@@ -119,6 +150,18 @@ impl Run {
     pub fn exit_code(&self) -> u8 {
         self.summary().exit_code()
     }
+}
+
+/// A pool of `jobs` threads, or `None` to work on this thread (one job, one
+/// input, or a pool that cannot be built).
+pub fn parallel(jobs: usize, inputs: usize) -> Option<rayon::ThreadPool> {
+    if jobs <= 1 || inputs <= 1 {
+        return None;
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.min(inputs))
+        .build()
+        .ok()
 }
 
 impl Summary {

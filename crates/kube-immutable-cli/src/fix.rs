@@ -66,8 +66,12 @@ pub fn run(
             }
             Err(e) => {
                 input_errors += 1;
-                out.stderr
-                    .push_str(&format!("error: {}: {}\n", e.name, e.message));
+                out.stderr.push_str(&format!(
+                    "{} {}: {}\n",
+                    lang.pick("error:", "erreur :"),
+                    e.name,
+                    lang.get(&e.message)
+                ));
             }
         }
     }

@@ -7,6 +7,8 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use kube_immutable_core::Message;
+
 /// Extensions picked up when walking a folder. A file named explicitly on
 /// the command line is read whatever its extension.
 pub const MANIFEST_EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
@@ -35,7 +37,8 @@ pub struct Input {
 pub struct InputError {
     /// The path as given or found.
     pub name: String,
-    pub message: String,
+    /// In English and French.
+    pub message: Message,
 }
 
 /// Expands the command-line paths into the inputs to read, in order.
@@ -132,20 +135,33 @@ pub fn read(input: &Input) -> Result<String, InputError> {
         name: input.name.clone(),
         message: describe(&e),
     })?;
-    String::from_utf8(bytes).map_err(|e| InputError {
-        name: input.name.clone(),
-        message: format!(
-            "cannot read: not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ),
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        InputError {
+            name: input.name.clone(),
+            message: Message::new(
+                format!("cannot read: not UTF-8 text (invalid byte at offset {at})"),
+                format!("lecture impossible : ce n'est pas du texte UTF-8 (octet invalide à la position {at})"),
+            ),
+        }
     })
 }
 
-fn describe(e: &io::Error) -> String {
+fn describe(e: &io::Error) -> Message {
     match e.kind() {
-        io::ErrorKind::NotFound => "cannot read: no such file or directory".to_owned(),
-        io::ErrorKind::PermissionDenied => "cannot read: permission denied".to_owned(),
-        _ => format!("cannot read: {e}"),
+        io::ErrorKind::NotFound => Message::new(
+            "cannot read: no such file or directory",
+            "lecture impossible : fichier ou dossier introuvable",
+        ),
+        io::ErrorKind::PermissionDenied => Message::new(
+            "cannot read: permission denied",
+            "lecture impossible : permission refusée",
+        ),
+        // The system's own words, in English only.
+        _ => Message::new(
+            format!("cannot read: {e}"),
+            format!("lecture impossible : {e}"),
+        ),
     }
 }
 
@@ -195,6 +211,7 @@ mod tests {
         let inputs = collect(&["does/not/exist.yaml".into()]);
         let error = inputs[0].as_ref().unwrap_err();
         assert_eq!(error.name, "does/not/exist.yaml");
-        assert!(error.message.contains("no such file"));
+        assert!(error.message.en.contains("no such file"));
+        assert!(error.message.fr.contains("introuvable"));
     }
 }

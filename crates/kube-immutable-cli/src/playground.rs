@@ -8,14 +8,14 @@
 
 use kube_immutable_core::rules::{RuleMeta, PLAYGROUND_URL};
 
-/// The playground, at its published address, opened on a rule's bad example.
+/// The playground, at its published address, opened on a rule's bad example
+/// (with the rule turned on when it is off by default).
 pub fn rule_link(rule: &RuleMeta) -> Option<String> {
-    rule.example_manifest().map(|manifest| link(&manifest))
+    rule.example_share_json().map(|json| link(&json))
 }
 
-/// The playground opened on a manifest.
-pub fn link(manifest: &str) -> String {
-    let json = serde_json::json!({ "manifest": manifest }).to_string();
+/// The playground opened on a share payload (JSON).
+fn link(json: &str) -> String {
     let deflated = miniz_oxide::deflate::compress_to_vec(json.as_bytes(), 9);
     format!("{PLAYGROUND_URL}#v1={}", base64url(&deflated))
 }
@@ -71,7 +71,7 @@ mod tests {
     #[test]
     fn a_link_holds_the_manifest() {
         let manifest = "kind: Pod # é 😀\nspec: {}\n";
-        let link = link(manifest);
+        let link = link(&serde_json::json!({ "manifest": manifest }).to_string());
         assert!(link.starts_with(&format!("{PLAYGROUND_URL}#v1=")));
         assert_eq!(decode(&link), serde_json::json!({ "manifest": manifest }));
     }
@@ -80,7 +80,15 @@ mod tests {
     fn every_rule_links_to_its_example() {
         for rule in kube_immutable_core::RULES {
             let link = rule_link(rule).unwrap();
-            assert_eq!(decode(&link)["manifest"], rule.example_manifest().unwrap());
+            let payload = decode(&link);
+            assert_eq!(payload["manifest"], rule.example_manifest().unwrap());
+            let off = rule.default_level == kube_immutable_core::Level::Off;
+            assert_eq!(
+                payload["settings"]["rules"][rule.id] == "warning",
+                off,
+                "{}",
+                rule.id
+            );
         }
     }
 }

@@ -53,6 +53,8 @@ spec:
       securityContext:
         readOnlyRootFilesystem: true
         allowPrivilegeEscalation: false
+        capabilities:
+          drop: [ALL]
 ";
 
 // ---------------------------------------------------------------- check, text
@@ -66,7 +68,7 @@ fn mutable_pod_text_frames_snapshot() {
 }
 
 #[test]
-fn immutable_pod_text_has_two_warnings_and_exits_0() {
+fn immutable_pod_text_has_three_warnings_and_exits_0() {
     let out = run(&["check", IMMUTABLE]);
     assert_eq!(out.code, 0, "{}", out.stdout);
     assert!(out
@@ -76,7 +78,7 @@ fn immutable_pod_text_has_two_warnings_and_exits_0() {
     assert!(!out.stdout.contains("error["));
     assert!(out
         .stdout
-        .contains("Found 2 warnings in 1 file (1 object checked).\n1 fixable with `kube-immutable fix` (1 more with `--unsafe-fixes`).\n"));
+        .contains("Found 3 warnings in 1 file (1 object checked).\n1 fixable with `kube-immutable fix` (2 more with `--unsafe-fixes`).\n"));
 }
 
 #[test]
@@ -113,10 +115,34 @@ fn french_messages_and_summary() {
     assert_eq!(out.code, 1);
     assert!(out
         .stdout
-        .contains("erreur[privileged]: le conteneur « nginx » est privilégié"));
+        .contains("erreur[privileged] : le conteneur « nginx » est privilégié"));
     assert!(out
         .stdout
-        .contains("4 erreurs et 1 avertissement dans 1 fichier (1 objet vérifié).\n"));
+        .contains("4 erreurs et 2 avertissements dans 1 fichier (1 objet vérifié).\n"));
+    // French typography: a space before the colon, French names, no English.
+    assert!(
+        out.stdout
+            .contains("= note : correction sûre disponible : mettre `privileged: false`"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("= aide : Mettez `privileged: false`"));
+    let list = run(&[
+        "check",
+        "--lang",
+        "fr",
+        "crates/kube-immutable-core/tests/fixtures/privileged/invalid_list.yaml",
+    ]);
+    assert!(list.stdout.contains("(à `/items/1`)"), "{}", list.stdout);
+    assert!(!list.stdout.contains("(at "), "{}", list.stdout);
+    let missing = run(&["check", "--lang", "fr", "no/such.yaml"]);
+    assert!(
+        missing
+            .stdout
+            .contains("lecture impossible : fichier ou dossier introuvable"),
+        "{}",
+        missing.stdout
+    );
     let json = run(&["check", "--lang", "fr", "--format", "json", MUTABLE]).json();
     assert!(json["findings"][0]["message"]
         .as_str()
@@ -127,7 +153,7 @@ fn french_messages_and_summary() {
 // ---------------------------------------------------------------- check, JSON
 
 #[test]
-fn mutable_pod_json_has_four_errors_and_one_warning_on_their_lines() {
+fn mutable_pod_json_has_four_errors_and_two_warnings_on_their_lines() {
     let out = run(&["check", "--format", "json", MUTABLE]);
     assert_eq!(out.code, 1);
     let json = out.json();
@@ -135,6 +161,7 @@ fn mutable_pod_json_has_four_errors_and_one_warning_on_their_lines() {
         triples(&json),
         vec![
             t("may-run-as-root", "warning", 12),
+            t("capabilities-not-restricted", "warning", 12),
             t("privileged", "error", 13),
             t("allow-privilege-escalation", "error", 14),
             t("run-as-root", "error", 15),
@@ -145,7 +172,7 @@ fn mutable_pod_json_has_four_errors_and_one_warning_on_their_lines() {
     let s = &json["summary"];
     assert_eq!(
         (s["errors"].as_u64(), s["warnings"].as_u64()),
-        (Some(4), Some(1))
+        (Some(4), Some(2))
     );
     assert_eq!(
         (s["files"].as_u64(), s["objects"].as_u64()),
@@ -208,7 +235,7 @@ fn pod_level_finding_has_null_container() {
 }
 
 #[test]
-fn immutable_pod_json_has_exactly_two_warnings() {
+fn immutable_pod_json_has_exactly_three_warnings() {
     let out = run(&["check", "--format", "json", IMMUTABLE]);
     assert_eq!(out.code, 0);
     assert_eq!(
@@ -216,6 +243,7 @@ fn immutable_pod_json_has_exactly_two_warnings() {
         vec![
             t("privilege-escalation-not-disabled", "warning", 13),
             t("may-run-as-root", "warning", 13),
+            t("capabilities-not-restricted", "warning", 13),
         ]
     );
 }
@@ -226,7 +254,7 @@ fn stdin_is_read_with_dash_and_named_dash() {
     let out = run_in(&root(), &["check", "--format", "json", "-"], Some(&text));
     assert_eq!(out.code, 1);
     let json = out.json();
-    assert_eq!(json["findings"].as_array().unwrap().len(), 5);
+    assert_eq!(json["findings"].as_array().unwrap().len(), 6);
     assert!(json["findings"]
         .as_array()
         .unwrap()
@@ -314,7 +342,7 @@ fn missing_file_exits_2_and_other_files_are_still_checked() {
     assert_eq!(json["errors"][0]["file"], "no/such.yaml");
     assert_eq!(json["errors"][0]["kind"], "io");
     assert_eq!(json["errors"][0]["line"], Value::Null);
-    assert_eq!(json["findings"].as_array().unwrap().len(), 5);
+    assert_eq!(json["findings"].as_array().unwrap().len(), 6);
     assert_eq!(
         json["findings"][0]["file"], "./examples/mutable-pod.yaml",
         "path as given"
@@ -378,7 +406,7 @@ fn sarif_structure_for_code_scanning() {
         .starts_with("https://"));
     assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
     let rules = driver["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 7);
+    assert_eq!(rules.len(), 13);
     for rule in rules {
         for key in ["id", "name", "helpUri"] {
             assert!(rule[key].is_string(), "rule.{key}: {rule}");
@@ -390,9 +418,11 @@ fn sarif_structure_for_code_scanning() {
         assert!(md.starts_with(&format!("# `{}`", rule["id"].as_str().unwrap())));
         let level = rule["defaultConfiguration"]["level"].as_str().unwrap();
         assert!(level == "error" || level == "warning");
+        let enabled = rule["defaultConfiguration"]["enabled"].as_bool().unwrap();
+        assert_eq!(enabled, rule["id"] != "image-not-pinned", "{rule}");
     }
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 5);
+    assert_eq!(results.len(), 6);
     for r in results {
         let index = usize::try_from(r["ruleIndex"].as_u64().unwrap()).unwrap();
         assert_eq!(rules[index]["id"], r["ruleId"]);
@@ -446,7 +476,7 @@ fn sarif_reports_input_errors_as_notifications() {
 // ---------------------------------------------------------------- settings
 
 #[test]
-fn restricted_preset_raises_the_two_warnings_to_errors() {
+fn restricted_preset_raises_the_warnings_to_errors_and_pins_images() {
     let out = run(&[
         "check", "--config", RESTRICTED, "--format", "json", IMMUTABLE,
     ]);
@@ -454,15 +484,18 @@ fn restricted_preset_raises_the_two_warnings_to_errors() {
     assert_eq!(
         triples(&out.json()),
         vec![
+            // `image-not-pinned`, off by default, is an error here.
+            t("image-not-pinned", "error", 10),
             t("privilege-escalation-not-disabled", "error", 13),
             t("may-run-as-root", "error", 13),
+            t("capabilities-not-restricted", "error", 13),
         ]
     );
     let text = run(&["check", "--config", RESTRICTED, MUTABLE]);
     assert_eq!(text.code, 1);
     assert!(text
         .stdout
-        .contains("Found 5 errors in 1 file (1 object checked).\n"));
+        .contains("Found 7 errors in 1 file (1 object checked).\n"));
 }
 
 #[test]
@@ -560,12 +593,15 @@ fn rules_lists_every_rule_with_level_and_fix() {
     assert_eq!(out.code, 0);
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert!(lines[0].starts_with("RULE"));
-    assert_eq!(lines.len(), 8);
+    assert_eq!(lines.len(), 14);
     let privileged: Vec<&str> = lines[1].split_whitespace().collect();
     assert_eq!(&privileged[..4], ["privileged", "error", "always", "A"]);
     assert!(out
         .stdout
         .contains("may-run-as-root                    warning"));
+    assert!(out
+        .stdout
+        .contains("image-not-pinned                   off      no"));
     let json = run(&["rules", "--format", "json"]).json();
     let ids: Vec<&str> = json
         .as_array()
@@ -583,8 +619,15 @@ fn rules_lists_every_rule_with_level_and_fix() {
             "run-as-root",
             "may-run-as-root",
             "writable-root-filesystem",
+            "host-path-volumes",
+            "host-ports",
+            "added-capabilities",
+            "capabilities-not-restricted",
+            "mutable-image-tag",
+            "image-not-pinned",
         ]
     );
+    assert_eq!(json[12]["level"], "off");
 }
 
 #[test]
@@ -621,6 +664,42 @@ fn explain_links_to_the_playground_as_the_rule_page_does() {
 }
 
 #[test]
+fn explain_prints_every_rule_in_french() {
+    let ids = run(&["rules", "--format", "json"]).json();
+    for rule in ids.as_array().unwrap() {
+        let id = rule["id"].as_str().unwrap();
+        let out = run(&["explain", "--lang", "fr", id]);
+        assert_eq!(out.code, 0);
+        assert!(out.stdout.starts_with(&format!("# `{id}`\n")), "{id}");
+        for section in [
+            "## Ce que la règle vérifie",
+            "## Pourquoi c'est important",
+            "## Exemple",
+            "## Sûreté de la correction",
+        ] {
+            assert!(out.stdout.contains(section), "{id}: {section}");
+        }
+        assert!(!out.stdout.contains("## What it checks"), "{id}");
+        // The French page's playground link, opening the playground in French.
+        let link = out
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("Essayez-la dans le bac à sable : "))
+            .unwrap_or_else(|| panic!("explain --lang fr {id} prints no playground link"));
+        let page = std::fs::read_to_string(root().join(format!("docs/rules/fr/{id}.md"))).unwrap();
+        assert!(
+            link.contains("/playground/?lang=fr#v1=") && page.contains(&format!("({link})")),
+            "docs/rules/fr/{id}.md does not link to {link}"
+        );
+        assert!(
+            out.stdout.contains(&format!("Documentation : https://github.com/kube-immutable/kube-immutable/blob/main/docs/rules/fr/{id}.md")),
+            "{}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
 fn explain_unknown_rule_lists_known_ids_and_exits_2() {
     let out = run(&["explain", "privilegd"]);
     assert_eq!(out.code, 2);
@@ -631,4 +710,78 @@ fn explain_unknown_rule_lists_known_ids_and_exits_2() {
         "{}",
         out.stderr
     );
+}
+
+// ---------------------------------------------------------------- --jobs
+
+/// Files checked in parallel give the same output, byte for byte, in every
+/// format, and the same exit code as one after another.
+#[test]
+fn jobs_change_neither_output_nor_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let k8s = dir.path().join("k8s");
+    std::fs::create_dir_all(&k8s).unwrap();
+    // Enough files, of different sizes, for the threads to finish out of order.
+    let fixtures = root().join("crates/kube-immutable-core/tests/fixtures");
+    let mut n = 0;
+    for rule in std::fs::read_dir(&fixtures).unwrap() {
+        for file in std::fs::read_dir(rule.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            std::fs::copy(&path, k8s.join(format!("{n:03}.yaml"))).unwrap();
+            n += 1;
+        }
+    }
+    assert!(n > 50, "{n} fixtures");
+    std::fs::write(k8s.join("zz-broken.yaml"), "kind: Pod\nspec: [\n").unwrap();
+    for format in ["text", "json", "sarif"] {
+        let one = run_in(
+            dir.path(),
+            &[
+                "check",
+                "--format",
+                format,
+                "--jobs",
+                "1",
+                "k8s",
+                "missing.yaml",
+            ],
+            None,
+        );
+        assert_eq!(one.code, 2, "{format}: input errors win");
+        for jobs in ["2", "4", "64"] {
+            let many = run_in(
+                dir.path(),
+                &[
+                    "check",
+                    "--format",
+                    format,
+                    "--jobs",
+                    jobs,
+                    "k8s",
+                    "missing.yaml",
+                ],
+                None,
+            );
+            assert_eq!(many.code, one.code, "{format} --jobs {jobs}");
+            assert!(
+                many.stdout == one.stdout,
+                "{format} --jobs {jobs}: output differs"
+            );
+        }
+        let default = run_in(
+            dir.path(),
+            &["check", "--format", format, "k8s", "missing.yaml"],
+            None,
+        );
+        assert!(default.stdout == one.stdout, "{format}: default jobs");
+    }
+    let ok = run_in(dir.path(), &["check", "-j", "2", "k8s/000.yaml"], None);
+    assert!(ok.code <= 1, "{}", ok.stderr);
+}
+
+#[test]
+fn jobs_must_be_at_least_one() {
+    let out = run(&["check", "--jobs", "0", MUTABLE]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("--jobs"), "{}", out.stderr);
 }

@@ -55,7 +55,12 @@ fn one_input_prints_exactly_the_fixed_manifest() {
     }
     assert_eq!(
         rules_in(&root(), &out.stdout),
-        ["may-run-as-root", "run-as-root"]
+        [
+            "may-run-as-root",
+            "capabilities-not-restricted",
+            "run-as-root"
+        ],
+        "the unsafe fixes are left"
     );
     assert!(out.stderr.contains("--unsafe-fixes"), "{}", out.stderr);
 }
@@ -70,6 +75,12 @@ fn unsafe_fixes_remove_root() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(!out.stdout.contains("runAsUser"), "{}", out.stdout);
     assert!(out.stdout.contains("runAsNonRoot: true"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("capabilities:\n          drop:\n            - ALL\n"),
+        "{}",
+        out.stdout
+    );
     assert!(rules_in(&root(), &out.stdout).is_empty());
 }
 

@@ -26,7 +26,7 @@ impl ContainerList {
 ///
 /// Its pointer is built only when asked for (when a rule reports it): a check
 /// reads many fields and reports few.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct Field<'a> {
     /// Pointer of the owner (container or pod spec) from the document root.
     owner: &'a str,
@@ -65,9 +65,77 @@ impl<'a> Field<'a> {
         self.value()?.as_i64()
     }
 
+    pub fn as_str(&self) -> Option<&'a str> {
+        self.value()?.as_str()
+    }
+
     /// The key and value when present, else the nearest existing node.
     pub fn span(&self) -> Option<Span> {
         self.entry.and_then(Entry::span).or(self.nearest)
+    }
+
+    /// The key alone when present (one line, for a field whose value is a
+    /// list or mapping over several lines), else the nearest existing node.
+    pub fn key_span(&self) -> Option<Span> {
+        self.entry
+            .and_then(|e| e.key_span.or_else(|| e.span()))
+            .or(self.nearest)
+    }
+
+    /// The value alone when present, else the key, else the nearest
+    /// existing node.
+    pub fn value_span(&self) -> Option<Span> {
+        self.entry
+            .and_then(|e| e.value.span.or(e.key_span))
+            .or(self.nearest)
+    }
+
+    /// The items of a list value, in order; none when the field is missing,
+    /// null or not a list (the engine reports a wrong type).
+    pub fn items(&self) -> impl Iterator<Item = Item<'a>> {
+        let list = *self;
+        self.value()
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .map(move |(index, node)| Item { list, index, node })
+    }
+}
+
+/// One item of a list field: a volume, a port, a capability. Its pointer is
+/// built only when asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct Item<'a> {
+    list: Field<'a>,
+    pub index: usize,
+    pub node: &'a Node,
+}
+
+impl<'a> Item<'a> {
+    /// Pointer of the item from the document root (`.../volumes/2`).
+    pub fn pointer(&self) -> String {
+        format!("{}/{}", self.list.pointer(), self.index)
+    }
+
+    /// Pointer of a member of the item (`.../ports/0/hostPort`).
+    pub fn member_pointer(&self, key: &str) -> String {
+        join(&self.pointer(), key)
+    }
+
+    /// The item itself, else the list's key.
+    pub fn span(&self) -> Option<Span> {
+        self.node.span.or_else(|| self.list.key_span())
+    }
+
+    /// A member of the item when it is a mapping.
+    pub fn entry(&self, key: &str) -> Option<&'a Entry> {
+        self.node.entry(key)
+    }
+
+    /// The item as a string (a capability), `None` for other types.
+    pub fn as_str(&self) -> Option<&'a str> {
+        self.node.as_str()
     }
 }
 
@@ -112,6 +180,49 @@ impl<'a> SecurityContext<'a> {
             nearest: self.entry.and_then(|e| e.key_span).or(self.owner_span),
         }
     }
+
+    /// The `capabilities` of this context (container contexts only have
+    /// them in Kubernetes), possibly absent.
+    pub fn capabilities(&self) -> Capabilities<'a> {
+        let field = self.field("capabilities");
+        Capabilities {
+            owner: self.owner,
+            entry: field.entry,
+            nearest: field.key_span(),
+        }
+    }
+}
+
+/// A container's `securityContext.capabilities`, possibly absent.
+#[derive(Debug, Clone, Copy)]
+pub struct Capabilities<'a> {
+    /// Pointer of the container.
+    owner: &'a str,
+    pub entry: Option<&'a Entry>,
+    /// The `capabilities` key, else the nearest node that exists.
+    nearest: Option<Span>,
+}
+
+impl<'a> Capabilities<'a> {
+    /// Pointer of `capabilities` from the document root.
+    pub fn pointer(&self) -> String {
+        join(&join(self.owner, "securityContext"), "capabilities")
+    }
+
+    /// `add` or `drop`.
+    pub fn field(&self, key: &'a str) -> Field<'a> {
+        let map = self
+            .entry
+            .map(|e| &e.value)
+            .filter(|v| v.as_map().is_some());
+        Field {
+            owner: self.owner,
+            path: &["securityContext", "capabilities"],
+            key,
+            entry: map.and_then(|m| m.entry(key)),
+            nearest: self.nearest,
+        }
+    }
 }
 
 /// One container of a pod spec.
@@ -128,6 +239,17 @@ pub struct Container<'a> {
 impl<'a> Container<'a> {
     pub fn security_context(&self) -> SecurityContext<'_> {
         SecurityContext::new(self.node, &self.pointer, self.head_span())
+    }
+
+    /// A field of the container itself (`image`, `ports`).
+    pub fn field<'c>(&'c self, key: &'c str) -> Field<'c> {
+        Field {
+            owner: &self.pointer,
+            path: &[],
+            key,
+            entry: self.node.entry(key),
+            nearest: self.head_span(),
+        }
     }
 
     /// The first line of the container item: its `name` entry if any, else

@@ -193,6 +193,27 @@ fn build_pod<'a>(
         errors,
     );
     check_security_context(spec, &pointer, errors);
+    check_list(
+        spec,
+        &pointer,
+        "volumes",
+        Expected::Map,
+        errors,
+        |volume, at, errors| {
+            expect(
+                volume.get("name"),
+                || join(&at(), "name"),
+                Expected::Str,
+                errors,
+            );
+            expect(
+                volume.get("hostPath"),
+                || join(&at(), "hostPath"),
+                Expected::Map,
+                errors,
+            );
+        },
+    );
 
     let mut containers = Vec::new();
     for (list, key) in ContainerList::ALL {
@@ -226,6 +247,21 @@ fn build_pod<'a>(
                 errors,
             );
             check_security_context(node, &container_pointer, errors);
+            check_list(
+                node,
+                &container_pointer,
+                "ports",
+                Expected::Map,
+                errors,
+                |port, at, errors| {
+                    expect(
+                        port.get("hostPort"),
+                        || join(&at(), "hostPort"),
+                        Expected::Int,
+                        errors,
+                    );
+                },
+            );
             let (name, image) = (name.and_then(Node::as_str), image.and_then(Node::as_str));
             if settings.container_exempt(name, image) {
                 continue;
@@ -279,6 +315,49 @@ fn check_security_context(owner: &Node, owner_pointer: &str, errors: &mut Vec<Di
         Expected::Int,
         errors,
     );
+    let caps = sc.get("capabilities");
+    let caps_pointer = || join(&pointer(), "capabilities");
+    if expect(caps, caps_pointer, Expected::Map, errors) {
+        if let Some(caps) = caps {
+            for key in ["add", "drop"] {
+                check_list(
+                    caps,
+                    &caps_pointer(),
+                    key,
+                    Expected::Str,
+                    errors,
+                    |_, _, _| {},
+                );
+            }
+        }
+    }
+}
+
+/// A list member (`volumes`, `ports`, `add`) must be a list of `item`s;
+/// `members` checks the members of each item that is a mapping, given the
+/// item and (built only for an error) its pointer.
+fn check_list(
+    owner: &Node,
+    owner_pointer: &str,
+    key: &str,
+    item: Expected,
+    errors: &mut Vec<Diagnostic>,
+    members: impl Fn(&Node, &dyn Fn() -> String, &mut Vec<Diagnostic>),
+) {
+    let items = owner.get(key);
+    let list_pointer = || join(owner_pointer, key);
+    if !expect(items, list_pointer, Expected::Seq, errors) {
+        return;
+    }
+    let Some(items) = items.and_then(Node::as_seq) else {
+        return;
+    };
+    for (index, node) in items.iter().enumerate() {
+        let pointer = || format!("{}/{index}", list_pointer());
+        if expect(Some(node), pointer, item, errors) && !node.is_null() {
+            members(node, &pointer, errors);
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -329,6 +408,20 @@ fn article(word: &str) -> &'static str {
     }
 }
 
+/// `a boolean` → `un booléen`: the type names of [`invalid_type`] in French.
+fn french_type(name: &str) -> &'static str {
+    match name {
+        "boolean" => "un booléen",
+        "integer" => "un entier",
+        "number" => "un nombre",
+        "string" => "une chaîne",
+        "list" => "une liste",
+        "mapping" => "un dictionnaire (mapping)",
+        "null" => "null",
+        _ => "d'un autre type",
+    }
+}
+
 fn invalid_type(node: &Node, pointer: &str, expected: &str) -> Diagnostic {
     let field = pointer.rsplit('/').next().unwrap_or(pointer);
     let found = node.type_name();
@@ -344,7 +437,7 @@ fn invalid_type(node: &Node, pointer: &str, expected: &str) -> Diagnostic {
         ErrorKind::InvalidType,
         Message::new(
             format!("`{field}` must be {} {expected}, found {} {found}{hint}: the API server rejects this object", article(expected), article(found)),
-            format!("`{field}` doit être de type {expected}, trouvé {found}{indice} : l'API server refuse cet objet"),
+            format!("`{field}` doit être {}, pas {}{indice} : le serveur d'API refuse cet objet", french_type(expected), french_type(found)),
         ),
         node.span,
     )

@@ -158,7 +158,7 @@ impl Settings {
     pub fn severity(&self, rule: &rules::RuleMeta) -> Option<Severity> {
         match self.rules.get(rule.id) {
             Some(level) => level.severity(),
-            None => Some(rule.default_severity),
+            None => rule.default_level.severity(),
         }
     }
 

@@ -58,10 +58,29 @@ const FIXED_KEYS: &[&str] = &[
     "hostNetwork",
     "hostPID",
     "hostIPC",
+    "hostPort",
+    "capabilities",
+    "add",
+    "drop",
     "securityContext",
     "volumeMounts",
     "volumes",
 ];
+
+/// Every character of `old` is in `new`, in order: the edit only added text.
+fn only_insertions(old: &str, new: &str) -> bool {
+    let mut new = new.chars();
+    old.chars().all(|c| new.any(|n| n == c))
+}
+
+/// `- SYS_ADMIN` (and a comment): an entry of `capabilities.add` that a fix
+/// removes.
+fn capability_item(line: &str) -> bool {
+    let item = line.trim_start().strip_prefix("- ").unwrap_or_default();
+    let name = item.split(" #").next().unwrap_or_default().trim();
+    let name = name.trim_matches(|c| c == '"' || c == '\'');
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
 
 /// Check one file; returns a description of each broken property.
 fn check_file(path: &Path, text: &str, options: FixOptions) -> Vec<String> {
@@ -106,8 +125,10 @@ fn check_file(path: &Path, text: &str, options: FixOptions) -> Vec<String> {
         problems.push(format!("{name}: fixing added findings {new:?}"));
     }
     // Bytes outside the edits stay: a changed line either carries a fixed
-    // field or is kept whole at the start of its new version (text appended
-    // after it, like a `,` in JSON or a line break at the end of the file).
+    // field, is a removed capability, or is kept whole in its new version
+    // (text added to it, like a `,` in JSON, a line break at the end of the
+    // file, a member of a flow mapping, or the entry pulled up after a `- `
+    // when the entry before it is removed).
     let diff = similar::TextDiff::from_lines(text, fixed.text.as_str());
     for op in diff.ops() {
         let changes: Vec<_> = diff.iter_changes(op).collect();
@@ -122,8 +143,10 @@ fn check_file(path: &Path, text: &str, options: FixOptions) -> Vec<String> {
         {
             let line = change.value();
             let kept = line.trim_end_matches(['\r', '\n']);
-            let appended = inserted.iter().any(|new| new.starts_with(kept));
-            if !appended && !FIXED_KEYS.iter().any(|k| line.contains(k)) {
+            let appended = inserted
+                .iter()
+                .any(|new| only_insertions(kept.trim_start(), new));
+            if !appended && !FIXED_KEYS.iter().any(|k| line.contains(k)) && !capability_item(kept) {
                 problems.push(format!(
                     "{name}: a line without a fixed field changed: {line:?}"
                 ));

@@ -211,22 +211,85 @@ fn security_context() -> impl Strategy<Value = V> {
         "runAsUser",
         "runAsGroup",
     ]);
-    (prop::collection::vec((key, scalar()), 0..5), flow())
-        .prop_map(|(entries, flow)| V::map(entries, flow))
+    let caps = prop::option::of(prop_oneof![4 => capabilities(), 1 => scalar()]);
+    (prop::collection::vec((key, scalar()), 0..5), caps, flow()).prop_map(
+        |(mut entries, caps, flow)| {
+            if let Some(caps) = caps {
+                entries.push(("capabilities", caps));
+            }
+            V::map(entries, flow)
+        },
+    )
+}
+
+/// `capabilities` with `add` and `drop` lists of names in and out of the
+/// baseline, misspelled ones, and sometimes a value of another type.
+fn capabilities() -> impl Strategy<Value = V> {
+    let name = prop::sample::select(vec![
+        "ALL",
+        "all",
+        "SYS_ADMIN",
+        "CHOWN",
+        "NET_BIND_SERVICE",
+        "CAP_KILL",
+        "NET_RAW",
+    ])
+    .prop_map(|c| s(c, Json::from(c)));
+    let item = prop_oneof![5 => name, 1 => scalar()];
+    let list = (prop::collection::vec(item, 0..4), flow()).prop_map(|(items, f)| V::Seq(items, f));
+    let value = prop_oneof![6 => list, 1 => scalar()];
+    let key = prop::sample::select(vec!["add", "drop"]);
+    (prop::collection::vec((key, value), 0..3), flow()).prop_map(|(e, f)| V::map(e, f))
+}
+
+/// `ports`, with and without a `hostPort` of any scalar.
+fn ports() -> impl Strategy<Value = V> {
+    let port = (prop::option::of(scalar()), flow()).prop_map(|(host, f)| {
+        let mut e = vec![("containerPort", s("8080", Json::from(8080)))];
+        if let Some(host) = host {
+            e.push(("hostPort", host));
+        }
+        V::map(e, f)
+    });
+    (prop::collection::vec(port, 0..3), flow()).prop_map(|(items, f)| V::Seq(items, f))
+}
+
+/// `volumes`: emptyDir, hostPath (a mapping, empty or not, or a scalar).
+fn volumes() -> impl Strategy<Value = V> {
+    let source = prop_oneof![
+        2 => Just(("hostPath", V::map(vec![("path", s("/var/log", Json::from("/var/log")))], false))),
+        1 => Just(("hostPath", V::map(vec![], true))),
+        1 => scalar().prop_map(|v| ("hostPath", v)),
+        2 => Just(("emptyDir", V::map(vec![], true))),
+    ];
+    let volume = (source, flow()).prop_map(|((key, value), f)| {
+        V::map(vec![("name", s("vol", Json::from("vol"))), (key, value)], f)
+    });
+    (prop::collection::vec(volume, 0..3), flow()).prop_map(|(items, f)| V::Seq(items, f))
 }
 
 fn container(index: usize) -> impl Strategy<Value = V> {
     let name = prop::sample::select(vec!["app", "side-car", "init", "débug", "x"]);
-    let image = prop::sample::select(vec!["nginx:1.27", "busybox", "registry.k8s.io/pause:3.9"]);
+    let image = prop::sample::select(vec![
+        "nginx:1.27",
+        "busybox",
+        "registry.k8s.io/pause:3.9",
+        "nginx:latest",
+        "localhost:5000/app",
+        "nginx@sha256:0a399eb16751829e1af26fea27b20c3ec28d7ab1fb72182879dcae1cca21206a",
+    ]);
     prop_oneof![
-        8 => (name, prop::option::of(image), prop::option::of(security_context()), flow())
-            .prop_map(move |(name, image, sc, flow)| {
+        8 => (name, prop::option::of(image), prop::option::of(security_context()), prop::option::of(ports()), flow())
+            .prop_map(move |(name, image, sc, ports, flow)| {
                 let mut e = vec![("name", s(&format!("{name}-{index}"), Json::from(format!("{name}-{index}"))))];
                 if let Some(image) = image {
                     e.push(("image", s(image, Json::from(image))));
                 }
                 if let Some(sc) = sc {
                     e.push(("securityContext", sc));
+                }
+                if let Some(ports) = ports {
+                    e.push(("ports", ports));
                 }
                 V::map(e, flow)
             }),
@@ -250,10 +313,14 @@ fn pod_spec() -> impl Strategy<Value = V> {
         prop::option::of(container_list()),
         prop::option::of(container_list()),
         prop::option::of(container_list()),
+        prop::option::of(volumes()),
         flow(),
     )
-        .prop_map(|(hosts, os, sc, init, regular, ephemeral, flow)| {
+        .prop_map(|(hosts, os, sc, init, regular, ephemeral, volumes, flow)| {
             let mut e: Vec<(&str, V)> = hosts;
+            if let Some(volumes) = volumes {
+                e.push(("volumes", volumes));
+            }
             if let Some(os) = os {
                 e.push(("os", V::map(vec![("name", s(os, Json::from(os)))], false)));
             }
@@ -444,20 +511,29 @@ fn pointers_resolve(text: &str, report: &Report) {
             .unwrap();
         let root = &doc.root;
         if let Some(node) = root.pointer(&f.pointer) {
-            // The finding marks the node's `key: value`.
+            // The finding marks the node: its `key: value`, its key alone
+            // (a list or mapping over several lines), or the value alone (a
+            // list item, an image name). Never anything outside the entry.
             let node_span = node.span.unwrap();
+            let entry = entry_or_node_span(root, &f.pointer).unwrap();
             assert!(
-                span.start <= node_span.start && node_span.end <= span.end,
-                "{}: finding {span:?} does not cover node {node_span:?}",
+                entry.start <= span.start && span.end <= entry.end.max(node_span.end),
+                "{}: finding {span:?} is outside its entry {entry:?}",
                 f.pointer
             );
             let key = unescape(f.pointer.rsplit('/').next().unwrap());
             let at = &text[span.start..];
+            let at_key = at.starts_with(&key) || at.starts_with(&format!("\"{key}\""));
             assert!(
-                at.starts_with(&key) || at.starts_with(&format!("\"{key}\"")),
+                at_key || span.start == node_span.start,
                 "{}: span starts at {:?}",
                 f.pointer,
                 &at[..at.len().min(30)]
+            );
+            assert!(
+                span.end >= node_span.end || span.end <= node_span.start,
+                "{}: finding {span:?} cuts node {node_span:?}",
+                f.pointer
             );
         } else {
             // Missing field: the longest existing prefix contains the span.

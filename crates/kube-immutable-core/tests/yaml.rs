@@ -13,7 +13,7 @@ use kube_immutable_core::{ErrorKind, Report};
 /// A pod with nothing wrong but the given pod-spec lines (indented 2).
 fn pod(name: &str, spec_lines: &str) -> String {
     format!(
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n{spec_lines}  securityContext: {{runAsNonRoot: true}}\n  containers:\n  - name: app\n    image: app:1\n    securityContext: {{allowPrivilegeEscalation: false, readOnlyRootFilesystem: true}}\n"
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n{spec_lines}  securityContext: {{runAsNonRoot: true}}\n  containers:\n  - name: app\n    image: app:1\n    securityContext: {{allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {{drop: [ALL]}}}}\n"
     )
 }
 
@@ -651,4 +651,28 @@ fn lists_nest_and_items_are_checked_one_by_one() {
         ]
     );
     assert_eq!(report.objects, 2);
+}
+
+#[test]
+fn float_keys_become_the_text_kubernetes_makes_of_them() {
+    // `1.0` and `1` are the same JSON key `"1"`: a duplicate.
+    let report = check("kind: Pod\nmetadata:\n  labels:\n    1.0: a\n    1: b\nspec: {}\n");
+    assert_eq!(
+        errors(&report),
+        vec![(ErrorKind::DuplicateKey, Some(0), 5, 5)]
+    );
+    assert!(
+        report.errors[0].message.en.contains("duplicate key `1`"),
+        "{:?}",
+        report.errors[0].message.en
+    );
+    // A fraction keeps its shortest form; other floats are distinct keys.
+    let report = check("kind: Pod\nmetadata:\n  labels:\n    1.5: a\n    2.5: b\n    .inf: c\n    -.inf: d\n    .nan: e\nspec: {}\n");
+    assert_eq!(errors(&report), vec![]);
+    let report = check("kind: Pod\nmetadata:\n  labels:\n    1.5: a\n    1.50: b\nspec: {}\n");
+    assert!(
+        report.errors[0].message.en.contains("duplicate key `1.5`"),
+        "{:?}",
+        report.errors[0].message.en
+    );
 }

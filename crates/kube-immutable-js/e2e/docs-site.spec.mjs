@@ -57,7 +57,7 @@ test("the tutorial's pods on a docs page: four errors marked on lines 13 to 16, 
   const verdict = before.locator("[data-verdict]");
   await expect(verdict).toHaveAttribute("data-verdict", "mutable");
   await expect(verdict).toHaveAttribute("data-errors", "4");
-  await expect(verdict).toHaveAttribute("data-warnings", "1");
+  await expect(verdict).toHaveAttribute("data-warnings", "2");
   await expect(verdict).toContainText("Not immutable");
   const listed = await findings(before);
   expect(listed.filter((f) => f.severity === "error").map(({ rule, line }) => ({ rule, line }))).toEqual(TUTORIAL);
@@ -72,11 +72,11 @@ test("the tutorial's pods on a docs page: four errors marked on lines 13 to 16, 
   await expect(before.locator("[data-line-number='13'] mark")).toHaveText("privileged: true");
   await expect(before.locator("[data-finding][data-rule='privileged']")).toContainText("Safe fix: Set privileged: false");
 
-  // `src`: the immutable pod is fetched, and passes with the two warnings the tutorial leaves implicit.
+  // `src`: the immutable pod is fetched, and passes with the three warnings the tutorial leaves implicit.
   const after = page.locator("#after kube-immutable-check [data-verdict]");
   await expect(after).toHaveAttribute("data-verdict", "immutable");
   await expect(after).toHaveAttribute("data-errors", "0");
-  await expect(after).toHaveAttribute("data-warnings", "2");
+  await expect(after).toHaveAttribute("data-warnings", "3");
   expect(await page.locator("#after kube-immutable-check").evaluate((el) => el.source)).toBe(IMMUTABLE);
 
   // lang="fr" on an ancestor, the manifest in a <script type="text/yaml"> child.
@@ -160,7 +160,7 @@ test("the element follows its source, lang and settings, and says why when it ca
   // Settings in the core's format: levels apply, and the share link keeps them.
   await live.evaluate((el) => el.setAttribute("settings", '{"rules": {"privileged": "off", "may-run-as-root": "error"}}'));
   await expect(verdict).toHaveAttribute("data-errors", "4");
-  await expect(verdict).toHaveAttribute("data-warnings", "0");
+  await expect(verdict).toHaveAttribute("data-warnings", "1");
   await expect(live.locator("[data-rule='privileged']")).toHaveCount(0);
   await expect(live.locator("[data-action='open-playground']")).toHaveAttribute("href", /#v1=/);
   const href = await live.locator("[data-action='open-playground']").evaluate((a) => a.href);

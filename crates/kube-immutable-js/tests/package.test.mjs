@@ -66,7 +66,7 @@ test("the tutorial's mutable pod: four errors on lines 13 to 16, and a warning",
     ],
   );
   const warnings = result.findings.filter((f) => f.severity === "warning");
-  assert.deepEqual(warnings.map((f) => f.rule), ["may-run-as-root"]);
+  assert.deepEqual(warnings.map((f) => f.rule), ["may-run-as-root", "capabilities-not-restricted"]);
   const [privileged] = errors;
   assert.deepEqual(Object.keys(privileged).sort(), [
     "column", "container", "document", "end", "endColumn", "endLine", "fix", "help", "kind", "line",
@@ -84,10 +84,12 @@ test("the tutorial's mutable pod: four errors on lines 13 to 16, and a warning",
   assertPositions(MUTABLE, result);
 });
 
-test("the tutorial's immutable pod: no error, the two warnings it leaves implicit", () => {
+test("the tutorial's immutable pod: no error, the three warnings it leaves implicit", () => {
   const result = check(IMMUTABLE);
   assert.equal(result.findings.filter((f) => f.severity === "error").length, 0);
-  assert.deepEqual(result.findings.map((f) => f.rule).sort(), ["may-run-as-root", "privilege-escalation-not-disabled"]);
+  assert.deepEqual(result.findings.map((f) => f.rule).sort(), [
+    "capabilities-not-restricted", "may-run-as-root", "privilege-escalation-not-disabled",
+  ]);
 });
 
 test("French messages with lang: 'fr'", () => {

@@ -11,9 +11,17 @@
 //!   matched on file + kind + name, and `object_index` picks among
 //!   duplicates.
 //!
+//! - `kyverno/index.tsv`: Kyverno's own policy tests, one row per policy
+//!   rule and object of a multi-document `resource.yaml` (matched on file +
+//!   kind + name), with Kyverno's expected result (`expected`) and the check
+//!   it stands for (`our_rule`).
+//!
 //! A rule "fails" an object when it reports any finding (any severity) for
-//! it. A comparison pairs one PSA check with the rule(s) that implement it
-//! ([`COMPARISONS`]). Disagreements are errors unless listed in
+//! it, with all rules on (`image-not-pinned` included). A comparison pairs
+//! one PSA check (or Kyverno policy rule) with the rule(s) that implement it
+//! ([`COMPARISONS`]); Kyverno's restricted capabilities policy has two rules,
+//! compared with the findings on `add` entries and on `drop`
+//! ([`Part`]). Disagreements are errors unless listed in
 //! [`INTENDED_DIVERGENCES`] with the reason, which `docs/conformance.md`
 //! repeats.
 
@@ -23,31 +31,62 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use kube_immutable_core::workload::{for_each_object, WORKLOAD_KINDS};
-use kube_immutable_core::{check_text, yaml, Limits, Node, Settings};
+use kube_immutable_core::{check_text, yaml, Level, Limits, Node, Settings};
 
 /// One PSA check and the rule(s) that implement it.
 #[derive(Debug)]
 pub(crate) struct Comparison {
     /// Shown in the table and named by [`Divergence::comparison`].
     pub label: &'static str,
-    /// The check fails when any of these rules reports a finding.
+    /// The check fails when any of these rules reports a finding (of
+    /// [`Comparison::part`]).
     pub rules: &'static [&'static str],
+    /// Which findings count.
+    pub part: Part,
+    /// Column of `psa/index.tsv`; empty when the corpus has none.
     pub psa_column: &'static str,
+    /// Column of `realworld/reference_verdicts.tsv`; empty when none.
     pub realworld_column: &'static str,
+    /// `our_rule` value of `kyverno/index.tsv` rows; empty when none.
+    pub kyverno_check: &'static str,
+}
+
+/// Which findings of a comparison's rules count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    All,
+    /// Findings on an entry of `capabilities.add`.
+    AddedCapabilities,
+    /// Findings on `capabilities.drop` (`ALL` missing).
+    DropAll,
+}
+
+impl Part {
+    fn counts(self, pointer: &str) -> bool {
+        match self {
+            Part::All => true,
+            Part::AddedCapabilities => pointer.contains("/capabilities/add/"),
+            Part::DropAll => pointer.ends_with("/capabilities/drop"),
+        }
+    }
 }
 
 pub(crate) const COMPARISONS: &[Comparison] = &[
     Comparison {
         label: "privileged",
         rules: &["privileged"],
+        part: Part::All,
         psa_column: "ref_privileged",
         realworld_column: "privileged",
+        kyverno_check: "privileged",
     },
     Comparison {
         label: "host-namespaces",
         rules: &["host-namespaces"],
+        part: Part::All,
         psa_column: "ref_hostNamespaces",
         realworld_column: "hostNamespaces",
+        kyverno_check: "hostNamespaces",
     },
     Comparison {
         label: "allow-privilege-escalation | privilege-escalation-not-disabled",
@@ -55,26 +94,90 @@ pub(crate) const COMPARISONS: &[Comparison] = &[
             "allow-privilege-escalation",
             "privilege-escalation-not-disabled",
         ],
+        part: Part::All,
         psa_column: "ref_allowPrivilegeEscalation",
         realworld_column: "allowPrivilegeEscalation",
+        kyverno_check: "allowPrivilegeEscalation",
     },
     Comparison {
         label: "run-as-root",
         rules: &["run-as-root"],
+        part: Part::All,
         psa_column: "ref_runAsUser",
         realworld_column: "runAsUser",
+        kyverno_check: "runAsUser",
     },
     Comparison {
         label: "may-run-as-root",
         rules: &["may-run-as-root"],
+        part: Part::All,
         psa_column: "ref_runAsNonRoot",
         realworld_column: "runAsNonRoot",
+        kyverno_check: "runAsNonRoot",
     },
     Comparison {
         label: "writable-root-filesystem",
         rules: &["writable-root-filesystem"],
+        part: Part::All,
         psa_column: "readOnlyRootFilesystem(extra)",
         realworld_column: "readOnlyRootFilesystem",
+        kyverno_check: "readOnlyRootFilesystem",
+    },
+    Comparison {
+        label: "host-path-volumes",
+        rules: &["host-path-volumes"],
+        part: Part::All,
+        psa_column: "ref_hostPathVolumes",
+        realworld_column: "hostPathVolumes",
+        kyverno_check: "hostPath volumes",
+    },
+    Comparison {
+        label: "host-ports",
+        rules: &["host-ports"],
+        part: Part::All,
+        psa_column: "ref_hostPorts",
+        realworld_column: "hostPorts",
+        kyverno_check: "hostPorts",
+    },
+    Comparison {
+        label: "added-capabilities",
+        rules: &["added-capabilities"],
+        part: Part::All,
+        psa_column: "ref_capabilities_baseline",
+        realworld_column: "capabilities_baseline",
+        kyverno_check: "capabilities_baseline",
+    },
+    Comparison {
+        label: "added-capabilities | capabilities-not-restricted",
+        rules: &["added-capabilities", "capabilities-not-restricted"],
+        part: Part::All,
+        psa_column: "ref_capabilities_restricted",
+        realworld_column: "capabilities_restricted",
+        kyverno_check: "",
+    },
+    Comparison {
+        label: "added-capabilities | capabilities-not-restricted on `add`",
+        rules: &["added-capabilities", "capabilities-not-restricted"],
+        part: Part::AddedCapabilities,
+        psa_column: "",
+        realworld_column: "",
+        kyverno_check: "capabilities_restricted (add part)",
+    },
+    Comparison {
+        label: "capabilities-not-restricted on `drop`",
+        rules: &["capabilities-not-restricted"],
+        part: Part::DropAll,
+        psa_column: "",
+        realworld_column: "",
+        kyverno_check: "capabilities_restricted (drop ALL part)",
+    },
+    Comparison {
+        label: "mutable-image-tag",
+        rules: &["mutable-image-tag"],
+        part: Part::All,
+        psa_column: "",
+        realworld_column: "",
+        kyverno_check: "image tag (not :latest, tag required)",
     },
 ];
 
@@ -82,7 +185,7 @@ pub(crate) const COMPARISONS: &[Comparison] = &[
 /// `docs/conformance.md` (a test checks it).
 #[derive(Debug)]
 pub(crate) struct Divergence {
-    /// `psa` or `realworld`.
+    /// `psa`, `realworld` or `kyverno`.
     pub corpus: &'static str,
     /// File, relative to the corpus folder.
     pub file: &'static str,
@@ -154,11 +257,22 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             path => dir = Some(PathBuf::from(path)),
         }
     }
-    let corpus = corpus_dir(dir, &["psa/index.tsv", "realworld/reference_verdicts.tsv"])?;
+    let corpus = corpus_dir(
+        dir,
+        &[
+            "psa/index.tsv",
+            "realworld/reference_verdicts.tsv",
+            "kyverno/index.tsv",
+        ],
+    )?;
     println!("corpus: {}", corpus.display());
 
     let results = with_quiet_panics(|| -> Result<Vec<CorpusResult>, String> {
-        Ok(vec![run_psa(&corpus)?, run_realworld(&corpus)?])
+        Ok(vec![
+            run_psa(&corpus)?,
+            run_realworld(&corpus)?,
+            run_kyverno(&corpus)?,
+        ])
     })?;
 
     print!("{}", render(&results, verbose));
@@ -292,10 +406,18 @@ struct Checked {
     generate_name: Option<String>,
     /// Position among the file's objects (see the module docs).
     ordinal: usize,
-    failed: BTreeSet<&'static str>,
+    /// `(rule, pointer)` of every finding.
+    findings: Vec<(&'static str, String)>,
 }
 
 impl Checked {
+    /// Whether the comparison's check fails this object.
+    fn fails(&self, c: &Comparison) -> bool {
+        self.findings
+            .iter()
+            .any(|(rule, pointer)| c.rules.contains(rule) && c.part.counts(pointer))
+    }
+
     fn label(&self) -> String {
         match (&self.name, &self.generate_name) {
             (Some(name), _) => format!("{}/{name}", self.kind),
@@ -314,7 +436,7 @@ fn check_file(path: &Path) -> Result<(Vec<Checked>, Option<String>), String> {
         return Ok((Vec::new(), Some("not UTF-8".to_owned())));
     };
     catch_unwind(AssertUnwindSafe(|| {
-        let report = check_text(&text, &Settings::default());
+        let report = check_text(&text, &all_rules_on());
         let (documents, _) = yaml::parse_stream(&text, &Limits::default());
         let mut by_pointer: BTreeMap<(usize, String), usize> = BTreeMap::new();
         let mut objects = Vec::new();
@@ -333,7 +455,7 @@ fn check_file(path: &Path) -> Result<(Vec<Checked>, Option<String>), String> {
                         name: object.metadata("name").map(ToOwned::to_owned),
                         generate_name: object.metadata("generateName").map(ToOwned::to_owned),
                         ordinal,
-                        failed: BTreeSet::new(),
+                        findings: Vec::new(),
                     });
                 }
                 ordinal += 1;
@@ -345,7 +467,7 @@ fn check_file(path: &Path) -> Result<(Vec<Checked>, Option<String>), String> {
         }
         for f in &report.findings {
             if let Some(&i) = by_pointer.get(&(f.object.document, f.object.pointer.clone())) {
-                objects[i].failed.insert(f.rule);
+                objects[i].findings.push((f.rule, f.pointer.clone()));
             }
         }
         let error = report.errors.first().map(|e| {
@@ -364,6 +486,17 @@ fn check_file(path: &Path) -> Result<(Vec<Checked>, Option<String>), String> {
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "panic".to_owned())
     })
+}
+
+/// Default settings with every rule on, `image-not-pinned` included.
+fn all_rules_on() -> Settings {
+    let mut settings = Settings::default();
+    for rule in kube_immutable_core::RULES {
+        if rule.default_level == Level::Off {
+            settings.rules.insert(rule.id.to_owned(), Level::Error);
+        }
+    }
+    settings
 }
 
 /// A `*List` with no items counts as no object.
@@ -395,32 +528,49 @@ fn divergence_for(
     })
 }
 
-/// The name part of an object label `Kind/name`.
+/// The name part of an object label `Kind/name`, `Kind/name (#3)` or
+/// `Kind/name [policy-rule]`.
 fn object_name(label: &str) -> &str {
-    label.split_once('/').map_or(label, |(_, name)| name)
+    let name = label.split_once('/').map_or(label, |(_, name)| name);
+    name.split(' ').next().unwrap_or(name)
 }
 
-/// Compare one object with one reference row.
+/// Compare objects (a PSA fixture's, or one object) with one reference
+/// row; a check fails when it fails any of them.
 fn compare(
     result: &mut CorpusResult,
     file: &str,
     object_label: &str,
-    failed: &BTreeSet<&'static str>,
+    objects: &[&Checked],
     row: &BTreeMap<String, String>,
     column_of: fn(&Comparison) -> &'static str,
 ) {
-    for c in COMPARISONS {
-        let tally = result.tallies.entry(c.label).or_default();
+    for c in COMPARISONS.iter().filter(|c| !column_of(c).is_empty()) {
         let reference = row.get(column_of(c)).map(String::as_str).unwrap_or("n/a");
+        compare_one(result, file, object_label, objects, c, reference);
+    }
+}
+
+/// Compare objects with one reference verdict for one comparison.
+fn compare_one(
+    result: &mut CorpusResult,
+    file: &str,
+    object_label: &str,
+    objects: &[&Checked],
+    c: &'static Comparison,
+    reference: &str,
+) {
+    {
+        let tally = result.tallies.entry(c.label).or_default();
         if reference != "pass" && reference != "fail" {
             tally.skipped += 1;
-            continue;
+            return;
         }
         tally.total += 1;
-        let ours = verdict(c.rules.iter().any(|r| failed.contains(r)));
+        let ours = verdict(objects.iter().any(|o| o.fails(c)));
         if ours == reference {
             tally.agree += 1;
-            continue;
+            return;
         }
         let intended = divergence_for(result.name, file, object_label, c.label).map(|d| d.reason);
         if intended.is_some() {
@@ -463,12 +613,9 @@ fn run_psa(corpus: &Path) -> Result<CorpusResult, String> {
                     continue;
                 }
                 // One Pod per fixture; a rule fails the file if it fails any object.
-                let failed: BTreeSet<&'static str> = objects
-                    .iter()
-                    .flat_map(|o| o.failed.iter().copied())
-                    .collect();
+                let all: Vec<&Checked> = objects.iter().collect();
                 let name = objects[0].label();
-                compare(&mut result, file, &name, &failed, row, |c| c.psa_column);
+                compare(&mut result, file, &name, &all, row, |c| c.psa_column);
             }
         }
     }
@@ -547,9 +694,80 @@ fn run_realworld(corpus: &Path) -> Result<CorpusResult, String> {
                 ));
             }
             let object_label = format!("{} (#{})", o.label(), o.ordinal);
-            compare(&mut result, file, &object_label, &o.failed, row, |c| {
+            compare(&mut result, file, &object_label, &[o], row, |c| {
                 c.realworld_column
             });
+        }
+        for (i, o) in objects.iter().enumerate() {
+            if !used[i] {
+                result
+                    .unmatched_objects
+                    .push(format!("{file}: {} (#{})", o.label(), o.ordinal));
+            }
+        }
+    }
+    Ok(result)
+}
+
+fn run_kyverno(corpus: &Path) -> Result<CorpusResult, String> {
+    let base = corpus.join("kyverno");
+    let rows = read_tsv(&base.join("index.tsv"))?;
+    let mut result = CorpusResult {
+        name: "kyverno",
+        rows: rows.len(),
+        ..CorpusResult::default()
+    };
+    let mut by_file: BTreeMap<&str, Vec<&BTreeMap<String, String>>> = BTreeMap::new();
+    for row in &rows {
+        if let Some(file) = row.get("file") {
+            by_file.entry(file.as_str()).or_default().push(row);
+        }
+    }
+    for (file, rows) in by_file {
+        result.files += 1;
+        let (objects, error) = match check_file(&base.join(file)) {
+            Err(panic) => {
+                result.crashes.push((file.to_owned(), panic));
+                continue;
+            }
+            Ok(checked) => checked,
+        };
+        if let Some(e) = error {
+            result.input_errors.push((file.to_owned(), e));
+        }
+        let mut used = vec![false; objects.len()];
+        for row in rows {
+            let get = |k: &str| row.get(k).map(String::as_str).unwrap_or_default();
+            let (kind, name, check) = (get("kind"), get("name"), get("our_rule"));
+            let Some(c) = COMPARISONS
+                .iter()
+                .find(|c| !c.kyverno_check.is_empty() && c.kyverno_check == check)
+            else {
+                result.unmatched_rows.push(format!(
+                    "{file}: {kind}/{name}: no comparison for `{check}`"
+                ));
+                continue;
+            };
+            let found: Vec<usize> = (0..objects.len())
+                .filter(|&i| objects[i].kind == kind && objects[i].name.as_deref() == Some(name))
+                .collect();
+            let [i] = found.as_slice() else {
+                result.unmatched_rows.push(format!(
+                    "{file}: {kind}/{name}: {} objects of that kind and name",
+                    found.len()
+                ));
+                continue;
+            };
+            used[*i] = true;
+            let label = format!("{} [{}]", objects[*i].label(), get("rule"));
+            compare_one(
+                &mut result,
+                file,
+                &label,
+                &[&objects[*i]],
+                c,
+                get("expected"),
+            );
         }
         for (i, o) in objects.iter().enumerate() {
             if !used[i] {
@@ -573,7 +791,9 @@ fn render(results: &[CorpusResult], verbose: bool) -> String {
     );
     for r in results {
         for c in COMPARISONS {
-            let t = r.tallies.get(c.label).cloned().unwrap_or_default();
+            let Some(t) = r.tallies.get(c.label).cloned() else {
+                continue; // the corpus has no column for it
+            };
             let pct = if t.total == 0 {
                 "-".to_owned()
             } else {
@@ -666,6 +886,38 @@ mod tests {
                 COMPARISONS.iter().any(|c| c.label == d.comparison),
                 "unknown comparison in {d:?}"
             );
+        }
+    }
+
+    #[test]
+    fn capability_parts_split_add_and_drop() {
+        let add = "/spec/containers/0/securityContext/capabilities/add/2";
+        let drop = "/spec/containers/0/securityContext/capabilities/drop";
+        assert!(Part::AddedCapabilities.counts(add));
+        assert!(!Part::AddedCapabilities.counts(drop));
+        assert!(Part::DropAll.counts(drop));
+        assert!(!Part::DropAll.counts(add));
+        assert!(Part::All.counts(add) && Part::All.counts(drop));
+        assert_eq!(object_name("Pod/badpod01 [require-image-tag]"), "badpod01");
+        assert_eq!(object_name("Deployment/web (#3)"), "web");
+    }
+
+    #[test]
+    fn every_comparison_has_a_corpus_and_every_rule_a_comparison() {
+        for c in COMPARISONS {
+            assert!(
+                !(c.psa_column.is_empty()
+                    && c.realworld_column.is_empty()
+                    && c.kyverno_check.is_empty()),
+                "{} is compared with nothing",
+                c.label
+            );
+        }
+        // `image-not-pinned` has no reference in the corpora (no PSA check,
+        // no Kyverno test of digests).
+        for rule in kube_immutable_core::RULES {
+            let compared = COMPARISONS.iter().any(|c| c.rules.contains(&rule.id));
+            assert_eq!(compared, rule.id != "image-not-pinned", "{}", rule.id);
         }
     }
 

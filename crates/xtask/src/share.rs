@@ -8,9 +8,9 @@
 
 use kube_immutable_core::rules::PLAYGROUND_URL;
 
-/// The playground, at its published address, opened on a manifest.
-pub(crate) fn playground_link(manifest: &str) -> String {
-    let json = serde_json::json!({ "manifest": manifest }).to_string();
+/// The playground, at its published address, opened on a share payload
+/// (JSON, `RuleMeta::example_share_json`).
+pub(crate) fn playground_link(json: &str) -> String {
     let deflated = miniz_oxide::deflate::compress_to_vec(json.as_bytes(), 9);
     format!("{PLAYGROUND_URL}#v1={}", base64url(&deflated))
 }
@@ -39,7 +39,7 @@ mod tests {
     #[test]
     fn a_link_decodes_with_zlib_to_the_manifest() {
         let manifest = "kind: Pod # é 😀\nspec: {}\n";
-        let link = playground_link(manifest);
+        let link = playground_link(&serde_json::json!({ "manifest": manifest }).to_string());
         let data = link.strip_prefix(&format!("{PLAYGROUND_URL}#v1=")).unwrap();
         assert!(data
             .bytes()

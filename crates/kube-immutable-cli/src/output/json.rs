@@ -5,13 +5,16 @@ use kube_immutable_core::{rules, Applicability, Finding, Operation};
 use serde::Serialize;
 
 use super::{sorted, Lang};
-use crate::check::{Outcome, Run, Summary};
+use crate::check::{Outcome, Run};
 
+/// The whole output's shape. [`render`] writes it piece by piece; the test
+/// that holds `render` to `serde_json::to_string_pretty` builds it whole.
+#[cfg(test)]
 #[derive(Debug, Serialize)]
 pub struct Output<'a> {
     pub findings: Vec<JsonFinding<'a>>,
     pub errors: Vec<JsonError<'a>>,
-    pub summary: Summary,
+    pub summary: crate::check::Summary,
 }
 
 #[derive(Debug, Serialize)]
@@ -70,44 +73,14 @@ pub struct JsonError<'a> {
     pub pointer: Option<&'a str>,
 }
 
+#[cfg(test)]
 pub fn build(run: &Run, lang: Lang) -> Output<'_> {
     let mut findings = Vec::new();
     let mut errors = Vec::new();
     for outcome in &run.outcomes {
-        match outcome {
-            Outcome::Unreadable(e) => errors.push(JsonError {
-                file: &e.name,
-                line: None,
-                column: None,
-                end_line: None,
-                end_column: None,
-                message: &e.message,
-                kind: "io".to_owned(),
-                document: None,
-                pointer: None,
-            }),
-            Outcome::Checked(c) => {
-                let file = c.input.name.as_str();
-                for e in &c.report.errors {
-                    errors.push(JsonError {
-                        file,
-                        line: e.start.map(|p| p.line),
-                        column: e.start.map(|p| p.column),
-                        end_line: e.end.map(|p| p.line),
-                        end_column: e.end.map(|p| p.column),
-                        message: lang.get(&e.message),
-                        kind: error_kind(e.kind),
-                        document: e.document,
-                        pointer: e.pointer.as_deref(),
-                    });
-                }
-                findings.extend(
-                    sorted(&c.report.findings)
-                        .into_iter()
-                        .map(|f| finding(file, f, lang)),
-                );
-            }
-        }
+        let (f, e) = items(outcome, lang);
+        findings.extend(f);
+        errors.extend(e);
     }
     Output {
         findings,
@@ -116,11 +89,103 @@ pub fn build(run: &Run, lang: Lang) -> Output<'_> {
     }
 }
 
+/// The findings (in source order) and errors of one input.
+fn items(outcome: &Outcome, lang: Lang) -> (Vec<JsonFinding<'_>>, Vec<JsonError<'_>>) {
+    let mut findings = Vec::new();
+    let mut errors = Vec::new();
+    match outcome {
+        Outcome::Unreadable(e) => errors.push(JsonError {
+            file: &e.name,
+            line: None,
+            column: None,
+            end_line: None,
+            end_column: None,
+            message: lang.get(&e.message),
+            kind: "io".to_owned(),
+            document: None,
+            pointer: None,
+        }),
+        Outcome::Checked(c) => {
+            let file = c.input.name.as_str();
+            for e in &c.report.errors {
+                errors.push(JsonError {
+                    file,
+                    line: e.start.map(|p| p.line),
+                    column: e.start.map(|p| p.column),
+                    end_line: e.end.map(|p| p.line),
+                    end_column: e.end.map(|p| p.column),
+                    message: lang.get(&e.message),
+                    kind: error_kind(e.kind),
+                    document: e.document,
+                    pointer: e.pointer.as_deref(),
+                });
+            }
+            findings.extend(
+                sorted(&c.report.findings)
+                    .into_iter()
+                    .map(|f| finding(file, f, lang)),
+            );
+        }
+    }
+    (findings, errors)
+}
+
+/// The whole output, pretty-printed: byte for byte what
+/// `serde_json::to_string_pretty(&build(run, lang))` writes, but each
+/// input's findings and errors are serialised on the run's threads and
+/// spliced in input order.
 pub fn render(run: &Run, lang: Lang) -> String {
-    let mut out = serde_json::to_string_pretty(&build(run, lang))
-        .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise: {e}\"}}"));
-    out.push('\n');
+    let parts = run.per_outcome(|outcome| {
+        let (findings, errors) = items(outcome, lang);
+        (
+            findings.iter().map(element).collect::<Vec<String>>(),
+            errors.iter().map(element).collect::<Vec<String>>(),
+        )
+    });
+    let findings: Vec<&String> = parts.iter().flat_map(|(f, _)| f).collect();
+    let errors: Vec<&String> = parts.iter().flat_map(|(_, e)| e).collect();
+    let size = findings
+        .iter()
+        .chain(&errors)
+        .map(|s| s.len() + 2)
+        .sum::<usize>();
+    let mut out = String::with_capacity(size + 1024);
+    out.push_str("{\n");
+    array(&mut out, "findings", &findings);
+    out.push_str(",\n");
+    array(&mut out, "errors", &errors);
+    out.push_str(",\n  \"summary\": ");
+    out.push_str(&pretty(&run.summary()).replace('\n', "\n  "));
+    out.push_str("\n}\n");
     out
+}
+
+fn pretty<T: Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value)
+        .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise: {e}\"}}"))
+}
+
+/// An element of a top-level array: pretty, four spaces in. (JSON strings
+/// escape their line breaks, so every `\n` here is the printer's.)
+fn element<T: Serialize>(value: &T) -> String {
+    format!("    {}", pretty(value).replace('\n', "\n    "))
+}
+
+/// `  "key": [...]` as serde_json's pretty printer writes it.
+fn array(out: &mut String, key: &str, elements: &[&String]) {
+    out.push_str(&format!("  \"{key}\": ["));
+    if elements.is_empty() {
+        out.push(']');
+        return;
+    }
+    out.push('\n');
+    for (i, e) in elements.iter().enumerate() {
+        if i > 0 {
+            out.push_str(",\n");
+        }
+        out.push_str(e);
+    }
+    out.push_str("\n  ]");
 }
 
 fn finding<'a>(file: &'a str, f: &'a Finding, lang: Lang) -> JsonFinding<'a> {
@@ -160,4 +225,36 @@ pub fn error_kind(kind: kube_immutable_core::ErrorKind) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_else(|| "error".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Run;
+
+    /// The spliced output is exactly serde_json's pretty output, whatever
+    /// the number of threads.
+    #[test]
+    fn render_is_serde_json_pretty() {
+        let dir = tempfile::tempdir().unwrap();
+        let pod = "kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: nginx\n    securityContext: {privileged: yes}\n";
+        std::fs::write(dir.path().join("a.yaml"), pod).unwrap();
+        std::fs::write(dir.path().join("b.yaml"), "kind: Pod\nspec: [\n").unwrap();
+        std::fs::write(dir.path().join("c.yaml"), "kind: ConfigMap\n").unwrap();
+        let root = dir.path().display().to_string();
+        let paths = [root, "no/such.yaml".to_owned()];
+        let settings = kube_immutable_core::Settings::default();
+        for jobs in [1, 2, 3] {
+            let run = Run::check(&paths, &settings, jobs, false);
+            for lang in [Lang::En, Lang::Fr] {
+                let mut expected = serde_json::to_string_pretty(&build(&run, lang)).unwrap();
+                expected.push('\n');
+                assert_eq!(render(&run, lang), expected, "jobs {jobs}");
+            }
+        }
+        let empty = Run::check(&[], &settings, 2, false);
+        let mut expected = serde_json::to_string_pretty(&build(&empty, Lang::En)).unwrap();
+        expected.push('\n');
+        assert_eq!(render(&empty, Lang::En), expected);
+    }
 }

@@ -67,7 +67,10 @@ pub fn describe_object(object: &ObjectRef, container: Option<&str>, lang: Lang) 
         });
     }
     if !object.pointer.is_empty() {
-        out.push_str(&format!(" (at `{}`)", object.pointer));
+        out.push_str(&match lang {
+            Lang::En => format!(" (at `{}`)", object.pointer),
+            Lang::Fr => format!(" (à `{}`)", object.pointer),
+        });
     }
     if let Some(c) = container {
         out.push_str(&match lang {

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use kube_immutable_core::{Finding, Position, RuleMeta, Severity, RULES};
+use kube_immutable_core::{Finding, Level, Position, RuleMeta, Severity, RULES};
 use serde_json::{json, Value};
 
 use super::{sorted, Lang};
@@ -16,13 +16,14 @@ pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub const INFORMATION_URI: &str = "https://github.com/kube-immutable/kube-immutable";
 
 pub fn build(run: &Run, lang: Lang) -> Value {
-    let mut results = Vec::new();
-    let mut notifications = Vec::new();
-    for outcome in &run.outcomes {
+    // Each input's results and notifications, on the run's threads.
+    let parts = run.per_outcome(|outcome| {
+        let mut results = Vec::new();
+        let mut notifications = Vec::new();
         match outcome {
             Outcome::Unreadable(e) => notifications.push(json!({
                 "level": "error",
-                "message": { "text": e.message },
+                "message": { "text": lang.get(&e.message) },
                 "descriptor": { "id": "io" },
                 "locations": [{ "physicalLocation": {
                     "artifactLocation": { "uri": uri(&e.name) }
@@ -47,6 +48,13 @@ pub fn build(run: &Run, lang: Lang) -> Value {
                 }
             }
         }
+        (results, notifications)
+    });
+    let mut results = Vec::new();
+    let mut notifications = Vec::new();
+    for (r, n) in parts {
+        results.extend(r);
+        notifications.extend(n);
     }
     let summary = run.summary();
     json!({
@@ -58,7 +66,7 @@ pub fn build(run: &Run, lang: Lang) -> Value {
                 "informationUri": INFORMATION_URI,
                 "version": env!("CARGO_PKG_VERSION"),
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "rules": RULES.iter().map(|r| rule(r)).collect::<Vec<_>>(),
+                "rules": RULES.iter().map(|r| rule(r, lang)).collect::<Vec<_>>(),
             }},
             "columnKind": "unicodeCodePoints",
             "results": results,
@@ -77,16 +85,20 @@ pub fn render(run: &Run, lang: Lang) -> String {
     out
 }
 
-fn rule(r: &RuleMeta) -> Value {
-    let markdown = r.docs_markdown();
+fn rule(r: &RuleMeta, lang: Lang) -> Value {
+    let markdown = r.docs_markdown_in(lang.code());
+    let summary = lang.pick(r.summary.en, r.summary.fr);
     json!({
         "id": r.id,
         "name": pascal_case(r.id),
-        "shortDescription": { "text": r.summary.en },
-        "fullDescription": { "text": what_it_checks(&markdown).unwrap_or_else(|| r.summary.en.to_owned()) },
+        "shortDescription": { "text": summary },
+        "fullDescription": { "text": what_it_checks(&markdown).unwrap_or_else(|| summary.to_owned()) },
         "help": { "text": markdown, "markdown": markdown },
-        "helpUri": r.url(),
-        "defaultConfiguration": { "level": level(r.default_severity) },
+        "helpUri": r.url_in(lang.code()),
+        "defaultConfiguration": {
+            "enabled": r.default_level != Level::Off,
+            "level": level(r.default_severity),
+        },
         "properties": { "tags": ["security", "kubernetes", "immutability"] },
     })
 }
@@ -99,9 +111,9 @@ fn result(uri: &str, file: &str, f: &Finding, lang: Lang) -> Value {
     }
     let help = lang.get(&f.help).trim();
     let text = format!(
-        "{}\n{}: {help}",
+        "{}\n{} {help}",
         lang.get(&f.message),
-        lang.pick("Help", "Aide")
+        lang.pick("Help:", "Aide :")
     );
     let object = &f.object;
     json!({
@@ -198,11 +210,12 @@ fn pascal_case(id: &str) -> String {
         .collect()
 }
 
-/// The paragraph under `## What it checks`, on one line.
+/// The paragraph under `## What it checks` (`## Ce que la règle vérifie` on
+/// a French page), on one line.
 fn what_it_checks(markdown: &str) -> Option<String> {
     let mut lines = markdown
         .lines()
-        .skip_while(|l| l.trim() != "## What it checks");
+        .skip_while(|l| !matches!(l.trim(), "## What it checks" | "## Ce que la règle vérifie"));
     lines.next()?;
     let text: Vec<&str> = lines
         .take_while(|l| !l.starts_with('#') && !l.trim().is_empty())

@@ -10,14 +10,29 @@ use crate::config::ConfigError;
 
 /// Everything a run found, as frames, and the summary line.
 pub fn render(run: &Run, lang: Lang) -> String {
+    let frames = run.per_outcome(|outcome| frames(outcome, lang));
+    let mut out = String::with_capacity(frames.iter().map(String::len).sum::<usize>() + 256);
+    for f in &frames {
+        out.push_str(f);
+    }
+    let summary = run.summary();
+    out.push_str(&summary_line(&summary, lang));
+    out.push('\n');
+    out.push_str(&fixable_note(&summary, lang));
+    out
+}
+
+/// The frames of one input, each followed by an empty line.
+fn frames(outcome: &Outcome, lang: Lang) -> String {
     let mut frames: Vec<String> = Vec::new();
-    for outcome in &run.outcomes {
+    {
         match outcome {
             Outcome::Unreadable(e) => {
                 frames.push(frame(
+                    lang,
                     &error_level(lang),
                     None,
-                    &e.message,
+                    lang.get(&e.message),
                     &e.name,
                     None,
                     &[],
@@ -32,6 +47,7 @@ pub fn render(run: &Run, lang: Lang) -> String {
                 for e in &c.report.errors {
                     let kind = super::json::error_kind(e.kind);
                     frames.push(frame(
+                        lang,
                         &error_level(lang),
                         Some(&kind),
                         lang.get(&e.message),
@@ -57,9 +73,16 @@ pub fn render(run: &Run, lang: Lang) -> String {
                             (Applicability::Safe, Lang::Fr) => "correction sûre disponible",
                             (Applicability::Unsafe, Lang::Fr) => "correction risquée disponible",
                         };
-                        notes.push((note_level(lang), format!("{how}: {}", lang.get(&fix.title))));
+                        let title = lang.get(&fix.title);
+                        let note = match lang {
+                            Lang::En => format!("{how}: {title}"),
+                            // After a colon, French goes on in lower case.
+                            Lang::Fr => format!("{how} : {}", lowercase_first(title)),
+                        };
+                        notes.push((note_level(lang), note));
                     }
                     frames.push(frame(
+                        lang,
                         &level,
                         Some(f.rule),
                         lang.get(&f.message),
@@ -76,25 +99,32 @@ pub fn render(run: &Run, lang: Lang) -> String {
         out.push_str(&f);
         out.push_str("\n\n");
     }
-    let summary = run.summary();
-    out.push_str(&summary_line(&summary, lang));
-    out.push('\n');
-    out.push_str(&fixable_note(&summary, lang));
     out
 }
 
 /// A settings file that was refused, as a frame.
 pub fn render_config_error(e: &ConfigError, lang: Lang) -> String {
-    let title = match &e.key {
-        Some(key) => format!("invalid settings at `{key}`: {}", e.message),
-        None => format!("invalid settings: {}", e.message),
+    // The message itself comes from the settings reader, in English.
+    let title = match (&e.key, lang) {
+        (Some(key), Lang::En) => format!("invalid settings at `{key}`: {}", e.message),
+        (Some(key), Lang::Fr) => format!("réglages invalides à `{key}` : {}", e.message),
+        (None, Lang::En) => format!("invalid settings: {}", e.message),
+        (None, Lang::Fr) => format!("réglages invalides : {}", e.message),
     };
     let index = e.text.as_deref().map(LineIndex::new);
     let located = match (&e.text, &index, e.span) {
         (Some(text), Some(index), Some(span)) => Some((Source { text, index }, span)),
         _ => None,
     };
-    frame(&error_level(lang), None, &title, &e.file, located, &[])
+    frame(
+        lang,
+        &error_level(lang),
+        None,
+        &title,
+        &e.file,
+        located,
+        &[],
+    )
 }
 
 /// How many findings `kube-immutable fix` would take on (counted from the
@@ -223,12 +253,30 @@ fn warning_level(lang: Lang) -> Level<'static> {
     Level::WARNING.with_name(Some(lang.pick("warning", "avertissement")))
 }
 
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_lowercase().chain(chars).collect()
+    })
+}
+
+/// The French name of a title's level.
+fn french_name(level: &Level<'static>) -> &'static str {
+    if *level == error_level(Lang::Fr) {
+        "erreur"
+    } else {
+        "avertissement"
+    }
+}
+
+// French wants a space before `:`; the renderer writes `name: text`, so
+// the French names carry it.
 fn help_level(lang: Lang) -> Level<'static> {
-    Level::HELP.with_name(Some(lang.pick("help", "aide")))
+    Level::HELP.with_name(Some(lang.pick("help", "aide ")))
 }
 
 fn note_level(lang: Lang) -> Level<'static> {
-    Level::NOTE.with_name(Some(lang.pick("note", "note")))
+    Level::NOTE.with_name(Some(lang.pick("note", "note ")))
 }
 
 /// A source text with its line index, computed once per file.
@@ -241,6 +289,7 @@ struct Source<'a> {
 /// One diagnostic: title, then the lines of `span` annotated (or just the
 /// path when there is no position), then the notes.
 fn frame(
+    lang: Lang,
     level: &Level<'static>,
     id: Option<&str>,
     title: &str,
@@ -248,8 +297,20 @@ fn frame(
     located: Option<(Source<'_>, Span)>,
     notes: &[(Level<'static>, String)],
 ) -> String {
-    let mut title = level.clone().primary_title(title);
-    if let Some(id) = id {
+    let mut title = match lang {
+        Lang::En => level.clone().primary_title(title),
+        // `erreur[privileged] : …`: French wants a space before the colon,
+        // which the renderer writes right after the name (or the id).
+        Lang::Fr => {
+            let name = format!(
+                "{}{} ",
+                french_name(level),
+                id.map_or_else(String::new, |id| format!("[{id}]"))
+            );
+            level.clone().with_name(Some(name)).primary_title(title)
+        }
+    };
+    if let (Lang::En, Some(id)) = (lang, id) {
         title = title.id(id);
     }
     let mut group = Group::with_title(title);

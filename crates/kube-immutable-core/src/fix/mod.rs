@@ -298,7 +298,15 @@ mod tests {
             .collect();
         assert_eq!(mounts, ["/var/cache/nginx", "/var/run", "/tmp"]);
         let rules: Vec<&str> = outcome.remaining.findings.iter().map(|f| f.rule).collect();
-        assert_eq!(rules, ["run-as-root", "may-run-as-root"]);
+        assert_eq!(
+            rules,
+            [
+                "run-as-root",
+                "may-run-as-root",
+                "capabilities-not-restricted"
+            ],
+            "the unsafe fixes are left"
+        );
 
         let outcome = fix_json(
             &mut pod,

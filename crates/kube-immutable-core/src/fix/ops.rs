@@ -2,9 +2,10 @@
 
 use serde_json::{json, Value as Json};
 
-use crate::context::{Container, Pod, SecurityContext};
+use crate::context::{Container, Field, Pod, SecurityContext};
 use crate::diagnostic::Message;
 use crate::finding::{Applicability, Fix, Operation};
+use crate::node::Node;
 use crate::workload::join;
 
 /// Set `key` in a security context, creating the context when missing.
@@ -22,6 +23,58 @@ pub(crate) fn set(sc: &SecurityContext<'_>, key: &str, value: Json) -> Operation
             value: Json::Object(map),
         }
     }
+}
+
+/// Set the value at `path` below an owner (a container): the first mapping
+/// on the way that is missing (or null) is added with the rest nested in it.
+pub(crate) fn set_path(owner: &Node, owner_pointer: &str, path: &[&str], value: Json) -> Operation {
+    let mut node = owner;
+    let mut pointer = owner_pointer.to_owned();
+    for (i, key) in path.iter().enumerate() {
+        pointer = join(&pointer, key);
+        let last = i + 1 == path.len();
+        match node.get(key) {
+            Some(child) if !last && child.as_map().is_some() => node = child,
+            _ => {
+                let value = path[i + 1..].iter().rev().fold(value, |inner, key| {
+                    let mut map = serde_json::Map::new();
+                    map.insert((*key).to_owned(), inner);
+                    Json::Object(map)
+                });
+                return Operation::Add {
+                    path: pointer,
+                    value,
+                };
+            }
+        }
+    }
+    Operation::Add {
+        path: pointer,
+        value,
+    }
+}
+
+/// Remove items of a list, highest index first so that every pointer stays
+/// valid while the operations apply one after the other; the whole member
+/// when no item would be left.
+pub(crate) fn remove_items(list: &Field<'_>, indices: &[usize]) -> Vec<Operation> {
+    let len = list.items().count();
+    // In order and once each, without a sort (lists are short, and a sort
+    // instance weighs kilobytes in the browser's wasm).
+    let indices: Vec<usize> = (0..len).filter(|i| indices.contains(i)).collect();
+    if !indices.is_empty() && indices.len() == len {
+        return vec![Operation::Remove {
+            path: list.pointer(),
+        }];
+    }
+    let pointer = list.pointer();
+    indices
+        .iter()
+        .rev()
+        .map(|i| Operation::Remove {
+            path: format!("{pointer}/{i}"),
+        })
+        .collect()
 }
 
 pub(crate) fn fix(

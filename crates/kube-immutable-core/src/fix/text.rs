@@ -256,6 +256,8 @@ impl Style {
 fn render(text: &str, doc: &Document, operations: &[Operation]) -> Option<Vec<TextEdit>> {
     let style = Style::detect(text, &doc.root);
     let mut edits = Vec::new();
+    // Lists whose removed items were already turned into edits.
+    let mut edits_for_list: Vec<&str> = Vec::new();
     for op in operations {
         let path = op.path();
         let slash = path.rfind('/')?;
@@ -296,9 +298,102 @@ fn render(text: &str, doc: &Document, operations: &[Operation]) -> Option<Vec<Te
                 let i = entries.iter().position(|e| e.key == last)?;
                 remove_entry(text, parent, entries, i)?
             }
+            (Operation::Remove { .. }, Value::Seq(items)) => {
+                // Every item this fix removes from the list, in one go: in a
+                // flow list the commas between them belong to the run.
+                if edits_for_list.contains(&parent_path) {
+                    continue;
+                }
+                edits_for_list.push(parent_path);
+                let removed: Vec<usize> = operations
+                    .iter()
+                    .filter_map(|o| match o {
+                        Operation::Remove { path } => path
+                            .strip_prefix(parent_path)?
+                            .strip_prefix('/')?
+                            .parse()
+                            .ok(),
+                        _ => None,
+                    })
+                    .collect();
+                edits.extend(remove_items(text, parent, items, &removed)?);
+                continue;
+            }
             _ => return None,
         };
         edits.push(edit);
+    }
+    Some(edits)
+}
+
+/// Remove list items: in block style each item's lines, in flow style each
+/// run of removed items with the comma that joins it to a kept neighbour.
+fn remove_items(
+    text: &str,
+    seq: &Node,
+    items: &[Node],
+    removed: &[usize],
+) -> Option<Vec<TextEdit>> {
+    // Which items go, each once (a mask rather than a set: no sort).
+    let mut mask = vec![false; items.len()];
+    for &i in removed {
+        if i >= items.len() || items[i].aliased {
+            return None;
+        }
+        mask[i] = true;
+    }
+    let removed = |i: usize| mask[i];
+    let span = |i: usize| items[i].span;
+    let mut edits = Vec::new();
+    if is_flow(text, seq) {
+        let mut i = 0;
+        while i < items.len() {
+            if !removed(i) {
+                i += 1;
+                continue;
+            }
+            let first = i;
+            while i + 1 < items.len() && removed(i + 1) {
+                i += 1;
+            }
+            let last = i;
+            let range = if last + 1 < items.len() {
+                Span::new(span(first)?.start, span(last + 1)?.start)
+            } else if first > 0 {
+                Span::new(span(first - 1)?.end, span(last)?.end)
+            } else {
+                Span::new(span(first)?.start, span(last)?.end)
+            };
+            edits.push(TextEdit {
+                span: range,
+                text: String::new(),
+                order: 0,
+            });
+            i += 1;
+        }
+        return Some(edits);
+    }
+    for i in (0..items.len()).filter(|&i| removed(i)) {
+        let item = span(i)?;
+        let dash = dash_before(text, item.start)?;
+        let start = line_start(text, dash);
+        // Only `- item` on its own lines: anything before the dash (a
+        // nested `- - x`) is left alone.
+        if !text[start..dash].trim().is_empty() {
+            return None;
+        }
+        // To the start of the line after the item (a span that already
+        // ends at a line start ends there).
+        let end = if item.end > start && text[..item.end].ends_with('\n') {
+            item.end
+        } else {
+            after_line(text, item.end, &Style::plain()).0
+        };
+        edits.push(TextEdit {
+            span: Span::new(start, end.max(start)),
+            text: String::new(),
+            order: 0,
+        });
     }
     Some(edits)
 }
@@ -712,7 +807,7 @@ spec:
 
     #[test]
     fn unsafe_fixes_remove_root_and_host_namespaces() {
-        let source = "kind: Pod\nspec:\n  hostNetwork: true\n  securityContext:\n    runAsUser: 0\n  containers:\n    - name: app\n      image: nginx\n";
+        let source = "kind: Pod\nspec:\n  hostNetwork: true\n  securityContext:\n    runAsUser: 0\n  containers:\n    - name: app\n      image: nginx:1.27\n";
         let fixed = fix(source, true);
         assert!(!fixed.contains("hostNetwork"), "{fixed}");
         assert!(!fixed.contains("runAsUser"), "{fixed}");

@@ -4,6 +4,7 @@ use crate::engine::{Emitter, Violation};
 use crate::finding::Severity;
 use crate::fix::ops;
 use crate::rules::{declare_rule, misplaced_note, FixAvailability, StaticMessage};
+use crate::settings::Level;
 
 declare_rule! {
     /// # `allow-privilege-escalation`
@@ -44,11 +45,13 @@ declare_rule! {
     pub(crate) static ALLOW_PRIVILEGE_ESCALATION = RuleMeta {
         id: "allow-privilege-escalation",
         default_severity: Severity::Error,
+        default_level: Level::Error,
         summary: StaticMessage {
             en: "A container allows privilege escalation",
             fr: "Un conteneur autorise l'élévation de privilèges",
         },
         fix: FixAvailability::Always,
+        docs_fr: crate::rules::doc_text(include_str!("allow_privilege_escalation.fr.md")),
         check: check,
     };
 }

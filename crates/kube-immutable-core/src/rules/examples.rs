@@ -21,6 +21,24 @@ impl RuleMeta {
     }
 }
 
+impl RuleMeta {
+    /// The playground's share payload (web/README.md, "Share links") for the
+    /// rule's first bad example: `{"manifest": …}`, plus the settings that
+    /// turn the rule on when it is off by default, so the link shows it.
+    pub fn example_share_json(&self) -> Option<String> {
+        let manifest = self.example_manifest()?;
+        let payload = if self.default_level == crate::settings::Level::Off {
+            serde_json::json!({
+                "manifest": manifest,
+                "settings": { "rules": { self.id: "warning" } },
+            })
+        } else {
+            serde_json::json!({ "manifest": manifest })
+        };
+        Some(payload.to_string())
+    }
+}
+
 /// The examples of one rule page.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Examples {
@@ -32,6 +50,16 @@ pub struct Examples {
 
 /// The ```` ```yaml ```` blocks of the `## Example` section.
 pub fn examples(markdown: &str) -> Examples {
+    examples_in(markdown, "## Example", "Use instead")
+}
+
+/// The ```` ```yaml ```` blocks of the `## Exemple` section of a French page
+/// ([`RuleMeta::docs_fr`]), "Utilisez plutôt" separating bad from good.
+pub fn examples_fr(markdown: &str) -> Examples {
+    examples_in(markdown, "## Exemple", "Utilisez plutôt")
+}
+
+fn examples_in(markdown: &str, heading: &str, use_instead: &str) -> Examples {
     let mut out = Examples::default();
     let mut in_section = false;
     let mut after_use_instead = false;
@@ -53,7 +81,7 @@ pub fn examples(markdown: &str) -> Examples {
             continue;
         }
         if line.starts_with("## ") || line.starts_with("# ") {
-            in_section = line.trim() == "## Example" || line.trim() == "## Examples";
+            in_section = line.trim() == heading || line.trim() == format!("{heading}s");
             after_use_instead = false;
             continue;
         }
@@ -61,7 +89,7 @@ pub fn examples(markdown: &str) -> Examples {
             continue;
         }
         let trimmed = line.trim_start();
-        if trimmed.starts_with("Use instead") {
+        if trimmed.starts_with(use_instead) {
             after_use_instead = true;
         } else if let Some(lang) = trimmed.strip_prefix("```") {
             if matches!(lang.trim(), "yaml" | "yml") {
@@ -136,7 +164,7 @@ fn indent(text: &str, prefix: &str) -> String {
     out
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "docs"))]
 mod tests {
     use super::*;
     use crate::settings::Settings;
@@ -147,7 +175,15 @@ mod tests {
             let manifest = rule
                 .example_manifest()
                 .unwrap_or_else(|| panic!("{} has no bad example", rule.id));
-            let report = crate::check_text(&manifest, &Settings::default());
+            // Rules off by default are turned on, as the share payload does.
+            let settings: Settings = match rule.example_share_json() {
+                Some(json) => {
+                    let payload: serde_json::Value = serde_json::from_str(&json).unwrap();
+                    serde_json::from_value(payload["settings"].clone()).unwrap_or_default()
+                }
+                None => Settings::default(),
+            };
+            let report = crate::check_text(&manifest, &settings);
             assert!(report.errors.is_empty(), "{}: {:?}", rule.id, report.errors);
             assert!(
                 report.findings.iter().any(|f| f.rule == rule.id),

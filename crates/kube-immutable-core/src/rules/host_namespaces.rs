@@ -4,6 +4,7 @@ use crate::engine::{Emitter, Violation};
 use crate::finding::{Applicability, Operation, Severity};
 use crate::fix::ops;
 use crate::rules::{declare_rule, FixAvailability, StaticMessage};
+use crate::settings::Level;
 
 declare_rule! {
     /// # `host-namespaces`
@@ -46,11 +47,13 @@ declare_rule! {
     pub(crate) static HOST_NAMESPACES = RuleMeta {
         id: "host-namespaces",
         default_severity: Severity::Error,
+        default_level: Level::Error,
         summary: StaticMessage {
             en: "The pod shares a namespace of the host (network, PID or IPC)",
             fr: "Le pod partage un espace de noms de l'hôte (réseau, PID ou IPC)",
         },
         fix: FixAvailability::Always,
+        docs_fr: crate::rules::doc_text(include_str!("host_namespaces.fr.md")),
         check: check,
     };
 }

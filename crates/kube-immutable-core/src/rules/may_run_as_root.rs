@@ -4,6 +4,7 @@ use crate::engine::{Emitter, Violation};
 use crate::finding::{Applicability, Severity};
 use crate::fix::ops;
 use crate::rules::{declare_rule, FixAvailability, StaticMessage};
+use crate::settings::Level;
 
 declare_rule! {
     /// # `may-run-as-root`
@@ -49,11 +50,13 @@ declare_rule! {
     pub(crate) static MAY_RUN_AS_ROOT = RuleMeta {
         id: "may-run-as-root",
         default_severity: Severity::Warning,
+        default_level: Level::Warning,
         summary: StaticMessage {
             en: "Nothing stops a container from running as root (`runAsNonRoot` is not true)",
             fr: "Rien n'empêche un conteneur de s'exécuter en root (`runAsNonRoot` n'est pas vrai)",
         },
         fix: FixAvailability::Always,
+        docs_fr: crate::rules::doc_text(include_str!("may_run_as_root.fr.md")),
         check: check,
     };
 }

@@ -4,6 +4,7 @@ use crate::engine::{Emitter, Violation};
 use crate::finding::Severity;
 use crate::fix::ops;
 use crate::rules::{declare_rule, misplaced_note, FixAvailability, StaticMessage};
+use crate::settings::Level;
 
 declare_rule! {
     /// # `privilege-escalation-not-disabled`
@@ -45,11 +46,13 @@ declare_rule! {
     pub(crate) static PRIVILEGE_ESCALATION_NOT_DISABLED = RuleMeta {
         id: "privilege-escalation-not-disabled",
         default_severity: Severity::Warning,
+        default_level: Level::Warning,
         summary: StaticMessage {
             en: "A container does not disable privilege escalation",
             fr: "Un conteneur ne désactive pas l'élévation de privilèges",
         },
         fix: FixAvailability::Always,
+        docs_fr: crate::rules::doc_text(include_str!("privilege_escalation_not_disabled.fr.md")),
         check: check,
     };
 }

@@ -4,6 +4,7 @@ use crate::engine::{Emitter, Violation};
 use crate::finding::{Applicability, Severity};
 use crate::fix::ops;
 use crate::rules::{declare_rule, misplaced_note, FixAvailability, StaticMessage};
+use crate::settings::Level;
 
 declare_rule! {
     /// # `privileged`
@@ -49,11 +50,13 @@ declare_rule! {
     pub(crate) static PRIVILEGED = RuleMeta {
         id: "privileged",
         default_severity: Severity::Error,
+        default_level: Level::Error,
         summary: StaticMessage {
             en: "A container runs privileged",
             fr: "Un conteneur est privilégié",
         },
         fix: FixAvailability::Always,
+        docs_fr: crate::rules::doc_text(include_str!("privileged.fr.md")),
         check: check,
     };
 }

@@ -5,6 +5,7 @@ use crate::engine::{Emitter, Violation};
 use crate::finding::{Applicability, Fix, Operation, Severity};
 use crate::fix::ops;
 use crate::rules::{declare_rule, FixAvailability, StaticMessage};
+use crate::settings::Level;
 
 declare_rule! {
     /// # `run-as-root`
@@ -44,11 +45,13 @@ declare_rule! {
     pub(crate) static RUN_AS_ROOT = RuleMeta {
         id: "run-as-root",
         default_severity: Severity::Error,
+        default_level: Level::Error,
         summary: StaticMessage {
             en: "The pod or a container runs as root (`runAsUser: 0`)",
             fr: "Le pod ou un conteneur s'exécute en root (`runAsUser: 0`)",
         },
         fix: FixAvailability::Always,
+        docs_fr: crate::rules::doc_text(include_str!("run_as_root.fr.md")),
         check: check,
     };
 }

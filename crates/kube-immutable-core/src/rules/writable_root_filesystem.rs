@@ -4,6 +4,7 @@ use crate::engine::{Emitter, Violation};
 use crate::finding::Severity;
 use crate::fix::ops;
 use crate::rules::{declare_rule, misplaced_note, FixAvailability, StaticMessage};
+use crate::settings::Level;
 
 declare_rule! {
     /// # `writable-root-filesystem`
@@ -66,11 +67,13 @@ declare_rule! {
     pub(crate) static WRITABLE_ROOT_FILESYSTEM = RuleMeta {
         id: "writable-root-filesystem",
         default_severity: Severity::Error,
+        default_level: Level::Error,
         summary: StaticMessage {
             en: "A container's root filesystem is writable",
             fr: "Le système de fichiers racine d'un conteneur est modifiable",
         },
         fix: FixAvailability::Always,
+        docs_fr: crate::rules::doc_text(include_str!("writable_root_filesystem.fr.md")),
         check: check,
     };
 }

@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-use kube_immutable_core::{Finding, Position, Report, Settings};
+use kube_immutable_core::{Finding, Level, Position, Report, Settings};
 
 /// `line:col` of a position, or `-` when there is none (JSON path).
 pub fn line_col(p: Option<Position>) -> String {
@@ -99,6 +99,27 @@ pub fn project(report: &Report) -> String {
 
 pub fn check(text: &str) -> Report {
     kube_immutable_core::check_text(text, &Settings::default())
+}
+
+/// Default settings, with `rule` on when it is off by default (at the
+/// severity the `restricted` preset gives it).
+pub fn settings_with(rule: &str) -> Settings {
+    let mut settings = Settings::default();
+    if let Some(meta) = kube_immutable_core::rules::by_id(rule) {
+        if meta.default_level == Level::Off {
+            let level = match meta.default_severity {
+                kube_immutable_core::Severity::Error => Level::Error,
+                kube_immutable_core::Severity::Warning => Level::Warning,
+            };
+            settings.rules.insert(rule.to_owned(), level);
+        }
+    }
+    settings
+}
+
+/// [`check`], with `rule` on ([`settings_with`]).
+pub fn check_with(rule: &str, text: &str) -> Report {
+    kube_immutable_core::check_text(text, &settings_with(rule))
 }
 
 /// The findings of one rule.
