@@ -122,7 +122,7 @@ test("share links: written as specified, reopened with the same findings, built 
   await expect(verdict(page)).toHaveAttribute("data-errors", "2");
   await page.locator('[data-action="tab-settings"]').click();
   await page.locator('[data-setting-rule="may-run-as-root"]').selectOption("off");
-  await expect(verdict(page)).toHaveAttribute("data-warnings", "2");
+  await expect(verdict(page)).toHaveAttribute("data-warnings", "4");
   await expect.poll(() => page.url().includes("#v1=") && readShareLink(page.url()).settings !== undefined).toBe(true);
 
   const link = page.url();
@@ -131,13 +131,13 @@ test("share links: written as specified, reopened with the same findings, built 
   expect(payload.manifest).toContain("name: copy-assets");
   await page.locator('[data-action="tab-findings"]').click();
   const before = await findings(page);
-  expect(before.length).toBe(4);
+  expect(before.length).toBe(6);
 
   // A fresh browser (no local storage) opening the link sees the same.
   const other = await browser.newContext();
   const reopened = await other.newPage();
   await reopened.goto(link);
-  await expect(verdict(reopened)).toHaveAttribute("data-warnings", "2");
+  await expect(verdict(reopened)).toHaveAttribute("data-warnings", "4");
   await expect(verdict(reopened)).toHaveAttribute("data-errors", "2");
   expect(await findings(reopened)).toEqual(before);
   const shown = await editorText(reopened);
@@ -208,6 +208,11 @@ test("embed mode, French, themes, keyboard and accessibility; screenshots", asyn
   await expect(verdict(page)).toContainText("Pas immuable");
   await expect(page.locator("html")).toHaveAttribute("lang", "fr");
   await expect(page.locator('[data-finding][data-rule="privileged"]')).toContainText("privilégié");
+  // The rule's page in French, linked to the French page.
+  const opened = page.locator('[data-finding][data-rule="writable-root-filesystem"]');
+  await opened.locator("summary").click();
+  await expect(opened.locator('.rule-docs[lang="fr"]')).toContainText("Pourquoi c'est important");
+  await expect(opened.locator('a[href$="/docs/rules/fr/writable-root-filesystem.md"]')).toHaveCount(1);
   await page.screenshot({ path: path.join(shots, "playground-fr.png") });
 
   // Ctrl+Enter checks at once, without waiting for the debounce.

@@ -176,7 +176,7 @@ test("the element follows its source, lang and settings, and says why when it ca
   await expect(verdict).toContainText("Immutable");
   await live.evaluate((el) => el.setAttribute("lang", "fr"));
   await expect(verdict).toContainText("Immuable");
-  await expect(verdict).toContainText("0 erreur, 2 avertissements");
+  await expect(verdict).toContainText("0 erreur, 3 avertissements");
 
   // Broken YAML: the input error at its line, the verdict `invalid`.
   await live.evaluate((el) => (el.source = "kind: Pod\nmetadata: {name: x}\nspec:\n  containers: [\n"));
