@@ -182,6 +182,22 @@ test("bad input: a broken document, an alias bomb, deep nesting and 20 MB each s
   await paste(page, "# ".concat("x".repeat(20 * 1024 * 1024), "\n"));
   await expect(page.locator("[data-input-error]")).toContainText("more than the limit");
 
+  // A long report lists its first objects' findings, and the rest on demand.
+  const pods = Array.from({ length: 60 }, (_, i) =>
+    `apiVersion: v1\nkind: Pod\nmetadata: {name: p${i}}\nspec:\n  containers: [{name: c, image: nginx:1.27, securityContext: {privileged: true}}]\n`);
+  await paste(page, pods.join("---\n"));
+  await expect(verdict(page)).toHaveAttribute("data-verdict", "mutable");
+  const total = Number(await verdict(page).getAttribute("data-errors")) + Number(await verdict(page).getAttribute("data-warnings"));
+  expect(total).toBeGreaterThan(240);
+  const more = page.locator("[data-more-findings]");
+  await expect(more).toBeVisible();
+  const listed = await page.locator("[data-finding]").count();
+  expect(listed).toBeGreaterThanOrEqual(200);
+  expect(listed + Number(await more.getAttribute("data-more-findings"))).toBe(total);
+  await page.locator('[data-action="show-all-findings"]').click();
+  await expect(page.locator("[data-finding]")).toHaveCount(total);
+  await expect(more).toHaveCount(0);
+
   await page.locator('[data-action="examples"]').selectOption("immutable-pod");
   await expect(verdict(page)).toHaveAttribute("data-verdict", "immutable");
 });

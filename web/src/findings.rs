@@ -54,6 +54,10 @@ fn selector(
     on_select.reform(move |_: MouseEvent| range.unwrap_or_default())
 }
 
+/// How many findings a long report lists before "Show them all" (whole
+/// objects: a little more when an object straddles the limit).
+const FIRST_FINDINGS: usize = 200;
+
 #[component]
 pub fn FindingsPanel(props: &Props) -> Html {
     let texts = props.lang.texts();
@@ -82,7 +86,40 @@ pub fn FindingsPanel(props: &Props) -> Html {
     let none = (report.findings.is_empty() && report.errors.is_empty() && report.objects > 0)
         .then(|| html! { <p class="muted">{ texts.no_findings }</p> });
 
-    let groups = props.checked.groups.iter().map(|g| {
+    // A long report lists its first findings at once and the rest on
+    // demand: rendering thousands of entries costs more than the check
+    // (a 1 MB manifest has ~2,400), and typing must stay fluid.
+    let show_all = use_state(|| false);
+    let mut budget = if *show_all {
+        usize::MAX
+    } else {
+        FIRST_FINDINGS
+    };
+    let mut hidden = 0;
+    let mut shown = Vec::new();
+    for g in &props.checked.groups {
+        let size: usize = g.containers.iter().map(|c| c.findings.len()).sum();
+        if budget == 0 {
+            hidden += size;
+        } else {
+            // Whole objects only, so a group is never cut in half.
+            budget = budget.saturating_sub(size);
+            shown.push(g);
+        }
+    }
+    let more = (hidden > 0).then(|| {
+        let onclick = {
+            let show_all = show_all.clone();
+            Callback::from(move |_: MouseEvent| show_all.set(true))
+        };
+        html! {
+            <p class="more-findings" data-more-findings={hidden.to_string()}>
+                { format!("{} {hidden} ", texts.more_findings) }
+                <button type="button" data-action="show-all-findings" {onclick}>{ texts.show_all }</button>
+            </p>
+        }
+    });
+    let groups = shown.into_iter().map(|g| {
         let namespace = g.namespace.as_ref().map(|ns| html! {
             <span class="muted">{ format!(" ({} {ns})", texts.namespace) }</span>
         });
@@ -115,6 +152,7 @@ pub fn FindingsPanel(props: &Props) -> Html {
             { for errors }
             { for none }
             { for groups }
+            { for more }
         </div>
     }
 }
