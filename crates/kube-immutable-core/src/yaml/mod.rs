@@ -77,6 +77,20 @@ pub fn parse_stream(text: &str, limits: &Limits) -> (Vec<Document>, Vec<Diagnost
             break;
         }
         let original = &text[chunk.start..chunk.end];
+        if let Some(at) = original.find('\0') {
+            // The parser takes a NUL for the end of the input, and would
+            // report an unterminated scalar somewhere before it.
+            errors.push(
+                syntax(
+                    "invalid YAML: a NUL byte (U+0000); YAML allows no control characters",
+                    "YAML invalide : un octet NUL (U+0000) ; YAML n'accepte aucun caractère de contrôle",
+                    Span::new(chunk.start + at, chunk.start + at + 1),
+                )
+                .in_document(index),
+            );
+            index += 1;
+            continue;
+        }
         let mut relaxed: Option<String> = None;
         for attempt in 0.. {
             let source = relaxed.as_deref().unwrap_or(original);
