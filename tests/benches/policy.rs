@@ -24,7 +24,8 @@ use std::time::{Duration, Instant};
 use wapc::WapcHost;
 
 use kube_immutable_tests::{
-    baseline_module_path, call, payload, wapc_module_path, workspace_root, Policy, WAPC_ENV,
+    baseline_module_path, call, payload, wapc_module_path, workspace_root, worst_case_payload,
+    Policy, WAPC_ENV,
 };
 
 /// The official policies and the settings the immutability rules need
@@ -61,6 +62,7 @@ fn main() {
         "policy benchmark: {} cores, fresh = instantiate + wapc_init + validate ({FRESH_SAMPLES} samples), reused = validate on one instance ({REUSED_SAMPLES} samples)",
         std::thread::available_parallelism().map_or(0, usize::from)
     );
+    worst_case(&policy_path);
     let mut modules = vec![("kube-immutable", policy_path, "{}")];
     match baseline_path {
         Ok(path) => modules.push(("parse-only baseline", path, "{}")),
@@ -118,6 +120,50 @@ fn main() {
         }
     }
 }
+
+/// Requests at the API server's size limit (3 MiB): a Deployment of 3,000
+/// privileged containers with 16 env vars and 16 args each, on a fresh
+/// instance, in validate and mutate mode. Kubewarden's policy-server stops a
+/// policy after its `--policy-timeout` (2 s by default, an epoch deadline).
+fn worst_case(policy_path: &std::path::Path) {
+    let bytes = std::fs::read(policy_path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", policy_path.display()));
+    let policy = Policy::from_bytes(&bytes);
+    println!("\nworst case, fresh instance, median of {WORST_SAMPLES} (policy-server's default timeout: 2 s):");
+    for (containers, settings, what) in [
+        (3_000, "{}", "validate"),
+        (
+            3_000,
+            r#"{"mode": "mutate", "unsafeFixes": true}"#,
+            "mutate, unsafe fixes",
+        ),
+        (
+            300,
+            r#"{"mode": "mutate", "unsafeFixes": true}"#,
+            "mutate, unsafe fixes",
+        ),
+    ] {
+        let request = worst_case_payload(containers, 16, settings);
+        let answer = call(&policy.instance(), "validate", &request);
+        let mut times: Vec<Duration> = (0..WORST_SAMPLES)
+            .map(|_| {
+                let start = Instant::now();
+                validate(&policy.instance(), &request);
+                start.elapsed()
+            })
+            .collect();
+        times.sort_unstable();
+        println!(
+            "  {containers:>5} containers, {:.2} MB, {what:<22} {:>8.1} ms  (accepted: {}, {} bytes answered)",
+            request.len() as f64 / 1e6,
+            times[times.len() / 2].as_secs_f64() * 1e3,
+            answer["accepted"],
+            answer.to_string().len()
+        );
+    }
+}
+
+const WORST_SAMPLES: usize = 5;
 
 fn validate(host: &WapcHost, request: &[u8]) {
     let answer = host

@@ -314,3 +314,41 @@ pub fn run_wasi(args: &[&str], stdin: &[u8]) -> WasiRun {
         stderr: stderr.contents().to_vec(),
     }
 }
+
+/// A worst-case admission request near the API server's limit (3 MiB per
+/// request): a privileged Deployment of `containers` containers, each with
+/// `entries` environment variables and arguments, as a `validate` payload
+/// with `settings`. Used by `tests/policy_hostile.rs` and the policy bench.
+pub fn worst_case_payload(containers: usize, entries: usize, settings: &str) -> Vec<u8> {
+    let container = |i: usize| {
+        serde_json::json!({
+            "name": format!("c{i}"),
+            "image": format!("registry.example.com/team/app-{i}:1.2.3"),
+            "args": (0..entries).map(|a| format!("--flag-{a}=value-{a}")).collect::<Vec<_>>(),
+            "env": (0..entries)
+                .map(|e| serde_json::json!({"name": format!("VAR_{e}"), "value": format!("value-{e}")}))
+                .collect::<Vec<_>>(),
+            "securityContext": {"privileged": true, "runAsUser": 0},
+        })
+    };
+    let object = serde_json::json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "huge", "namespace": "default"},
+        "spec": {"template": {"spec": {
+            "containers": (0..containers).map(container).collect::<Vec<_>>(),
+        }}},
+    });
+    let settings: Value = serde_json::from_str(settings).expect("settings are JSON");
+    serde_json::to_vec(&serde_json::json!({
+        "request": {
+            "uid": "worst-case",
+            "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+            "namespace": "default",
+            "operation": "CREATE",
+            "object": object,
+        },
+        "settings": settings,
+    }))
+    .expect("JSON")
+}

@@ -1,8 +1,15 @@
 //! `kube-immutable fix`: the core's fixes, printed, diffed or written back.
 //!
-//! Writing is atomic: the fixed text goes to a temporary file in the same
-//! folder, which then replaces the original by a rename. On any error the
-//! original is untouched.
+//! Writing never loses data. A file the fixes do not change is not touched.
+//! A symbolic link is written through, to its target, as rustfmt, prettier
+//! and ruff do (Kustomize and Helm trees link manifests; replacing the link
+//! by a regular file would leave the real manifest unfixed). The fixed text
+//! goes to a temporary file in the target's folder, with the target's mode
+//! (and owner, when allowed), which then replaces the target by a rename: on
+//! any error (permission denied, disk full) the original is untouched. A
+//! file is not written when the fixed text would read worse than the
+//! original (more syntax or limit errors: a fixer bug must not break a
+//! manifest), or when it changed on disk since it was read.
 
 use std::fs;
 use std::io::Write;
@@ -10,7 +17,7 @@ use std::path::Path;
 
 use kube_immutable_core::fix::text::{fix_text, FixedText};
 use kube_immutable_core::fix::FixOptions;
-use kube_immutable_core::{Settings, Severity};
+use kube_immutable_core::{check_text, ErrorKind, Settings, Severity};
 
 use crate::check::exit;
 use crate::inputs::{self, Input, Source};
@@ -105,7 +112,9 @@ pub fn run(
             }
             Mode::Write => match &f.input.source {
                 Source::File(path) if f.fixed.text != f.original => {
-                    if let Err(e) = write_atomically(path, &f.fixed.text) {
+                    let written = refuse_broken(&f.original, &f.fixed, settings)
+                        .and_then(|()| write_through(path, &f.original, &f.fixed.text));
+                    if let Err(e) = written {
                         input_errors += 1;
                         out.stderr
                             .push_str(&format!("error: {}: not written: {e}\n", f.input.name));
@@ -189,21 +198,69 @@ fn summary(
     line
 }
 
+/// Errors that stop a document from being read: syntax and limits.
+fn unreadable(report: &kube_immutable_core::Report) -> usize {
+    report
+        .errors
+        .iter()
+        .filter(|e| matches!(e.kind, ErrorKind::Syntax | ErrorKind::Limit))
+        .count()
+}
+
+/// Refuse fixed text that reads worse than the original. The core already
+/// drops a fix that breaks the text; this guards the user's file against a
+/// bug there.
+fn refuse_broken(original: &str, fixed: &FixedText, settings: &Settings) -> std::io::Result<()> {
+    let before = unreadable(&check_text(original, settings));
+    let after = unreadable(&fixed.remaining);
+    if after > before {
+        return Err(std::io::Error::other(format!(
+            "the fixed text would not parse ({after} syntax or limit errors, {before} before); this is a bug in kube-immutable, please report it"
+        )));
+    }
+    Ok(())
+}
+
+/// Write `text` to the file `path` names, through symbolic links, unless
+/// the file no longer holds `original`.
+fn write_through(path: &Path, original: &str, text: &str) -> std::io::Result<()> {
+    let target = fs::canonicalize(path)?;
+    if fs::read(&target)? != original.as_bytes() {
+        return Err(std::io::Error::other(
+            "the file changed since it was read; run fix again",
+        ));
+    }
+    write_atomically(&target, text)
+}
+
 /// Replace a file by a rename of a fully written temporary file beside it,
-/// keeping the original's permissions.
+/// keeping the original's permissions (and owner and group, when allowed).
 fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let permissions = fs::metadata(path)?.permissions();
+    let metadata = fs::metadata(path)?;
+    if metadata.permissions().readonly() {
+        // A rename would replace it anyway: respect what the mode says.
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "the file is read-only",
+        ));
+    }
     let mut temp = tempfile::Builder::new()
         .prefix(".kube-immutable-")
         .suffix(".tmp")
         .tempfile_in(dir)?;
     temp.write_all(text.as_bytes())?;
     temp.as_file().sync_all()?;
-    fs::set_permissions(temp.path(), permissions)?;
+    fs::set_permissions(temp.path(), metadata.permissions())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // Only root may give a file away; others keep their own files.
+        let _ = std::os::unix::fs::chown(temp.path(), Some(metadata.uid()), Some(metadata.gid()));
+    }
     temp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
@@ -227,6 +284,52 @@ mod tests {
         );
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+    }
+
+    #[test]
+    fn fixed_text_that_reads_worse_is_refused() {
+        let settings = Settings::default();
+        let fixed = |text: &str| FixedText {
+            text: text.to_owned(),
+            applied: Vec::new(),
+            remaining: check_text(text, &settings),
+        };
+        let broken = fixed("kind: Pod\nspec: {hostPID: false\n");
+        let e =
+            refuse_broken("kind: Pod\nspec: {hostPID: true}\n", &broken, &settings).unwrap_err();
+        assert!(e.to_string().contains("would not parse"), "{e}");
+        // An original already broken the same way may still be written.
+        assert!(refuse_broken("kind: Pod\nspec: {hostPID: true\n", &broken, &settings).is_ok());
+        let good = fixed("kind: Pod\nspec: {hostPID: false}\n");
+        assert!(refuse_broken("kind: Pod\nspec: {hostPID: true}\n", &good, &settings).is_ok());
+    }
+
+    #[test]
+    fn a_file_changed_since_it_was_read_is_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pod.yaml");
+        fs::write(&path, "edited meanwhile").unwrap();
+        let e = write_through(&path, "as read", "fixed").unwrap_err();
+        assert!(e.to_string().contains("changed since it was read"), "{e}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "edited meanwhile");
+    }
+
+    /// A failure after the temporary file is written (here the rename, onto
+    /// a folder, which fails even for root, unlike permissions) leaves the
+    /// target as it was and no temporary file behind.
+    #[test]
+    fn a_failed_rename_leaves_the_target_and_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("pod.yaml");
+        fs::create_dir(&target).unwrap();
+        fs::write(target.join("inside"), "kept").unwrap();
+        assert!(write_atomically(&target, "new").is_err());
+        assert_eq!(fs::read_to_string(target.join("inside")).unwrap(), "kept");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["pod.yaml"]);
     }
 
     #[test]

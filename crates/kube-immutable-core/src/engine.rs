@@ -309,12 +309,27 @@ fn check_security_context(owner: &Node, owner_pointer: &str, errors: &mut Vec<Di
             errors,
         );
     }
-    expect(
-        sc.get("runAsUser"),
-        || join(&pointer(), "runAsUser"),
-        Expected::Int,
-        errors,
-    );
+    let run_as_user = sc.get("runAsUser");
+    let user_pointer = || join(&pointer(), "runAsUser");
+    if expect(run_as_user, user_pointer, Expected::Int, errors) {
+        // The API server's range for user ids (ValidateNonnegativeField).
+        if let Some(node) = run_as_user.filter(|n| {
+            n.as_i64()
+                .is_some_and(|id| !(0..=i64::from(i32::MAX)).contains(&id))
+        }) {
+            errors.push(
+                Diagnostic::new(
+                    ErrorKind::InvalidType,
+                    Message::new(
+                        "`runAsUser` must be between 0 and 2147483647: the API server rejects this object",
+                        "`runAsUser` doit être entre 0 et 2147483647 : le serveur d'API refuse cet objet",
+                    ),
+                    node.span,
+                )
+                .at_pointer(user_pointer()),
+            );
+        }
+    }
     let caps = sc.get("capabilities");
     let caps_pointer = || join(&pointer(), "capabilities");
     if expect(caps, caps_pointer, Expected::Map, errors) {
@@ -425,14 +440,20 @@ fn french_type(name: &str) -> &'static str {
 fn invalid_type(node: &Node, pointer: &str, expected: &str) -> Diagnostic {
     let field = pointer.rsplit('/').next().unwrap_or(pointer);
     let found = node.type_name();
-    let hint = match (&node.value, expected) {
-        (Value::Str(s), "boolean" | "integer") => format!(" (write {s} without quotes)"),
-        _ => String::new(),
+    // Only a quoted value that would be right unquoted gets the hint
+    // (`runAsUser: root` is a user name, not a quoted number).
+    let quoted = match (&node.value, expected) {
+        (Value::Str(s), "boolean")
+            if ["true", "false", "yes", "no", "on", "off", "y", "n"]
+                .contains(&s.to_ascii_lowercase().as_str()) =>
+        {
+            Some(s)
+        }
+        (Value::Str(s), "integer") if s.parse::<i64>().is_ok() => Some(s),
+        _ => None,
     };
-    let indice = match (&node.value, expected) {
-        (Value::Str(s), "boolean" | "integer") => format!(" (écrivez {s} sans guillemets)"),
-        _ => String::new(),
-    };
+    let hint = quoted.map_or_else(String::new, |s| format!(" (write {s} without quotes)"));
+    let indice = quoted.map_or_else(String::new, |s| format!(" (écrivez {s} sans guillemets)"));
     Diagnostic::new(
         ErrorKind::InvalidType,
         Message::new(

@@ -35,22 +35,41 @@ pub use span::{LineIndex, Position, Span};
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Bounds on what one input may cost.
+///
+/// Each exceeded limit is a positioned [`ErrorKind::Limit`] error naming it;
+/// the README lists the values of each set (CLI, browser, policy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Larger inputs are refused whole.
+    /// `max_input_bytes`: larger inputs are refused whole.
     pub max_input_bytes: usize,
-    /// Deeper nesting stops the document (Kubernetes objects rarely pass 20).
+    /// `max_documents`: documents per stream; those past it are not read.
+    pub max_documents: usize,
+    /// `max_depth`: deeper nesting stops the document (Kubernetes objects
+    /// rarely pass 20), including what aliases and merge keys build.
     pub max_depth: usize,
-    /// Nodes per document, counting every alias expansion ("billion laughs").
+    /// `max_nodes`: nodes per document, counting every alias expansion.
     pub max_nodes: usize,
+    /// `max_alias_nodes`: nodes that aliases may add to a document, plus one
+    /// per byte of the document (a budget proportional to the input). On top
+    /// of it, go-yaml's ratio rule (what kubectl and the API server apply,
+    /// the fix for CVE-2019-11253) refuses a document whose nodes come
+    /// mostly from aliases: a "billion laughs" stops after a few thousand.
+    pub max_alias_nodes: usize,
+    /// `max_scalar_bytes`: longer scalars stop the document (a whole
+    /// Kubernetes object is at most ~3 MiB, the API server's request limit).
+    pub max_scalar_bytes: usize,
 }
 
 impl Default for Limits {
+    /// The CLI's: a 64 MiB stream of manifests, checked in under a second.
     fn default() -> Self {
         Self {
             max_input_bytes: 64 * 1024 * 1024,
+            max_documents: 100_000,
             max_depth: 128,
             max_nodes: 2_000_000,
+            max_alias_nodes: 100_000,
+            max_scalar_bytes: 4 * 1024 * 1024,
         }
     }
 }
@@ -58,14 +77,22 @@ impl Default for Limits {
 impl Limits {
     /// Smaller bounds for a browser tab or an editor (the playground and the
     /// npm package): they must stay responsive whatever is pasted. A 1 MB
-    /// manifest passes with room to spare; an alias bomb stops at 200,000
+    /// manifest passes with room to spare; a document stops at 200,000
     /// nodes (tens of milliseconds) instead of the CLI's 2,000,000.
     pub const fn browser() -> Self {
         Self {
             max_input_bytes: 8 * 1024 * 1024,
+            max_documents: 10_000,
             max_depth: 100,
             max_nodes: 200_000,
+            max_alias_nodes: 10_000,
+            max_scalar_bytes: 1024 * 1024,
         }
+    }
+
+    /// Nodes aliases may add to a document of `bytes` bytes.
+    pub const fn alias_budget(&self, bytes: usize) -> usize {
+        self.max_alias_nodes.saturating_add(bytes)
     }
 }
 

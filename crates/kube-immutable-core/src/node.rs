@@ -139,7 +139,8 @@ impl Node {
         }
     }
 
-    /// Number of nodes and height of this subtree (for the alias budget and
+    /// Number of nodes (mapping keys included, as the reader counts them) and
+    /// height of this subtree (for the alias budget and
     /// the depth limit), without recursion.
     pub fn size_and_height(&self) -> (usize, usize) {
         let (mut size, mut height) = (0, 0);
@@ -149,7 +150,11 @@ impl Node {
             height = height.max(depth);
             match &node.value {
                 Value::Seq(items) => stack.extend(items.iter().map(|n| (n, depth + 1))),
-                Value::Map(entries) => stack.extend(entries.iter().map(|e| (&e.value, depth + 1))),
+                Value::Map(entries) => {
+                    // Keys count, as the reader counts them.
+                    size += entries.len();
+                    stack.extend(entries.iter().map(|e| (&e.value, depth + 1)));
+                }
                 _ => {}
             }
         }

@@ -101,24 +101,139 @@ fn in_child_process(name: &str, body: impl FnOnce()) {
 
 // ------------------------------------------------------------ alias bombs
 
-/// "Billion laughs": 9 levels of 9 aliases would expand to 9^9 (387 million)
-/// nodes. The node budget stops it with a Limit error, quickly, without
-/// allocating the expansion.
-#[test]
-fn billion_laughs_is_a_limit_error_quickly_and_in_bounded_memory() {
-    let mut text = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
-    for level in 1..=9 {
+/// "Billion laughs" of `depth` levels of `width` aliases each, in flow
+/// style: it would expand to `width^depth` nodes.
+fn billion_laughs(depth: usize, width: usize) -> String {
+    let lol = vec!["lol"; width].join(", ");
+    let mut text = format!("a0: &a0 [{lol}]\n");
+    for level in 1..=depth {
         let prev = format!("*a{}", level - 1);
-        let items = [prev.as_str(); 9].join(", ");
+        let items = vec![prev.as_str(); width].join(", ");
         text.push_str(&format!("a{level}: &a{level} [{items}]\n"));
     }
-    text.push_str("kind: Pod\nspec:\n  containers: *a9\n");
-    let (report, elapsed, peak) = measure(|| check_text(&text, &Settings::default()));
-    assert_limit_error(&report, "billion laughs");
-    assert!(report.findings.is_empty());
-    assert!(elapsed < Duration::from_secs(15), "took {elapsed:?}");
-    assert!(peak < 1024 * MIB, "peak heap {} MiB", peak / MIB);
-    eprintln!("billion laughs: {elapsed:?}, peak {} MiB", peak / MIB);
+    text.push_str(&format!("kind: Pod\nspec:\n  containers: *a{depth}\n"));
+    text
+}
+
+/// Billion laughs of any depth and width stops early, by the alias ratio
+/// kubectl applies (go-yaml) or the alias budget, with a positioned error
+/// naming it: a few thousand nodes copied, never the 2,000,000-node limit.
+#[test]
+fn billion_laughs_is_a_limit_error_quickly_and_in_bounded_memory() {
+    for (depth, width) in [(2, 40), (3, 20), (5, 9), (9, 9), (12, 9), (30, 9), (6, 100)] {
+        let text = billion_laughs(depth, width);
+        let (report, elapsed, peak) = measure(|| check_text(&text, &Settings::default()));
+        let what = format!("billion laughs {depth}x{width}");
+        assert_limit_error(&report, &what);
+        assert!(report.findings.is_empty());
+        let e = &report.errors[0];
+        assert!(
+            e.message.en.contains("excessive aliasing") || e.message.en.contains("max_alias_nodes"),
+            "{what}: {}",
+            e.message.en
+        );
+        // At an alias, not at the start of the document.
+        assert_eq!(&text[e.span.unwrap().start..][..2], "*a", "{what}");
+        // Generous bounds for a loaded debug build (the CLI's figures are in
+        // the README); the 2,000,000-node limit took 0.4 s and 220 MB.
+        assert!(elapsed < Duration::from_secs(1), "{what}: took {elapsed:?}");
+        assert!(peak < 32 * MIB, "{what}: peak heap {} MiB", peak / MIB);
+        eprintln!("{what}: {elapsed:?}, peak {} MiB", peak / MIB);
+    }
+}
+
+/// A small bomb, within go-yaml's ratio (its nodes are not 99% aliases),
+/// is read as kubectl reads it: the list of strings is a wrong type.
+#[test]
+fn a_few_aliases_within_the_ratio_are_read() {
+    let report = check_text(&billion_laughs(2, 9), &Settings::default());
+    // One per container: 9 lists where mappings are expected.
+    assert_eq!(kinds(&report), vec![ErrorKind::InvalidType; 9]);
+}
+
+/// Ordinary anchors stay readable: one container's settings shared by
+/// 50 containers, and one large anchored mapping (2,000 keys) used 20 times.
+#[test]
+fn ordinary_anchor_use_is_untouched() {
+    let mut text = String::from(
+        "kind: Pod\nspec:\n  containers:\n    - name: c0\n      securityContext: &sc\n        privileged: true\n        capabilities: {drop: [ALL]}\n      env: &env\n",
+    );
+    for i in 0..20 {
+        text.push_str(&format!("        - {{name: V{i}, value: \"{i}\"}}\n"));
+    }
+    for c in 1..50 {
+        text.push_str(&format!(
+            "    - name: c{c}\n      securityContext: *sc\n      env: *env\n"
+        ));
+    }
+    let report = check_text(&text, &Settings::default());
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    assert_eq!(common::of_rule(&report, "privileged").len(), 50);
+
+    let mut text = String::from("x-labels: &labels\n");
+    for i in 0..2_000 {
+        text.push_str(&format!("  k{i}: v\n"));
+    }
+    text.push_str("kind: List\nitems:\n");
+    for i in 0..20 {
+        text.push_str(&format!(
+            "  - {{kind: Pod, metadata: {{name: p{i}, labels: *labels}}, spec: {{hostPID: true}}}}\n"
+        ));
+    }
+    let report = check_text(&text, &Settings::default());
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    assert_eq!(common::of_rule(&report, "host-namespaces").len(), 20);
+}
+
+/// The alias budget is proportional to the document: `max_alias_nodes` plus
+/// one node per byte. The large anchor above, with a budget of 1,000 nodes,
+/// passes 9 uses and stops at the 10th, which would pass the 1,000 + ~40,000 bytes.
+#[test]
+fn the_alias_budget_grows_with_the_document() {
+    let limits = Limits {
+        max_alias_nodes: 1_000,
+        ..Limits::default()
+    };
+    let mut text = String::from("x: &big\n");
+    for i in 0..2_000 {
+        text.push_str(&format!("  k{i}: v\n"));
+    }
+    let head = text.len();
+    text.push_str("y: [");
+    // 4,001 nodes per use (a mapping, 2,000 keys and values).
+    let uses = (1_000 + head) / 4_001 + 1;
+    text.push_str(&vec!["*big"; uses].join(", "));
+    text.push_str("]\n");
+    let report = check_text_with_limits(&text, &Settings::default(), &limits);
+    assert_eq!(kinds(&report), vec![ErrorKind::Limit], "{uses} uses");
+    let e = &report.errors[0];
+    assert!(e.message.en.contains("max_alias_nodes"), "{}", e.message.en);
+    assert_eq!(e.start.unwrap().line, 2_002);
+    // One use fewer is within the budget (the document is a bit shorter, too).
+    let fewer = text.replacen("*big, ", "", 1);
+    let report = check_text_with_limits(&fewer, &Settings::default(), &limits);
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+}
+
+/// go-yaml's ratio, exactly at its edge: at most 99% of a small document's
+/// nodes may come from aliases.
+#[test]
+fn the_alias_ratio_is_go_yamls() {
+    // An anchored list of 99 scalars (100 nodes), then uses of it.
+    let anchor = format!("a: &a [{}]\n", vec!["x"; 99].join(", "));
+    let doc = |uses: usize| format!("{anchor}b: [{}]\n", vec!["*a"; uses].join(", "));
+    // Own nodes: the root mapping, 2 keys, the anchor's 100, the list `b`: 104.
+    // 102 uses: 10,200 from aliases of 10,304, 98.99%: allowed.
+    let report = check_text(&doc(102), &Settings::default());
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    // 103 uses: 10,300 of 10,404, 99.0004%: refused.
+    let report = check_text(&doc(103), &Settings::default());
+    assert_eq!(kinds(&report), vec![ErrorKind::Limit]);
+    assert!(
+        report.errors[0].message.en.contains("excessive aliasing"),
+        "{}",
+        report.errors[0].message.en
+    );
 }
 
 /// The same bomb in block style, through a `<<` merge key.
@@ -374,6 +489,47 @@ fn many_small_errors_do_not_stop_the_stream() {
 }
 
 #[test]
+fn documents_past_the_limit_are_not_read() {
+    let limits = Limits {
+        max_documents: 3,
+        ..Limits::default()
+    };
+    let text = "kind: Pod\nspec: {hostPID: true}\n---\n".repeat(5);
+    let report = check_text_with_limits(&text, &Settings::default(), &limits);
+    assert_eq!(report.objects, 3);
+    assert_eq!(kinds(&report), vec![ErrorKind::Limit]);
+    let e = &report.errors[0];
+    assert!(e.message.en.contains("max_documents"), "{}", e.message.en);
+    assert_eq!(e.start.unwrap().line, 9, "at the 4th document's `---`");
+}
+
+#[test]
+fn long_scalars_stop_the_document() {
+    let limits = Limits {
+        max_scalar_bytes: 100,
+        ..Limits::default()
+    };
+    let long = "x".repeat(101);
+    let text = format!(
+        "kind: Pod\nmetadata: {{annotations: {{a: \"{long}\"}}}}\nspec: {{hostPID: true}}\n---\nkind: Pod\nspec: {{hostPID: true, x: \"{}\"}}\n",
+        &long[1..]
+    );
+    let report = check_text_with_limits(&text, &Settings::default(), &limits);
+    assert_eq!(kinds(&report), vec![ErrorKind::Limit]);
+    let e = &report.errors[0];
+    assert!(
+        e.message.en.contains("max_scalar_bytes"),
+        "{}",
+        e.message.en
+    );
+    let s = e.start.unwrap();
+    assert_eq!((s.line, s.column), (2, 29), "at the scalar's quote");
+    // Exactly at the limit is fine: the second document is checked.
+    assert_eq!(report.findings.len(), 1);
+    assert_eq!(report.findings[0].object.document, 1);
+}
+
+#[test]
 fn node_budget_applies_without_aliases() {
     let limits = Limits {
         max_nodes: 1_000,
@@ -405,4 +561,35 @@ fn many_keys_in_one_mapping_are_linear() {
     let (report, elapsed, _) = measure(|| check_text(&text, &Settings::default()));
     assert_eq!(report.findings.len(), 1);
     assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
+}
+
+/// A large object on one line, as `kubectl get -o json | jq -c` writes it:
+/// each position used to count the characters from the line's start, so
+/// 3,000 containers (15,000 findings) took 47 s in a release build.
+#[test]
+fn many_findings_on_one_long_line_are_linear() {
+    let containers: Vec<String> = (0..3_000)
+        .map(|i| {
+            format!(
+                r#"{{"name": "c{i}", "image": "nginx", "securityContext": {{"privileged": true}}}}"#
+            )
+        })
+        .collect();
+    let text = format!(
+        r#"{{"kind": "Pod", "spec": {{"containers": [{}]}}}}"#,
+        containers.join(", ")
+    );
+    let (report, elapsed, _) = measure(|| check_text(&text, &Settings::default()));
+    let privileged = common::of_rule(&report, "privileged");
+    assert_eq!(privileged.len(), 3_000);
+    let last = privileged
+        .iter()
+        .map(|f| f.start.unwrap())
+        .max_by_key(|p| p.offset)
+        .unwrap();
+    assert_eq!(last.line, 1);
+    assert_eq!(last.column, last.offset + 1);
+    assert_eq!(last.utf16_offset, last.offset);
+    assert_eq!(&text[last.offset..last.offset + 12], "\"privileged\"");
+    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
 }

@@ -177,7 +177,7 @@ fn manifests(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-fn median(mut samples: Vec<Duration>) -> f64 {
+pub(crate) fn median(mut samples: Vec<Duration>) -> f64 {
     samples.sort();
     let n = samples.len();
     let mid = if n % 2 == 1 {
@@ -254,13 +254,13 @@ fn every_rule_on() -> Settings {
     settings
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.current_dir(crate::workspace_root());
     cmd
 }
 
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| crate::workspace_root().join("target"))
@@ -445,7 +445,7 @@ fn time_cli(
     Ok(median(samples))
 }
 
-fn cpu_model() -> String {
+pub(crate) fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|info| {

@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_admission;
+mod bench_hostile;
 mod conformance;
 mod docs;
 mod kubewarden;
@@ -20,6 +21,7 @@ Tasks:
   docs [--check]              generate docs/rules/*.md from the rules' doc comments
   conformance [CORPUS_DIR]    per-rule agreement with ../shared/corpus (or CORPUS_DIR / $KUBE_IMMUTABLE_CORPUS)
   bench [CORPUS_DIR]          time the CLI against the YAML parser alone on the real-world corpus
+  bench-hostile [--runs N]    time and peak memory of the CLI on alias bombs, deep nesting, a 100 MB input
   build-policy                build the optimised Kubewarden module into target/policy/ (annotated when kwctl is found)
   build-web [--check-budgets] build the playground's release dist into target/web/ and print its sizes
   build-npm                   build the npm package (check, fix, the <kube-immutable-check> element) into target/npm/
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         "build-policy" => policy::run(rest),
         "build-web" => web::run(rest),
         "bench-web" => web::bench(rest),
+        "bench-hostile" => bench_hostile::run(rest),
         "bench-admission" => bench_admission::run(rest),
         "build-npm" => npm::run(rest),
         "help" | "--help" | "-h" => {

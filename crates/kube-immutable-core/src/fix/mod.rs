@@ -12,6 +12,8 @@ pub(crate) mod ops;
 #[cfg(feature = "yaml")]
 pub mod text;
 
+use std::collections::HashSet;
+
 use serde_json::Value as Json;
 
 use crate::finding::{Applicability, Finding, Fix, Operation};
@@ -79,7 +81,9 @@ fn footprint(op: &Operation) -> &str {
     }
 }
 
-/// Two paths touch when one is the other or contains it.
+/// Two paths touch when one is the other or contains it: what `select`
+/// computes with [`prefixes`] (a test holds them equal).
+#[cfg(test)]
 fn paths_touch(a: &str, b: &str) -> bool {
     let within = |inner: &str, outer: &str| {
         inner == outer
@@ -92,25 +96,39 @@ fn paths_touch(a: &str, b: &str) -> bool {
 /// paths that touch no path of a fix chosen before them (in the same
 /// document).
 pub(crate) fn select(report: &Report, options: FixOptions) -> Vec<(&Finding, &Fix)> {
+    // Sets rather than pairwise comparisons: a Deployment of 3,000
+    // containers has 15,000 findings. `taken` holds the chosen fixes'
+    // footprints, `covered` every prefix of them: a path touches a chosen
+    // one when one of its prefixes is taken, or it is itself covered.
+    let mut taken: HashSet<(usize, &str)> = HashSet::new();
+    let mut covered: HashSet<(usize, &str)> = HashSet::new();
     let mut chosen: Vec<(&Finding, &Fix)> = Vec::new();
     for finding in &report.findings {
         let Some(fix) = finding.fix.as_ref().filter(|f| options.allows(f)) else {
             continue;
         };
-        let clashes = chosen.iter().any(|(other, other_fix)| {
-            other.object.document == finding.object.document
-                && fix.operations.iter().any(|op| {
-                    other_fix
-                        .operations
-                        .iter()
-                        .any(|o| paths_touch(footprint(op), footprint(o)))
-                })
+        let document = finding.object.document;
+        let clashes = fix.operations.iter().map(footprint).any(|path| {
+            covered.contains(&(document, path))
+                || prefixes(path).any(|p| taken.contains(&(document, p)))
         });
         if !clashes {
+            for path in fix.operations.iter().map(footprint) {
+                taken.insert((document, path));
+                covered.extend(prefixes(path).map(|p| (document, p)));
+            }
             chosen.push((finding, fix));
         }
     }
     chosen
+}
+
+/// Every prefix of a JSON pointer at a token boundary, itself included:
+/// `""`, `"/a"`, `"/a/b"` for `"/a/b"`.
+fn prefixes(path: &str) -> impl Iterator<Item = &str> {
+    std::iter::once("")
+        .chain(path.match_indices('/').skip(1).map(|(i, _)| &path[..i]))
+        .chain(std::iter::once(path))
 }
 
 /// What fixing produced.
@@ -130,9 +148,7 @@ pub fn fix_json(object: &mut Json, settings: &Settings, options: FixOptions) -> 
         let chosen = select(&report, options);
         let mut progress = false;
         for (finding, fix) in chosen {
-            let mut candidate = object.clone();
-            if apply_json(&mut candidate, &fix.operations).is_ok() {
-                *object = candidate;
+            if apply_all_or_nothing(object, &fix.operations).is_ok() {
                 applied.push(AppliedFix::new(finding, fix));
                 progress = true;
             }
@@ -148,6 +164,55 @@ pub fn fix_json(object: &mut Json, settings: &Settings, options: FixOptions) -> 
         applied,
         remaining: crate::check_json(object, settings),
     }
+}
+
+/// Apply operations all or nothing, copying only the value under their
+/// deepest common parent: copying the whole object for each fix made mutate
+/// mode quadratic (a Deployment of 1,000 containers took 52 s).
+fn apply_all_or_nothing(object: &mut Json, operations: &[Operation]) -> Result<(), ApplyError> {
+    let mut common: Option<Vec<&str>> = None;
+    for op in operations {
+        let (parent, _) = split_pointer(op.path())?;
+        let tokens: Vec<&str> = parent.split('/').skip(1).collect();
+        common = Some(match common {
+            None => tokens,
+            Some(c) => c
+                .iter()
+                .zip(&tokens)
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| *a)
+                .collect(),
+        });
+    }
+    let prefix: String = common
+        .unwrap_or_default()
+        .iter()
+        .map(|t| format!("/{t}"))
+        .collect();
+    let slot = object
+        .pointer_mut(&prefix)
+        .ok_or_else(|| ApplyError(format!("no value at `{prefix}`")))?;
+    let relative: Vec<Operation> = operations
+        .iter()
+        .map(|op| {
+            let path = op.path()[prefix.len()..].to_owned();
+            match op {
+                Operation::Add { value, .. } => Operation::Add {
+                    path,
+                    value: value.clone(),
+                },
+                Operation::Replace { value, .. } => Operation::Replace {
+                    path,
+                    value: value.clone(),
+                },
+                Operation::Remove { .. } => Operation::Remove { path },
+            }
+        })
+        .collect();
+    let mut candidate = slot.clone();
+    apply_json(&mut candidate, &relative)?;
+    *slot = candidate;
+    Ok(())
 }
 
 /// Apply operations (RFC 6902 `add`, `replace`, `remove`) to a JSON value.
@@ -226,6 +291,42 @@ mod tests {
         assert!(paths_touch("/a/b", "/a/b/c"));
         assert!(!paths_touch("/a/b", "/a/bc"));
         assert!(!paths_touch("/a/b", "/a/c"));
+    }
+
+    #[test]
+    fn prefixes_find_exactly_the_touching_paths() {
+        let paths = [
+            "", "/a", "/a/b", "/a/bc", "/a/b/c", "/a/c", "/b", "/a~1b", "/a/0", "/a/0/x",
+        ];
+        assert_eq!(prefixes("/a/b").collect::<Vec<_>>(), ["", "/a", "/a/b"]);
+        for a in paths {
+            for b in paths {
+                let by_prefixes = prefixes(a).any(|p| p == b) || prefixes(b).any(|p| p == a);
+                assert_eq!(by_prefixes, paths_touch(a, b), "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn fixing_a_large_object_copies_only_what_each_fix_touches() {
+        // 1,000 privileged containers: 5,000 findings. Copying the object
+        // per fix and comparing fixes pairwise made this take minutes.
+        let containers: Vec<_> = (0..1_000)
+            .map(|i| json!({"name": format!("c{i}"), "image": "nginx", "securityContext": {"privileged": true}}))
+            .collect();
+        let mut object = json!({"kind": "Pod", "spec": {"containers": containers}});
+        let outcome = fix_json(
+            &mut object,
+            &Settings::default(),
+            FixOptions { unsafe_fixes: true },
+        );
+        assert_eq!(
+            object["spec"]["containers"][999]["securityContext"]["privileged"],
+            false
+        );
+        let count = |rule: &str| outcome.applied.iter().filter(|a| a.rule == rule).count();
+        assert_eq!(count("privileged"), 1_000);
+        assert_eq!(count("privilege-escalation-not-disabled"), 1_000);
     }
 
     #[test]

@@ -42,12 +42,12 @@ pub fn parse_stream(text: &str, limits: &Limits) -> (Vec<Document>, Vec<Diagnost
             ErrorKind::Limit,
             Message::new(
                 format!(
-                    "input is {} bytes, more than the limit of {} bytes; nothing was checked",
+                    "input is {} bytes, more than the limit of {} bytes (max_input_bytes); nothing was checked",
                     text.len(),
                     limits.max_input_bytes
                 ),
                 format!(
-                    "l'entrée fait {} octets, plus que la limite de {} octets ; rien n'a été vérifié",
+                    "l'entrée fait {} octets, plus que la limite de {} octets (max_input_bytes) ; rien n'a été vérifié",
                     text.len(),
                     limits.max_input_bytes
                 ),
@@ -59,7 +59,38 @@ pub fn parse_stream(text: &str, limits: &Limits) -> (Vec<Document>, Vec<Diagnost
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let mut index = 0;
     for chunk in split_documents(text, bom) {
+        if index >= limits.max_documents {
+            errors.push(Diagnostic::new(
+                ErrorKind::Limit,
+                Message::new(
+                    format!(
+                        "more than {} documents in the stream (max_documents); the rest was not checked",
+                        limits.max_documents
+                    ),
+                    format!(
+                        "plus de {} documents dans le flux (max_documents) ; la suite n'a pas été vérifiée",
+                        limits.max_documents
+                    ),
+                ),
+                Some(Span::empty(chunk.start)),
+            ));
+            break;
+        }
         let original = &text[chunk.start..chunk.end];
+        if let Some(at) = original.find('\0') {
+            // The parser takes a NUL for the end of the input, and would
+            // report an unterminated scalar somewhere before it.
+            errors.push(
+                syntax(
+                    "invalid YAML: a NUL byte (U+0000); YAML allows no control characters",
+                    "YAML invalide : un octet NUL (U+0000) ; YAML n'accepte aucun caractère de contrôle",
+                    Span::new(chunk.start + at, chunk.start + at + 1),
+                )
+                .in_document(index),
+            );
+            index += 1;
+            continue;
+        }
         let mut relaxed: Option<String> = None;
         for attempt in 0.. {
             let source = relaxed.as_deref().unwrap_or(original);
@@ -262,6 +293,10 @@ struct Loader<'a> {
     /// Anchored nodes with their size and height (alias budget and depth).
     anchors: HashMap<usize, Anchored>,
     nodes: usize,
+    /// Of `nodes`, those added by aliases.
+    expanded: usize,
+    /// Nodes aliases may add to a document of this chunk.
+    alias_budget: usize,
     /// Problems that do not stop the document (duplicate keys).
     soft_errors: Vec<Diagnostic>,
 }
@@ -278,6 +313,8 @@ impl<'a> Loader<'a> {
             stack: Vec::new(),
             anchors: HashMap::new(),
             nodes: 0,
+            expanded: 0,
+            alias_budget: limits.alias_budget(chunk.len()),
             soft_errors: Vec::new(),
         }
     }
@@ -293,6 +330,7 @@ impl<'a> Loader<'a> {
                     root = None;
                     self.anchors.clear();
                     self.nodes = 0;
+                    self.expanded = 0;
                 }
                 Event::DocumentEnd => {
                     let root = root
@@ -307,6 +345,21 @@ impl<'a> Loader<'a> {
                     } else {
                         span
                     };
+                    if text.len() > self.limits.max_scalar_bytes {
+                        return Err(Box::new(limit(
+                            &format!(
+                                "scalar of {} bytes, more than the limit of {} bytes (max_scalar_bytes); the document was not checked",
+                                text.len(),
+                                self.limits.max_scalar_bytes
+                            ),
+                            &format!(
+                                "scalaire de {} octets, plus que la limite de {} octets (max_scalar_bytes) ; le document n'a pas été vérifié",
+                                text.len(),
+                                self.limits.max_scalar_bytes
+                            ),
+                            Span::empty(span.start),
+                        )));
+                    }
                     let value = resolve(&text, style, tag.as_deref());
                     let plain_merge = style == ScalarStyle::Plain && text == "<<";
                     let node = Node::new(value, Some(span));
@@ -332,7 +385,7 @@ impl<'a> Loader<'a> {
                     // Aliases must not build a tree deeper than the limit:
                     // every later stage (and dropping the tree) recurses.
                     self.check_depth(self.stack.len() + height, span)?;
-                    self.count(size, span)?;
+                    self.count_alias(size, span)?;
                     let mut node = self.anchors[&id].node.clone();
                     mark_aliased(&mut node);
                     self.push(node, false, &mut root)?;
@@ -391,21 +444,54 @@ impl<'a> Loader<'a> {
     }
 
     fn count(&mut self, n: usize, span: Span) -> LoadResult<()> {
-        self.nodes += n;
+        self.nodes = self.nodes.saturating_add(n);
         if self.nodes > self.limits.max_nodes {
-            return Err(Box::new(Diagnostic::new(
-                ErrorKind::Limit,
-                Message::new(
-                    format!(
-                        "document has more than {} nodes (after expanding aliases); it was not checked",
-                        self.limits.max_nodes
-                    ),
-                    format!(
-                        "le document a plus de {} nœuds (alias développés) ; il n'a pas été vérifié",
-                        self.limits.max_nodes
-                    ),
+            return Err(Box::new(limit(
+                &format!(
+                    "document has more than {} nodes after expanding aliases (max_nodes); it was not checked",
+                    self.limits.max_nodes
                 ),
-                Some(span),
+                &format!(
+                    "le document a plus de {} nœuds, alias développés (max_nodes) ; il n'a pas été vérifié",
+                    self.limits.max_nodes
+                ),
+                span,
+            )));
+        }
+        Ok(())
+    }
+
+    /// Count an alias of `n` nodes before it is copied: the node budget,
+    /// the alias budget, then go-yaml's ratio rule.
+    fn count_alias(&mut self, n: usize, span: Span) -> LoadResult<()> {
+        self.expanded = self.expanded.saturating_add(n);
+        if self.expanded > self.alias_budget {
+            return Err(Box::new(limit(
+                &format!(
+                    "aliases expand to more than {} nodes in this document ({} (max_alias_nodes) plus one per byte of the document); it was not checked",
+                    self.alias_budget,
+                    self.limits.max_alias_nodes
+                ),
+                &format!(
+                    "les alias développent plus de {} nœuds dans ce document ({} (max_alias_nodes) plus un par octet du document) ; il n'a pas été vérifié",
+                    self.alias_budget,
+                    self.limits.max_alias_nodes
+                ),
+                span,
+            )));
+        }
+        self.count(n, span)?;
+        if excessive_aliasing(self.expanded, self.nodes) {
+            return Err(Box::new(limit(
+                &format!(
+                    "excessive aliasing: {} of the document's {} nodes come from aliases (go-yaml's alias ratio, which kubectl and the API server apply); it was not checked",
+                    self.expanded, self.nodes
+                ),
+                &format!(
+                    "alias excessifs : {} des {} nœuds du document viennent d'alias (le ratio d'alias de go-yaml, qu'appliquent kubectl et le serveur d'API) ; il n'a pas été vérifié",
+                    self.expanded, self.nodes
+                ),
+                span,
             )));
         }
         Ok(())
@@ -580,20 +666,48 @@ impl<'a> Loader<'a> {
 }
 
 fn too_deep(limits: &Limits, span: Span) -> Diagnostic {
-    Diagnostic::new(
-        ErrorKind::Limit,
-        Message::new(
-            format!(
-                "nesting deeper than {} levels; the document was not checked",
-                limits.max_depth
-            ),
-            format!(
-                "imbrication de plus de {} niveaux ; le document n'a pas été vérifié",
-                limits.max_depth
-            ),
+    limit(
+        &format!(
+            "nesting deeper than {} levels (max_depth); the document was not checked",
+            limits.max_depth
         ),
-        Some(span),
+        &format!(
+            "imbrication de plus de {} niveaux (max_depth) ; le document n'a pas été vérifié",
+            limits.max_depth
+        ),
+        span,
     )
+}
+
+fn limit(en: &str, fr: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(ErrorKind::Limit, Message::new(en, fr), Some(span))
+}
+
+/// go-yaml's rule against alias bombs (yaml.v2 `decode.go`,
+/// `allowedAliasRatio`, the fix for CVE-2019-11253), which sigs.k8s.io/yaml
+/// applies for kubectl and the API server: past 100 nodes from aliases and
+/// 1,000 nodes in all, at most 99% of a document's nodes may come from
+/// aliases, falling linearly to 10% from 400,000 to 4,000,000 nodes.
+/// go-yaml checks at every node; we check after each alias, when the ratio
+/// is at its highest. Our counts differ slightly (go-yaml also counts the
+/// document and each alias as a node), so refusals match to within a few
+/// nodes; the alias budget ([`Limits::alias_budget`]) then bounds what the
+/// ratio allows in a large document.
+fn excessive_aliasing(expanded: usize, nodes: usize) -> bool {
+    const LOW: usize = 400_000;
+    const HIGH: usize = 4_000_000;
+    if expanded <= 100 || nodes <= 1_000 {
+        return false;
+    }
+    #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+    let allowed = match nodes {
+        n if n <= LOW => 0.99,
+        n if n >= HIGH => 0.10,
+        n => 0.99 - 0.89 * ((n - LOW) as f64 / (HIGH - LOW) as f64),
+    };
+    #[allow(clippy::cast_precision_loss)]
+    let ratio = expanded as f64 / nodes as f64;
+    ratio > allowed
 }
 
 fn syntax(en: &str, fr: &str, span: Span) -> Diagnostic {
