@@ -430,7 +430,21 @@ fn man(dir: Option<&Path>) -> u8 {
             }
         };
     };
-    match std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(command, dir)) {
+    let mut command = command.disable_help_subcommand(true);
+    command.build();
+    // Each page names the program and its version (clap_mangen's default
+    // for a subcommand is its bare name).
+    let source = format!("kube-immutable {}", env!("CARGO_PKG_VERSION"));
+    let write = || {
+        std::fs::create_dir_all(dir)?;
+        for page in std::iter::once(&command).chain(command.get_subcommands()) {
+            clap_mangen::Man::new(page.clone())
+                .source(source.clone())
+                .generate_to(dir)?;
+        }
+        Ok::<(), std::io::Error>(())
+    };
+    match write() {
         Ok(()) => exit::OK,
         Err(e) => {
             eprint_styled(&format!("error: {}: {e}", dir.display()));

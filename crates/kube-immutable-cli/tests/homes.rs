@@ -403,6 +403,13 @@ fn man_page_is_roff_and_dir_gets_a_page_per_command() {
     );
     let check = std::fs::read_to_string(dir.path().join("kube-immutable-check.1")).unwrap();
     assert!(check.contains("\\-\\-format"), "{check}");
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        check.contains(&format!(
+            ".TH kube-immutable-check 1  \"kube-immutable {version}\""
+        )),
+        "{check}"
+    );
 }
 
 // ---------------------------------------------------------------- Helm post-renderer
