@@ -132,6 +132,11 @@ def base_env() -> dict[str, str]:
     env["CARGO_TARGET_DIR"] = str(CARGO_TARGET)
     for name in ("NO_COLOR", "CLICOLOR_FORCE", "GITHUB_ACTIONS"):
         env.pop(name, None)
+    # try-repo commits uncommitted changes into a shadow repository: a
+    # machine without a git identity must still manage it.
+    for role in ("AUTHOR", "COMMITTER"):
+        env.setdefault(f"GIT_{role}_NAME", "kube-immutable tests")
+        env.setdefault(f"GIT_{role}_EMAIL", "tests@example.invalid")
     return env
 
 
