@@ -42,6 +42,27 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
     fi
 fi
 
+# pre-commit (PyPI, pinned) in its own virtual environment, for the test of
+# .pre-commit-hooks.yaml and the README's integration snippets
+# (scripts/test-integrations.py runs on its Python, which has PyYAML).
+precommit_version=4.7.0
+precommit_venv="${XDG_CACHE_HOME:-$HOME/.cache}/kube-immutable/pre-commit-$precommit_version"
+if [ "$("$precommit_venv/bin/pre-commit" --version 2>/dev/null)" != "pre-commit $precommit_version" ]; then
+    step "pre-commit $precommit_version (PyPI) into $precommit_venv"
+    rm -rf "$precommit_venv"
+    # Debian's python3 makes virtual environments only with python3-venv.
+    if ! python3 -m venv "$precommit_venv" >/dev/null 2>&1; then
+        sudo=""
+        if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+        export DEBIAN_FRONTEND=noninteractive
+        $sudo apt-get install -y python3 python3-venv >/dev/null \
+            || { $sudo apt-get update >/dev/null && $sudo apt-get install -y python3 python3-venv >/dev/null; }
+        rm -rf "$precommit_venv"
+        python3 -m venv "$precommit_venv"
+    fi
+    "$precommit_venv/bin/python" -m pip install --quiet --disable-pip-version-check "pre-commit==$precommit_version"
+fi
+
 # Every crate the build needs, once, so later steps can run offline.
 step "cargo fetch"
 cargo fetch --locked >/dev/null

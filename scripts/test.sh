@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the project: formatting, lints (native and wasm), the wasm
 # builds, the dependency fence, generated docs, unit/integration/end-to-end
-# tests, the npm package in Node, the playground's release build and the
+# tests, the README's integrations (pre-commit, GitHub Action, GitLab CI,
+# kubectl, Helm), the npm package in Node, the playground's release build and the
 # browser tests (playground, docs-site example), and, when the
 # shared corpus is there, conformance and the fix harness on 1,500
 # real-world manifests. CI (.ci/run) runs exactly this.
@@ -83,6 +84,11 @@ printf 'kind: Pod\nspec: [\n' > "$sarif_dir/broken.yaml"
 target/debug/kube-immutable check --format sarif examples/ > "$sarif_dir/examples.sarif" || [ $? -le 2 ]
 target/debug/kube-immutable check --format sarif --lang fr examples/ "$sarif_dir/broken.yaml" > "$sarif_dir/errors.sarif" || [ $? -le 2 ]
 node scripts/validate-sarif.cjs "$sarif_dir/examples.sarif" "$sarif_dir/errors.sarif"
+
+step "integrations, as the README shows them: pre-commit hooks (try-repo), the GitHub Action's shell steps, GitLab CI, kubectl, Helm"
+# On the Python of the pre-commit environment scripts/setup.sh made (PyYAML).
+precommit_version=$(sed -n 's/^precommit_version=//p' scripts/setup.sh)
+"${XDG_CACHE_HOME:-$HOME/.cache}/kube-immutable/pre-commit-$precommit_version/bin/python" scripts/test-integrations.py
 
 step "the npm package (cargo xtask build-npm): in Node, packed and installed, its TypeScript types"
 cargo xtask build-npm

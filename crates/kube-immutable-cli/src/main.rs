@@ -6,23 +6,32 @@
 //! Exit codes, for every subcommand: 0 when no error-level finding, 1 when
 //! there is one, 2 when an input could not be read or parsed, had input
 //! errors, or the arguments or settings were invalid. 2 wins over 1.
+//!
+//! The same source is also the `kubectl-immutable` binary (a kubectl
+//! plugin: `src/bin/kubectl-immutable.rs` includes this file), which names
+//! itself `kubectl immutable` in its help; so does any copy or link of the
+//! binary under that name.
 
 // Parsing allocates and frees many small nodes: mimalloc does it faster
 // than the system allocator, on one thread and on several (Cargo.toml).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-mod check;
-mod config;
-mod fix;
-mod inputs;
-mod output;
-mod playground;
+// `pub(crate)`: the kubectl plugin's root re-exports them (`crate::check`
+// must resolve there too).
+pub(crate) mod check;
+pub(crate) mod config;
+pub(crate) mod fix;
+pub(crate) mod inputs;
+pub(crate) mod output;
+pub(crate) mod playground;
+pub(crate) mod post_renderer;
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use kube_immutable_core::rules::{self, FixAvailability};
 use kube_immutable_core::{Level, Settings, RULES};
 
@@ -62,15 +71,39 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Lang::En)]
         lang: Lang,
     },
+    /// Print a shell completion script
+    /// (bash: `source <(kube-immutable completions bash)`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff: `kube-immutable man | man -l -`).
+    Man {
+        /// Write a page per command into DIR instead
+        /// (`kube-immutable.1`, `kube-immutable-check.1`, ...).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
 struct CheckArgs {
     /// Files or folders to check; `-` reads standard input.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "filename", value_name = "PATH")]
     paths: Vec<String>,
+    /// A file or folder to check, as kubectl's `-f` (repeatable):
+    /// `kubectl immutable check -f pod.yaml`.
+    #[arg(short = 'f', long, value_name = "PATH")]
+    filename: Vec<String>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Print nothing but the findings and input errors (text: no summary,
+    /// nothing at all when every object is immutable).
+    #[arg(long, short = 'q')]
+    quiet: bool,
+    /// Write the report to FILE instead of standard output (never coloured).
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
     /// Settings file (YAML or JSON): rule levels and exemptions.
     #[arg(long, value_name = "FILE")]
     config: Option<String>,
@@ -86,8 +119,20 @@ struct CheckArgs {
 #[derive(Debug, Args)]
 struct FixArgs {
     /// Files or folders to fix; `-` reads standard input.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present_any = ["filename", "stdin_post_renderer"], value_name = "PATH")]
     paths: Vec<String>,
+    /// A file or folder to fix, as kubectl's `-f` (repeatable).
+    #[arg(short = 'f', long, value_name = "PATH")]
+    filename: Vec<String>,
+    /// Helm post-renderer mode: read the whole stream from standard input,
+    /// print it fixed, exit 0 unless it cannot be read
+    /// (`helm install --post-renderer kube-immutable --post-renderer-args fix
+    /// --post-renderer-args --stdin-post-renderer`).
+    #[arg(long, conflicts_with_all = ["paths", "filename", "diff", "write"])]
+    stdin_post_renderer: bool,
+    /// Print no summary line (only input errors).
+    #[arg(long, short = 'q')]
+    quiet: bool,
     /// Show a unified diff instead of the fixed text.
     #[arg(long, conflicts_with = "write")]
     diff: bool,
@@ -123,6 +168,8 @@ enum Format {
     Json,
     /// SARIF 2.1.0 (GitHub code scanning).
     Sarif,
+    /// GitHub Actions workflow commands: annotations on the pull request.
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -138,8 +185,22 @@ enum Color {
     Never,
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
+/// The name the binary answers to in its help and errors: `kubectl
+/// immutable` when it runs as a kubectl plugin (by the name kubectl looks
+/// for, `kubectl-immutable`), `kube-immutable` otherwise.
+fn bin_name() -> &'static str {
+    let argv0 = std::env::args_os().next().unwrap_or_default();
+    let stem = Path::new(&argv0).file_stem().unwrap_or_default();
+    if stem == "kubectl-immutable" {
+        "kubectl immutable"
+    } else {
+        "kube-immutable"
+    }
+}
+
+pub(crate) fn main() -> ExitCode {
+    let matches = Cli::command().bin_name(bin_name()).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     match cli.color {
         Color::Auto => {}
         Color::Always => anstream::ColorChoice::Always.write_global(),
@@ -150,6 +211,8 @@ fn main() -> ExitCode {
         Command::Fix(args) => run_fix(&args),
         Command::Rules(args) => list_rules(&args),
         Command::Explain { rule, lang } => explain(&rule, lang),
+        Command::Completions { shell } => completions(shell),
+        Command::Man { dir } => man(dir.as_deref()),
     };
     ExitCode::from(code)
 }
@@ -172,14 +235,32 @@ fn run_check(args: &CheckArgs) -> u8 {
         Err(code) => return code,
     };
     let jobs = args.jobs.map_or_else(check::default_jobs, usize::from);
-    let run = Run::check(&args.paths, &settings, jobs, args.format == Format::Text);
-    match args.format {
-        Format::Text => print_styled(&output::text::render(&run, args.lang)),
+    let paths: Vec<String> = args.filename.iter().chain(&args.paths).cloned().collect();
+    let run = Run::check(&paths, &settings, jobs, args.format == Format::Text);
+    let report = match args.format {
+        Format::Text => output::text::render(&run, args.lang, args.quiet),
+        Format::Json => output::json::render(&run, args.lang),
+        Format::Sarif => output::sarif::render(&run, args.lang),
+        Format::Github => output::github::render(&run, args.lang),
+    };
+    let mut code = run.exit_code();
+    match &args.output {
+        None if args.format == Format::Text => print_styled(&report),
         // Data for other tools: never styled, so written as is.
-        Format::Json => print_plain(&output::json::render(&run, args.lang)),
-        Format::Sarif => print_plain(&output::sarif::render(&run, args.lang)),
+        None => print_plain(&report),
+        Some(file) => {
+            let plain = anstream::adapter::strip_str(&report).to_string();
+            if let Err(e) = std::fs::write(file, plain) {
+                eprint_styled(&format!(
+                    "{} {}: {e}",
+                    args.lang
+                        .pick("error: cannot write", "erreur : écriture impossible de"),
+                    file.display()
+                ));
+                code = exit::INPUT_ERROR;
+            }
+        }
     }
-    let code = run.exit_code();
     // Every input's text and findings would be freed one by one on the way
     // out; the process ends here, and the OS takes the memory back at once.
     std::mem::forget(run);
@@ -191,6 +272,17 @@ fn run_fix(args: &FixArgs) -> u8 {
         Ok(settings) => settings,
         Err(code) => return code,
     };
+    let options = kube_immutable_core::fix::FixOptions {
+        unsafe_fixes: args.unsafe_fixes,
+    };
+    if args.stdin_post_renderer {
+        let out = post_renderer::run(&settings, options, args.lang);
+        print_plain(&out.stdout);
+        if !args.quiet || out.code != exit::OK {
+            eprint_styled(&out.stderr);
+        }
+        return out.code;
+    }
     let mode = if args.write {
         fix::Mode::Write
     } else if args.diff {
@@ -198,13 +290,20 @@ fn run_fix(args: &FixArgs) -> u8 {
     } else {
         fix::Mode::Print
     };
-    let options = kube_immutable_core::fix::FixOptions {
-        unsafe_fixes: args.unsafe_fixes,
-    };
-    let out = fix::run(&args.paths, &settings, options, mode, args.lang);
+    let paths: Vec<String> = args.filename.iter().chain(&args.paths).cloned().collect();
+    let out = fix::run(&paths, &settings, options, mode, args.lang);
     // The fixed text is data for other tools: never styled.
     print_plain(&out.stdout);
-    eprint_styled(&out.stderr);
+    // The summary is the last line; `--quiet` keeps only the errors above it.
+    let stderr = if args.quiet {
+        let body = out.stderr.trim_end_matches('\n');
+        body.rfind('\n').map_or("", |i| &body[..=i])
+    } else {
+        &out.stderr
+    };
+    if !stderr.is_empty() {
+        eprint_styled(stderr);
+    }
     out.code
 }
 
@@ -302,6 +401,53 @@ fn explain(rule: &str, lang: Lang) -> u8 {
                     known.join(", ")
                 ),
             });
+            exit::INPUT_ERROR
+        }
+    }
+}
+
+fn completions(shell: clap_complete::Shell) -> u8 {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "kube-immutable", &mut out);
+    print_plain(&String::from_utf8_lossy(&out));
+    exit::OK
+}
+
+/// The man page of `kube-immutable`, or with `dir` one page per command
+/// written there (what `cargo xtask docs` puts in `docs/man/`).
+fn man(dir: Option<&Path>) -> u8 {
+    let command = Cli::command();
+    let Some(dir) = dir else {
+        let mut out = Vec::new();
+        return match clap_mangen::Man::new(command).render(&mut out) {
+            Ok(()) => {
+                print_plain(&String::from_utf8_lossy(&out));
+                exit::OK
+            }
+            Err(e) => {
+                eprint_styled(&format!("error: {e}"));
+                exit::INPUT_ERROR
+            }
+        };
+    };
+    let mut command = command.disable_help_subcommand(true);
+    command.build();
+    // Each page names the program and its version (clap_mangen's default
+    // for a subcommand is its bare name).
+    let source = format!("kube-immutable {}", env!("CARGO_PKG_VERSION"));
+    let write = || {
+        std::fs::create_dir_all(dir)?;
+        for page in std::iter::once(&command).chain(command.get_subcommands()) {
+            clap_mangen::Man::new(page.clone())
+                .source(source.clone())
+                .generate_to(dir)?;
+        }
+        Ok::<(), std::io::Error>(())
+    };
+    match write() {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprint_styled(&format!("error: {}: {e}", dir.display()));
             exit::INPUT_ERROR
         }
     }

@@ -1,4 +1,5 @@
-//! `cargo xtask docs [--check]`: the rule pages in `docs/rules/`.
+//! `cargo xtask docs [--check]`: the rule pages in `docs/rules/`, and the
+//! CLI's man pages in `docs/man/` ([`crate::man`]).
 //!
 //! Each page is generated from the rule's doc comment
 //! ([`RuleMeta::docs_markdown`]) under a header with the rule's id, default
@@ -47,6 +48,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let files = generate();
 
     let mut problems = example_problems();
+    problems.extend(crate::man::sync(&root, check)?);
     if check {
         problems.extend(stale_files(&dir, &files));
     } else {

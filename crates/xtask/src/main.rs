@@ -7,6 +7,7 @@ mod bench_hostile;
 mod conformance;
 mod docs;
 mod kubewarden;
+mod man;
 mod npm;
 mod policy;
 mod share;
@@ -18,7 +19,7 @@ const HELP: &str = "\
 cargo xtask <task>
 
 Tasks:
-  docs [--check]              generate docs/rules/*.md from the rules' doc comments
+  docs [--check]              generate docs/rules/*.md from the rules' doc comments, docs/man/*.1 from the CLI
   conformance [CORPUS_DIR]    per-rule agreement with ../shared/corpus (or CORPUS_DIR / $KUBE_IMMUTABLE_CORPUS)
   bench [CORPUS_DIR]          time the CLI against the YAML parser alone on the real-world corpus
   bench-hostile [--runs N]    time and peak memory of the CLI on alias bombs, deep nesting, a 100 MB input

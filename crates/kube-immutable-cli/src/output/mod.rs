@@ -1,8 +1,10 @@
-//! Renderers: a [`Run`](crate::check::Run) to text, JSON or SARIF.
+//! Renderers: a [`Run`](crate::check::Run) to text, JSON, SARIF or GitHub
+//! workflow commands.
 //!
 //! Each renderer returns a `String`; `main` writes it through `anstream`,
 //! which drops colours when stdout is not a terminal or `NO_COLOR` is set.
 
+pub mod github;
 pub mod json;
 pub mod sarif;
 pub mod text;

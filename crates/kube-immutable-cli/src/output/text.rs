@@ -8,12 +8,16 @@ use super::{describe_object, sorted, Lang};
 use crate::check::{Outcome, Run, Summary};
 use crate::config::ConfigError;
 
-/// Everything a run found, as frames, and the summary line.
-pub fn render(run: &Run, lang: Lang) -> String {
+/// Everything a run found, as frames, and the summary line (not when
+/// `quiet`: then only the frames, nothing when all is well).
+pub fn render(run: &Run, lang: Lang, quiet: bool) -> String {
     let frames = run.per_outcome(|outcome| frames(outcome, lang));
     let mut out = String::with_capacity(frames.iter().map(String::len).sum::<usize>() + 256);
     for f in &frames {
         out.push_str(f);
+    }
+    if quiet {
+        return out;
     }
     let summary = run.summary();
     out.push_str(&summary_line(&summary, lang));
