@@ -636,7 +636,7 @@ impl Verdict {
     }
 }
 
-/// What the seven rules say of every admission fixture, under each of
+/// What the rules say of every admission fixture, under each of
 /// [`settings_cases`] (validate, strict, mutate, mutate-unsafe). A new
 /// fixture must be added here.
 pub const VERDICTS: &[(&str, [Verdict; 4])] = {
@@ -651,8 +651,9 @@ pub const VERDICTS: &[(&str, [Verdict; 4])] = {
         // A writable root filesystem; the image is unknown, so its fix
         // (an emptyDir at /tmp) is unsafe.
         ("deployment.json", [D(403), D(403), D(403), P]),
-        // The ignore annotation turns its two findings off.
-        ("exempt-annotation.json", [A, A, A, A]),
+        // The ignore annotation turns its two findings off; the one it does
+        // not name (capabilities-not-restricted, a warning) has an unsafe fix.
+        ("exempt-annotation.json", [A, A, A, P]),
         // In kube-system, which "strict" exempts; hostNetwork is unsafe to fix.
         ("exempt-namespace.json", [D(403), A, D(403), P]),
         // The tutorial's fixed pod: warnings only, an error for "strict"
@@ -690,4 +691,27 @@ pub fn request_fixtures() -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// What Kubewarden answers for the tutorial's pod (`mutable-pod.json`) in
+/// validate mode: the AdmissionResponse kwctl prints and policy-server
+/// returns, exactly.
+pub fn tutorial_pod_rejected() -> Value {
+    json!({
+        "uid": "6e2a0f0b-0001-4d6e-9c1e-000000000001",
+        "allowed": false,
+        "status": {
+            "message": "kube-immutable: Pod/nginx-mutable is not immutable (4 findings):\n\
+                - privileged: Pod/nginx-mutable container \"nginx\" at /spec/containers/0/securityContext/privileged: Set `privileged: false` (or remove the field).\n\
+                - allow-privilege-escalation: Pod/nginx-mutable container \"nginx\" at /spec/containers/0/securityContext/allowPrivilegeEscalation: Set `allowPrivilegeEscalation: false`.\n\
+                - run-as-root: Pod/nginx-mutable container \"nginx\" at /spec/containers/0/securityContext/runAsUser: Remove `runAsUser: 0`, set `runAsNonRoot: true` and a non-root `runAsUser`. Image `nginx:1.27` has a non-root variant: `nginxinc/nginx-unprivileged`.\n\
+                - writable-root-filesystem: Pod/nginx-mutable container \"nginx\" at /spec/containers/0/securityContext/readOnlyRootFilesystem: Set `readOnlyRootFilesystem: true` and mount an `emptyDir` at each path this image writes: /var/cache/nginx, /var/run, /tmp.",
+            "code": 403
+        },
+        "auditAnnotations": null,
+        "warnings": [
+            "kube-immutable: may-run-as-root: Pod/nginx-mutable container \"nginx\" at /spec/containers/0/securityContext/runAsNonRoot: Set `runAsNonRoot: true` in the pod `securityContext` and use an image that runs as a non-root user.",
+            "kube-immutable: capabilities-not-restricted: Pod/nginx-mutable container \"nginx\" at /spec/containers/0/securityContext/capabilities/drop: Add `ALL` to `securityContext.capabilities.drop`; add back only `NET_BIND_SERVICE` if the container binds a port belo…"
+        ]
+    })
 }

@@ -11,8 +11,8 @@ use std::process::Output;
 
 use kube_immutable_core::{yaml, Limits};
 use kube_immutable_tests::kubewarden::{
-    check_admission_response, request_fixtures, settings_cases, skipped, Kwctl, Verdict, KWCTL_ENV,
-    VERDICTS,
+    check_admission_response, request_fixtures, settings_cases, skipped, tutorial_pod_rejected,
+    Kwctl, Verdict, KWCTL_ENV, VERDICTS,
 };
 use kube_immutable_tests::{fixture, workspace_root, Policy};
 use serde_json::{json, Value};
@@ -155,25 +155,7 @@ fn the_tutorials_pod_exactly_as_kwctl_answers() {
         )
     };
     let rejected = run("{}");
-    assert_eq!(
-        rejected,
-        json!({
-            "uid": "6e2a0f0b-0001-4d6e-9c1e-000000000001",
-            "allowed": false,
-            "status": {
-                "message": "kube-immutable: Pod/nginx-mutable is not immutable (4 findings):\n\
-                    - privileged: Pod/nginx-mutable container \"nginx\" at /spec/containers/0/securityContext/privileged: Set `privileged: false` (or remove the field).\n\
-                    - allow-privilege-escalation: Pod/nginx-mutable container \"nginx\" at /spec/containers/0/securityContext/allowPrivilegeEscalation: Set `allowPrivilegeEscalation: false`.\n\
-                    - run-as-root: Pod/nginx-mutable container \"nginx\" at /spec/containers/0/securityContext/runAsUser: Remove `runAsUser: 0`, set `runAsNonRoot: true` and a non-root `runAsUser`. Image `nginx:1.27` has a non-root variant: `nginxinc/nginx-unprivileged`.\n\
-                    - writable-root-filesystem: Pod/nginx-mutable container \"nginx\" at /spec/containers/0/securityContext/readOnlyRootFilesystem: Set `readOnlyRootFilesystem: true` and mount an `emptyDir` at each path this image writes: /var/cache/nginx, /var/run, /tmp.",
-                "code": 403
-            },
-            "auditAnnotations": null,
-            "warnings": [
-                "kube-immutable: may-run-as-root: Pod/nginx-mutable container \"nginx\" at /spec/containers/0/securityContext/runAsNonRoot: Set `runAsNonRoot: true` in the pod `securityContext` and use an image that runs as a non-root user."
-            ]
-        })
-    );
+    assert_eq!(rejected, tutorial_pod_rejected());
 
     let fixed = run(r#"{"mode": "mutate", "unsafeFixes": true}"#);
     assert_eq!(fixed["allowed"], true, "{fixed:#}");
@@ -184,6 +166,7 @@ fn the_tutorials_pod_exactly_as_kwctl_answers() {
         patch,
         json!([
             {"op": "replace", "path": "/spec/containers/0/securityContext/allowPrivilegeEscalation", "value": false},
+            {"op": "add", "path": "/spec/containers/0/securityContext/capabilities", "value": {"drop": ["ALL"]}},
             {"op": "replace", "path": "/spec/containers/0/securityContext/privileged", "value": false},
             {"op": "replace", "path": "/spec/containers/0/securityContext/readOnlyRootFilesystem", "value": true},
             {"op": "add", "path": "/spec/containers/0/securityContext/runAsNonRoot", "value": true},
@@ -203,7 +186,7 @@ fn the_tutorials_pod_exactly_as_kwctl_answers() {
     );
     assert_eq!(
         fixed["warnings"].as_array().map(Vec::len),
-        Some(5),
+        Some(6),
         "one warning per applied fix: {fixed:#}"
     );
 }

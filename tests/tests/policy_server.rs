@@ -12,7 +12,8 @@ use std::path::Path;
 
 use kube_immutable_tests::kubewarden::{
     admission_review, check_admission_response, decode_patch, request_fixtures, settings_cases,
-    skipped, Kwctl, PolicyServerTool, Verdict, KWCTL_ENV, POLICY_SERVER_ENV, VERDICTS,
+    skipped, tutorial_pod_rejected, Kwctl, PolicyServerTool, Verdict, KWCTL_ENV, POLICY_SERVER_ENV,
+    VERDICTS,
 };
 use kube_immutable_tests::{fixture, Policy};
 use serde_json::{json, Value};
@@ -124,25 +125,7 @@ fn every_fixture_through_policy_server() {
     // The tutorial's pod, exactly as the API server receives it.
     let request: Value = serde_json::from_str(&fixture("mutable-pod.json")).expect("fixture");
     let rejected = server.review("wapc-validate", &request);
-    assert_eq!(
-        rejected,
-        json!({
-            "uid": "6e2a0f0b-0001-4d6e-9c1e-000000000001",
-            "allowed": false,
-            "status": {
-                "message": "kube-immutable: Pod/nginx-mutable is not immutable (4 findings):\n\
-                    - privileged: Pod/nginx-mutable container \"nginx\" at /spec/containers/0/securityContext/privileged: Set `privileged: false` (or remove the field).\n\
-                    - allow-privilege-escalation: Pod/nginx-mutable container \"nginx\" at /spec/containers/0/securityContext/allowPrivilegeEscalation: Set `allowPrivilegeEscalation: false`.\n\
-                    - run-as-root: Pod/nginx-mutable container \"nginx\" at /spec/containers/0/securityContext/runAsUser: Remove `runAsUser: 0`, set `runAsNonRoot: true` and a non-root `runAsUser`. Image `nginx:1.27` has a non-root variant: `nginxinc/nginx-unprivileged`.\n\
-                    - writable-root-filesystem: Pod/nginx-mutable container \"nginx\" at /spec/containers/0/securityContext/readOnlyRootFilesystem: Set `readOnlyRootFilesystem: true` and mount an `emptyDir` at each path this image writes: /var/cache/nginx, /var/run, /tmp.",
-                "code": 403
-            },
-            "auditAnnotations": null,
-            "warnings": [
-                "kube-immutable: may-run-as-root: Pod/nginx-mutable container \"nginx\" at /spec/containers/0/securityContext/runAsNonRoot: Set `runAsNonRoot: true` in the pod `securityContext` and use an image that runs as a non-root user."
-            ]
-        })
-    );
+    assert_eq!(rejected, tutorial_pod_rejected());
     // The tutorial's fixed pod in safe mutate mode: one patch operation.
     let request: Value = serde_json::from_str(&fixture("immutable-pod.json")).expect("fixture");
     let fixed = server.review("wapc-mutate", &request);
@@ -155,7 +138,8 @@ fn every_fixture_through_policy_server() {
         fixed["warnings"],
         json!([
             "kube-immutable: fixed privilege-escalation-not-disabled at /spec/containers/0/securityContext/allowPrivilegeEscalation: Set `allowPrivilegeEscalation: false`",
-            "kube-immutable: may-run-as-root: Pod/nginx-immutable container \"nginx\" at /spec/containers/0/securityContext/runAsNonRoot: Set `runAsNonRoot: true` in the pod `securityContext` and use an image that runs as a non-root user."
+            "kube-immutable: may-run-as-root: Pod/nginx-immutable container \"nginx\" at /spec/containers/0/securityContext/runAsNonRoot: Set `runAsNonRoot: true` in the pod `securityContext` and use an image that runs as a non-root user.",
+            "kube-immutable: capabilities-not-restricted: Pod/nginx-immutable container \"nginx\" at /spec/containers/0/securityContext/capabilities/drop: Add `ALL` to `securityContext.capabilities.drop`; add back only `NET_BIND_SERVICE` if the container binds a port be…"
         ])
     );
 
