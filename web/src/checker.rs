@@ -249,7 +249,7 @@ mod tests {
     #[test]
     fn tutorial_pod_counts_groups_and_fixes() {
         let c = check(MUTABLE.into(), &Settings::default());
-        assert_eq!((c.errors, c.warnings), (4, 1));
+        assert_eq!((c.errors, c.warnings), (4, 2));
         assert_eq!(c.groups.len(), 1);
         assert_eq!(c.groups[0].object, "Pod/nginx-mutable");
         let rules: Vec<_> = c.report.findings.iter().map(|f| f.rule).collect();
