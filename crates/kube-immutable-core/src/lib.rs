@@ -188,7 +188,18 @@ fn locate(report: &mut Report, text: &str) {
             e.end = Some(index.position(text, span.end));
         }
     }
-    report
-        .errors
-        .sort_by_key(|e| (e.document, e.span.map(|s| s.start)));
+    // By document (none first), then position (none first).
+    let order = span::sorted_order(report.errors.iter().map(|e| {
+        [
+            e.document.map_or(0, |d| d + 1),
+            usize::from(e.span.is_some()),
+            e.span.map_or(0, |s| s.start),
+            0,
+        ]
+    }));
+    let mut slots: Vec<Option<Diagnostic>> = std::mem::take(&mut report.errors)
+        .into_iter()
+        .map(Some)
+        .collect();
+    report.errors = order.into_iter().filter_map(|i| slots[i].take()).collect();
 }

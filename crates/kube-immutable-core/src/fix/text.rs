@@ -169,8 +169,15 @@ fn overlaps(a: Span, b: Span) -> bool {
 
 /// Apply non-overlapping edits.
 pub fn apply_edits(text: &str, edits: &[TextEdit]) -> String {
-    let mut sorted: Vec<&TextEdit> = edits.iter().collect();
-    sorted.sort_by_key(|e| (e.span.start, e.span.end > e.span.start, e.order));
+    let order = crate::span::sorted_order(edits.iter().map(|e| {
+        [
+            e.span.start,
+            usize::from(e.span.end > e.span.start),
+            e.order,
+            0,
+        ]
+    }));
+    let sorted = order.into_iter().map(|i| &edits[i]);
     let mut out =
         String::with_capacity(text.len() + edits.iter().map(|e| e.text.len()).sum::<usize>());
     let mut at = 0;
