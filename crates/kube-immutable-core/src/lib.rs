@@ -194,7 +194,6 @@ fn locate(report: &mut Report, text: &str) {
             e.document.map_or(0, |d| d + 1),
             usize::from(e.span.is_some()),
             e.span.map_or(0, |s| s.start),
-            0,
         ]
     }));
     let mut slots: Vec<Option<Diagnostic>> = std::mem::take(&mut report.errors)

@@ -212,8 +212,8 @@ mod tests {
 /// The order that sorts `keys`: indices into them, ties in index order (a
 /// stable sort). Every sort of the core goes through this one instance: each
 /// sort instance weighs kilobytes in the browser's wasm.
-pub(crate) fn sorted_order(keys: impl Iterator<Item = [usize; 4]>) -> Vec<usize> {
-    let mut keyed: Vec<([usize; 4], usize)> = keys.enumerate().map(|(i, k)| (k, i)).collect();
+pub(crate) fn sorted_order(keys: impl Iterator<Item = [usize; 3]>) -> Vec<usize> {
+    let mut keyed: Vec<([usize; 3], usize)> = keys.enumerate().map(|(i, k)| (k, i)).collect();
     keyed.sort_unstable();
     keyed.into_iter().map(|(_, i)| i).collect()
 }
@@ -222,7 +222,7 @@ pub(crate) fn sorted_order(keys: impl Iterator<Item = [usize; 4]>) -> Vec<usize>
 mod sorted_order_tests {
     #[test]
     fn sorts_by_key_and_keeps_ties_in_order() {
-        let keys = [[2, 0, 0, 0], [1, 5, 0, 0], [2, 0, 0, 0], [1, 0, 0, 0]];
+        let keys = [[2, 0, 0], [1, 5, 0], [2, 0, 0], [1, 0, 0]];
         assert_eq!(super::sorted_order(keys.into_iter()), [3, 1, 0, 2]);
     }
 }

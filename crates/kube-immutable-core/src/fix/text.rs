@@ -174,7 +174,6 @@ pub fn apply_edits(text: &str, edits: &[TextEdit]) -> String {
             e.span.start,
             usize::from(e.span.end > e.span.start),
             e.order,
-            0,
         ]
     }));
     let sorted = order.into_iter().map(|i| &edits[i]);

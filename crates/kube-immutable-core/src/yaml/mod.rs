@@ -751,25 +751,10 @@ fn key_text(node: &Node) -> Option<String> {
         Value::Null => "null".to_owned(),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
-        Value::Float(f) => float_key_text(*f),
+        // `1.0` is written `1`, as Go writes it: the same key as `1`.
+        Value::Float(f) => f.to_string(),
         Value::Seq(_) | Value::Map(_) => return None,
     })
-}
-
-/// A float key's text: whole numbers without a fraction (`1.0` → `1`, as
-/// Go's `FormatFloat` writes them, so `1.0` and `1` are the same JSON key),
-/// others in serde_json's shortest form.
-fn float_key_text(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e15 {
-        // Exact: a whole number below 2^53.
-        return (f as i64).to_string();
-    }
-    match serde_json::Number::from_f64(f) {
-        Some(n) => n.to_string(),
-        None if f.is_nan() => "NaN".to_owned(),
-        None if f > 0.0 => "+Inf".to_owned(),
-        None => "-Inf".to_owned(),
-    }
 }
 
 fn resolve(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
