@@ -212,13 +212,14 @@ mod tests {
 /// The order that sorts `keys`: indices into them, ties in index order (a
 /// stable sort). Every sort of the core goes through this one instance: each
 /// sort instance weighs kilobytes in the browser's wasm.
+#[cfg(feature = "yaml")]
 pub(crate) fn sorted_order(keys: impl Iterator<Item = [usize; 3]>) -> Vec<usize> {
     let mut keyed: Vec<([usize; 3], usize)> = keys.enumerate().map(|(i, k)| (k, i)).collect();
     keyed.sort_unstable();
     keyed.into_iter().map(|(_, i)| i).collect()
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "yaml"))]
 mod sorted_order_tests {
     #[test]
     fn sorts_by_key_and_keeps_ties_in_order() {
