@@ -2,7 +2,7 @@ use crate::context::Pod;
 use crate::diagnostic::Message;
 use crate::engine::{Emitter, Violation};
 use crate::finding::Severity;
-use crate::rules::{declare_rule, FixAvailability, ImageRef, StaticMessage};
+use crate::rules::{container_images, declare_rule, FixAvailability, StaticMessage};
 use crate::settings::Level;
 
 declare_rule! {
@@ -62,12 +62,7 @@ declare_rule! {
 }
 
 fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
-    for c in &pod.containers {
-        let field = c.field("image");
-        let Some(image) = field.as_str().filter(|i| !i.trim().is_empty()) else {
-            continue;
-        };
-        let reference = ImageRef::parse(image);
+    for (c, field, image, reference) in container_images(pod) {
         if reference.sha256_digest().is_some() {
             continue;
         }

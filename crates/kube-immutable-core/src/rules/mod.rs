@@ -6,7 +6,7 @@
 //! Markdown file beside it (`<rule>.fr.md`, [`RuleMeta::docs_fr`]), with the
 //! same sections and examples (`cargo xtask docs --check` compares them).
 
-use crate::context::Pod;
+use crate::context::{Container, Field, Pod};
 use crate::diagnostic::Message;
 use crate::engine::Emitter;
 use crate::finding::Severity;
@@ -195,6 +195,18 @@ pub(crate) fn misplaced_note(pod: &Pod<'_>, key: &str) -> Message {
         format!(" Note: `{key}` in the pod `securityContext` is not a Kubernetes field and has no effect; set it on each container."),
         format!(" Attention : `{key}` dans le `securityContext` du pod n'est pas un champ Kubernetes et n'a aucun effet ; définissez-le sur chaque conteneur."),
     )
+}
+
+/// Each container with a non-empty `image`: the container, its `image`
+/// field and the reference parsed (what the two image rules read).
+pub(crate) fn container_images<'p>(
+    pod: &'p Pod<'_>,
+) -> impl Iterator<Item = (&'p Container<'p>, Field<'p>, &'p str, ImageRef<'p>)> {
+    pod.containers.iter().filter_map(|c| {
+        let field = c.field("image");
+        let image = field.as_str().filter(|i| !i.trim().is_empty())?;
+        Some((c, field, image, ImageRef::parse(image)))
+    })
 }
 
 /// An image reference split as a container runtime reads it:
