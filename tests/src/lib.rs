@@ -1,4 +1,4 @@
-//! Helpers for the end-to-end tests in `tests/tests/` and the benchmark in
+//! Helpers for the end-to-end tests in `tests/tests/e2e/` and the benchmark in
 //! `tests/benches/`: find (or build) the policy module, load it in a real
 //! waPC host (`wapc` + `wasmtime-provider`, as Kubewarden's policy-server
 //! does) or run it as a WASI command, and read the fixtures.
@@ -318,7 +318,7 @@ pub fn run_wasi(args: &[&str], stdin: &[u8]) -> WasiRun {
 /// A worst-case admission request near the API server's limit (3 MiB per
 /// request): a privileged Deployment of `containers` containers, each with
 /// `entries` environment variables and arguments, as a `validate` payload
-/// with `settings`. Used by `tests/policy_hostile.rs` and the policy bench.
+/// with `settings`. Used by `tests/e2e/policy_hostile.rs` and the policy bench.
 pub fn worst_case_payload(containers: usize, entries: usize, settings: &str) -> Vec<u8> {
     let container = |i: usize| {
         serde_json::json!({

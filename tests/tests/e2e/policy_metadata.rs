@@ -34,7 +34,7 @@ fn workspace_field(key: &str) -> String {
 fn the_policy_says_it_can_mutate() {
     // Mode `mutate` returns fixed objects; Kubewarden's convention is that
     // `mutating` says what the policy can do (validate mode never returns a
-    // patch: tests/tests/policy_wapc.rs and kwctl.rs hold it to that).
+    // patch: tests/tests/e2e/policy_wapc.rs and kwctl.rs hold it to that).
     let metadata = yaml_value("policy-wasm/metadata.yml");
     assert_eq!(metadata["mutating"], true);
     assert_eq!(metadata["executionMode"], "kubewarden-wapc");
