@@ -373,11 +373,7 @@ fn explain(rule: &str, lang: Lang) -> u8 {
                 lang.pick("Docs:", "Documentation :"),
                 r.url_in(lang.code())
             ));
-            if let Some(link) = playground::rule_link(r) {
-                let link = match lang {
-                    Lang::Fr => link.replacen("#v1=", "?lang=fr#v1=", 1),
-                    _ => link,
-                };
+            if let Some(link) = playground::rule_link(r, lang.code()) {
                 docs.push_str(&format!(
                     "{} {link}\n",
                     lang.pick(

@@ -173,8 +173,7 @@ fn rule_page(rule: &RuleMeta) -> String {
     let _ = writeln!(out, "| Rule id | `{}` |", rule.id);
     let _ = writeln!(out, "| Default level | {} |", level_label(rule));
     let _ = writeln!(out, "| Fix | {} |", fix_label(rule.fix));
-    if let Some(json) = rule.example_share_json() {
-        let link = crate::share::playground_link(&json);
+    if let Some(link) = crate::playground::rule_link(rule, "en") {
         let _ = writeln!(
             out,
             "| Try it | [Open in the playground]({link}) with the example below |"
@@ -222,8 +221,7 @@ fn rule_page_fr(rule: &RuleMeta) -> String {
     let _ = writeln!(out, "| Identifiant | `{}` |", rule.id);
     let _ = writeln!(out, "| Niveau par défaut | {} |", level_label_fr(rule));
     let _ = writeln!(out, "| Correction | {} |", fix_label_fr(rule.fix));
-    if let Some(json) = rule.example_share_json() {
-        let link = crate::share::playground_link(&json).replacen("#v1=", "?lang=fr#v1=", 1);
+    if let Some(link) = crate::playground::rule_link(rule, "fr") {
         let _ = writeln!(
             out,
             "| Essayer | [Ouvrir dans le bac à sable]({link}) avec l'exemple de la page anglaise |"

@@ -9,8 +9,10 @@ mod docs;
 mod kubewarden;
 mod man;
 mod npm;
+// The playground's share links, from the CLI's one builder of them.
+#[path = "../../kube-immutable-cli/src/playground.rs"]
+mod playground;
 mod policy;
-mod share;
 mod web;
 
 use std::process::ExitCode;
