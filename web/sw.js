@@ -16,8 +16,9 @@ self.addEventListener("install", (event) => {
       const response = await fetch(index, { cache: "no-cache" });
       const html = await response.clone().text();
       await cache.put(index, response);
-      const linked = [...html.matchAll(/(?:href|src)="([^"#]+)"/g)]
-        .map((m) => new URL(m[1], index))
+      // Quoted or not: the release build's index.html is minified.
+      const linked = [...html.matchAll(/(?:href|src)=(?:"([^"#]+)"|([^\s"'>#]+))/g)]
+        .map((m) => new URL(m[1] ?? m[2], index))
         .filter((url) => url.origin === scope.origin && url.pathname.startsWith(scope.pathname))
         .map((url) => url.href);
       await cache.addAll([...new Set(linked)]);

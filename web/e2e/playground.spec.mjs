@@ -237,6 +237,14 @@ test("embed mode, French, themes, keyboard and accessibility; screenshots", asyn
   await page.keyboard.type("\n---\nkind: Pod\nspec: {hostIPC: true, containers: []}");
   await page.keyboard.press("ControlOrMeta+Enter");
   await expect(page.locator('[data-finding][data-rule="host-namespaces"]')).toHaveCount(1);
+  // Ctrl+/ comments the line out with YAML's `#`, and back in.
+  await page.keyboard.press("ControlOrMeta+/");
+  await page.keyboard.press("ControlOrMeta+Enter");
+  await expect(page.locator('[data-finding][data-rule="host-namespaces"]')).toHaveCount(0);
+  expect(await editorText(page)).toContain("\n# spec: {hostIPC: true");
+  await page.keyboard.press("ControlOrMeta+/");
+  await page.keyboard.press("ControlOrMeta+Enter");
+  await expect(page.locator('[data-finding][data-rule="host-namespaces"]')).toHaveCount(1);
 
   // Embed mode: no header, a link to the full playground.
   await page.goto("./?embed=1");

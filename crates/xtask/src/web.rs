@@ -1,17 +1,20 @@
 //! `cargo xtask build-web`: the playground's release dist in `target/web/`,
 //! relocatable (it works under any sub-path of a site).
 //!
-//! 1. `trunk build --release --public-url ./ --dist target/web` (Trunk.toml:
-//!    offline and locked; its pre-build hook bundles `playground.js` with
-//!    esbuild; `web/index.html` asks for the size-focused `wasm-size` profile);
+//! 1. `trunk build --release --minify --public-url ./ --dist target/web`
+//!    (Trunk.toml: offline and locked; its pre-build hook bundles
+//!    `playground.js` with esbuild; `web/index.html` asks for the
+//!    size-focused `wasm-size` profile; Trunk minifies the HTML and CSS);
 //! 2. `wasm-opt -Oz` on the app's wasm (binaryen from package.json, as for
 //!    the policy module): `web/index.html` keeps `data-wasm-opt="0"` so that
 //!    a plain `trunk build` or `trunk serve` never needs it;
-//! 3. print every file's size, raw and gzipped (level 9), the totals, and
+//! 3. esbuild minifies wasm-bindgen's JS glue and `sw.js`
+//!    (`web/js/minify.mjs`), which Trunk leaves as they are;
+//! 4. print every file's size, raw and gzipped (level 9), the totals, and
 //!    the budgets (web/README.md): the app's wasm at most [`WASM_BUDGET`]
 //!    and the whole dist at most [`DIST_BUDGET`] gzipped.
 //!
-//! `--check-budgets` makes step 3 fail when a budget is exceeded.
+//! `--check-budgets` makes step 4 fail when a budget is exceeded.
 //!
 //! `cargo xtask bench-web [--runs N] [CORPUS_DIR]` builds the dist, then runs
 //! `web/e2e/bench-web.mjs` in Debian's Chromium: first render, the check of a
@@ -44,7 +47,14 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     )?;
     let status = Command::new(&trunk)
         .current_dir(&root)
-        .args(["build", "--release", "--public-url", "./", "--dist"])
+        .args([
+            "build",
+            "--release",
+            "--minify",
+            "--public-url",
+            "./",
+            "--dist",
+        ])
         .arg(&dist)
         .status()
         .map_err(|e| format!("cannot run {}: {e}", trunk.display()))?;
@@ -61,6 +71,17 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         None => eprintln!(
             "warning: no usable wasm-opt (run `npm ci`: package.json pins binaryen 132); the wasm is not optimised"
         ),
+    }
+
+    // Trunk minifies index.html and the CSS; esbuild the JS glue and sw.js.
+    let status = Command::new("node")
+        .current_dir(&root)
+        .arg("web/js/minify.mjs")
+        .arg(&dist)
+        .status()
+        .map_err(|e| format!("cannot run node: {e}"))?;
+    if !status.success() {
+        return Err(format!("minifying the dist's JavaScript failed ({status})"));
     }
 
     let mut rows = Vec::new();
