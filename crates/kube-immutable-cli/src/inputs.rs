@@ -7,7 +7,7 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use kube_immutable_core::Message;
+use kube_immutable_core::{Limits, Message};
 
 /// Extensions picked up when walking a folder. A file named explicitly on
 /// the command line is read whatever its extension.
@@ -123,18 +123,42 @@ fn is_manifest(path: &Path) -> bool {
 }
 
 /// Reads an input as UTF-8 text (a leading BOM is kept: the core skips it).
+///
+/// An input over the core's `max_input_bytes` is refused with the core's
+/// error before it is read into memory: a file by its size, standard input
+/// once the limit is passed (the rest is counted, not kept).
 pub fn read(input: &Input) -> Result<String, InputError> {
-    let bytes = match &input.source {
-        Source::Stdin => {
-            let mut buf = Vec::new();
-            io::stdin().lock().read_to_end(&mut buf).map(|_| buf)
-        }
-        Source::File(path) => fs::read(path),
-    }
-    .map_err(|e| InputError {
+    read_with_limit(input, Limits::default().max_input_bytes)
+}
+
+fn read_with_limit(input: &Input, limit: usize) -> Result<String, InputError> {
+    let io_error = |e: io::Error| InputError {
         name: input.name.clone(),
         message: describe(&e),
-    })?;
+    };
+    let too_large = |bytes: u64| {
+        let bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
+        let limits = Limits {
+            max_input_bytes: limit,
+            ..Limits::default()
+        };
+        limits.input_too_large(bytes).map(|error| InputError {
+            name: input.name.clone(),
+            message: error.message,
+        })
+    };
+    let bytes = match &input.source {
+        Source::Stdin => read_bounded(&mut io::stdin().lock(), limit, too_large, io_error),
+        Source::File(path) => {
+            let mut file = fs::File::open(path).map_err(io_error)?;
+            let size = file.metadata().map_err(io_error)?.len();
+            if let Some(error) = too_large(size) {
+                return Err(error);
+            }
+            // The file may grow between the two: read it bounded all the same.
+            read_bounded(&mut file, limit, too_large, io_error)
+        }
+    }?;
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         InputError {
@@ -145,6 +169,31 @@ pub fn read(input: &Input) -> Result<String, InputError> {
             ),
         }
     })
+}
+
+/// At most `limit` bytes of `reader`; past them, the error `too_large` gives
+/// for the whole length (counted without keeping it).
+fn read_bounded(
+    reader: &mut impl Read,
+    limit: usize,
+    too_large: impl Fn(u64) -> Option<InputError>,
+    io_error: impl Fn(io::Error) -> InputError,
+) -> Result<Vec<u8>, InputError> {
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    let mut bytes = Vec::new();
+    reader
+        .by_ref()
+        .take(cap)
+        .read_to_end(&mut bytes)
+        .map_err(&io_error)?;
+    if bytes.len() > limit {
+        let rest = io::copy(reader, &mut io::sink()).map_err(&io_error)?;
+        let total = (bytes.len() as u64).saturating_add(rest);
+        if let Some(error) = too_large(total) {
+            return Err(error);
+        }
+    }
+    Ok(bytes)
 }
 
 fn describe(e: &io::Error) -> Message {
@@ -168,6 +217,53 @@ fn describe(e: &io::Error) -> Message {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_input_over_the_limit_is_refused_with_the_cores_error_before_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.yaml");
+        fs::write(&path, "kind: Pod # é\n").unwrap();
+        let input = Input {
+            name: "big.yaml".into(),
+            source: Source::File(path),
+        };
+        let error = read_with_limit(&input, 10).unwrap_err();
+        assert_eq!(error.name, "big.yaml");
+        assert_eq!(
+            error.message.en,
+            "input is 15 bytes, more than the limit of 10 bytes (max_input_bytes); nothing was checked"
+        );
+        assert_eq!(read_with_limit(&input, 15).unwrap(), "kind: Pod # é\n");
+
+        // A stream (standard input): the limit's worth is kept, the rest counted.
+        let too_large = |bytes: u64| {
+            Limits {
+                max_input_bytes: 4,
+                ..Limits::default()
+            }
+            .input_too_large(usize::try_from(bytes).unwrap())
+            .map(|e| InputError {
+                name: "-".into(),
+                message: e.message,
+            })
+        };
+        let io_error = |e: io::Error| InputError {
+            name: "-".into(),
+            message: describe(&e),
+        };
+        let mut stream = io::Cursor::new(vec![b'a'; 100_000]);
+        let error = read_bounded(&mut stream, 4, too_large, io_error).unwrap_err();
+        assert!(
+            error.message.fr.starts_with("l'entrée fait 100000 octets"),
+            "{}",
+            error.message.fr
+        );
+        let mut stream = io::Cursor::new(b"abcd".to_vec());
+        assert_eq!(
+            read_bounded(&mut stream, 4, too_large, io_error).unwrap(),
+            b"abcd"
+        );
+    }
 
     #[test]
     fn walks_sorted_skipping_hidden_and_other_extensions() {

@@ -90,6 +90,28 @@ impl Limits {
         }
     }
 
+    /// The error for an input of `bytes` bytes when it is over
+    /// `max_input_bytes` (such an input is refused whole). Readers that can
+    /// tell the size before reading, like the CLI, ask first.
+    pub fn input_too_large(&self, bytes: usize) -> Option<Diagnostic> {
+        (bytes > self.max_input_bytes).then(|| {
+            Diagnostic::new(
+                ErrorKind::Limit,
+                Message::new(
+                    format!(
+                        "input is {bytes} bytes, more than the limit of {} bytes (max_input_bytes); nothing was checked",
+                        self.max_input_bytes
+                    ),
+                    format!(
+                        "l'entrée fait {bytes} octets, plus que la limite de {} octets (max_input_bytes) ; rien n'a été vérifié",
+                        self.max_input_bytes
+                    ),
+                ),
+                Some(Span::empty(0)),
+            )
+        })
+    }
+
     /// Nodes aliases may add to a document of `bytes` bytes.
     pub const fn alias_budget(&self, bytes: usize) -> usize {
         self.max_alias_nodes.saturating_add(bytes)

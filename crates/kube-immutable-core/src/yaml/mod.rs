@@ -37,23 +37,8 @@ pub struct Document {
 pub fn parse_stream(text: &str, limits: &Limits) -> (Vec<Document>, Vec<Diagnostic>) {
     let mut documents = Vec::new();
     let mut errors = Vec::new();
-    if text.len() > limits.max_input_bytes {
-        errors.push(Diagnostic::new(
-            ErrorKind::Limit,
-            Message::new(
-                format!(
-                    "input is {} bytes, more than the limit of {} bytes (max_input_bytes); nothing was checked",
-                    text.len(),
-                    limits.max_input_bytes
-                ),
-                format!(
-                    "l'entrée fait {} octets, plus que la limite de {} octets (max_input_bytes) ; rien n'a été vérifié",
-                    text.len(),
-                    limits.max_input_bytes
-                ),
-            ),
-            Some(Span::empty(0)),
-        ));
+    if let Some(error) = limits.input_too_large(text.len()) {
+        errors.push(error);
         return (documents, errors);
     }
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
