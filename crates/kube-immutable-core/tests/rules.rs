@@ -8,6 +8,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+// The check `cargo xtask docs` runs on the French rule pages.
+#[path = "../../xtask/src/typography.rs"]
+mod typography;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -413,22 +416,8 @@ fn french_messages_are_typeset_as_french() {
                 prose.push(c);
             }
         }
-        let chars: Vec<char> = prose.chars().collect();
-        for (i, &c) in chars.iter().enumerate() {
-            let before = i.checked_sub(1).map(|j| chars[j]);
-            let after = chars.get(i + 1).copied();
-            let bad = match c {
-                ':' | ';' | '?' | '!' => {
-                    before.is_some_and(|b| !b.is_whitespace())
-                        && after.is_none_or(char::is_whitespace)
-                }
-                '«' => after.is_some_and(|a| !a.is_whitespace()),
-                '»' => before.is_some_and(|b| !b.is_whitespace()),
-                _ => false,
-            };
-            if bad {
-                out.push(format!("`{c}` without its space in: {text}"));
-            }
+        for c in typography::missing_spaces(&prose) {
+            out.push(format!("`{c}` without its space in: {text}"));
         }
         for english in [" the ", "(at ", " must ", "API server"] {
             if prose.contains(english) {

@@ -485,23 +485,8 @@ pub(crate) fn french_typography(markdown: &str) -> Vec<String> {
         if in_code {
             continue;
         }
-        let prose = prose_of(line);
-        let chars: Vec<char> = prose.chars().collect();
-        for (i, &c) in chars.iter().enumerate() {
-            let before = i.checked_sub(1).map(|j| chars[j]);
-            let after = chars.get(i + 1).copied();
-            let bad = match c {
-                ':' | ';' | '?' | '!' => {
-                    before.is_some_and(|b| !b.is_whitespace())
-                        && after.is_none_or(char::is_whitespace)
-                }
-                '«' => after.is_some_and(|a| !a.is_whitespace()),
-                '»' => before.is_some_and(|b| !b.is_whitespace()),
-                _ => false,
-            };
-            if bad {
-                problems.push(format!("line {}: `{c}` without its space: {line}", n + 1));
-            }
+        for c in crate::typography::missing_spaces(&prose_of(line)) {
+            problems.push(format!("line {}: `{c}` without its space: {line}", n + 1));
         }
     }
     problems

@@ -13,6 +13,7 @@ mod npm;
 #[path = "../../kube-immutable-cli/src/playground.rs"]
 mod playground;
 mod policy;
+mod typography;
 mod web;
 
 use std::process::ExitCode;
