@@ -593,9 +593,13 @@ impl Style {
 fn entry_end(text: &str, entry: &Entry) -> Option<usize> {
     let key = entry.key_span?;
     let value = entry.value.span?;
-    if entry.value.is_null() && value.end <= key.end {
-        let colon = text[key.end..].find(':')?;
-        return Some(key.end + colon + 1);
+    // No value text: `key:`, `{key :}`, or `{key}`, whose null the parser
+    // marks with the `}`. After the colon if one follows the key.
+    if entry.value.is_null()
+        && (value.end <= key.end || value.is_empty() || text[value.start..].starts_with('}'))
+    {
+        let rest = text[key.end..].trim_start_matches(' ');
+        return Some(text.len() - rest.len() + usize::from(rest.starts_with(':')));
     }
     Some(value.end.max(key.end))
 }

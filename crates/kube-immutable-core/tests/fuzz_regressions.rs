@@ -1,0 +1,65 @@
+//! What the fuzz targets (`fuzz/`, `cargo xtask fuzz`) found, one test each,
+//! minimised: the input and the property it broke.
+
+use kube_immutable_core::fix::text::fix_text;
+use kube_immutable_core::fix::FixOptions;
+use kube_immutable_core::yaml::parse_stream;
+use kube_immutable_core::{check_text, Limits, Settings};
+
+/// `fix` target: in `{securityContext: {pre}}` the key `pre` has no value
+/// and no colon; the parser marks its implicit null with the `}` after it,
+/// so the new entry landed after the `}`, in the container, and fixing
+/// again added it again (not idempotent, the finding never went away).
+/// Without that mark, the fixer looked for the key's colon anywhere further
+/// on (another line's key).
+#[test]
+fn an_entry_is_added_inside_a_flow_mapping_whose_last_key_has_no_value() {
+    let text = "kind: Pod\nspec:\n  containers:\n  - {securityContext: {pre}}\n";
+    let settings = Settings::default();
+    let fixed = fix_text(text, &settings, FixOptions::default());
+    assert!(
+        fixed
+            .text
+            .contains("- {securityContext: {pre, allowPrivilegeEscalation: false}"),
+        "{}",
+        fixed.text
+    );
+    let again = fix_text(&fixed.text, &settings, FixOptions::default());
+    assert_eq!(again.text, fixed.text, "fixing is idempotent");
+    assert!(check_text(&fixed.text, &settings)
+        .findings
+        .iter()
+        .all(|f| f.rule != "privilege-escalation-not-disabled"));
+}
+
+/// The same with every way to write a last key without a value: the entry
+/// lands inside the mapping, after the colon when there is one.
+#[test]
+fn a_last_key_without_value_in_any_spelling_gets_its_sibling_inside() {
+    for context in [
+        "{pre}",
+        "{pre:}",
+        "{pre: }",
+        "{pre :}",
+        "{\"pre\"}",
+        "{\"pre\":}",
+        "{'pre' : }",
+        "{a: 1, pre}",
+        "{pre, a: 1}",
+    ] {
+        let text = format!(
+            "kind: Pod\nspec:\n  containers:\n  - securityContext: {context}\n    image: x\n"
+        );
+        let settings = Settings::default();
+        let fixed = fix_text(&text, &settings, FixOptions::default());
+        let (docs, errors) = parse_stream(&fixed.text, &Limits::default());
+        assert!(errors.is_empty(), "{context}: {errors:?}\n{}", fixed.text);
+        let set = docs[0]
+            .root
+            .pointer("/spec/containers/0/securityContext/allowPrivilegeEscalation")
+            .and_then(|n| n.as_bool());
+        assert_eq!(set, Some(false), "{context}:\n{}", fixed.text);
+        let again = fix_text(&fixed.text, &settings, FixOptions::default());
+        assert_eq!(again.text, fixed.text, "{context}: fixing is idempotent");
+    }
+}
