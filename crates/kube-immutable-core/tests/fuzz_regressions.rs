@@ -63,3 +63,33 @@ fn a_last_key_without_value_in_any_spelling_gets_its_sibling_inside() {
         assert_eq!(again.text, fixed.text, "{context}: fixing is idempotent");
     }
 }
+
+/// `fix` target (a seed: a fixture with `securityContext: {}`): two fixes
+/// add an entry to the same empty flow mapping; together they break the
+/// text (no comma between them), so the second was dropped for good, and
+/// only a second `fix` applied it (not idempotent). It now waits for the
+/// next round, which renders it on the text the first made.
+#[test]
+fn two_fixes_adding_to_one_empty_flow_mapping_both_apply_in_one_fix() {
+    let text = "kind: Pod\nspec:\n  containers:\n    - name: nginx\n      image: nginx\n      securityContext: {}\n";
+    let settings = Settings::default();
+    let fixed = fix_text(text, &settings, FixOptions::default());
+    let rules: Vec<&str> = fixed.applied.iter().map(|a| a.rule).collect();
+    assert!(
+        rules.contains(&"privilege-escalation-not-disabled")
+            && rules.contains(&"writable-root-filesystem"),
+        "{rules:?}\n{}",
+        fixed.text
+    );
+    assert!(
+        fixed.text.contains(
+            "securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true}"
+        ) || fixed.text.contains(
+            "securityContext: {readOnlyRootFilesystem: true, allowPrivilegeEscalation: false}"
+        ),
+        "{}",
+        fixed.text
+    );
+    let again = fix_text(&fixed.text, &settings, FixOptions::default());
+    assert_eq!(again.text, fixed.text, "fixing is idempotent");
+}

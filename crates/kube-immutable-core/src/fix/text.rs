@@ -101,7 +101,9 @@ pub fn fix_text_with_limits(
             .is_some_and(|(_, r)| syntax_errors(r) > before)
         {
             // A rendering broke the text (a bug, or YAML we cannot edit):
-            // add the fixes one at a time and drop those that break it.
+            // add the fixes one at a time and drop those that break it;
+            // one that breaks it only beside others (two entries added to
+            // one empty `{}`) is rendered again on the next round's text.
             let mut edits: Vec<TextEdit> = Vec::new();
             next_state = None;
             for (applied_fix, fix_edits) in rendered {
@@ -110,7 +112,9 @@ pub fn fix_text_with_limits(
                 let candidate = apply_edits(&current, &trial);
                 let checked = crate::check_documents(&candidate, settings, limits);
                 if syntax_errors(&checked.1) > before {
-                    done.insert(applied_fix.key());
+                    if edits.is_empty() {
+                        done.insert(applied_fix.key());
+                    }
                 } else {
                     edits = trial;
                     next = candidate;
