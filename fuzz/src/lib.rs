@@ -189,7 +189,13 @@ pub fn assert_fix(
 /// Every fixable finding of the source counts, not only the applied ones:
 /// fixing goes in rounds, and a finding's fix in a later round (on the text
 /// the earlier rounds made) may differ from its fix on the source.
-fn edit_regions(source: &str, before: &Report, options: FixOptions, limits: &Limits) -> Vec<Span> {
+fn edit_regions(
+    source: &str,
+    before: &Report,
+    fixed: &FixedText,
+    options: FixOptions,
+    limits: &Limits,
+) -> Vec<Span> {
     let (documents, _) = parse_stream(source, limits);
     let mut regions = Vec::new();
     for finding in &before.findings {
@@ -206,6 +212,21 @@ fn edit_regions(source: &str, before: &Report, options: FixOptions, limits: &Lim
             if let Some(span) = addressed(&doc.root, op) {
                 regions.push(whole_lines(source, span));
             }
+        }
+    }
+    // And the field of each applied fix's finding: a finding may get its
+    // fix only once another is applied (`allowPrivilegeEscalation: true`
+    // beside `privileged: true`).
+    for applied in &fixed.applied {
+        let Some(doc) = documents.iter().find(|d| d.index == applied.document) else {
+            continue;
+        };
+        let field = Operation::Replace {
+            path: applied.pointer.clone(),
+            value: serde_json::Value::Null,
+        };
+        if let Some(span) = addressed(&doc.root, &field) {
+            regions.push(whole_lines(source, span));
         }
     }
     regions
@@ -262,13 +283,16 @@ fn addressed(root: &Node, op: &Operation) -> Option<Span> {
     span
 }
 
-/// `span` grown to whole lines, line break included.
+/// `span` grown to whole lines, line break included, and the next line's
+/// indentation (removing the first entry of a list item pulls the next
+/// entry up after the `- `).
 fn whole_lines(text: &str, span: Span) -> Span {
     let start = text[..span.start.min(text.len())]
         .rfind('\n')
         .map_or(0, |i| i + 1);
     let end = span.end.min(text.len());
     let end = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
+    let end = text.len() - text[end..].trim_start_matches(' ').len();
     Span::new(start, end)
 }
 
@@ -281,7 +305,7 @@ fn assert_outside_edits_kept(
     options: FixOptions,
     limits: &Limits,
 ) {
-    let regions = edit_regions(source, before, options, limits);
+    let regions = edit_regions(source, before, fixed_text, options, limits);
     let operations: Vec<_> = fixed_text
         .applied
         .iter()
