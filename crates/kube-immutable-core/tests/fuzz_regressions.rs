@@ -93,3 +93,31 @@ fn two_fixes_adding_to_one_empty_flow_mapping_both_apply_in_one_fix() {
     let again = fix_text(&fixed.text, &settings, FixOptions::default());
     assert_eq!(again.text, fixed.text, "fixing is idempotent");
 }
+
+/// `fix` target: `hostNetwork: true` written twice. Kubernetes takes the
+/// last value; removing it brought the first back, so the fix claimed to
+/// remove `hostNetwork` while the field stayed (and a second `fix` removed
+/// the other). A key written twice is now not removed: the finding and the
+/// duplicate-key error stay for the user to settle.
+#[test]
+fn a_key_written_twice_is_not_removed_by_half() {
+    let text = "kind: Pod\nspec:\n  hostNetwork: true\n  hostNetwork: true\n  containers: []\n";
+    let settings = Settings::default();
+    let options = FixOptions { unsafe_fixes: true };
+    let fixed = fix_text(text, &settings, options);
+    assert!(
+        fixed.applied.iter().all(|a| a.rule != "host-namespaces"),
+        "{:?}",
+        fixed.applied
+    );
+    assert_eq!(
+        fixed.text.matches("hostNetwork: true").count(),
+        2,
+        "{}",
+        fixed.text
+    );
+    let again = fix_text(&fixed.text, &settings, options);
+    assert_eq!(again.text, fixed.text, "fixing is idempotent");
+    let report = check_text(&fixed.text, &settings);
+    assert!(report.findings.iter().any(|f| f.rule == "host-namespaces"));
+}

@@ -632,7 +632,12 @@ impl<'a> Loader<'a> {
                             Some(key_span),
                         ));
                         previous.key_span = Some(key_span);
-                        previous.value = node;
+                        // Not edited by fixes (as aliases): removing this
+                        // value would bring the first one back.
+                        previous.value = Node {
+                            aliased: true,
+                            ..node
+                        };
                         let pointer = self.pointer_to(&text);
                         if let Some(error) = self.soft_errors.last_mut() {
                             error.pointer = Some(pointer);
