@@ -599,9 +599,7 @@ fn entry_end(text: &str, entry: &Entry) -> Option<usize> {
     let value = entry.value.span?;
     // No value text: `key:`, `{key :}`, or `{key}`, whose null the parser
     // marks with the `}`. After the colon if one follows the key.
-    if entry.value.is_null()
-        && (value.end <= key.end || value.is_empty() || text[value.start..].starts_with('}'))
-    {
+    if entry.value.is_null() && (value.is_empty() || text[value.start..].starts_with('}')) {
         let rest = text[key.end..].trim_start_matches(' ');
         return Some(text.len() - rest.len() + usize::from(rest.starts_with(':')));
     }
