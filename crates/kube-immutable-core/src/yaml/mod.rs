@@ -634,10 +634,8 @@ impl<'a> Loader<'a> {
                         previous.key_span = Some(key_span);
                         // Not edited by fixes (as aliases): removing this
                         // value would bring the first one back.
-                        previous.value = Node {
-                            aliased: true,
-                            ..node
-                        };
+                        previous.value = node;
+                        previous.value.aliased = true;
                         let pointer = self.pointer_to(&text);
                         if let Some(error) = self.soft_errors.last_mut() {
                             error.pointer = Some(pointer);
