@@ -88,8 +88,7 @@ struct Outcome {
 fn fuzz(root: &Path, target: &str, seconds: u64) -> Result<Outcome, String> {
     // No sanitizer: the code under test is safe Rust (the core forbids
     // `unsafe`); what the targets look for are panics and broken
-    // properties, and without ASan a shared 2-core machine runs about
-    // twice as many inputs. Debug assertions (and overflow checks) on.
+    // properties. Debug assertions (and overflow checks) on.
     let mut child = Command::new("cargo")
         .current_dir(root.join("fuzz"))
         .args(["+nightly", "fuzz", "run", "--sanitizer", "none"])

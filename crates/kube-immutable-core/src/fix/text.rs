@@ -6,7 +6,8 @@
 //! a list item appended in the list's own dash column, a line removed. Flow
 //! collections and JSON documents get flow (JSON) text. Nodes that come from
 //! a YAML alias or merge key are not edited (the edit would change every
-//! copy): their findings stay.
+//! copy), nor the value of a key written twice (removing it would bring the
+//! first back): their findings stay.
 
 use std::collections::BTreeSet;
 
