@@ -14,6 +14,7 @@ pub struct Node {
     pub span: Option<Span>,
     /// The node is a copy made by a YAML alias: its span points at the
     /// anchored original, so a text edit there would change every alias.
+    /// Also set on the value of a key written twice: fixes leave both alone.
     pub aliased: bool,
 }
 

@@ -6,6 +6,7 @@ mod bench_admission;
 mod bench_hostile;
 mod conformance;
 mod docs;
+mod fuzz;
 mod kubewarden;
 mod man;
 mod npm;
@@ -33,6 +34,8 @@ Tasks:
                               time the playground in Chromium: first render, a 1 MB manifest, typing
   bench-admission [--duration SECS] [--concurrency 1,8,32]
                               load policy-server on 127.0.0.1: our policy beside the five official ones
+  fuzz --seconds N [--target T]
+                              run the cargo-fuzz targets (check, fix, settings, policy_validate) N s each (nightly)
 ";
 
 fn main() -> ExitCode {
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         "bench-hostile" => bench_hostile::run(rest),
         "bench-admission" => bench_admission::run(rest),
         "build-npm" => npm::run(rest),
+        "fuzz" => fuzz::run(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

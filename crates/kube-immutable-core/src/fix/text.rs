@@ -6,7 +6,8 @@
 //! a list item appended in the list's own dash column, a line removed. Flow
 //! collections and JSON documents get flow (JSON) text. Nodes that come from
 //! a YAML alias or merge key are not edited (the edit would change every
-//! copy): their findings stay.
+//! copy), nor the value of a key written twice (removing it would bring the
+//! first back): their findings stay.
 
 use std::collections::BTreeSet;
 
@@ -101,7 +102,9 @@ pub fn fix_text_with_limits(
             .is_some_and(|(_, r)| syntax_errors(r) > before)
         {
             // A rendering broke the text (a bug, or YAML we cannot edit):
-            // add the fixes one at a time and drop those that break it.
+            // add the fixes one at a time and drop those that break it;
+            // one that breaks it only beside others (two entries added to
+            // one empty `{}`) is rendered again on the next round's text.
             let mut edits: Vec<TextEdit> = Vec::new();
             next_state = None;
             for (applied_fix, fix_edits) in rendered {
@@ -110,7 +113,9 @@ pub fn fix_text_with_limits(
                 let candidate = apply_edits(&current, &trial);
                 let checked = crate::check_documents(&candidate, settings, limits);
                 if syntax_errors(&checked.1) > before {
-                    done.insert(applied_fix.key());
+                    if edits.is_empty() {
+                        done.insert(applied_fix.key());
+                    }
                 } else {
                     edits = trial;
                     next = candidate;
@@ -593,9 +598,11 @@ impl Style {
 fn entry_end(text: &str, entry: &Entry) -> Option<usize> {
     let key = entry.key_span?;
     let value = entry.value.span?;
-    if entry.value.is_null() && value.end <= key.end {
-        let colon = text[key.end..].find(':')?;
-        return Some(key.end + colon + 1);
+    // No value text: `key:`, `{key :}`, or `{key}`, whose null the parser
+    // marks with the `}`. After the colon if one follows the key.
+    if entry.value.is_null() && (value.is_empty() || text[value.start..].starts_with('}')) {
+        let rest = text[key.end..].trim_start_matches(' ');
+        return Some(text.len() - rest.len() + usize::from(rest.starts_with(':')));
     }
     Some(value.end.max(key.end))
 }

@@ -617,7 +617,10 @@ impl<'a> Loader<'a> {
                             Some(key_span),
                         ));
                         previous.key_span = Some(key_span);
+                        // Not edited by fixes (as aliases): removing this
+                        // value would bring the first one back.
                         previous.value = node;
+                        previous.value.aliased = true;
                         let pointer = self.pointer_to(&text);
                         if let Some(error) = self.soft_errors.last_mut() {
                             error.pointer = Some(pointer);
