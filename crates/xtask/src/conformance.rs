@@ -374,6 +374,19 @@ fn with_quiet_panics<T>(f: impl FnOnce() -> T) -> T {
     out
 }
 
+/// Rows grouped by their `file` column, in file order.
+fn rows_by_file(
+    rows: &[BTreeMap<String, String>],
+) -> BTreeMap<&str, Vec<&BTreeMap<String, String>>> {
+    let mut by_file: BTreeMap<&str, Vec<&BTreeMap<String, String>>> = BTreeMap::new();
+    for row in rows {
+        if let Some(file) = row.get("file") {
+            by_file.entry(file.as_str()).or_default().push(row);
+        }
+    }
+    by_file
+}
+
 /// A TSV file as a header and rows of named fields.
 fn read_tsv(path: &Path) -> Result<Vec<BTreeMap<String, String>>, String> {
     let text = std::fs::read_to_string(path)
@@ -630,13 +643,7 @@ fn run_realworld(corpus: &Path) -> Result<CorpusResult, String> {
         rows: rows.len(),
         ..CorpusResult::default()
     };
-    // Rows grouped by file, in file order.
-    let mut by_file: BTreeMap<&str, Vec<&BTreeMap<String, String>>> = BTreeMap::new();
-    for row in &rows {
-        if let Some(file) = row.get("file") {
-            by_file.entry(file.as_str()).or_default().push(row);
-        }
-    }
+    let by_file = rows_by_file(&rows);
     // Every file of the corpus, including any without a reference row.
     let index = read_tsv(&base.join("index.tsv")).unwrap_or_default();
     let files: BTreeSet<&str> = index
@@ -717,12 +724,7 @@ fn run_kyverno(corpus: &Path) -> Result<CorpusResult, String> {
         rows: rows.len(),
         ..CorpusResult::default()
     };
-    let mut by_file: BTreeMap<&str, Vec<&BTreeMap<String, String>>> = BTreeMap::new();
-    for row in &rows {
-        if let Some(file) = row.get("file") {
-            by_file.entry(file.as_str()).or_default().push(row);
-        }
-    }
+    let by_file = rows_by_file(&rows);
     for (file, rows) in by_file {
         result.files += 1;
         let (objects, error) = match check_file(&base.join(file)) {
