@@ -6,41 +6,14 @@
 #![allow(clippy::unwrap_used)] // test helpers: a panic is a failing test
 
 mod common;
-use common::{root, run_in as run, Out};
+use common::{root, run_in as run, run_program};
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 const MUTABLE: &str = "examples/mutable-pod.yaml";
 const IMMUTABLE: &str = "examples/immutable-pod.yaml";
 const HELM_STREAM: &str = "crates/kube-immutable-cli/tests/fixtures/helm-rendered.yaml";
-
-fn run_program(program: &Path, dir: &Path, args: &[&str], stdin: &[u8], path: Option<&str>) -> Out {
-    let mut command = Command::new(program);
-    command
-        .args(args)
-        .current_dir(dir)
-        .env_remove("CLICOLOR_FORCE")
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(path) = path {
-        command.env("PATH", path);
-    }
-    let mut child = command.spawn().unwrap();
-    let mut pipe = child.stdin.take().unwrap();
-    // A program may exit before reading all of its input.
-    let _ = pipe.write_all(stdin);
-    drop(pipe);
-    let output = child.wait_with_output().unwrap();
-    Out {
-        code: output.status.code().unwrap(),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
-}
 
 // ---------------------------------------------------------------- --format github
 
@@ -252,7 +225,7 @@ fn plugin() -> &'static Path {
 #[test]
 fn the_plugin_binary_is_the_cli_named_kubectl_immutable() {
     let pod = std::fs::read_to_string(root().join(MUTABLE)).unwrap();
-    let help = run_program(plugin(), &root(), &["--help"], b"", None);
+    let help = run_program(plugin(), &root(), &["--help"], b"", &[]);
     assert_eq!(help.code, 0);
     assert!(
         help.stdout
@@ -260,8 +233,8 @@ fn the_plugin_binary_is_the_cli_named_kubectl_immutable() {
         "{}",
         help.stdout
     );
-    let by_file = run_program(plugin(), &root(), &["check", "-f", MUTABLE], b"", None);
-    let by_stdin = run_program(plugin(), &root(), &["check", "-"], pod.as_bytes(), None);
+    let by_file = run_program(plugin(), &root(), &["check", "-f", MUTABLE], b"", &[]);
+    let by_stdin = run_program(plugin(), &root(), &["check", "-"], pod.as_bytes(), &[]);
     let cli = run(&root(), &["check", MUTABLE], None);
     assert_eq!(by_file.code, 1);
     assert_eq!(by_file.stdout, cli.stdout);
@@ -297,7 +270,7 @@ fn kubectl_runs_the_plugin() {
         &root(),
         &["immutable", "check", "-f", MUTABLE, "--format", "json"],
         b"",
-        Some(path),
+        &[("PATH", path)],
     );
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert_eq!(out.json()["findings"].as_array().unwrap().len(), 6);
@@ -309,7 +282,7 @@ fn kubectl_runs_the_plugin() {
         &root(),
         &["immutable", "check", "--format", "json", "-"],
         list.as_bytes(),
-        Some(path),
+        &[("PATH", path)],
     );
     assert_eq!(out.code, 1, "{}", out.stderr);
     let findings = out.json()["findings"].as_array().unwrap().clone();
@@ -487,7 +460,7 @@ fn post_renderer_fails_only_on_unreadable_input() {
         &root(),
         &["fix", "--stdin-post-renderer"],
         b"kind: Pod\n\xff\n",
-        None,
+        &[],
     );
     assert_eq!((out.code, out.stdout.as_str()), (2, ""));
     assert!(

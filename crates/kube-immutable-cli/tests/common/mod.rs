@@ -30,7 +30,25 @@ pub fn run_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Out {
 }
 
 pub fn run_env(dir: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Out {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kube-immutable"))
+    run_program(
+        Path::new(env!("CARGO_BIN_EXE_kube-immutable")),
+        dir,
+        args,
+        stdin.unwrap_or("").as_bytes(),
+        env,
+    )
+}
+
+/// Any program (the CLI, the kubectl plugin binary, kubectl itself), with
+/// bytes on its standard input and `env` added to its environment.
+pub fn run_program(
+    program: &Path,
+    dir: &Path,
+    args: &[&str],
+    stdin: &[u8],
+    env: &[(&str, &str)],
+) -> Out {
+    let mut child = Command::new(program)
         .args(args)
         .current_dir(dir)
         .env_remove("CLICOLOR_FORCE")
@@ -42,7 +60,8 @@ pub fn run_env(dir: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &st
         .spawn()
         .unwrap();
     let mut pipe = child.stdin.take().unwrap();
-    pipe.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    // A program may exit before reading all of its input (`--help`).
+    let _ = pipe.write_all(stdin);
     drop(pipe);
     let output = child.wait_with_output().unwrap();
     Out {
