@@ -168,15 +168,12 @@ impl<'a> SecurityContext<'a> {
     }
 
     pub fn field(&self, key: &'a str) -> Field<'a> {
-        let map = self
-            .entry
-            .map(|e| &e.value)
-            .filter(|v| v.as_map().is_some());
         Field {
             owner: self.owner,
             path: &["securityContext"],
             key,
-            entry: map.and_then(|m| m.entry(key)),
+            // `Node::entry` finds nothing in a value that is not a mapping.
+            entry: self.entry.and_then(|e| e.value.entry(key)),
             nearest: self.entry.and_then(|e| e.key_span).or(self.owner_span),
         }
     }
@@ -211,15 +208,12 @@ impl<'a> Capabilities<'a> {
 
     /// `add` or `drop`.
     pub fn field(&self, key: &'a str) -> Field<'a> {
-        let map = self
-            .entry
-            .map(|e| &e.value)
-            .filter(|v| v.as_map().is_some());
         Field {
             owner: self.owner,
             path: &["securityContext", "capabilities"],
             key,
-            entry: map.and_then(|m| m.entry(key)),
+            // `Node::entry` finds nothing in a value that is not a mapping.
+            entry: self.entry.and_then(|e| e.value.entry(key)),
             nearest: self.nearest,
         }
     }
