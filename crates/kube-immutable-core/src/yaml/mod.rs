@@ -13,6 +13,7 @@ pub fn resolve_plain_str(text: &str) -> Value {
     scalar::resolve_plain(text)
 }
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
@@ -345,8 +346,8 @@ impl<'a> Loader<'a> {
                             Span::empty(span.start),
                         )));
                     }
-                    let value = resolve(&text, style, tag.as_deref());
                     let plain_merge = style == ScalarStyle::Plain && text == "<<";
+                    let value = resolve(text, style, tag.as_deref());
                     let node = Node::new(value, Some(span));
                     self.count(1, span)?;
                     if anchor > 0 {
@@ -525,7 +526,12 @@ impl<'a> Loader<'a> {
                         key_span,
                     )));
                 }
-                let mut present: HashSet<String> = entries.iter().map(|e| e.key.clone()).collect();
+                // The keys already present: only merges need them.
+                let mut present: HashSet<String> = if merges.is_empty() {
+                    HashSet::new()
+                } else {
+                    entries.iter().map(|e| e.key.clone()).collect()
+                };
                 for merge in merges {
                     self.check_depth(self.stack.len() + 1 + merge.size_and_height().1, start)?;
                     let sources: Vec<&Node> =
@@ -592,7 +598,7 @@ impl<'a> Loader<'a> {
             }) => match key.take() {
                 None => {
                     let span = node.span.unwrap_or_default();
-                    let text = key_text(&node).ok_or_else(|| {
+                    let text = key_text(node).ok_or_else(|| {
                         Box::new(syntax(
                             "only scalar mapping keys are supported (Kubernetes objects have string keys)",
                             "seules les clés scalaires sont acceptées (les objets Kubernetes ont des clés texte)",
@@ -733,9 +739,9 @@ fn mark_aliased(node: &mut Node) {
 }
 
 /// A mapping key as the string Kubernetes' YAML-to-JSON conversion makes of it.
-fn key_text(node: &Node) -> Option<String> {
-    Some(match &node.value {
-        Value::Str(s) => s.clone(),
+fn key_text(node: Node) -> Option<String> {
+    Some(match node.value {
+        Value::Str(s) => s,
         Value::Null => "null".to_owned(),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
@@ -745,19 +751,17 @@ fn key_text(node: &Node) -> Option<String> {
     })
 }
 
-fn resolve(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
+/// The value of a scalar event; its text is moved, not copied, when it
+/// stays a string.
+fn resolve(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Value {
     let core_tag = tag
         .filter(|t| t.handle == "tag:yaml.org,2002:" || t.handle == "!!")
         .map(|t| t.suffix.as_str());
     match core_tag {
-        Some("str") => return Value::Str(text.to_owned()),
-        Some("int" | "bool" | "float" | "null") => return scalar::resolve_plain(text),
-        _ => {}
-    }
-    if style == ScalarStyle::Plain {
-        scalar::resolve_plain(text)
-    } else {
-        Value::Str(text.to_owned())
+        Some("str") => Value::Str(text.into_owned()),
+        Some("int" | "bool" | "float" | "null") => scalar::resolve_plain_cow(text),
+        _ if style == ScalarStyle::Plain => scalar::resolve_plain_cow(text),
+        _ => Value::Str(text.into_owned()),
     }
 }
 

@@ -8,35 +8,47 @@ use crate::node::Value;
 
 /// Resolve a plain scalar.
 pub(crate) fn resolve_plain(s: &str) -> Value {
-    match s {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+    resolve_non_string(s).unwrap_or_else(|| Value::Str(s.to_owned()))
+}
+
+/// Resolve a plain scalar the reader owns or borrows: a string (most
+/// scalars) is moved into the value, not copied.
+pub(crate) fn resolve_plain_cow(s: std::borrow::Cow<'_, str>) -> Value {
+    resolve_non_string(&s).unwrap_or_else(|| Value::Str(s.into_owned()))
+}
+
+/// What a plain scalar is when it is not a string.
+fn resolve_non_string(s: &str) -> Option<Value> {
+    Some(match s {
+        "" | "~" | "null" | "Null" | "NULL" => Value::Null,
         "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
-            return Value::Bool(true)
+            Value::Bool(true)
         }
         "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
-            return Value::Bool(false)
+            Value::Bool(false)
         }
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Value::Float(f64::INFINITY)
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => Value::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => Value::Float(f64::NAN),
+        _ => {
+            let first = s.as_bytes()[0];
+            if !(first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.')) {
+                return None;
+            }
+            let plain = if s.contains('_') {
+                std::borrow::Cow::Owned(s.replace('_', ""))
+            } else {
+                std::borrow::Cow::Borrowed(s)
+            };
+            if let Some(i) = parse_go_int(&plain) {
+                Value::Int(i)
+            } else if is_yaml_float(&plain) {
+                Value::Float(plain.parse::<f64>().ok()?)
+            } else {
+                return None;
+            }
         }
-        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
-        _ => {}
-    }
-    let first = s.as_bytes()[0];
-    if !(first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.')) {
-        return Value::Str(s.to_owned());
-    }
-    let plain = s.replace('_', "");
-    if let Some(i) = parse_go_int(&plain) {
-        return Value::Int(i);
-    }
-    if is_yaml_float(&plain) {
-        if let Ok(f) = plain.parse::<f64>() {
-            return Value::Float(f);
-        }
-    }
-    Value::Str(s.to_owned())
+    })
 }
 
 /// `strconv.ParseInt(s, 0, 64)`: optional sign, then `0x`, `0o`, `0b`, a
