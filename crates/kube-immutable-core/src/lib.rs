@@ -16,6 +16,8 @@ mod engine;
 pub mod finding;
 pub mod fix;
 pub mod node;
+#[cfg(feature = "yaml")]
+mod recheck;
 pub mod rules;
 pub mod settings;
 pub mod span;
@@ -27,6 +29,8 @@ pub use diagnostic::{Diagnostic, ErrorKind, Message};
 pub use engine::IGNORE_ANNOTATION;
 pub use finding::{Applicability, Finding, Fix, ObjectRef, Operation, Severity};
 pub use node::{Entry, Node, Value};
+#[cfg(feature = "yaml")]
+pub use recheck::Rechecker;
 pub use rules::{RuleMeta, RULES};
 pub use settings::{Exemptions, Level, Mode, Settings, SettingsError};
 pub use span::{LineIndex, Position, Span};

@@ -38,15 +38,33 @@ pub struct Document {
 pub fn parse_stream(text: &str, limits: &Limits) -> (Vec<Document>, Vec<Diagnostic>) {
     let mut documents = Vec::new();
     let mut errors = Vec::new();
+    let stream_error = for_each_chunk(text, limits, |chunk, index| {
+        let read = read_chunk(&text[chunk.start..chunk.end], chunk.start, index, limits);
+        documents.extend(read.documents);
+        errors.extend(read.errors);
+        read.count
+    });
+    errors.extend(stream_error);
+    (documents, errors)
+}
+
+/// The stream's document chunks (see [`split_documents`]) with the index of
+/// each one's first document: `read` returns how many indices the chunk
+/// took. A stream over its own limits (input size, documents) ends with
+/// the error returned, after the chunks read.
+pub(crate) fn for_each_chunk(
+    text: &str,
+    limits: &Limits,
+    mut read: impl FnMut(Span, usize) -> usize,
+) -> Option<Diagnostic> {
     if let Some(error) = limits.input_too_large(text.len()) {
-        errors.push(error);
-        return (documents, errors);
+        return Some(error);
     }
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let mut index = 0;
     for chunk in split_documents(text, bom) {
         if index >= limits.max_documents {
-            errors.push(Diagnostic::new(
+            return Some(Diagnostic::new(
                 ErrorKind::Limit,
                 Message::new(
                     format!(
@@ -60,53 +78,76 @@ pub fn parse_stream(text: &str, limits: &Limits) -> (Vec<Document>, Vec<Diagnost
                 ),
                 Some(Span::empty(chunk.start)),
             ));
-            break;
         }
-        let original = &text[chunk.start..chunk.end];
-        if let Some(at) = original.find('\0') {
-            // The parser takes a NUL for the end of the input, and would
-            // report an unterminated scalar somewhere before it.
-            errors.push(
-                syntax(
-                    "invalid YAML: a NUL byte (U+0000); YAML allows no control characters",
-                    "YAML invalide : un octet NUL (U+0000) ; YAML n'accepte aucun caractère de contrôle",
-                    Span::new(chunk.start + at, chunk.start + at + 1),
-                )
-                .in_document(index),
-            );
-            index += 1;
-            continue;
-        }
-        let mut relaxed: Option<String> = None;
-        for attempt in 0.. {
-            let source = relaxed.as_deref().unwrap_or(original);
-            let mut loader = Loader::new(source, chunk.start, limits);
-            let mut read: Vec<(Node, Vec<Diagnostic>)> = Vec::new();
-            let result = loader.run(&mut |root, soft_errors| read.push((root, soft_errors)));
-            if let Err(error) = &result {
-                let at = error.span.map_or(0, |s| s.start - chunk.start);
-                if attempt < MAX_RELAXATIONS {
-                    if let Some(next) = relax_flow_closer(source, at) {
-                        relaxed = Some(next);
-                        continue;
-                    }
+        index += read(chunk, index);
+    }
+    None
+}
+
+/// What one chunk of the stream holds.
+pub(crate) struct ChunkRead {
+    pub(crate) documents: Vec<Document>,
+    pub(crate) errors: Vec<Diagnostic>,
+    /// Document indices taken, a broken document's included.
+    pub(crate) count: usize,
+}
+
+/// Read one chunk, `original`, found at byte `base` of the stream; its
+/// first document has index `first`. Spans are offsets of the stream.
+pub(crate) fn read_chunk(original: &str, base: usize, first: usize, limits: &Limits) -> ChunkRead {
+    let mut documents = Vec::new();
+    let mut errors = Vec::new();
+    let mut index = first;
+    if let Some(at) = original.find('\0') {
+        // The parser takes a NUL for the end of the input, and would
+        // report an unterminated scalar somewhere before it.
+        errors.push(
+            syntax(
+                "invalid YAML: a NUL byte (U+0000); YAML allows no control characters",
+                "YAML invalide : un octet NUL (U+0000) ; YAML n'accepte aucun caractère de contrôle",
+                Span::new(base + at, base + at + 1),
+            )
+            .in_document(index),
+        );
+        return ChunkRead {
+            documents,
+            errors,
+            count: 1,
+        };
+    }
+    let mut relaxed: Option<String> = None;
+    for attempt in 0.. {
+        let source = relaxed.as_deref().unwrap_or(original);
+        let mut loader = Loader::new(source, base, limits);
+        let mut read: Vec<(Node, Vec<Diagnostic>)> = Vec::new();
+        let result = loader.run(&mut |root, soft_errors| read.push((root, soft_errors)));
+        if let Err(error) = &result {
+            let at = error.span.map_or(0, |s| s.start - base);
+            if attempt < MAX_RELAXATIONS {
+                if let Some(next) = relax_flow_closer(source, at) {
+                    relaxed = Some(next);
+                    continue;
                 }
             }
-            for (root, soft_errors) in read {
-                errors.extend(soft_errors.into_iter().map(|d| d.in_document(index)));
-                documents.push(Document { index, root });
-                index += 1;
-            }
-            if let Err(error) = result {
-                errors.extend(loader.soft_errors.drain(..).map(|d| d.in_document(index)));
-                errors.push(error.in_document(index));
-                // The broken document still takes its place in the numbering.
-                index += 1;
-            }
-            break;
         }
+        for (root, soft_errors) in read {
+            errors.extend(soft_errors.into_iter().map(|d| d.in_document(index)));
+            documents.push(Document { index, root });
+            index += 1;
+        }
+        if let Err(error) = result {
+            errors.extend(loader.soft_errors.drain(..).map(|d| d.in_document(index)));
+            errors.push(error.in_document(index));
+            // The broken document still takes its place in the numbering.
+            index += 1;
+        }
+        break;
     }
-    (documents, errors)
+    ChunkRead {
+        documents,
+        errors,
+        count: index - first,
+    }
 }
 
 /// Closing brackets moved per document (each costs a new parse).

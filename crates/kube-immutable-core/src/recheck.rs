@@ -1,0 +1,126 @@
+//! Checking a text again as it is edited, as an editor does.
+//!
+//! A stream is read document by document (its chunks, split at `---`), and
+//! what a document holds depends on its own text alone. A [`Rechecker`]
+//! keeps, for each chunk of the last text checked, its findings and errors
+//! with spans relative to the chunk and document indices relative to its
+//! first document. On the next check, an unchanged chunk is not read again:
+//! its results are moved to where the chunk now starts. Typing in one
+//! document of a 1 MB stream re-reads that document only.
+//!
+//! The report is [`check_text_with_limits`](crate::check_text_with_limits)'s,
+//! to the byte: `tests/recheck.rs` holds it to that over random edits.
+
+use std::collections::HashMap;
+
+use crate::yaml::{for_each_chunk, read_chunk};
+use crate::{engine, locate, Diagnostic, Finding, Limits, Report, Settings};
+
+/// Checks successive versions of a text, re-reading only the documents
+/// whose text changed since the last check.
+///
+/// ```
+/// use kube_immutable_core::{check_text, Limits, Rechecker, Settings};
+///
+/// let settings = Settings::default();
+/// let mut rechecker = Rechecker::default();
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers: [{name: c, image: nginx:1.27}]\n";
+/// let first = rechecker.check(pod, &settings, &Limits::default());
+/// // Only the new document is read; the first one's findings move along.
+/// let edited = format!("{pod}---\n{pod}");
+/// let second = rechecker.check(&edited, &settings, &Limits::default());
+/// assert_eq!(second, check_text(&edited, &settings));
+/// assert_eq!(second.findings.len(), 2 * first.findings.len());
+/// ```
+#[derive(Debug, Default)]
+pub struct Rechecker {
+    /// What the cached results were checked with: other settings or limits
+    /// start afresh.
+    checked_with: Option<(Settings, Limits)>,
+    /// The last text's chunks, by their text.
+    chunks: HashMap<String, Chunk>,
+}
+
+/// One chunk's results, as if it were the whole stream: spans from its
+/// first byte, documents from 0.
+#[derive(Debug, Clone)]
+struct Chunk {
+    /// Document indices the chunk takes.
+    count: usize,
+    findings: Vec<Finding>,
+    errors: Vec<Diagnostic>,
+    objects: usize,
+    suppressed: usize,
+}
+
+impl Chunk {
+    fn check(text: &str, settings: &Settings, limits: &Limits) -> Self {
+        let read = read_chunk(text, 0, 0, limits);
+        let mut report = Report {
+            errors: read.errors,
+            ..Report::default()
+        };
+        for doc in &read.documents {
+            engine::check_document(&doc.root, doc.index, settings, &mut report);
+        }
+        Chunk {
+            count: read.count,
+            findings: report.findings,
+            errors: report.errors,
+            objects: report.objects,
+            suppressed: report.suppressed,
+        }
+    }
+
+    /// Append the results to `report`, the chunk starting at byte `base`
+    /// of the stream with its first document at index `first`.
+    fn place(&self, base: usize, first: usize, report: &mut Report) {
+        report.findings.extend(self.findings.iter().map(|f| {
+            let mut f = f.clone();
+            f.span = f.span.map(|s| s.shift(base));
+            f.object.document += first;
+            f
+        }));
+        report.errors.extend(self.errors.iter().map(|e| {
+            let mut e = e.clone();
+            e.span = e.span.map(|s| s.shift(base));
+            e.document = e.document.map(|d| d + first);
+            e
+        }));
+        report.objects += self.objects;
+        report.suppressed += self.suppressed;
+    }
+}
+
+impl Rechecker {
+    /// Check `text`: the same report as
+    /// [`check_text_with_limits`](crate::check_text_with_limits), reading
+    /// only the documents that the last check did not see.
+    pub fn check(&mut self, text: &str, settings: &Settings, limits: &Limits) -> Report {
+        if self
+            .checked_with
+            .as_ref()
+            .is_none_or(|(s, l)| s != settings || l != limits)
+        {
+            self.chunks.clear();
+            self.checked_with = Some((settings.clone(), *limits));
+        }
+        let mut previous = std::mem::take(&mut self.chunks);
+        let mut report = Report::default();
+        let stream_error = for_each_chunk(text, limits, |span, first| {
+            let key = &text[span.start..span.end];
+            if !self.chunks.contains_key(key) {
+                let (key, chunk) = previous
+                    .remove_entry(key)
+                    .unwrap_or_else(|| (key.to_owned(), Chunk::check(key, settings, limits)));
+                self.chunks.insert(key, chunk);
+            }
+            let chunk = &self.chunks[key];
+            chunk.place(span.start, first, &mut report);
+            chunk.count
+        });
+        report.errors.extend(stream_error);
+        locate(&mut report, text);
+        report
+    }
+}
