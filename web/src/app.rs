@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo::timers::callback::Timeout;
-use kube_immutable_core::Settings;
+use kube_immutable_core::{Rechecker, Settings};
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -96,6 +96,8 @@ struct Controller {
     persist: Option<Timeout>,
     /// The fragment this page wrote last (a different one came from outside).
     fragment: String,
+    /// The last check's documents, for the next one.
+    rechecker: Rechecker,
 }
 
 type Ctl = Rc<RefCell<Controller>>;
@@ -106,7 +108,10 @@ fn check_now(ctl: &Ctl) {
     c.debounce = None;
     let Some(editor) = &c.editor else { return };
     let start = browser::now();
-    let mut checked = checker::check(editor.text().into(), &c.settings);
+    let text = editor.text().into();
+    let settings = c.settings.clone();
+    let mut checked = checker::check(&mut c.rechecker, text, &settings);
+    let Some(editor) = &c.editor else { return };
     editor.set_markers(&checker::markers(&checked.report, c.lang));
     checked.ms = browser::now() - start;
     let checked = CheckRef(Rc::new(checked));
@@ -198,6 +203,7 @@ pub fn App() -> Html {
         debounce: None,
         persist: None,
         fragment: browser::fragment(),
+        rechecker: Rechecker::default(),
     });
     {
         let mut c = ctl.borrow_mut();

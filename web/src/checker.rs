@@ -6,9 +6,7 @@ use std::rc::Rc;
 
 use kube_immutable_core::fix::text::{fix_text_with_limits, FixedText};
 use kube_immutable_core::fix::FixOptions;
-use kube_immutable_core::{
-    check_text_with_limits, Applicability, Limits, Report, Settings, Severity,
-};
+use kube_immutable_core::{Applicability, Limits, Rechecker, Report, Settings, Severity};
 
 use crate::i18n::Lang;
 
@@ -106,9 +104,11 @@ impl std::ops::Deref for CheckRef {
     }
 }
 
-/// Check a text with the browser's limits.
-pub fn check(text: Rc<str>, settings: &Settings) -> Checked {
-    let report = check_text_with_limits(&text, settings, &BROWSER_LIMITS);
+/// Check a text with the browser's limits. The rechecker keeps the last
+/// text's documents: typing in one document of a long stream re-reads that
+/// document only (the report is the full check's all the same).
+pub fn check(rechecker: &mut Rechecker, text: Rc<str>, settings: &Settings) -> Checked {
+    let report = rechecker.check(&text, settings, &BROWSER_LIMITS);
     let count = |s| report.findings.iter().filter(|f| f.severity == s).count();
     let fixes = |a| {
         report
@@ -236,19 +236,35 @@ mod tests {
     #[test]
     fn verdicts() {
         let s = Settings::default();
-        assert_eq!(check(MUTABLE.into(), &s).verdict, Verdict::Mutable);
-        assert_eq!(check(IMMUTABLE.into(), &s).verdict, Verdict::Immutable);
-        assert_eq!(check("".into(), &s).verdict, Verdict::Empty);
-        assert_eq!(check("kind: Service\n".into(), &s).verdict, Verdict::Empty);
         assert_eq!(
-            check("kind: Pod\nspec: [\n".into(), &s).verdict,
+            check(&mut Rechecker::default(), MUTABLE.into(), &s).verdict,
+            Verdict::Mutable
+        );
+        assert_eq!(
+            check(&mut Rechecker::default(), IMMUTABLE.into(), &s).verdict,
+            Verdict::Immutable
+        );
+        assert_eq!(
+            check(&mut Rechecker::default(), "".into(), &s).verdict,
+            Verdict::Empty
+        );
+        assert_eq!(
+            check(&mut Rechecker::default(), "kind: Service\n".into(), &s).verdict,
+            Verdict::Empty
+        );
+        assert_eq!(
+            check(&mut Rechecker::default(), "kind: Pod\nspec: [\n".into(), &s).verdict,
             Verdict::Invalid
         );
     }
 
     #[test]
     fn tutorial_pod_counts_groups_and_fixes() {
-        let c = check(MUTABLE.into(), &Settings::default());
+        let c = check(
+            &mut Rechecker::default(),
+            MUTABLE.into(),
+            &Settings::default(),
+        );
         assert_eq!((c.errors, c.warnings), (4, 2));
         assert_eq!(c.groups.len(), 1);
         assert_eq!(c.groups[0].object, "Pod/nginx-mutable");
@@ -261,7 +277,7 @@ mod tests {
     fn safe_fixes_leave_run_as_root_and_unsafe_ones_make_it_immutable() {
         let s = Settings::default();
         let safe = fix(MUTABLE, &s, false);
-        let after = check(safe.text.as_str().into(), &s);
+        let after = check(&mut Rechecker::default(), safe.text.as_str().into(), &s);
         let errors: Vec<_> = after
             .report
             .findings
@@ -272,7 +288,7 @@ mod tests {
         assert_eq!(errors, ["run-as-root"]);
         let all = fix(&safe.text, &s, true);
         assert_eq!(
-            check(all.text.as_str().into(), &s).verdict,
+            check(&mut Rechecker::default(), all.text.as_str().into(), &s).verdict,
             Verdict::Immutable
         );
     }
@@ -280,7 +296,7 @@ mod tests {
     #[test]
     fn pod_level_findings_come_first_in_their_object() {
         let text = "kind: Pod\nmetadata: {name: p}\nspec:\n  hostPID: true\n  containers: [{name: a, image: x}]\n";
-        let c = check(text.into(), &Settings::default());
+        let c = check(&mut Rechecker::default(), text.into(), &Settings::default());
         let first = &c.groups[0].containers[0];
         assert_eq!(first.container, None);
         assert!(c.groups[0].containers.len() >= 2);
@@ -297,7 +313,7 @@ mod tests {
     #[test]
     fn markers_carry_utf16_offsets_and_input_errors() {
         let text = "# é😀\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: a\n      image: x\n      securityContext: {privileged: true}\n---\nkind: Pod\nspec: [\n";
-        let c = check(text.into(), &Settings::default());
+        let c = check(&mut Rechecker::default(), text.into(), &Settings::default());
         let json: serde_json::Value = serde_json::from_str(&markers(&c.report, Lang::En)).unwrap();
         let list = json.as_array().unwrap();
         let privileged = list.iter().find(|m| m["source"] == "privileged").unwrap();
@@ -325,7 +341,7 @@ mod tests {
             text.push_str(&vec![format!("*{prev}"); 9].join(", "));
             text.push_str("]\n");
         }
-        let c = check(text.into(), &Settings::default());
+        let c = check(&mut Rechecker::default(), text.into(), &Settings::default());
         assert_eq!(c.verdict, Verdict::Invalid);
         assert!(c
             .report

@@ -76,12 +76,18 @@ pub fn by_id(id: &str) -> Option<&'static Example> {
 mod tests {
     use super::*;
     use crate::checker::{check, Verdict};
-    use kube_immutable_core::Settings;
+    use kube_immutable_core::{Rechecker, Settings};
 
     /// Each example shows what its title promises.
     #[test]
     fn examples_say_what_they_show() {
-        let verdict = |id: &str| check(by_id(id).unwrap().text.into(), &Settings::default());
+        let verdict = |id: &str| {
+            check(
+                &mut Rechecker::default(),
+                by_id(id).unwrap().text.into(),
+                &Settings::default(),
+            )
+        };
         assert_eq!(verdict("mutable-pod").verdict, Verdict::Mutable);
         assert_eq!(verdict("immutable-pod").verdict, Verdict::Immutable);
         for id in ["deployment", "cronjob", "json", "list"] {
