@@ -81,6 +81,22 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $bindgen_version" 
     cargo install wasm-bindgen-cli --version "$bindgen_version"
 fi
 
+# The playground's release build compiles the standard library from source
+# for size (crates/xtask/src/web.rs, SIZE_TOOLCHAIN): a pinned nightly with
+# rust-src, and the library's own crates fetched for Trunk's offline build.
+# Not fatal: without it, `cargo xtask build-web` builds with stable (larger).
+size_toolchain=$(awk -F'"' '/^pub\(crate\) const SIZE_TOOLCHAIN/ { print $2 }' crates/xtask/src/web.rs)
+if ! rustup run "$size_toolchain" rustc --version >/dev/null 2>&1 \
+    || [ ! -f "$(rustup run "$size_toolchain" rustc --print sysroot)/lib/rustlib/src/rust/library/Cargo.toml" ]; then
+    step "rustup toolchain install $size_toolchain --profile minimal --component rust-src (the playground's size build)"
+    rustup toolchain install "$size_toolchain" --profile minimal --component rust-src \
+        || echo "warning: $size_toolchain not installed: the playground will be built with stable" >&2
+fi
+if size_sysroot=$(rustup run "$size_toolchain" rustc --print sysroot 2>/dev/null); then
+    cargo "+$size_toolchain" fetch --manifest-path "$size_sysroot/lib/rustlib/src/rust/library/Cargo.toml" >/dev/null \
+        || echo "warning: the standard library's crates could not be fetched: the playground will not build with $size_toolchain" >&2
+fi
+
 # Debian's Chromium and ChromeDriver for the browser tests.
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     step "apt-get install chromium chromium-driver (browser tests)"

@@ -4,7 +4,13 @@
 //! 1. `trunk build --release --minify --public-url ./ --dist target/web`
 //!    (Trunk.toml: offline and locked; its pre-build hook bundles
 //!    `playground.js` with esbuild; `web/index.html` asks for the
-//!    size-focused `wasm-size` profile; Trunk minifies the HTML and CSS);
+//!    size-focused `wasm-size` profile; Trunk minifies the HTML and CSS).
+//!    When the pinned [`SIZE_TOOLCHAIN`] is installed with `rust-src`
+//!    (scripts/setup.sh installs it), the standard library is compiled with
+//!    the app (`-Zbuild-std`) for size and with `panic=immediate-abort`: a
+//!    panic already ended the app without a word, and its message machinery
+//!    was ~19 KB of the gzipped wasm. Without that toolchain, stable builds
+//!    the same app, larger, and the task says so;
 //! 2. `wasm-opt -Oz` on the app's wasm (binaryen from package.json, as for
 //!    the policy module): `web/index.html` keeps `data-wasm-opt="0"` so that
 //!    a plain `trunk build` or `trunk serve` never needs it;
@@ -45,21 +51,56 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let trunk = find_trunk().ok_or(
         "trunk 0.21.14 not found: run ./scripts/setup.sh (it installs Trunk, wasm-bindgen-cli and the npm packages)",
     )?;
-    let status = Command::new(&trunk)
-        .current_dir(&root)
-        .args([
-            "build",
-            "--release",
-            "--minify",
-            "--public-url",
-            "./",
-            "--dist",
-        ])
-        .arg(&dist)
-        .status()
-        .map_err(|e| format!("cannot run {}: {e}", trunk.display()))?;
-    if !status.success() {
-        return Err(format!("trunk build failed ({status})"));
+    let trunk_build = |build_std: bool| {
+        let mut command = Command::new(&trunk);
+        if build_std {
+            command
+                .env("RUSTUP_TOOLCHAIN", SIZE_TOOLCHAIN)
+                .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
+                .env("RUSTFLAGS", "-Zunstable-options -Cpanic=immediate-abort")
+                // Its own target folder: stable's artefacts stay usable.
+                .env("CARGO_TARGET_DIR", root.join("target").join("build-std"));
+        }
+        command
+            .current_dir(&root)
+            .args([
+                "build",
+                "--release",
+                "--minify",
+                "--public-url",
+                "./",
+                "--dist",
+            ])
+            .arg(&dist)
+            .status()
+            .map_err(|e| format!("cannot run {}: {e}", trunk.display()))
+    };
+    let built = match size_toolchain() {
+        Some(sysroot) => {
+            eprintln!(
+                "build-web: the standard library is built from source by {SIZE_TOOLCHAIN} ({}), with panic=immediate-abort",
+                sysroot.display()
+            );
+            let status = trunk_build(true)?;
+            if !status.success() {
+                eprintln!(
+                    "warning: the build with {SIZE_TOOLCHAIN} failed ({status}): building again with the stable toolchain"
+                );
+            }
+            status.success()
+        }
+        None => {
+            eprintln!(
+                "warning: {SIZE_TOOLCHAIN} with rust-src not found (./scripts/setup.sh installs it): building with the stable toolchain, the app's wasm is ~19 KB larger gzipped"
+            );
+            false
+        }
+    };
+    if !built {
+        let status = trunk_build(false)?;
+        if !status.success() {
+            return Err(format!("trunk build failed ({status})"));
+        }
     }
 
     let wasm = files(&dist)?
@@ -134,6 +175,26 @@ pub(crate) fn bench(args: &[String]) -> Result<(), String> {
         return Err(format!("the browser benchmark failed ({status})"));
     }
     Ok(())
+}
+
+/// The nightly toolchain that builds the playground's standard library from
+/// source (`-Zbuild-std` and `panic=immediate-abort` are unstable). Pinned:
+/// scripts/setup.sh reads this line and installs it with `rust-src`.
+pub(crate) const SIZE_TOOLCHAIN: &str = "nightly-2026-05-19";
+
+/// The sysroot of [`SIZE_TOOLCHAIN`] when it is installed with the
+/// standard library's sources, which `-Zbuild-std` compiles.
+fn size_toolchain() -> Option<PathBuf> {
+    let out = Command::new("rustup")
+        .args(["run", SIZE_TOOLCHAIN, "rustc", "--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|out| out.status.success())?;
+    let sysroot = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
+    sysroot
+        .join("lib/rustlib/src/rust/library/Cargo.toml")
+        .is_file()
+        .then_some(sysroot)
 }
 
 /// `trunk` on `PATH`, else in cargo's bin folder (where setup.sh puts it).
