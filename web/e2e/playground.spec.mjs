@@ -167,6 +167,23 @@ test("bad input: a broken document, an alias bomb, deep nesting and 20 MB each s
   await expect(page.locator("[data-input-error]")).toHaveAttribute("data-line", "17");
   await expect(page.locator('[data-finding][data-rule="privileged"]')).toHaveCount(1);
 
+  // Typing re-checks what changed (web/README.md): closing the list mends
+  // the broken document, and a line added on top moves every finding down.
+  const privilegedLine = Number(await page.locator('[data-finding][data-rule="privileged"]').getAttribute("data-line"));
+  await page.locator(".cm-content").click();
+  await page.keyboard.press("ControlOrMeta+Home");
+  for (let line = 1; line < 16; line++) await page.keyboard.press("ArrowDown"); // `LOG_LEVEL: [info`
+  await page.keyboard.press("End");
+  await page.keyboard.type("]");
+  await expect(page.locator("[data-input-error]")).toHaveCount(0);
+  await expect(verdict(page)).toHaveAttribute("data-verdict", "mutable");
+  const mended = await findings(page);
+  expect(mended.some((f) => f.rule === "privileged" && f.line === privilegedLine)).toBe(true);
+  await page.keyboard.press("ControlOrMeta+Home");
+  await page.keyboard.press("Enter");
+  await expect(page.locator('[data-finding][data-rule="privileged"]')).toHaveAttribute("data-line", String(privilegedLine + 1));
+  expect(await findings(page)).toEqual(mended.map((f) => ({ ...f, line: f.line + 1 })));
+
   const bomb = ["a: &a [x, x, x, x, x, x, x, x, x]"];
   for (let i = 1; i < 10; i++) {
     const [name, prev] = [String.fromCharCode(97 + i), String.fromCharCode(96 + i)];
