@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use crate::yaml::{for_each_chunk, read_chunk};
+use crate::yaml::{for_each_chunk, read_chunk, split_documents, stream_start};
 use crate::{engine, locate, Diagnostic, Finding, Limits, Report, Settings};
 
 /// Checks successive versions of a text, re-reading only the documents
@@ -39,6 +39,8 @@ pub struct Rechecker {
     checked_with: Option<(Settings, Limits)>,
     /// The last text's chunks, by their text.
     chunks: HashMap<String, Chunk>,
+    /// Where [`Rechecker::read_ahead`] stopped: a byte offset of the text.
+    resume: Option<usize>,
 }
 
 /// One chunk's results, as if it were the whole stream: spans from its
@@ -95,16 +97,10 @@ impl Chunk {
 impl Rechecker {
     /// Check `text`: the same report as
     /// [`check_text_with_limits`](crate::check_text_with_limits), reading
-    /// only the documents that the last check did not see.
+    /// only the documents that the last check (or [`Rechecker::read_ahead`])
+    /// did not see.
     pub fn check(&mut self, text: &str, settings: &Settings, limits: &Limits) -> Report {
-        if self
-            .checked_with
-            .as_ref()
-            .is_none_or(|(s, l)| s != settings || l != limits)
-        {
-            self.chunks.clear();
-            self.checked_with = Some((settings.clone(), *limits));
-        }
+        self.use_settings(settings, limits);
         let mut previous = std::mem::take(&mut self.chunks);
         let mut report = Report::default();
         let stream_error = for_each_chunk(text, limits, |span, first| {
@@ -122,5 +118,71 @@ impl Rechecker {
         report.errors.extend(stream_error);
         locate(&mut report, text);
         report
+    }
+
+    /// Read documents of `text` that are not read yet, about `budget` bytes
+    /// of them (at least one document), so that a caller can spread the
+    /// first check of a long text over several turns of its event loop.
+    /// Returns `true` once every document is read: [`Rechecker::check`]
+    /// then reads nothing. Changes no report: only what `check` reads.
+    ///
+    /// Successive calls go on where the last one stopped, so the text is
+    /// split and looked up about twice in all, not once per call. If the
+    /// text changed meanwhile, what is read is still right (a chunk's
+    /// results depend on its own text only); at worst `check` reads more.
+    pub fn read_ahead(
+        &mut self,
+        text: &str,
+        settings: &Settings,
+        limits: &Limits,
+        budget: usize,
+    ) -> bool {
+        self.use_settings(settings, limits);
+        if limits.input_too_large(text.len()).is_some() {
+            return true; // `check` reads nothing either
+        }
+        let start = stream_start(text);
+        let resume = self
+            .resume
+            .filter(|&at| at > start && at <= text.len() && text[..at].ends_with('\n'));
+        let mut read = 0;
+        // From where the last call stopped to the end, then from the start
+        // for what lay before it.
+        let passes = [resume.unwrap_or(start), start];
+        for (pass, from) in passes.into_iter().enumerate() {
+            if pass == 1 && resume.is_none() {
+                break;
+            }
+            for span in split_documents(text, from) {
+                if pass == 1 && span.start >= passes[0] {
+                    break;
+                }
+                let key = &text[span.start..span.end];
+                if self.chunks.contains_key(key) {
+                    continue;
+                }
+                if read > 0 && read >= budget {
+                    self.resume = Some(span.start);
+                    return false;
+                }
+                read += key.len();
+                let chunk = Chunk::check(key, settings, limits);
+                self.chunks.insert(key.to_owned(), chunk);
+            }
+        }
+        self.resume = None;
+        true
+    }
+
+    /// Forget what was read with other settings or limits.
+    fn use_settings(&mut self, settings: &Settings, limits: &Limits) {
+        if self
+            .checked_with
+            .as_ref()
+            .is_none_or(|(s, l)| s != settings || l != limits)
+        {
+            self.chunks.clear();
+            self.checked_with = Some((settings.clone(), *limits));
+        }
     }
 }

@@ -46,6 +46,8 @@ enum Edit {
     Settings(bool),
     /// Check with few documents allowed, or the default limits.
     FewDocuments(bool),
+    /// Read ahead, in slices of this many bytes, before the next check.
+    ReadAhead(u16),
 }
 
 const TYPED: &[&str] = &[
@@ -83,6 +85,7 @@ fn edit() -> impl Strategy<Value = Edit> {
         1 => Just(Edit::Rotate),
         1 => any::<bool>().prop_map(Edit::Settings),
         1 => any::<bool>().prop_map(Edit::FewDocuments),
+        2 => any::<u16>().prop_map(Edit::ReadAhead),
     ]
 }
 
@@ -143,6 +146,7 @@ fn apply(text: &mut String, settings: &mut Settings, limits: &mut Limits, edit: 
                 Settings::default()
             };
         }
+        Edit::ReadAhead(_) => {}
         Edit::FewDocuments(few) => {
             *limits = if few {
                 Limits {
@@ -171,6 +175,13 @@ proptest! {
         );
         for edit in &edits {
             apply(&mut text, &mut settings, &mut limits, edit);
+            if let Edit::ReadAhead(budget) = *edit {
+                let mut slices = 0;
+                while !rechecker.read_ahead(&text, &settings, &limits, usize::from(budget)) {
+                    slices += 1;
+                    prop_assert!(slices <= text.len(), "read_ahead must end");
+                }
+            }
             prop_assert_eq!(
                 rechecker.check(&text, &settings, &limits),
                 check_text_with_limits(&text, &settings, &limits),
@@ -198,4 +209,27 @@ fn findings_move_with_their_documents() {
         assert_eq!(a.start.unwrap().line, b.start.unwrap().line + 2);
         assert_eq!(a.object.document, b.object.document + 1);
     }
+}
+
+/// Reading ahead in slices reads each document once, and a check after it
+/// reads nothing more: the first check of a long text can be spread over
+/// several turns of the page's event loop.
+#[test]
+fn read_ahead_spreads_the_first_check() {
+    let settings = Settings::default();
+    let limits = Limits::browser();
+    let text = fixtures();
+    let mut rechecker = Rechecker::default();
+    let mut slices = 1;
+    while !rechecker.read_ahead(&text, &settings, &limits, 2_000) {
+        slices += 1;
+    }
+    assert!(slices > 5, "{} bytes in {slices} slices", text.len());
+    assert!(rechecker.read_ahead(&text, &settings, &limits, 0));
+    assert_eq!(
+        rechecker.check(&text, &settings, &limits),
+        check_text_with_limits(&text, &settings, &limits)
+    );
+    // Other settings: nothing read for them yet.
+    assert!(!rechecker.read_ahead(&text, &restricted(), &limits, 0));
 }

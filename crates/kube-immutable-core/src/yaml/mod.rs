@@ -60,9 +60,8 @@ pub(crate) fn for_each_chunk(
     if let Some(error) = limits.input_too_large(text.len()) {
         return Some(error);
     }
-    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let mut index = 0;
-    for chunk in split_documents(text, bom) {
+    for chunk in split_documents(text, stream_start(text)) {
         if index >= limits.max_documents {
             return Some(Diagnostic::new(
                 ErrorKind::Limit,
@@ -82,6 +81,15 @@ pub(crate) fn for_each_chunk(
         index += read(chunk, index);
     }
     None
+}
+
+/// Where the stream's first document starts: after a byte order mark.
+pub(crate) fn stream_start(text: &str) -> usize {
+    if text.starts_with('\u{feff}') {
+        3
+    } else {
+        0
+    }
 }
 
 /// What one chunk of the stream holds.
@@ -192,7 +200,7 @@ fn relax_flow_closer(source: &str, error_at: usize) -> Option<String> {
 ///
 /// YAML forbids a document marker at column 0 inside a scalar, so cutting the
 /// text there is exact, and lets each document be read on its own.
-fn split_documents(text: &str, from: usize) -> Vec<Span> {
+pub(crate) fn split_documents(text: &str, from: usize) -> Vec<Span> {
     let mut chunks = Vec::new();
     let mut chunk_start = from;
     let mut directives_start: Option<usize> = None;
