@@ -25,6 +25,10 @@ use crate::widgets::{button, options};
 
 /// Quiet time after a keystroke before checking.
 const DEBOUNCE_MS: u32 = 150;
+/// Bytes of not yet read documents a check reads before it lets the page
+/// draw and take keystrokes again (about 10 ms of work in Chromium here):
+/// the first check of a pasted 1 MB stream is spread over many tasks.
+const SLICE_BYTES: usize = 64 * 1024;
 /// The fragment and local storage are updated at most this often (Safari
 /// limits history updates).
 const PERSIST_MS: u32 = 750;
@@ -98,18 +102,37 @@ struct Controller {
     fragment: String,
     /// The last check's documents, for the next one.
     rechecker: Rechecker,
+    /// The next slice of a check that reads a long text in slices.
+    slice: Option<Timeout>,
 }
 
 type Ctl = Rc<RefCell<Controller>>;
 
 /// Check the editor's text now and redraw the markers.
 fn check_now(ctl: &Ctl) {
+    let text: Rc<str> = {
+        let mut c = ctl.borrow_mut();
+        c.debounce = None;
+        let Some(editor) = &c.editor else { return };
+        editor.text().into()
+    };
+    check_in_slices(ctl, text, browser::now());
+}
+
+/// Read the text's new documents a slice at a time, letting the page draw
+/// and take keystrokes between slices; once all are read, check and redraw
+/// the markers. `data-check-ms` counts from the first slice.
+fn check_in_slices(ctl: &Ctl, text: Rc<str>, start: f64) {
     let mut c = ctl.borrow_mut();
-    c.debounce = None;
-    let Some(editor) = &c.editor else { return };
-    let start = browser::now();
-    let text = editor.text().into();
+    c.slice = None;
     let settings = c.settings.clone();
+    if !checker::read_ahead(&mut c.rechecker, &text, &settings, SLICE_BYTES) {
+        let again = ctl.clone();
+        c.slice = Some(Timeout::new(0, move || {
+            check_in_slices(&again, text, start);
+        }));
+        return;
+    }
     let mut checked = checker::check(&mut c.rechecker, text, &settings);
     let Some(editor) = &c.editor else { return };
     editor.set_markers(&checker::markers(&checked.report, c.lang));
@@ -126,7 +149,10 @@ fn check_now(ctl: &Ctl) {
 
 fn schedule_check(ctl: &Ctl) {
     let again = ctl.clone();
-    ctl.borrow_mut().debounce = Some(Timeout::new(DEBOUNCE_MS, move || check_now(&again)));
+    let mut c = ctl.borrow_mut();
+    // A check still reading an older text would draw its markers here.
+    c.slice = None;
+    c.debounce = Some(Timeout::new(DEBOUNCE_MS, move || check_now(&again)));
 }
 
 fn schedule_persist(ctl: &Ctl) {
@@ -204,6 +230,7 @@ pub fn App() -> Html {
         persist: None,
         fragment: browser::fragment(),
         rechecker: Rechecker::default(),
+        slice: None,
     });
     {
         let mut c = ctl.borrow_mut();

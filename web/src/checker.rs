@@ -104,6 +104,17 @@ impl std::ops::Deref for CheckRef {
     }
 }
 
+/// Read about `budget` bytes of the text's documents that the rechecker
+/// has not read yet; `true` once all are read (then [`check`] reads none).
+pub fn read_ahead(
+    rechecker: &mut Rechecker,
+    text: &str,
+    settings: &Settings,
+    budget: usize,
+) -> bool {
+    rechecker.read_ahead(text, settings, &BROWSER_LIMITS, budget)
+}
+
 /// Check a text with the browser's limits. The rechecker keeps the last
 /// text's documents: typing in one document of a long stream re-reads that
 /// document only (the report is the full check's all the same).
