@@ -211,6 +211,15 @@ test("bad input: a broken document, an alias bomb, deep nesting and 20 MB each s
   const listed = await page.locator("[data-finding]").count();
   expect(listed).toBeGreaterThanOrEqual(200);
   expect(listed + Number(await more.getAttribute("data-more-findings"))).toBe(total);
+
+  // 200 KB is read in slices (web/README.md): the same findings, 25 times.
+  const errors = Number(await verdict(page).getAttribute("data-errors"));
+  await paste(page, Array(25).fill(pods.join("---\n")).join("---\n"));
+  await expect(verdict(page)).toHaveAttribute("data-errors", String(25 * errors));
+  await expect(verdict(page)).toHaveAttribute("data-warnings", String(25 * (total - errors)));
+  await paste(page, pods.join("---\n"));
+  await expect(verdict(page)).toHaveAttribute("data-errors", String(errors));
+
   await page.locator('[data-action="show-all-findings"]').click();
   await expect(page.locator("[data-finding]")).toHaveCount(total);
   await expect(more).toHaveCount(0);
