@@ -48,8 +48,9 @@ if grep -q "^saphyr" <<<"$json_only"; then
     exit 1
 fi
 
-step "generated rule docs are up to date"
+step "generated rule docs are up to date; API docs without broken links"
 cargo xtask docs --check
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --exclude xtask --locked
 
 corpus="${KUBE_IMMUTABLE_CORPUS:-$root/../shared/corpus}"
 if [ -d "$corpus/realworld" ]; then

@@ -1,6 +1,6 @@
 //! The rules: one file each, named for the bad pattern.
 //!
-//! Each rule is declared with [`declare_rule!`]: its doc comment is kept as
+//! Each rule is declared with `declare_rule!`: its doc comment is kept as
 //! [`RuleMeta::docs`], which `kube-immutable explain` prints and
 //! `cargo xtask docs` turns into `docs/rules/<id>.md`. Its French page is the
 //! Markdown file beside it (`<rule>.fr.md`, [`RuleMeta::docs_fr`]), with the

@@ -1,7 +1,7 @@
 //! The YAML reader: text → documents of [`Node`]s with byte spans.
 //!
 //! Built on `saphyr-parser`'s event stream, with what Kubernetes does on top:
-//! YAML 1.1 scalars ([`scalar`]), anchors and aliases, `<<` merge keys, and
+//! YAML 1.1 scalars (`scalar`), anchors and aliases, `<<` merge keys, and
 //! duplicate keys reported (the last value wins, as in kubectl). The stream
 //! is split into documents first, so an error in one document leaves the
 //! others readable. Every limit of [`Limits`] is enforced here.
