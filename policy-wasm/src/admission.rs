@@ -286,11 +286,22 @@ fn object_label(f: &Finding) -> String {
     }
 }
 
-/// Cut a line at `max` characters (on a character boundary), marking the cut.
+/// Cut a line to at most `max` characters, marking the cut: after the last
+/// whole word when one ends in the last 32 characters kept, else on a
+/// character boundary.
 fn truncate(mut line: String, max: usize) -> String {
     if line.chars().count() > max {
-        if let Some((cut, _)) = line.char_indices().nth(max.saturating_sub(1)) {
+        if let Some((cut, next)) = line.char_indices().nth(max.saturating_sub(1)) {
+            let cut = if next == ' ' {
+                cut
+            } else {
+                line[..cut]
+                    .rfind(' ')
+                    .filter(|&space| line[space..cut].chars().count() <= 32)
+                    .unwrap_or(cut)
+            };
             line.truncate(cut);
+            line.truncate(line.trim_end().len());
             line.push('…');
         }
     }
@@ -458,4 +469,31 @@ fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
         )
         .into_bytes()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::truncate;
+
+    #[test]
+    fn warnings_are_cut_after_a_whole_word() {
+        let line =
+            "add back only `NET_BIND_SERVICE` if the container binds a port below 1024".to_owned();
+        assert_eq!(truncate(line.clone(), 200), line, "short enough");
+        assert_eq!(
+            truncate(line.clone(), 60),
+            "add back only `NET_BIND_SERVICE` if the container binds a…"
+        );
+        // One long word: cut inside it, on a character boundary.
+        let word = "é".repeat(100);
+        let cut = truncate(word, 40);
+        assert_eq!(cut.chars().count(), 40);
+        assert!(cut.ends_with("éé…"));
+        // A word ending right at the limit is kept whole.
+        assert_eq!(truncate("abc def ghi".to_owned(), 4), "abc…");
+        for max in 1..80 {
+            let cut = truncate(line.clone(), max);
+            assert!(cut.chars().count() <= max.max(1), "{max}: {cut}");
+        }
+    }
 }

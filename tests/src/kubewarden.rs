@@ -711,7 +711,7 @@ pub fn tutorial_pod_rejected() -> Value {
         "auditAnnotations": null,
         "warnings": [
             "kube-immutable: may-run-as-root: Pod/nginx-mutable container \"nginx\" at /spec/containers/0/securityContext/runAsNonRoot: Set `runAsNonRoot: true` in the pod `securityContext` and use an image that runs as a non-root user.",
-            "kube-immutable: capabilities-not-restricted: Pod/nginx-mutable container \"nginx\" at /spec/containers/0/securityContext/capabilities/drop: Add `ALL` to `securityContext.capabilities.drop`; add back only `NET_BIND_SERVICE` if the container binds a port belo…"
+            "kube-immutable: capabilities-not-restricted: Pod/nginx-mutable container \"nginx\" at /spec/containers/0/securityContext/capabilities/drop: Add `ALL` to `securityContext.capabilities.drop`; add back only `NET_BIND_SERVICE` if the container binds a port…"
         ]
     })
 }

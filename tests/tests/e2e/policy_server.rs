@@ -139,7 +139,7 @@ fn every_fixture_through_policy_server() {
         json!([
             "kube-immutable: fixed privilege-escalation-not-disabled at /spec/containers/0/securityContext/allowPrivilegeEscalation: Set `allowPrivilegeEscalation: false`",
             "kube-immutable: may-run-as-root: Pod/nginx-immutable container \"nginx\" at /spec/containers/0/securityContext/runAsNonRoot: Set `runAsNonRoot: true` in the pod `securityContext` and use an image that runs as a non-root user.",
-            "kube-immutable: capabilities-not-restricted: Pod/nginx-immutable container \"nginx\" at /spec/containers/0/securityContext/capabilities/drop: Add `ALL` to `securityContext.capabilities.drop`; add back only `NET_BIND_SERVICE` if the container binds a port be…"
+            "kube-immutable: capabilities-not-restricted: Pod/nginx-immutable container \"nginx\" at /spec/containers/0/securityContext/capabilities/drop: Add `ALL` to `securityContext.capabilities.drop`; add back only `NET_BIND_SERVICE` if the container binds a port…"
         ])
     );
 
