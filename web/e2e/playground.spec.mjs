@@ -200,8 +200,9 @@ test("bad input: a broken document, an alias bomb, deep nesting and 20 MB each s
   await expect(page.locator("[data-input-error]")).toContainText("more than the limit");
 
   // A long report lists its first objects' findings, and the rest on demand.
-  const pods = Array.from({ length: 60 }, (_, i) =>
-    `apiVersion: v1\nkind: Pod\nmetadata: {name: p${i}}\nspec:\n  containers: [{name: c, image: nginx:1.27, securityContext: {privileged: true}}]\n`);
+  const pod = (i) =>
+    `apiVersion: v1\nkind: Pod\nmetadata: {name: p${i}}\nspec:\n  containers: [{name: c, image: nginx:1.27, securityContext: {privileged: true}}]\n`;
+  const pods = Array.from({ length: 60 }, (_, i) => pod(i));
   await paste(page, pods.join("---\n"));
   await expect(verdict(page)).toHaveAttribute("data-verdict", "mutable");
   const total = Number(await verdict(page).getAttribute("data-errors")) + Number(await verdict(page).getAttribute("data-warnings"));
@@ -212,11 +213,20 @@ test("bad input: a broken document, an alias bomb, deep nesting and 20 MB each s
   expect(listed).toBeGreaterThanOrEqual(200);
   expect(listed + Number(await more.getAttribute("data-more-findings"))).toBe(total);
 
-  // 200 KB is read in slices (web/README.md): the same findings, 25 times.
+  // 200 KB is read in slices (web/README.md): the same findings, 25 times,
+  // the verdict saying it is busy meanwhile.
   const errors = Number(await verdict(page).getAttribute("data-errors"));
-  await paste(page, Array(25).fill(pods.join("---\n")).join("---\n"));
+  await page.evaluate(() => {
+    window.__busy = false;
+    new MutationObserver(() => {
+      window.__busy ||= document.querySelector("[data-verdict]")?.getAttribute("aria-busy") === "true";
+    }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ["aria-busy"] });
+  });
+  await paste(page, Array.from({ length: 60 * 25 }, (_, i) => pod(i)).join("---\n"));
   await expect(verdict(page)).toHaveAttribute("data-errors", String(25 * errors));
   await expect(verdict(page)).toHaveAttribute("data-warnings", String(25 * (total - errors)));
+  expect(await page.evaluate(() => window.__busy)).toBe(true);
+  await expect(verdict(page)).not.toHaveAttribute("aria-busy", "true");
   await paste(page, pods.join("---\n"));
   await expect(verdict(page)).toHaveAttribute("data-errors", String(errors));
 

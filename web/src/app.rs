@@ -104,6 +104,8 @@ struct Controller {
     rechecker: Rechecker,
     /// The next slice of a check that reads a long text in slices.
     slice: Option<Timeout>,
+    /// The page says a sliced check is under way (`aria-busy`).
+    busy: bool,
 }
 
 type Ctl = Rc<RefCell<Controller>>;
@@ -127,6 +129,12 @@ fn check_in_slices(ctl: &Ctl, text: Rc<str>, start: f64) {
     c.slice = None;
     let settings = c.settings.clone();
     if !checker::read_ahead(&mut c.rechecker, &text, &settings, SLICE_BYTES) {
+        if !c.busy {
+            c.busy = true;
+            if let Some(dispatch) = &c.dispatch {
+                dispatch.dispatch(Action::Checking);
+            }
+        }
         let again = ctl.clone();
         c.slice = Some(Timeout::new(0, move || {
             check_in_slices(&again, text, start);
@@ -138,6 +146,7 @@ fn check_in_slices(ctl: &Ctl, text: Rc<str>, start: f64) {
     editor.set_markers(&checker::markers(&checked.report, c.lang));
     checked.ms = browser::now() - start;
     let checked = CheckRef(Rc::new(checked));
+    c.busy = false;
     c.checked_with = Some(c.settings.clone());
     c.last = Some(checked.clone());
     if let Some(dispatch) = &c.dispatch {
@@ -214,6 +223,7 @@ pub fn App() -> Html {
             theme: b.theme,
             settings: Rc::default(),
             checked: None,
+            checking: false,
             tab: Tab::Findings,
             notice: None,
             embed: b.embed,
@@ -231,6 +241,7 @@ pub fn App() -> Html {
         fragment: browser::fragment(),
         rechecker: Rechecker::default(),
         slice: None,
+        busy: false,
     });
     {
         let mut c = ctl.borrow_mut();
@@ -643,7 +654,8 @@ fn tenths(ms: f64) -> String {
 }
 
 /// The verdict line (test hooks: `data-verdict`, `data-errors`,
-/// `data-warnings`, `data-check-ms`).
+/// `data-warnings`, `data-check-ms`; `aria-busy` while a long text is
+/// read in slices, the last check still showing).
 fn verdict_view(state: &State) -> Html {
     let texts = state.lang.texts();
     let Some(c) = &state.checked else {
@@ -663,9 +675,13 @@ fn verdict_view(state: &State) -> Html {
     if c.safe_fixes + c.unsafe_fixes > 0 {
         details.push(texts.fixable(c.safe_fixes, c.unsafe_fixes));
     }
+    if state.checking {
+        details.push(texts.checking.to_owned());
+    }
+    let busy = state.checking.then_some("verdict-busy");
     html! {
-        <div class={classes!("verdict", format!("verdict-{}", c.verdict.as_str()))}
-            role="status"
+        <div class={classes!("verdict", format!("verdict-{}", c.verdict.as_str()), busy)}
+            role="status" aria-busy={state.checking.then_some("true")}
             data-verdict={c.verdict.as_str()} data-errors={c.errors.to_string()}
             data-warnings={c.warnings.to_string()} data-check-ms={tenths(c.ms)}>
             <strong class="verdict-title">{ title }</strong>

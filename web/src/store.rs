@@ -70,6 +70,9 @@ pub struct State {
     pub settings: Rc<Settings>,
     /// The last check of the editor's text (`None` before the first one).
     pub checked: Option<CheckRef>,
+    /// A check that reads a long text in slices is under way: what shows
+    /// is the last check's.
+    pub checking: bool,
     pub tab: Tab,
     pub notice: Option<Notice>,
     /// `?embed=1`: the compact layout for iframes.
@@ -77,6 +80,8 @@ pub struct State {
 }
 
 pub enum Action {
+    /// A check that will take several turns of the event loop has started.
+    Checking,
     Checked(CheckRef),
     Lang(Lang),
     Theme(Theme),
@@ -92,7 +97,11 @@ impl Reducible for State {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut next = (*self).clone();
         match action {
-            Action::Checked(checked) => next.checked = Some(checked),
+            Action::Checking => next.checking = true,
+            Action::Checked(checked) => {
+                next.checked = Some(checked);
+                next.checking = false;
+            }
             Action::Lang(lang) => next.lang = lang,
             Action::Theme(theme) => next.theme = theme,
             Action::Settings(settings) => next.settings = Rc::new(settings),
