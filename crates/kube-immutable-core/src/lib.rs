@@ -160,15 +160,27 @@ pub(crate) fn check_documents(
     limits: &Limits,
 ) -> (Vec<yaml::Document>, Report) {
     let (documents, errors) = yaml::parse_stream(text, limits);
+    let mut report = check_read(&documents, errors, settings);
+    locate(&mut report, text);
+    (documents, report)
+}
+
+/// Check documents read from a text, into a report that starts with the
+/// errors met reading them (positions not filled yet).
+#[cfg(feature = "yaml")]
+fn check_read(
+    documents: &[yaml::Document],
+    errors: Vec<Diagnostic>,
+    settings: &Settings,
+) -> Report {
     let mut report = Report {
         errors,
         ..Report::default()
     };
-    for doc in &documents {
+    for doc in documents {
         engine::check_document(&doc.root, doc.index, settings, &mut report);
     }
-    locate(&mut report, text);
-    (documents, report)
+    report
 }
 
 /// Check one object (or `List`) given as JSON, as admission requests carry

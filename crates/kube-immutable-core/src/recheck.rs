@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 
 use crate::yaml::{for_each_chunk, read_chunk, split_documents, stream_start};
-use crate::{engine, locate, Diagnostic, Finding, Limits, Report, Settings};
+use crate::{check_read, locate, Diagnostic, Finding, Limits, Report, Settings};
 
 /// Checks successive versions of a text, re-reading only the documents
 /// whose text changed since the last check.
@@ -45,7 +45,7 @@ pub struct Rechecker {
 
 /// One chunk's results, as if it were the whole stream: spans from its
 /// first byte, documents from 0.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Chunk {
     /// Document indices the chunk takes.
     count: usize,
@@ -58,13 +58,7 @@ struct Chunk {
 impl Chunk {
     fn check(text: &str, settings: &Settings, limits: &Limits) -> Self {
         let read = read_chunk(text, 0, 0, limits);
-        let mut report = Report {
-            errors: read.errors,
-            ..Report::default()
-        };
-        for doc in &read.documents {
-            engine::check_document(&doc.root, doc.index, settings, &mut report);
-        }
+        let report = check_read(&read.documents, read.errors, settings);
         Chunk {
             count: read.count,
             findings: report.findings,
@@ -105,15 +99,18 @@ impl Rechecker {
         let mut report = Report::default();
         let stream_error = for_each_chunk(text, limits, |span, first| {
             let key = &text[span.start..span.end];
-            if !self.chunks.contains_key(key) {
-                let (key, chunk) = previous
-                    .remove_entry(key)
-                    .unwrap_or_else(|| (key.to_owned(), Chunk::check(key, settings, limits)));
-                self.chunks.insert(key, chunk);
+            if let Some(chunk) = self.chunks.get(key) {
+                // The same text earlier in this stream.
+                chunk.place(span.start, first, &mut report);
+                return chunk.count;
             }
-            let chunk = &self.chunks[key];
+            let (key, chunk) = previous
+                .remove_entry(key)
+                .unwrap_or_else(|| (key.to_owned(), Chunk::check(key, settings, limits)));
             chunk.place(span.start, first, &mut report);
-            chunk.count
+            let count = chunk.count;
+            self.chunks.insert(key, chunk);
+            count
         });
         report.errors.extend(stream_error);
         locate(&mut report, text);
@@ -145,30 +142,28 @@ impl Rechecker {
         let resume = self
             .resume
             .filter(|&at| at > start && at <= text.len() && text[..at].ends_with('\n'));
+        let from = resume.unwrap_or(start);
+        // From where the last call stopped to the end, then what lay before
+        // (split only once the first part is done).
+        let spans = split_documents(text, from).into_iter().chain(
+            resume
+                .into_iter()
+                .flat_map(|_| split_documents(text, start))
+                .take_while(|span| span.start < from),
+        );
         let mut read = 0;
-        // From where the last call stopped to the end, then from the start
-        // for what lay before it.
-        let passes = [resume.unwrap_or(start), start];
-        for (pass, from) in passes.into_iter().enumerate() {
-            if pass == 1 && resume.is_none() {
-                break;
+        for span in spans {
+            let key = &text[span.start..span.end];
+            if self.chunks.contains_key(key) {
+                continue;
             }
-            for span in split_documents(text, from) {
-                if pass == 1 && span.start >= passes[0] {
-                    break;
-                }
-                let key = &text[span.start..span.end];
-                if self.chunks.contains_key(key) {
-                    continue;
-                }
-                if read > 0 && read >= budget {
-                    self.resume = Some(span.start);
-                    return false;
-                }
-                read += key.len();
-                let chunk = Chunk::check(key, settings, limits);
-                self.chunks.insert(key.to_owned(), chunk);
+            if read > 0 && read >= budget {
+                self.resume = Some(span.start);
+                return false;
             }
+            read += key.len();
+            let chunk = Chunk::check(key, settings, limits);
+            self.chunks.insert(key.to_owned(), chunk);
         }
         self.resume = None;
         true
