@@ -104,8 +104,6 @@ struct Controller {
     rechecker: Rechecker,
     /// The next slice of a check that reads a long text in slices.
     slice: Option<Timeout>,
-    /// The page says a sliced check is under way (`aria-busy`).
-    busy: bool,
 }
 
 type Ctl = Rc<RefCell<Controller>>;
@@ -129,11 +127,8 @@ fn check_in_slices(ctl: &Ctl, text: Rc<str>, start: f64) {
     c.slice = None;
     let settings = c.settings.clone();
     if !checker::read_ahead(&mut c.rechecker, &text, &settings, SLICE_BYTES) {
-        if !c.busy {
-            c.busy = true;
-            if let Some(dispatch) = &c.dispatch {
-                dispatch.dispatch(Action::Checking);
-            }
+        if let Some(dispatch) = &c.dispatch {
+            dispatch.dispatch(Action::Checking);
         }
         let again = ctl.clone();
         c.slice = Some(Timeout::new(0, move || {
@@ -146,7 +141,6 @@ fn check_in_slices(ctl: &Ctl, text: Rc<str>, start: f64) {
     editor.set_markers(&checker::markers(&checked.report, c.lang));
     checked.ms = browser::now() - start;
     let checked = CheckRef(Rc::new(checked));
-    c.busy = false;
     c.checked_with = Some(c.settings.clone());
     c.last = Some(checked.clone());
     if let Some(dispatch) = &c.dispatch {
@@ -241,7 +235,6 @@ pub fn App() -> Html {
         fragment: browser::fragment(),
         rechecker: Rechecker::default(),
         slice: None,
-        busy: false,
     });
     {
         let mut c = ctl.borrow_mut();

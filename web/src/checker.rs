@@ -238,8 +238,13 @@ pub fn fix(text: &str, settings: &Settings, unsafe_fixes: bool) -> FixedText {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A check without a previous one.
+    pub(crate) fn check_once(text: &str, settings: &Settings) -> Checked {
+        check(&mut Rechecker::default(), text.into(), settings)
+    }
 
     const MUTABLE: &str = include_str!("../../examples/mutable-pod.yaml");
     const IMMUTABLE: &str = include_str!("../../examples/immutable-pod.yaml");
@@ -247,35 +252,19 @@ mod tests {
     #[test]
     fn verdicts() {
         let s = Settings::default();
+        assert_eq!(check_once(MUTABLE, &s).verdict, Verdict::Mutable);
+        assert_eq!(check_once(IMMUTABLE, &s).verdict, Verdict::Immutable);
+        assert_eq!(check_once("", &s).verdict, Verdict::Empty);
+        assert_eq!(check_once("kind: Service\n", &s).verdict, Verdict::Empty);
         assert_eq!(
-            check(&mut Rechecker::default(), MUTABLE.into(), &s).verdict,
-            Verdict::Mutable
-        );
-        assert_eq!(
-            check(&mut Rechecker::default(), IMMUTABLE.into(), &s).verdict,
-            Verdict::Immutable
-        );
-        assert_eq!(
-            check(&mut Rechecker::default(), "".into(), &s).verdict,
-            Verdict::Empty
-        );
-        assert_eq!(
-            check(&mut Rechecker::default(), "kind: Service\n".into(), &s).verdict,
-            Verdict::Empty
-        );
-        assert_eq!(
-            check(&mut Rechecker::default(), "kind: Pod\nspec: [\n".into(), &s).verdict,
+            check_once("kind: Pod\nspec: [\n", &s).verdict,
             Verdict::Invalid
         );
     }
 
     #[test]
     fn tutorial_pod_counts_groups_and_fixes() {
-        let c = check(
-            &mut Rechecker::default(),
-            MUTABLE.into(),
-            &Settings::default(),
-        );
+        let c = check_once(MUTABLE, &Settings::default());
         assert_eq!((c.errors, c.warnings), (4, 2));
         assert_eq!(c.groups.len(), 1);
         assert_eq!(c.groups[0].object, "Pod/nginx-mutable");
@@ -288,7 +277,7 @@ mod tests {
     fn safe_fixes_leave_run_as_root_and_unsafe_ones_make_it_immutable() {
         let s = Settings::default();
         let safe = fix(MUTABLE, &s, false);
-        let after = check(&mut Rechecker::default(), safe.text.as_str().into(), &s);
+        let after = check_once(safe.text.as_str(), &s);
         let errors: Vec<_> = after
             .report
             .findings
@@ -299,7 +288,7 @@ mod tests {
         assert_eq!(errors, ["run-as-root"]);
         let all = fix(&safe.text, &s, true);
         assert_eq!(
-            check(&mut Rechecker::default(), all.text.as_str().into(), &s).verdict,
+            check_once(all.text.as_str(), &s).verdict,
             Verdict::Immutable
         );
     }
@@ -307,7 +296,7 @@ mod tests {
     #[test]
     fn pod_level_findings_come_first_in_their_object() {
         let text = "kind: Pod\nmetadata: {name: p}\nspec:\n  hostPID: true\n  containers: [{name: a, image: x}]\n";
-        let c = check(&mut Rechecker::default(), text.into(), &Settings::default());
+        let c = check_once(text, &Settings::default());
         let first = &c.groups[0].containers[0];
         assert_eq!(first.container, None);
         assert!(c.groups[0].containers.len() >= 2);
@@ -324,7 +313,7 @@ mod tests {
     #[test]
     fn markers_carry_utf16_offsets_and_input_errors() {
         let text = "# é😀\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: a\n      image: x\n      securityContext: {privileged: true}\n---\nkind: Pod\nspec: [\n";
-        let c = check(&mut Rechecker::default(), text.into(), &Settings::default());
+        let c = check_once(text, &Settings::default());
         let json: serde_json::Value = serde_json::from_str(&markers(&c.report, Lang::En)).unwrap();
         let list = json.as_array().unwrap();
         let privileged = list.iter().find(|m| m["source"] == "privileged").unwrap();
@@ -352,7 +341,7 @@ mod tests {
             text.push_str(&vec![format!("*{prev}"); 9].join(", "));
             text.push_str("]\n");
         }
-        let c = check(&mut Rechecker::default(), text.into(), &Settings::default());
+        let c = check_once(&text, &Settings::default());
         assert_eq!(c.verdict, Verdict::Invalid);
         assert!(c
             .report

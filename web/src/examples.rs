@@ -75,19 +75,14 @@ pub fn by_id(id: &str) -> Option<&'static Example> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checker::{check, Verdict};
-    use kube_immutable_core::{Rechecker, Settings};
+    use crate::checker::tests::check_once;
+    use crate::checker::Verdict;
+    use kube_immutable_core::Settings;
 
     /// Each example shows what its title promises.
     #[test]
     fn examples_say_what_they_show() {
-        let verdict = |id: &str| {
-            check(
-                &mut Rechecker::default(),
-                by_id(id).unwrap().text.into(),
-                &Settings::default(),
-            )
-        };
+        let verdict = |id: &str| check_once(by_id(id).unwrap().text, &Settings::default());
         assert_eq!(verdict("mutable-pod").verdict, Verdict::Mutable);
         assert_eq!(verdict("immutable-pod").verdict, Verdict::Immutable);
         for id in ["deployment", "cronjob", "json", "list"] {

@@ -95,6 +95,9 @@ impl Reducible for State {
     type Action = Action;
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        if matches!(action, Action::Checking) && self.checking {
+            return self; // the same state: no render for each slice
+        }
         let mut next = (*self).clone();
         match action {
             Action::Checking => next.checking = true,
