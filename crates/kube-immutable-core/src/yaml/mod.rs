@@ -795,9 +795,57 @@ fn key_text(node: Node) -> Option<String> {
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
         // `1.0` is written `1`, as Go writes it: the same key as `1`.
-        Value::Float(f) => f.to_string(),
+        Value::Float(f) => float_text(f),
         Value::Seq(_) | Value::Map(_) => return None,
     })
+}
+
+/// A float as `f64`'s `Display` writes it (`1.5`, `1` for `1.0`, `1000000`
+/// for `1e6`, `NaN`, `inf`: the shortest digits that read back as the same
+/// float, without exponent), without `core::fmt`'s float formatting, which
+/// weighed ~6 KB of the playground's gzipped wasm. The digits come from
+/// serde_json's formatter, already in every face; where two digit strings
+/// are equally short (16 or 17 digits), it may pick the other one.
+fn float_text(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".to_owned();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf" } else { "-inf" }.to_owned();
+    }
+    let shortest = serde_json::Number::from_f64(f).map_or_else(String::new, |n| n.to_string());
+    let (negative, shortest) = match shortest.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, shortest.as_str()),
+    };
+    // `d.ddd` or `d.ddde±x`: the digits, and where the point goes in them.
+    let (mantissa, exponent) = match shortest.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i64>().unwrap_or(0)),
+        None => (shortest, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all = format!("{whole}{fraction}");
+    let significant = all.trim_start_matches('0');
+    // How many digits stand before the point (negative: zeros after it).
+    let point = whole.len() as i64 + exponent - (all.len() - significant.len()) as i64;
+    let digits = significant.trim_end_matches('0');
+    let mut out = String::from(if negative { "-" } else { "" });
+    if digits.is_empty() {
+        out.push('0');
+    } else if point <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', point.unsigned_abs() as usize));
+        out.push_str(digits);
+    } else if point as usize >= digits.len() {
+        out.push_str(digits);
+        out.extend(std::iter::repeat_n('0', point as usize - digits.len()));
+    } else {
+        let (int, frac) = digits.split_at(point as usize);
+        out.push_str(int);
+        out.push('.');
+        out.push_str(frac);
+    }
+    out
 }
 
 /// The value of a scalar event; its text is moved, not copied, when it
@@ -817,6 +865,59 @@ fn resolve(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+
+        /// `float_text` writes as `f64`'s `Display` does: the shortest
+        /// digits that read back as the same float, without exponent. When
+        /// two such digit strings are equally short (16 or 17 digits), the
+        /// two formatters may pick different ones.
+        #[test]
+        fn float_text_is_display(bits: u64, small in -1e7f64..1e7, digits in 0u32..8) {
+            for f in [f64::from_bits(bits), small] {
+                let (ours, display) = (float_text(f), f.to_string());
+                proptest::prop_assert_eq!(ours.len(), display.len(), "{} against {}", ours, display);
+                if f.is_nan() {
+                    proptest::prop_assert_eq!(ours, display);
+                } else {
+                    proptest::prop_assert_eq!(ours.parse::<f64>().map(f64::to_bits), Ok(f.to_bits()), "{}", ours);
+                }
+            }
+            // At most 14 significant digits: one shortest form, the same.
+            let scale = f64::from(10u32.pow(digits));
+            let rounded = (small * scale).round() / scale;
+            proptest::prop_assert_eq!(float_text(rounded), rounded.to_string());
+        }
+    }
+
+    #[test]
+    fn float_text_edges() {
+        for f in [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            1.5,
+            0.1,
+            1e-7,
+            1e6,
+            1e15,
+            1e16,
+            1e21,
+            1e22,
+            1e300,
+            5e-324,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            123_456.789,
+        ] {
+            assert_eq!(float_text(f), f.to_string(), "{f:?}");
+        }
+    }
 
     #[test]
     fn flow_closer_at_the_key_column_is_read_like_kubectl() {
