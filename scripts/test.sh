@@ -95,8 +95,8 @@ step "the npm package (cargo xtask build-npm): in Node, packed and installed, it
 cargo xtask build-npm
 node --test crates/kube-immutable-js/tests/package.test.mjs
 
-step "the playground: release dist (cargo xtask build-web), then the browser tests in Chromium (the playground, the docs-site example)"
-cargo xtask build-web
+step "the playground: release dist within its size budgets (cargo xtask build-web --check-budgets), then the browser tests in Chromium (the playground, the docs-site example)"
+cargo xtask build-web --check-budgets
 npx --no-install playwright test
 
 if [ -n "${KUBE_IMMUTABLE_CORPUS:-}" ]; then

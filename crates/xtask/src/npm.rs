@@ -6,7 +6,7 @@
 //! 2. `wasm-bindgen --target web --no-typescript` (the CLI at the version in
 //!    `Cargo.lock`, installed by scripts/setup.sh) writes the glue
 //!    `kube_immutable_wasm.js` and `kube_immutable_wasm_bg.wasm`;
-//! 3. `wasm-opt -Oz` on the wasm (binaryen from package.json, as for the
+//! 3. `wasm-opt -Oz --low-memory-unused` on the wasm (binaryen from package.json, as for the
 //!    policy module and the playground);
 //! 4. copy the hand-written files of `crates/kube-immutable-js/js/` (the
 //!    entries `index.js` for browsers and bundlers and `node.js` for Node,
@@ -26,7 +26,7 @@ use std::process::Command;
 use kube_immutable_core::rules::PLAYGROUND_URL;
 use kube_immutable_core::VERSION;
 
-use crate::policy::{find_wasm_opt, run_wasm_opt};
+use crate::policy::{find_wasm_opt, run_wasm_opt, BROWSER_WASM_OPT};
 use crate::web::{gzipped, kb};
 use crate::workspace_root;
 
@@ -74,7 +74,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let wasm = out.join(format!("{GLUE}_bg.wasm"));
     let optimised = match find_wasm_opt(&root) {
         Some(wasm_opt) => {
-            run_wasm_opt(&wasm_opt, &wasm)?;
+            run_wasm_opt(&wasm_opt, &wasm, BROWSER_WASM_OPT)?;
             true
         }
         None => {

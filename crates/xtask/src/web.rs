@@ -11,7 +11,7 @@
 //!    panic already ended the app without a word, and its message machinery
 //!    was ~19 KB of the gzipped wasm. Without that toolchain, stable builds
 //!    the same app, larger, and the task says so;
-//! 2. `wasm-opt -Oz` on the app's wasm (binaryen from package.json, as for
+//! 2. `wasm-opt -Oz --low-memory-unused` on the app's wasm (binaryen from package.json, as for
 //!    the policy module): `web/index.html` keeps `data-wasm-opt="0"` so that
 //!    a plain `trunk build` or `trunk serve` never needs it;
 //! 3. esbuild minifies wasm-bindgen's JS glue and `sw.js`
@@ -30,7 +30,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::policy::{find_wasm_opt, run_wasm_opt};
+use crate::policy::{find_wasm_opt, run_wasm_opt, BROWSER_WASM_OPT};
 use crate::workspace_root;
 
 /// Gzipped bytes of the app's wasm after wasm-opt.
@@ -108,7 +108,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         .find(|p| p.extension().is_some_and(|e| e == "wasm"))
         .ok_or("trunk wrote no .wasm file")?;
     match find_wasm_opt(&root) {
-        Some(wasm_opt) => run_wasm_opt(&wasm_opt, &wasm)?,
+        Some(wasm_opt) => run_wasm_opt(&wasm_opt, &wasm, BROWSER_WASM_OPT)?,
         None => eprintln!(
             "warning: no usable wasm-opt (run `npm ci`: package.json pins binaryen 132); the wasm is not optimised"
         ),
@@ -156,7 +156,12 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         verdict(total_gz, DIST_BUDGET),
     );
     if check_budgets && (wasm_gz > WASM_BUDGET || total_gz > DIST_BUDGET) {
-        return Err("the playground is over its size budget".to_owned());
+        let why = if built {
+            String::new()
+        } else {
+            format!(" (built with the stable toolchain: ./scripts/setup.sh installs {SIZE_TOOLCHAIN}, which the budget counts on)")
+        };
+        return Err(format!("the playground is over its size budget{why}"));
     }
     Ok(())
 }
