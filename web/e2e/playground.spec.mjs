@@ -233,6 +233,14 @@ test("bad input: a broken document, an alias bomb, deep nesting and 20 MB each s
   await page.locator('[data-action="show-all-findings"]').click();
   await expect(page.locator("[data-finding]")).toHaveCount(total);
   await expect(more).toHaveCount(0);
+  // A larger paste afterwards lists about as many, not its thousands.
+  await paste(page, Array.from({ length: 60 * 25 }, (_, i) => pod(i)).join("---\n"));
+  await expect(verdict(page)).toHaveAttribute("data-errors", String(25 * errors));
+  await expect(more).toBeVisible();
+  const relisted = await page.locator("[data-finding]").count();
+  expect(relisted).toBeGreaterThanOrEqual(total);
+  expect(relisted).toBeLessThan(total + 20);
+  expect(relisted + Number(await more.getAttribute("data-more-findings"))).toBe(25 * total);
 
   await page.locator('[data-action="examples"]').selectOption("immutable-pod");
   await expect(verdict(page)).toHaveAttribute("data-verdict", "immutable");

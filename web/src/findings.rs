@@ -89,12 +89,11 @@ pub fn FindingsPanel(props: &Props) -> Html {
     // A long report lists its first findings at once and the rest on
     // demand: rendering thousands of entries costs more than the check
     // (a 1 MB manifest has ~2,400), and typing must stay fluid.
-    let show_all = use_state(|| false);
-    let mut budget = if *show_all {
-        usize::MAX
-    } else {
-        FIRST_FINDINGS
-    };
+    // "Show them all" lists as many as there are then: a larger manifest
+    // pasted later lists about that many, and its rest on demand again.
+    let listed = use_state(|| FIRST_FINDINGS);
+    let total = report.findings.len();
+    let mut budget = *listed;
     let mut hidden = 0;
     let mut shown = Vec::new();
     for g in &props.checked.groups {
@@ -109,8 +108,8 @@ pub fn FindingsPanel(props: &Props) -> Html {
     }
     let more = (hidden > 0).then(|| {
         let onclick = {
-            let show_all = show_all.clone();
-            Callback::from(move |_: MouseEvent| show_all.set(true))
+            let listed = listed.clone();
+            Callback::from(move |_: MouseEvent| listed.set(total.max(FIRST_FINDINGS)))
         };
         html! {
             <p class="more-findings" data-more-findings={hidden.to_string()}>
