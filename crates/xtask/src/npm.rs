@@ -6,8 +6,9 @@
 //! 2. `wasm-bindgen --target web --no-typescript` (the CLI at the version in
 //!    `Cargo.lock`, installed by scripts/setup.sh) writes the glue
 //!    `kube_immutable_wasm.js` and `kube_immutable_wasm_bg.wasm`;
-//! 3. `wasm-opt -Oz --low-memory-unused` on the wasm (binaryen from package.json, as for the
-//!    policy module and the playground);
+//! 3. `wasm-opt -Oz --low-memory-unused` on the wasm
+//!    ([`BROWSER_WASM_OPT`], as for the playground; binaryen from
+//!    package.json);
 //! 4. copy the hand-written files of `crates/kube-immutable-js/js/` (the
 //!    entries `index.js` for browsers and bundlers and `node.js` for Node,
 //!    the TypeScript declarations, the `<kube-immutable-check>` element with

@@ -11,9 +11,10 @@
 //!    panic already ended the app without a word, and its message machinery
 //!    was ~19 KB of the gzipped wasm. Without that toolchain, stable builds
 //!    the same app, larger, and the task says so;
-//! 2. `wasm-opt -Oz --low-memory-unused` on the app's wasm (binaryen from package.json, as for
-//!    the policy module): `web/index.html` keeps `data-wasm-opt="0"` so that
-//!    a plain `trunk build` or `trunk serve` never needs it;
+//! 2. `wasm-opt -Oz --low-memory-unused` on the app's wasm
+//!    ([`BROWSER_WASM_OPT`]; binaryen from package.json, as for the policy
+//!    module): `web/index.html` keeps `data-wasm-opt="0"` so that a plain
+//!    `trunk build` or `trunk serve` never needs it;
 //! 3. esbuild minifies wasm-bindgen's JS glue and `sw.js`
 //!    (`web/js/minify.mjs`), which Trunk leaves as they are;
 //! 4. print every file's size, raw and gzipped (level 9), the totals, and
