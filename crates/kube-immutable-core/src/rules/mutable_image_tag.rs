@@ -68,17 +68,22 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
         if reference.digest.is_some() {
             continue;
         }
+        let latest = match reference.tag {
+            None => false,
+            Some("latest") => true,
+            Some(_) => continue,
+        };
         let who = c.label();
-        let message = match reference.tag {
-            None => Message::new(
-                format!("{} runs `{image}` without a tag: Kubernetes pulls `latest`, whatever it is that day", who.en),
-                format!("{} exécute `{image}` sans étiquette : Kubernetes tire `latest`, quelle qu'elle soit ce jour-là", who.fr),
-            ),
-            Some("latest") => Message::new(
+        let message = if latest {
+            Message::new(
                 format!("{} runs `{image}`: the `latest` tag moves, so the same manifest runs different code tomorrow", who.en),
                 format!("{} exécute `{image}` : l'étiquette `latest` bouge, le même manifeste exécutera demain un autre code", who.fr),
-            ),
-            Some(_) => continue,
+            )
+        } else {
+            Message::new(
+                format!("{} runs `{image}` without a tag: Kubernetes pulls `latest`, whatever it is that day", who.en),
+                format!("{} exécute `{image}` sans étiquette : Kubernetes tire `latest`, quelle qu'elle soit ce jour-là", who.fr),
+            )
         };
         let repository = reference.repository;
         out.emit(

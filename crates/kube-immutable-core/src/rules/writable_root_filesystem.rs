@@ -127,17 +127,22 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
     let note = misplaced_note(pod, "readOnlyRootFilesystem");
     for c in &pod.containers {
         let field = c.security_context().field("readOnlyRootFilesystem");
+        let value = field.as_bool();
+        if value == Some(true) {
+            continue;
+        }
+        // Built only for a finding: most containers have none.
         let who = c.label();
-        let message = match field.as_bool() {
-            Some(true) => continue,
-            Some(false) => Message::new(
+        let message = if value == Some(false) {
+            Message::new(
                 format!("{} has a writable root filesystem (`readOnlyRootFilesystem: false`)", who.en),
                 format!("{} a un système de fichiers racine modifiable (`readOnlyRootFilesystem: false`)", who.fr),
-            ),
-            None => Message::new(
+            )
+        } else {
+            Message::new(
                 format!("{} has a writable root filesystem: `readOnlyRootFilesystem` is not `true`", who.en),
                 format!("{} a un système de fichiers racine modifiable : `readOnlyRootFilesystem` n'est pas `true`", who.fr),
-            ),
+            )
         };
         let (paths, known) = writable_paths(c.image);
         let list = paths.join(", ");
