@@ -19,7 +19,9 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 use wapc::WapcHost;
-use wasmtime_provider::{WasmtimeEngineProviderBuilder, WasmtimeEngineProviderPre};
+use wasmtime_provider::{
+    wasmtime, EpochDeadlines, WasmtimeEngineProviderBuilder, WasmtimeEngineProviderPre,
+};
 
 /// The waPC module, as Kubewarden loads it (`executionMode: kubewarden-wapc`).
 pub const WAPC_ENV: &str = "KUBE_IMMUTABLE_POLICY_WASM";
@@ -169,6 +171,10 @@ pub fn host_callback(
     }
 }
 
+/// policy-server's default `--policy-timeout` (2 s), in epoch ticks of one
+/// second.
+const POLICY_SERVER_TIMEOUT_TICKS: u64 = 2;
+
 /// A compiled policy, ready to be instantiated many times.
 pub struct Policy {
     pre: WasmtimeEngineProviderPre,
@@ -186,9 +192,17 @@ impl Policy {
         Self::from_bytes(wapc_module())
     }
 
-    /// Compile a waPC module.
+    /// Compile a waPC module for an engine configured as policy-server's:
+    /// with epoch interruption, which policy-server uses for its
+    /// `--policy-timeout` and which makes compiled code check the epoch at
+    /// every function entry and loop (a cost the module pays in a cluster).
     pub fn from_bytes(bytes: &[u8]) -> Self {
+        let mut config = wasmtime::Config::new();
+        config.epoch_interruption(true);
+        let engine = wasmtime::Engine::new(&config)
+            .unwrap_or_else(|e| panic!("cannot create the wasmtime engine: {e}"));
         let pre = WasmtimeEngineProviderBuilder::new()
+            .engine(engine)
             .module_bytes(bytes)
             .build_pre()
             .unwrap_or_else(|e| panic!("cannot compile the policy module: {e}"));
@@ -196,11 +210,17 @@ impl Policy {
     }
 
     /// A fresh instance, as policy-server creates for each request
-    /// (`wapc_init` has run).
+    /// (`wapc_init` has run). Nothing advances the epoch here, so the
+    /// deadline (policy-server's default, in its one-second ticks) is never
+    /// reached; it is set because an engine with epoch interruption traps at
+    /// once without one.
     pub fn instance(&self) -> WapcHost {
         let engine = self
             .pre
-            .rehydrate(None)
+            .rehydrate(Some(EpochDeadlines {
+                wapc_init: POLICY_SERVER_TIMEOUT_TICKS,
+                wapc_func: POLICY_SERVER_TIMEOUT_TICKS,
+            }))
             .unwrap_or_else(|e| panic!("cannot instantiate the policy module: {e}"));
         WapcHost::new(Box::new(engine), Some(Box::new(host_callback)))
             .unwrap_or_else(|e| panic!("waPC initialisation failed: {e}"))
