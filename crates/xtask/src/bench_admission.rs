@@ -1057,8 +1057,8 @@ fn report(
             }
         }
         line.push_str(&format!(
-            " {:.0} µs | {errors} |",
-            cpu_us / admissions.max(1) as f64
+            " {} µs | {errors} |",
+            thousands(cpu_us / admissions.max(1) as f64)
         ));
         println!("{line}");
     }
