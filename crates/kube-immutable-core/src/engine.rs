@@ -354,7 +354,7 @@ fn check_security_context(owner: &Node, owner_pointer: &str, errors: &mut Vec<Di
 
 /// A list member (`volumes`, `ports`, `add`) must be a list of `item`s;
 /// `members` checks the members of each item that is a mapping, given the
-/// item and (built only for an error) its pointer. Pointers are built only
+/// item and its pointer. Every pointer, the owner's included, is built only
 /// for an error: most objects have none, and formatting them dominated the
 /// check of a typical Deployment.
 fn check_list(
