@@ -16,6 +16,8 @@
 //! error becomes a rejection with a message.
 
 mod admission;
+#[cfg(any(test, target_arch = "wasm32"))]
+mod arena;
 mod decode;
 #[cfg(target_arch = "wasm32")]
 mod wapc;

@@ -10,6 +10,9 @@ use std::process::ExitCode;
 // SDK and `wapc-guest`, whose waPC imports a plain WASI runtime cannot satisfy.
 #[path = "admission.rs"]
 mod admission;
+#[cfg(target_arch = "wasm32")]
+#[path = "arena.rs"]
+mod arena;
 #[path = "decode.rs"]
 mod decode;
 

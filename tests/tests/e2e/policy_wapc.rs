@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use kube_immutable_tests::{call, fixture, payload, Policy};
+use kube_immutable_tests::{call, fixture, payload, worst_case_payload, Policy};
 use serde_json::{json, Value};
 
 fn policy() -> &'static Policy {
@@ -604,13 +604,29 @@ fn mutate_mode_returns_the_whole_object() {
 
 #[test]
 fn one_instance_serves_many_requests() {
-    // policy-server may reuse an instance: answers must not leak state.
+    // A host may reuse an instance: answers must not leak state, and must
+    // stay the same once the allocator's 1 MiB bump region is used up
+    // (about 28 KB a Deployment) and allocations go to the default
+    // allocator (`policy-wasm/src/arena.rs`).
     let host = policy().instance();
-    for _ in 0..3 {
-        let rejected = call(&host, "validate", &payload("mutable-pod.json", "{}"));
-        assert_eq!(rejected["accepted"], false);
-        let accepted = call(&host, "validate", &payload("immutable-pod.json", "{}"));
-        assert_eq!(accepted["accepted"], true);
+    let requests = [
+        payload("mutable-pod.json", "{}"),
+        payload("immutable-pod.json", "{}"),
+        payload("deployment.json", "{}"),
+        worst_case_payload(40, 16, "{}"),
+    ];
+    let first: Vec<Value> = requests
+        .iter()
+        .map(|request| policy().call("validate", request))
+        .collect();
+    assert_eq!(first[0]["accepted"], false);
+    assert_eq!(first[1]["accepted"], true);
+    assert_eq!(first[2]["accepted"], false);
+    assert_eq!(first[3]["accepted"], false);
+    for round in 0..25 {
+        for (request, expected) in requests.iter().zip(&first) {
+            assert_eq!(&call(&host, "validate", request), expected, "round {round}");
+        }
     }
 }
 
