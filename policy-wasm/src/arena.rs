@@ -81,8 +81,11 @@ impl<const N: usize> Arena<N> {
 // and `used` only moves back over the block being freed, which is the last
 // one), aligned (`checked_next_multiple_of`) and inside the region; every
 // other pointer goes to `System` with the layout it was allocated with.
+// Not inlined: inlined at every allocation site, the bump grew the module by
+// 13 KB (the WASI command by 44 KB) and made it no faster.
 #[allow(unsafe_code)]
 unsafe impl<const N: usize> GlobalAlloc for Arena<N> {
+    #[inline(never)]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         match self.bump(layout) {
             Some(ptr) => ptr,
@@ -91,6 +94,7 @@ unsafe impl<const N: usize> GlobalAlloc for Arena<N> {
         }
     }
 
+    #[inline(never)]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if !self.owns(ptr) {
             // SAFETY: not from the region, so from `System`, with `layout`.
@@ -103,6 +107,7 @@ unsafe impl<const N: usize> GlobalAlloc for Arena<N> {
         }
     }
 
+    #[inline(never)]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         if !self.owns(ptr) {
             // SAFETY: not from the region, so from `System`, with `layout`.
@@ -139,43 +144,14 @@ unsafe impl<const N: usize> GlobalAlloc for Arena<N> {
 /// default one.
 #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 #[global_allocator]
-static ALLOCATOR: SingleThreaded = SingleThreaded(Arena::new());
+static ALLOCATOR: Arena<REGION_BYTES> = Arena::new();
 
-/// The module is single-threaded (`wasm32-wasip1` has no threads, and a host
-/// never enters one instance twice at once), so the region's `Cell` is never
-/// touched from two threads.
-#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
-pub(crate) struct SingleThreaded(pub(crate) Arena<REGION_BYTES>);
-
-// SAFETY: see `SingleThreaded`: there is only ever one thread.
+// SAFETY: the module is single-threaded (`wasm32-wasip1` without the
+// `atomics` feature has no threads, and a host never enters one instance
+// twice at once), so `used` is never touched from two threads.
 #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 #[allow(unsafe_code)]
-unsafe impl Sync for SingleThreaded {}
-
-// SAFETY: delegates to `Arena`, whose contract is above. Not inlined: inlined
-// at every allocation site, the bump grew the module by 13 KB (the WASI
-// command by 44 KB) and made it no faster.
-#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for SingleThreaded {
-    #[inline(never)]
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller's contract, passed on.
-        unsafe { self.0.alloc(layout) }
-    }
-
-    #[inline(never)]
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller's contract, passed on.
-        unsafe { self.0.dealloc(ptr, layout) }
-    }
-
-    #[inline(never)]
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: the caller's contract, passed on.
-        unsafe { self.0.realloc(ptr, layout, new_size) }
-    }
-}
+unsafe impl<const N: usize> Sync for Arena<N> {}
 
 #[cfg(test)]
 #[allow(unsafe_code)]
