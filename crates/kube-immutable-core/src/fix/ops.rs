@@ -106,7 +106,9 @@ pub(crate) fn disable_escalation(c: &Container<'_>) -> Option<Fix> {
 }
 
 /// `allowPrivilegeEscalation: false` is rejected by the API server on a
-/// privileged container or one that adds `SYS_ADMIN`.
+/// privileged container or one that adds `CAP_SYS_ADMIN`, spelled so: its
+/// validation compares that exact name (`SYS_ADMIN` is accepted; the
+/// cluster tests hold both to the real API server).
 fn escalation_fix_applicability(c: &Container<'_>) -> Applicability {
     let sc = c.security_context();
     let privileged = sc.field("privileged").as_bool() == Some(true);
@@ -115,10 +117,7 @@ fn escalation_fix_applicability(c: &Container<'_>) -> Applicability {
         .value()
         .and_then(|caps| caps.get("add"))
         .and_then(|add| add.as_seq())
-        .is_some_and(|add| {
-            add.iter()
-                .any(|cap| matches!(cap.as_str(), Some("SYS_ADMIN" | "CAP_SYS_ADMIN")))
-        });
+        .is_some_and(|add| add.iter().any(|cap| cap.as_str() == Some("CAP_SYS_ADMIN")));
     if privileged || sys_admin {
         Applicability::Unsafe
     } else {
@@ -135,17 +134,21 @@ pub(crate) fn read_only_root(pod: &Pod<'_>, c: &Container<'_>) -> Option<Fix> {
     let mut operations = vec![set(&sc, "readOnlyRootFilesystem", json!(true))];
 
     let mounts = c.node.get("volumeMounts").and_then(|m| m.as_seq());
-    let mounted = |path: &str| {
-        mounts.is_some_and(|m| {
-            m.iter().any(|mount| {
-                mount
-                    .get("mountPath")
+    // A path already mounted, or a raw block device's path (the API server
+    // refuses a mount at a `volumeDevices` path), gets no new mount.
+    let devices = c.node.get("volumeDevices").and_then(|m| m.as_seq());
+    let taken_at = |list: Option<&[Node]>, key: &str, path: &str| {
+        list.is_some_and(|m| {
+            m.iter().any(|item| {
+                item.get(key)
                     .and_then(|p| p.as_str())
                     .map(|p| p.trim_end_matches('/'))
                     == Some(path)
             })
         })
     };
+    let mounted =
+        |path: &str| taken_at(mounts, "mountPath", path) || taken_at(devices, "devicePath", path);
     let volumes = pod.spec.get("volumes").and_then(|v| v.as_seq());
     // An existing volume of that name: `Some(true)` when it is an emptyDir
     // (reused), `Some(false)` when it is something else (a configMap is

@@ -37,8 +37,10 @@ declare_rule! {
     ///
     /// ## Fix safety
     /// Setting `false` is **safe**, except on a container that is privileged
-    /// or adds `SYS_ADMIN`: the API server rejects `false` there, so fix
-    /// `privileged` first.
+    /// or adds `CAP_SYS_ADMIN` (the API server compares that exact spelling:
+    /// `SYS_ADMIN` is fine): the API server rejects `false` there, so the fix
+    /// is **unsafe**; fix `privileged` or the capability first, and it
+    /// becomes safe.
     ///
     /// ## References
     /// - [Pod Security Standards: Privilege Escalation](https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted)

@@ -42,6 +42,10 @@ declare_rule! {
     /// Removing the field is **unsafe**: some system agents (CNI plugins,
     /// node exporters) need the host namespace to work.
     ///
+    /// A Windows HostProcess pod (`windowsOptions.hostProcess: true`) gets no
+    /// fix for `hostNetwork`: the API server requires `hostNetwork: true`
+    /// there, so the pod would no longer be valid without it.
+    ///
     /// ## References
     /// - [Pod Security Standards: Host Namespaces](https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline)
     pub(crate) static HOST_NAMESPACES = RuleMeta {
@@ -52,7 +56,7 @@ declare_rule! {
             en: "The pod shares a namespace of the host (network, PID or IPC)",
             fr: "Le pod partage un espace de noms de l'hôte (réseau, PID ou IPC)",
         },
-        fix: FixAvailability::Always,
+        fix: FixAvailability::Sometimes,
         docs_fr: crate::rules::doc_text(include_str!("host_namespaces.fr.md")),
         check: check,
     };
@@ -68,6 +72,30 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
         if field.as_bool() != Some(true) {
             continue;
         }
+        // HostProcess containers need the host's network (the API server
+        // refuses them without it): removing `hostNetwork` is no fix.
+        let needed = key == "hostNetwork" && host_process(pod);
+        let mut help = Message::new(
+            format!("Remove `{key}` unless this is a node agent that needs it."),
+            format!("Supprimez `{key}`, sauf pour un agent de nœud qui en a besoin."),
+        );
+        if needed {
+            help = Message::new(
+                "Windows HostProcess containers need the host's network: run this agent without `hostProcess` to remove `hostNetwork`.",
+                "Les conteneurs Windows HostProcess ont besoin du réseau de l'hôte : exécutez cet agent sans `hostProcess` pour supprimer `hostNetwork`.",
+            );
+        }
+        let fix = if needed {
+            None
+        } else {
+            ops::fix(
+                Message::new(format!("Remove `{key}`"), format!("Supprimer `{key}`")),
+                Applicability::Unsafe,
+                vec![Operation::Remove {
+                    path: field.pointer(),
+                }],
+            )
+        };
         out.emit(
             &HOST_NAMESPACES,
             Violation {
@@ -77,19 +105,28 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                     format!("the pod uses the host's {en} namespace (`{key}: true`)"),
                     format!("le pod utilise l'espace de noms {fr} de l'hôte (`{key}: true`)"),
                 ),
-                help: Message::new(
-                    format!("Remove `{key}` unless this is a node agent that needs it."),
-                    format!("Supprimez `{key}`, sauf pour un agent de nœud qui en a besoin."),
-                ),
-                fix: ops::fix(
-                    Message::new(format!("Remove `{key}`"), format!("Supprimer `{key}`")),
-                    Applicability::Unsafe,
-                    vec![Operation::Remove {
-                        path: field.pointer(),
-                    }],
-                ),
+                help,
+                fix,
                 pointer: field.pointer(),
             },
         );
     }
+}
+
+/// `windowsOptions.hostProcess: true` in the pod's or any container's
+/// `securityContext`.
+fn host_process(pod: &Pod<'_>) -> bool {
+    let set = |sc: Option<&crate::node::Node>| {
+        sc.and_then(|sc| sc.get("windowsOptions"))
+            .and_then(|w| w.get("hostProcess"))
+            .and_then(crate::node::Node::as_bool)
+            == Some(true)
+    };
+    // Every container, the exempt ones too: the API server sees them all.
+    set(pod.spec.get("securityContext"))
+        || ["initContainers", "containers", "ephemeralContainers"]
+            .iter()
+            .filter_map(|key| pod.spec.get(key).and_then(crate::node::Node::as_seq))
+            .flatten()
+            .any(|c| set(c.get("securityContext")))
 }

@@ -39,7 +39,9 @@ declare_rule! {
     ///
     /// ## Fix safety
     /// Setting `false` is **safe**, except on a container that is privileged
-    /// or adds `SYS_ADMIN` (the API server rejects `false` there).
+    /// or adds `CAP_SYS_ADMIN` (the API server rejects `false` there; it
+    /// compares that exact spelling, so `SYS_ADMIN` is fine): there the fix
+    /// is **unsafe** until `privileged` or the capability is gone.
     ///
     /// ## References
     /// - [Pod Security Standards: Privilege Escalation](https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted)

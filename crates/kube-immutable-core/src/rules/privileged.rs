@@ -1,8 +1,9 @@
-use crate::context::Pod;
+use crate::context::{Container, Pod, SecurityContext};
 use crate::diagnostic::Message;
 use crate::engine::{Emitter, Violation};
-use crate::finding::{Applicability, Severity};
+use crate::finding::{Applicability, Fix, Operation, Severity};
 use crate::fix::ops;
+use crate::node::Node;
 use crate::rules::{declare_rule, misplaced_note, FixAvailability, StaticMessage};
 use crate::settings::Level;
 
@@ -44,6 +45,12 @@ declare_rule! {
     /// ## Fix safety
     /// Setting `privileged: false` is a **safe** fix: an application that
     /// needed it was not immutable in the first place.
+    ///
+    /// Except beside a volume mount with `mountPropagation: Bidirectional`,
+    /// which the API server allows only in a privileged container: there the
+    /// fix also makes those mounts `HostToContainer`, and is **unsafe** (the
+    /// mounts the container makes no longer reach the host, which is what a
+    /// CSI driver or a CNI agent's init container relies on).
     ///
     /// ## References
     /// - [Pod Security Standards: Privileged Containers](https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline)
@@ -92,12 +99,48 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                 ),
                 help,
                 pointer: field.pointer(),
-                fix: ops::fix(
-                    Message::new("Set `privileged: false`", "Mettre `privileged: false`"),
-                    Applicability::Safe,
-                    vec![ops::set(&sc, "privileged", false.into())],
-                ),
+                fix: unprivilege(c, &sc),
             },
         );
     }
+}
+
+/// `privileged: false`, and each `Bidirectional` mount of the container made
+/// `HostToContainer`: the API server refuses Bidirectional propagation in an
+/// unprivileged container ("Bidirectional mount propagation is available
+/// only to privileged containers"), so a fix that only set `privileged:
+/// false` would produce an object Kubernetes does not take.
+fn unprivilege(c: &Container<'_>, sc: &SecurityContext<'_>) -> Option<Fix> {
+    let mut operations = vec![ops::set(sc, "privileged", false.into())];
+    let bidirectional: Vec<usize> = c
+        .node
+        .get("volumeMounts")
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .filter(|(_, mount)| {
+            mount.get("mountPropagation").and_then(Node::as_str) == Some("Bidirectional")
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if bidirectional.is_empty() {
+        return ops::fix(
+            Message::new("Set `privileged: false`", "Mettre `privileged: false`"),
+            Applicability::Safe,
+            operations,
+        );
+    }
+    operations.extend(bidirectional.iter().map(|i| Operation::Replace {
+        path: format!("{}/volumeMounts/{i}/mountPropagation", c.pointer),
+        value: "HostToContainer".into(),
+    }));
+    ops::fix(
+        Message::new(
+            "Set `privileged: false` and make its Bidirectional mounts HostToContainer (mounts the container makes no longer reach the host)",
+            "Mettre `privileged: false` et passer ses montages Bidirectional en HostToContainer (les montages faits par le conteneur n'atteignent plus l'hôte)",
+        ),
+        Applicability::Unsafe,
+        operations,
+    )
 }
