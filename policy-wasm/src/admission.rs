@@ -7,9 +7,9 @@
 //! host functions, which plain WASI runtimes cannot provide. The wire types
 //! below mirror the SDK's; a unit test in `lib.rs` keeps them in step.
 
-use kube_immutable_core::fix::{fix_json, FixOptions};
+use kube_immutable_core::fix::{fix_admission, FixOptions};
 use kube_immutable_core::Value as NodeValue;
-use kube_immutable_core::{Entry, Finding, Mode, Node, Report, Settings, Severity};
+use kube_immutable_core::{Entry, Finding, Mode, Node, Report, Requester, Settings, Severity};
 
 use crate::decode::ObjectNode;
 use serde::{Deserialize, Serialize};
@@ -72,6 +72,9 @@ struct AdmissionRequest<O> {
     namespace: Option<String>,
     #[serde(default)]
     operation: Option<String>,
+    /// Who asks: the exemptions by username, group and service account.
+    #[serde(default)]
+    user_info: UserInfo,
     /// `null` (or absent) on `DELETE` and `CONNECT`.
     #[serde(default = "none")]
     object: Option<O>,
@@ -79,6 +82,25 @@ struct AdmissionRequest<O> {
 
 fn none<O>() -> Option<O> {
     None
+}
+
+/// `request.userInfo`: what Kubernetes authenticated, which the object's
+/// author cannot write.
+#[derive(Debug, Default, Deserialize)]
+struct UserInfo {
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    groups: Vec<String>,
+}
+
+impl UserInfo {
+    fn requester(&self) -> Requester<'_> {
+        Requester {
+            username: self.username.as_deref(),
+            groups: &self.groups,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -132,7 +154,8 @@ pub fn validate_response(payload: &[u8]) -> ValidationResponse {
         request.kind.map(|gvk| gvk.kind),
         request.namespace,
     );
-    let report = kube_immutable_core::check_node(&object, &settings);
+    let report =
+        kube_immutable_core::check_admission(&object, &settings, &request.user_info.requester());
     let options = FixOptions {
         unsafe_fixes: settings.unsafe_fixes,
     };
@@ -141,7 +164,7 @@ pub fn validate_response(payload: &[u8]) -> ValidationResponse {
         .iter()
         .any(|f| f.fix.as_ref().is_some_and(|fix| options.allows(fix)));
     // Never fix an object the API server would reject anyway.
-    if settings.mode == Mode::Validate || !report.errors.is_empty() || !fixable {
+    if settings.mode == Mode::Validate || report.has_input_errors() || !fixable {
         return respond(&report);
     }
     // Mutate mode must return the whole object: read it again, completely.
@@ -152,10 +175,17 @@ pub fn validate_response(payload: &[u8]) -> ValidationResponse {
                     object: Some(object),
                     kind,
                     namespace,
+                    user_info,
                     ..
                 },
             ..
-        }) => mutate(object, kind.map(|gvk| gvk.kind), namespace, &settings),
+        }) => mutate(
+            object,
+            kind.map(|gvk| gvk.kind),
+            namespace,
+            &user_info.requester(),
+            &settings,
+        ),
         Ok(_) => malformed("`request.object` is missing".to_owned()),
         Err(e) => malformed(format!("{e}")),
     }
@@ -186,13 +216,14 @@ fn mutate(
     mut object: Value,
     kind: Option<String>,
     namespace: Option<String>,
+    requester: &Requester<'_>,
     settings: &Settings,
 ) -> ValidationResponse {
     let added = complete_object(&mut object, kind, namespace);
     let options = FixOptions {
         unsafe_fixes: settings.unsafe_fixes,
     };
-    let outcome = fix_json(&mut object, settings, options);
+    let outcome = fix_admission(&mut object, settings, requester, options);
     let mut response = respond(&outcome.remaining);
     if !response.accepted || outcome.applied.is_empty() {
         return response;
@@ -219,9 +250,11 @@ fn mutate(
 
 /// Turn a report into the admission answer (validate mode).
 fn respond(report: &Report) -> ValidationResponse {
-    if !report.errors.is_empty() {
+    // The request's JSON has no duplicate keys (the decoder keeps the last
+    // value), so every input problem here is an error.
+    if report.has_input_errors() {
         let mut message = format!("{PREFIX}: the object is invalid:");
-        for e in &report.errors {
+        for e in report.errors.iter().filter(|e| e.is_error()) {
             message.push_str("\n- ");
             if let Some(pointer) = &e.pointer {
                 message.push_str(pointer);
@@ -258,14 +291,21 @@ fn respond(report: &Report) -> ValidationResponse {
     reject(message, CODE_FORBIDDEN, warnings(report))
 }
 
-/// One warning per warning-level finding, or `None` when there is none.
+/// One warning per warning-level input problem (an ignore annotation that
+/// is not honoured) and per warning-level finding, or `None` when there is
+/// none.
 fn warnings(report: &Report) -> Option<Vec<String>> {
-    let list: Vec<String> = report
+    let problems = report
+        .errors
+        .iter()
+        .filter(|e| !e.is_error())
+        .map(|e| truncate(format!("{PREFIX}: {}", e.message.en), MAX_WARNING_CHARS));
+    let findings = report
         .findings
         .iter()
         .filter(|f| f.severity == Severity::Warning)
-        .map(|f| truncate(format!("{PREFIX}: {}", finding_line(f)), MAX_WARNING_CHARS))
-        .collect();
+        .map(|f| truncate(format!("{PREFIX}: {}", finding_line(f)), MAX_WARNING_CHARS));
+    let list: Vec<String> = problems.chain(findings).collect();
     (!list.is_empty()).then_some(list)
 }
 
@@ -397,11 +437,17 @@ fn entry(key: &str, value: NodeValue) -> Entry {
 }
 
 /// Settings for one request. `null` (no settings) means the defaults.
+/// The settings, validated as admission needs them (a container-name
+/// exemption must be tied to images or namespaces).
 fn read_settings(value: Value) -> Result<Settings, String> {
     if value.is_null() {
         return Ok(Settings::default());
     }
-    Settings::from_json(value).map_err(|e| e.to_string())
+    let settings = Settings::from_json(value).map_err(|e| e.to_string())?;
+    settings
+        .validate_for_admission()
+        .map_err(|e| e.to_string())?;
+    Ok(settings)
 }
 
 /// The waPC `validate_settings` operation and the WASI `validate-settings`

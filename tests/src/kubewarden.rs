@@ -230,11 +230,30 @@ impl PolicyServerTool {
     /// Start it on 127.0.0.1, over plain HTTP, with `policies_yml`, and wait
     /// until it is ready; `Err` with its output when it exits first.
     pub fn start(&self, policies_yml: &str) -> Result<PolicyServer, String> {
+        self.start_with(policies_yml, None)
+    }
+
+    /// [`start`](Self::start) over HTTPS with a serving certificate and its
+    /// key (PEM), as a cluster's webhooks call it.
+    pub fn start_tls(
+        &self,
+        policies_yml: &str,
+        cert_pem: &str,
+        key_pem: &str,
+    ) -> Result<PolicyServer, String> {
+        self.start_with(policies_yml, Some((cert_pem, key_pem)))
+    }
+
+    fn start_with(
+        &self,
+        policies_yml: &str,
+        tls: Option<(&str, &str)>,
+    ) -> Result<PolicyServer, String> {
         // A free port can be taken between our probe and the server's bind:
         // try again with other ports then.
         let mut last = String::new();
         for _ in 0..3 {
-            match self.start_once(policies_yml) {
+            match self.start_once(policies_yml, tls) {
                 Ok(server) => return Ok(server),
                 Err(message) if message.contains("Address already in use") => last = message,
                 Err(message) => return Err(message),
@@ -243,7 +262,11 @@ impl PolicyServerTool {
         Err(last)
     }
 
-    fn start_once(&self, policies_yml: &str) -> Result<PolicyServer, String> {
+    fn start_once(
+        &self,
+        policies_yml: &str,
+        tls: Option<(&str, &str)>,
+    ) -> Result<PolicyServer, String> {
         let dir = tempfile::tempdir().map_err(|e| format!("cannot create a temp dir: {e}"))?;
         let policies = dir.path().join("policies.yml");
         std::fs::write(&policies, policies_yml)
@@ -280,6 +303,17 @@ impl PolicyServerTool {
             .stderr(log_err);
         if let Some(trust) = &self.trust_config {
             command.arg("--sigstore-trust-config").arg(trust);
+        }
+        if let Some((cert, key)) = tls {
+            for (file, pem) in [("tls.crt", cert), ("tls.key", key)] {
+                std::fs::write(dir.path().join(file), pem)
+                    .map_err(|e| format!("cannot write {file}: {e}"))?;
+            }
+            command
+                .arg("--cert-file")
+                .arg(dir.path().join("tls.crt"))
+                .arg("--key-file")
+                .arg(dir.path().join("tls.key"));
         }
         // Its own KUBEWARDEN_* variables would override nothing we pass,
         // but could add behaviour (TLS, daemon mode): drop them.
@@ -651,9 +685,11 @@ pub const VERDICTS: &[(&str, [Verdict; 4])] = {
         // A writable root filesystem; the image is unknown, so its fix
         // (an emptyDir at /tmp) is unsafe.
         ("deployment.json", [D(403), D(403), D(403), P]),
-        // The ignore annotation turns its two findings off; the one it does
-        // not name (capabilities-not-restricted, a warning) has an unsafe fix.
-        ("exempt-annotation.json", [A, A, A, P]),
+        // The ignore annotation is not honoured by default: privileged (a
+        // safe fix, after which allowPrivilegeEscalation's fix is safe too).
+        // "strict" allows it for those two rules in its namespace: the one
+        // it does not name (capabilities-not-restricted) is a warning.
+        ("exempt-annotation.json", [D(403), A, P, P]),
         // In kube-system, which "strict" exempts; hostNetwork is unsafe to fix.
         ("exempt-namespace.json", [D(403), A, D(403), P]),
         // The tutorial's fixed pod: warnings only, an error for "strict"

@@ -273,7 +273,7 @@ pub fn App() -> Html {
                     c.dispatch.clone()
                 };
                 if let Some(dispatch) = dispatch {
-                    dispatch.dispatch(Action::Settings((*settings).clone()));
+                    dispatch.dispatch(Action::Settings(Box::new((*settings).clone())));
                     dispatch.dispatch(Action::Notice(notice));
                 }
                 check_now(&setup);
@@ -345,7 +345,7 @@ pub fn App() -> Html {
                         match linked {
                             Ok(Some(shared)) => {
                                 ctl.borrow_mut().settings = Rc::new(shared.settings.clone());
-                                dispatch.dispatch(Action::Settings(shared.settings));
+                                dispatch.dispatch(Action::Settings(Box::new(shared.settings)));
                                 load_text(&ctl, &shared.manifest);
                             }
                             Ok(None) => {}
@@ -478,7 +478,7 @@ pub fn App() -> Html {
     };
     let on_settings = {
         let dispatch = dispatch.clone();
-        Callback::from(move |s: Settings| dispatch.dispatch(Action::Settings(s)))
+        Callback::from(move |s: Settings| dispatch.dispatch(Action::Settings(Box::new(s))))
     };
     let on_unsafe = {
         let dispatch = dispatch.clone();
@@ -661,8 +661,9 @@ fn verdict_view(state: &State) -> Html {
         Verdict::Empty => texts.verdict_empty,
     };
     let mut details = vec![texts.errors(c.errors), texts.warnings(c.warnings)];
-    if !c.report.errors.is_empty() {
-        details.insert(0, texts.input_errors_count(c.report.errors.len()));
+    let input_errors = c.report.errors.iter().filter(|e| e.is_error()).count();
+    if input_errors > 0 {
+        details.insert(0, texts.input_errors_count(input_errors));
     }
     details.push(texts.objects(c.report.objects));
     if c.safe_fixes + c.unsafe_fixes > 0 {

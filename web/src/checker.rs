@@ -21,7 +21,7 @@ pub enum Verdict {
     Immutable,
     /// At least one error-level finding.
     Mutable,
-    /// The input has errors (syntax, duplicate keys, wrong types, limits):
+    /// The input has errors (syntax, wrong types, limits):
     /// kubectl would refuse it. Findings in the readable parts still show.
     Invalid,
     /// Nothing to check: no workload object, no error.
@@ -39,7 +39,7 @@ impl Verdict {
     }
 
     fn of(report: &Report) -> Self {
-        if !report.errors.is_empty() {
+        if report.has_input_errors() {
             Verdict::Invalid
         } else if report.has_errors() {
             Verdict::Mutable
@@ -221,11 +221,15 @@ pub fn markers(report: &Report, lang: Lang) -> String {
             e.start.map_or(0, |p| p.utf16_offset),
             e.end.map_or(0, |p| p.utf16_offset),
         );
+        let texts = lang.texts();
         marker(
             from,
             to,
-            "error",
-            lang.texts().input_error,
+            e.severity.as_str(),
+            match e.severity {
+                Severity::Error => texts.input_error,
+                Severity::Warning => texts.input_warning,
+            },
             e.message.get(code).to_owned(),
         )
     });

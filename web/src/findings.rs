@@ -69,10 +69,11 @@ pub fn FindingsPanel(props: &Props) -> Html {
             <h2>{ texts.input_errors }</h2>
             <ul>
                 { for report.errors.iter().map(|e| html! {
-                    <li class="finding severity-error" data-input-error=""
+                    <li class={classes!("finding", format!("severity-{}", e.severity.as_str()))} data-input-error=""
+                        data-severity={e.severity.as_str()}
                         data-line={e.start.map_or(0, |p| p.line).to_string()}>
                         <button type="button" class="finding-head" onclick={selector(&props.on_select, e.start, e.end)}>
-                            <span class="badge badge-error">{ texts.input_error }</span>
+                            <span class={classes!("badge", format!("badge-{}", e.severity.as_str()))}>{ if e.is_error() { texts.input_error } else { texts.input_warning } }</span>
                             <span></span>
                             <span class="where">{ position(texts, e.start) }</span>
                             <span class="message">{ rich(e.message.get(code)) }</span>

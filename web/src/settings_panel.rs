@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use kube_immutable_core::{Level, Mode, Settings, RULES};
+use kube_immutable_core::{ContainerExemption, Level, Mode, Settings, RULES};
 use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
@@ -115,7 +115,13 @@ pub fn SettingsPanel(props: &Props) -> Html {
         let onchange = Callback::from(move |e: Event| {
             let list = lines(&e.target_unchecked_into::<HtmlTextAreaElement>().value());
             change(Box::new(move |s| {
-                s["exemptions"][key] = serde_json::Value::Array(list.clone())
+                // The panel edits name globs; container exemptions tied to
+                // images or namespaces (from an imported file) are kept.
+                let mut value = list.clone();
+                if let Some(current) = s["exemptions"][key].as_array() {
+                    value.extend(current.iter().filter(|v| v.is_object()).cloned());
+                }
+                s["exemptions"][key] = serde_json::Value::Array(value)
             }));
         });
         let id = format!("exempt-{key}");
@@ -196,6 +202,14 @@ pub fn SettingsPanel(props: &Props) -> Html {
     });
 
     let ex = &props.settings.exemptions;
+    let container_names: Vec<String> = ex
+        .containers
+        .iter()
+        .filter_map(|c| match c {
+            ContainerExemption::Name(name) => Some(name.clone()),
+            ContainerExemption::Tied(_) => None,
+        })
+        .collect();
     html! {
         <div class="settings">
             if let Some(message) = &*error {
@@ -210,7 +224,7 @@ pub fn SettingsPanel(props: &Props) -> Html {
             <h2>{ texts.exemptions }</h2>
             { exemption("namespaces", texts.exempt_namespaces, &ex.namespaces) }
             { exemption("images", texts.exempt_images, &ex.images) }
-            { exemption("containers", texts.exempt_containers, &ex.containers) }
+            { exemption("containers", texts.exempt_containers, &container_names) }
             <div class="field">
                 <label for="policy-mode">{ texts.policy_mode }</label>
                 <select id="policy-mode" onchange={on_mode} data-setting="mode">

@@ -85,7 +85,8 @@ pub enum Action {
     Checked(CheckRef),
     Lang(Lang),
     Theme(Theme),
-    Settings(Settings),
+    // Boxed: the settings are much larger than the other actions.
+    Settings(Box<Settings>),
     UnsafeFixes(bool),
     Tab(Tab),
     Notice(Option<Notice>),
@@ -107,7 +108,7 @@ impl Reducible for State {
             }
             Action::Lang(lang) => next.lang = lang,
             Action::Theme(theme) => next.theme = theme,
-            Action::Settings(settings) => next.settings = Rc::new(settings),
+            Action::Settings(settings) => next.settings = Rc::new(*settings),
             Action::UnsafeFixes(on) => {
                 let mut settings = (*next.settings).clone();
                 settings.unsafe_fixes = on;

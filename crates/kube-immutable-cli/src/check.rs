@@ -44,9 +44,10 @@ pub mod exit {
     pub const OK: u8 = 0;
     /// At least one error-level finding.
     pub const FINDINGS: u8 = 1;
-    /// An input could not be read or parsed, had input errors (syntax,
-    /// duplicate keys, wrong types), or the command line or settings were
-    /// invalid. Every other input is still checked and reported.
+    /// An input could not be read or parsed, had input errors (syntax, wrong
+    /// types, limits: Kubernetes would not take it), or the command line or
+    /// settings were invalid. Every other input is still checked and
+    /// reported. Warning-level input problems (duplicate keys) do not count.
     pub const INPUT_ERROR: u8 = 2;
 }
 
@@ -60,8 +61,11 @@ pub struct Summary {
     pub objects: usize,
     pub errors: usize,
     pub warnings: usize,
-    /// Input errors: syntax, duplicate keys, wrong types, unreadable inputs.
+    /// Input errors: syntax, wrong types, limits, unreadable inputs.
     pub input_errors: usize,
+    /// Warning-level input problems (duplicate keys): Kubernetes takes the
+    /// input; they do not change the exit code.
+    pub input_warnings: usize,
     /// Findings silenced by the `kube-immutable.io/ignore` annotation.
     pub suppressed: usize,
     /// Findings with a safe fix (`kube-immutable fix` applies it).
@@ -129,7 +133,13 @@ impl Run {
                     s.files_with_findings += usize::from(!r.findings.is_empty());
                     s.objects += r.objects;
                     s.suppressed += r.suppressed;
-                    s.input_errors += r.errors.len();
+                    for e in &r.errors {
+                        if e.is_error() {
+                            s.input_errors += 1;
+                        } else {
+                            s.input_warnings += 1;
+                        }
+                    }
                     for f in &r.findings {
                         match f.fix.as_ref().map(|fix| fix.applicability) {
                             Some(Applicability::Safe) => s.fixable += 1,

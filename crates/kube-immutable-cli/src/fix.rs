@@ -64,7 +64,12 @@ pub fn run(
         match read {
             Ok((input, original)) => {
                 let result = fix_text(&original, settings, options);
-                input_errors += result.remaining.errors.len();
+                input_errors += result
+                    .remaining
+                    .errors
+                    .iter()
+                    .filter(|e| e.is_error())
+                    .count();
                 fixed.push(Fixed {
                     input,
                     original,

@@ -38,7 +38,12 @@ pub fn run(settings: &Settings, options: FixOptions, lang: Lang) -> Output {
     };
     let fixed = fix_text(&text, settings, options);
     let left = fixed.remaining.findings.len();
-    let unreadable = fixed.remaining.errors.len();
+    let unreadable = fixed
+        .remaining
+        .errors
+        .iter()
+        .filter(|e| e.is_error())
+        .count();
     let mut stderr = match lang {
         Lang::En => format!(
             "kube-immutable: {} applied, {} left",

@@ -352,15 +352,69 @@ fn missing_file_exits_2_and_other_files_are_still_checked() {
 #[test]
 fn input_errors_in_a_file_exit_2_even_with_findings() {
     let dir = tempfile::tempdir().unwrap();
+    let quoted = POD.replace(
+        "readOnlyRootFilesystem: true",
+        "readOnlyRootFilesystem: \"true\"",
+    );
+    std::fs::write(dir.path().join("quoted.yaml"), quoted).unwrap();
+    let out = run_in(
+        dir.path(),
+        &["check", "--format", "json", "quoted.yaml"],
+        None,
+    );
+    assert_eq!(out.code, 2);
+    assert_eq!(out.json()["errors"][0]["kind"], "invalid-type");
+    assert_eq!(out.json()["errors"][0]["severity"], "error");
+    assert_eq!(out.json()["errors"][0]["line"], 12);
+}
+
+/// kubectl takes a manifest with a duplicate key (the last value wins), so
+/// it is a warning-level input problem: the exit code is the findings'.
+/// (The cluster tests hold the message to the real kubectl and API server.)
+#[test]
+fn duplicate_keys_are_warnings_and_keep_the_findings_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
     let dup = POD.replace(
         "readOnlyRootFilesystem: true",
-        "readOnlyRootFilesystem: true\n        readOnlyRootFilesystem: true",
+        "readOnlyRootFilesystem: false\n        readOnlyRootFilesystem: true",
     );
     std::fs::write(dir.path().join("dup.yaml"), dup).unwrap();
     let out = run_in(dir.path(), &["check", "--format", "json", "dup.yaml"], None);
-    assert_eq!(out.code, 2);
-    assert_eq!(out.json()["errors"][0]["kind"], "duplicate-key");
-    assert_eq!(out.json()["errors"][0]["line"], 13);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let json = out.json();
+    assert_eq!(json["errors"][0]["kind"], "duplicate-key");
+    assert_eq!(json["errors"][0]["severity"], "warning");
+    assert_eq!(json["errors"][0]["line"], 13);
+    assert_eq!(json["summary"]["input_errors"], 0);
+    assert_eq!(json["summary"]["input_warnings"], 1);
+    // The last value is the one checked: no writable-root-filesystem finding.
+    let rules: Vec<_> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(!rules.contains(&"writable-root-filesystem"), "{rules:?}");
+    // Text output: a warning frame, and the summary counts it apart.
+    let text = run_in(dir.path(), &["check", "--color", "never", "dup.yaml"], None);
+    assert_eq!(text.code, 0);
+    assert!(text.stdout.contains("warning[duplicate-key]: duplicate key `readOnlyRootFilesystem`: kubectl keeps this last value"), "{}", text.stdout);
+    assert!(
+        text.stdout
+            .contains("1 input warning (duplicate keys: Kubernetes keeps the last value)."),
+        "{}",
+        text.stdout
+    );
+    let gh = run_in(
+        dir.path(),
+        &["check", "--format", "github", "dup.yaml"],
+        None,
+    );
+    assert!(
+        gh.stdout.starts_with("::warning file=dup.yaml,line=13"),
+        "{}",
+        gh.stdout
+    );
 }
 
 #[test]

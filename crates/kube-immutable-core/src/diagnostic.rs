@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::finding::Severity;
 use crate::span::{Position, Span};
 
 /// A text in English and French. Every user-facing string of the core has both.
@@ -41,7 +42,9 @@ impl Message {
 pub enum ErrorKind {
     /// The text is not valid YAML or JSON.
     Syntax,
-    /// A mapping has the same key twice (kubectl's strict mode rejects it).
+    /// A mapping has the same key twice. kubectl keeps the last value, so
+    /// this is a warning-level problem ([`Severity::Warning`]): the object
+    /// is checked as Kubernetes reads it.
     DuplicateKey,
     /// A field has a type the API server would reject (`privileged: "true"`).
     InvalidType,
@@ -49,15 +52,24 @@ pub enum ErrorKind {
     InvalidValue,
     /// The input exceeds a limit (size, nesting, alias expansion).
     Limit,
+    /// The object carries `kube-immutable.io/ignore`, which the settings do
+    /// not let it use (always in admission unless the operator allows it): a
+    /// warning, the rules still run.
+    IgnoredAnnotation,
 }
 
-/// An error about the input, with its position when there is source text.
+/// A problem with the input, with its position when there is source text.
 ///
-/// Errors never stop the check: other documents, objects and fields are
-/// still evaluated.
+/// Problems never stop the check: other documents, objects and fields are
+/// still evaluated. Most are errors: Kubernetes would not take the input
+/// (a syntax error, a wrongly typed field) or it was not fully checked (a
+/// limit). A warning-level problem ([`Diagnostic::warning`]: a duplicate
+/// key) is one Kubernetes takes, but a reader should know about.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Diagnostic {
     pub kind: ErrorKind,
+    /// [`Severity::Error`] unless built with [`Diagnostic::warning`].
+    pub severity: Severity,
     pub message: Message,
     /// 0-based index of the document in the stream, when known.
     pub document: Option<usize>,
@@ -73,6 +85,7 @@ impl Diagnostic {
     pub fn new(kind: ErrorKind, message: Message, span: Option<Span>) -> Self {
         Self {
             kind,
+            severity: Severity::Error,
             message,
             document: None,
             pointer: None,
@@ -80,6 +93,19 @@ impl Diagnostic {
             start: None,
             end: None,
         }
+    }
+
+    /// The same problem at warning level: Kubernetes takes the input.
+    #[must_use]
+    pub fn warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
+    }
+
+    /// `true` for an error-level problem: Kubernetes would not take the
+    /// input as written, or it was not fully checked.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
     }
 
     #[must_use]

@@ -8,7 +8,7 @@ use crate::diagnostic::{Diagnostic, ErrorKind, Message};
 use crate::finding::{Finding, Fix, ObjectRef};
 use crate::node::{Node, Value};
 use crate::rules::{self, RuleMeta};
-use crate::settings::Settings;
+use crate::settings::{Requester, Settings};
 use crate::span::Span;
 use crate::workload::{for_each_object, join, Object};
 use crate::Report;
@@ -74,30 +74,51 @@ impl Emitter<'_> {
     }
 }
 
+/// What a check knows besides the object and the settings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context<'a> {
+    /// An admission request: the object's author is the person the policy
+    /// guards against (the ignore annotation is not honoured by default).
+    pub admission: bool,
+    /// Who asks (admission only).
+    pub requester: Requester<'a>,
+}
+
 /// Check every object of one document root.
 pub(crate) fn check_document(
     root: &Node,
     document: usize,
     settings: &Settings,
+    context: &Context<'_>,
     report: &mut Report,
 ) {
     for_each_object(root, document, &mut |object| {
-        check_object(object, settings, report)
+        check_object(object, settings, context, report)
     });
 }
 
-fn check_object(object: &Object<'_>, settings: &Settings, report: &mut Report) {
+fn check_object(
+    object: &Object<'_>,
+    settings: &Settings,
+    context: &Context<'_>,
+    report: &mut Report,
+) {
     let Some((spec, pointer)) = object.pod_spec() else {
         return;
     };
     report.objects += 1;
     let namespace = object.namespace();
-    if settings.namespace_exempt(namespace) {
+    // Exemptions a tenant cannot forge first: who asks, where, which
+    // sandbox the operator trusts.
+    if (context.admission && settings.requester_exempt(&context.requester))
+        || settings.namespace_exempt(namespace)
+        || settings.runtime_class_exempt(spec.get("runtimeClassName").and_then(Node::as_str))
+    {
         return;
     }
     let mut errors = Vec::new();
-    let ignored = read_ignore_annotation(object, &mut errors);
-    let pod = build_pod(spec, pointer, settings, &mut errors);
+    let ignored = read_ignore_annotation(object, settings, context, &mut errors);
+    let pod = build_pod(spec, pointer, settings, namespace, &mut errors);
     let mut emitter = Emitter {
         settings,
         object: ObjectRef {
@@ -127,7 +148,12 @@ fn check_object(object: &Object<'_>, settings: &Settings, report: &mut Report) {
         .extend(errors.into_iter().map(|e| e.in_document(object.document)));
 }
 
-fn read_ignore_annotation(object: &Object<'_>, errors: &mut Vec<Diagnostic>) -> Ignored {
+fn read_ignore_annotation(
+    object: &Object<'_>,
+    settings: &Settings,
+    context: &Context<'_>,
+    errors: &mut Vec<Diagnostic>,
+) -> Ignored {
     let Some(node) = object.annotation(IGNORE_ANNOTATION) else {
         return Ignored::None;
     };
@@ -139,16 +165,49 @@ fn read_ignore_annotation(object: &Object<'_>, errors: &mut Vec<Diagnostic>) -> 
         errors.push(invalid_type(node, &pointer, "string"));
         return Ignored::None;
     };
+    let not_honoured = |why_en: &str, why_fr: &str| {
+        Diagnostic::new(
+            ErrorKind::IgnoredAnnotation,
+            Message::new(
+                format!("{IGNORE_ANNOTATION} is not honoured by this policy: {why_en}"),
+                format!(
+                    "{IGNORE_ANNOTATION} n'est pas pris en compte par cette politique : {why_fr}"
+                ),
+            ),
+            node.span,
+        )
+        .at_pointer(pointer.clone())
+        .warning()
+    };
+    if !settings.annotation_allowed(context.admission) {
+        errors.push(not_honoured(
+            "an object cannot lift a rule for itself unless the settings allow it (`ignoreAnnotation.allowed: true`)",
+            "un objet ne peut pas lever une règle pour lui-même sauf si les réglages le permettent (`ignoreAnnotation.allowed: true`)",
+        ));
+        return Ignored::None;
+    }
+    let namespace = object.namespace();
     // `rule-a,rule-b: reason`; rule ids never contain `:`.
     let ids = value.split_once(':').map_or(value, |(ids, _reason)| ids);
     let mut set = BTreeSet::new();
+    let mut refused = Vec::new();
     for id in ids.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         if id == "all" || id == "*" {
-            return Ignored::All;
+            let narrowed = settings.ignore_annotation.rules.is_some()
+                || settings.ignore_annotation.namespaces.is_some();
+            if !narrowed {
+                return Ignored::All;
+            }
+            for rule in rules::RULES {
+                if settings.annotation_may_ignore(rule.id, namespace) {
+                    set.insert(rule.id.to_owned());
+                } else {
+                    refused.push(rule.id);
+                }
+            }
+            continue;
         }
-        if rules::by_id(id).is_some() {
-            set.insert(id.to_owned());
-        } else {
+        if rules::by_id(id).is_none() {
             errors.push(
                 Diagnostic::new(
                     ErrorKind::InvalidValue,
@@ -158,9 +217,27 @@ fn read_ignore_annotation(object: &Object<'_>, errors: &mut Vec<Diagnostic>) -> 
                     ),
                     node.span,
                 )
-                .at_pointer(pointer.clone()),
+                .at_pointer(pointer.clone())
+                // Kubernetes takes the annotation; the rule it meant to
+                // silence still reports.
+                .warning(),
             );
+        } else if settings.annotation_may_ignore(id, namespace) {
+            set.insert(id.to_owned());
+        } else if let Some(rule) = rules::by_id(id) {
+            refused.push(rule.id);
         }
+    }
+    if !refused.is_empty() {
+        let list = refused
+            .iter()
+            .map(|r| format!("`{r}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        errors.push(not_honoured(
+            &format!("the settings do not let it turn off {list} here (`ignoreAnnotation.rules`, `ignoreAnnotation.namespaces`)"),
+            &format!("les réglages ne lui permettent pas de désactiver {list} ici (`ignoreAnnotation.rules`, `ignoreAnnotation.namespaces`)"),
+        ));
     }
     Ignored::Rules(set)
 }
@@ -170,6 +247,7 @@ fn build_pod<'a>(
     spec: &'a Node,
     pointer: String,
     settings: &Settings,
+    namespace: Option<&str>,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<Pod<'a>> {
     if spec.as_map().is_none() {
@@ -267,7 +345,7 @@ fn build_pod<'a>(
                 },
             );
             let (name, image) = (name.and_then(Node::as_str), image.and_then(Node::as_str));
-            if settings.container_exempt(name, image) {
+            if settings.container_exempt(name, image, namespace) {
                 continue;
             }
             containers.push(Container {

@@ -32,7 +32,10 @@ pub use node::{Entry, Node, Value};
 #[cfg(feature = "yaml")]
 pub use recheck::Rechecker;
 pub use rules::{RuleMeta, RULES};
-pub use settings::{Exemptions, Level, Mode, Settings, SettingsError};
+pub use settings::{
+    ContainerExemption, Exemptions, IgnoreAnnotation, Level, Mode, Requester, Settings,
+    SettingsError, TiedContainerExemption,
+};
 pub use span::{LineIndex, Position, Span};
 
 /// The version of the rules and the fixer (the workspace version).
@@ -126,7 +129,8 @@ impl Limits {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Report {
     pub findings: Vec<Finding>,
-    /// Input errors (syntax, duplicate keys, wrong types, limits).
+    /// Problems with the input: errors (syntax, wrong types, limits) and
+    /// warnings (duplicate keys); [`Diagnostic::severity`] tells which.
     pub errors: Vec<Diagnostic>,
     /// Workload objects (with a pod spec) seen.
     pub objects: usize,
@@ -137,6 +141,13 @@ pub struct Report {
 impl Report {
     pub fn has_errors(&self) -> bool {
         self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
+
+    /// `true` when an input problem is an error: Kubernetes would not take
+    /// the input as written, or part of it was not checked. Warning-level
+    /// problems (duplicate keys) do not count.
+    pub fn has_input_errors(&self) -> bool {
+        self.errors.iter().any(Diagnostic::is_error)
     }
 }
 
@@ -178,7 +189,13 @@ fn check_read(
         ..Report::default()
     };
     for doc in documents {
-        engine::check_document(&doc.root, doc.index, settings, &mut report);
+        engine::check_document(
+            &doc.root,
+            doc.index,
+            settings,
+            &engine::Context::default(),
+            &mut report,
+        );
     }
     report
 }
@@ -194,7 +211,22 @@ pub fn check_json(object: &serde_json::Value, settings: &Settings) -> Report {
 /// Check one document root.
 pub fn check_node(root: &Node, settings: &Settings) -> Report {
     let mut report = Report::default();
-    engine::check_document(root, 0, settings, &mut report);
+    engine::check_document(root, 0, settings, &engine::Context::default(), &mut report);
+    report
+}
+
+/// Check the object of an admission request, for `requester`: the object's
+/// author is the person the policy guards against, so nothing it writes
+/// lifts a rule unless the settings say so (the ignore annotation is not
+/// honoured unless `ignoreAnnotation.allowed`), and the exemptions by
+/// username, group and service account apply.
+pub fn check_admission(root: &Node, settings: &Settings, requester: &Requester<'_>) -> Report {
+    let mut report = Report::default();
+    let context = engine::Context {
+        admission: true,
+        requester: *requester,
+    };
+    engine::check_document(root, 0, settings, &context, &mut report);
     report
 }
 

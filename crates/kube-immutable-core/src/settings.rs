@@ -70,19 +70,129 @@ pub enum Mode {
 }
 
 /// Objects and containers the rules leave alone.
+///
+/// In admission, the person who writes an object is the person the policy
+/// guards against: the exemptions a tenant cannot forge come from the
+/// request (who asks: `usernames`, `groups`, `serviceAccounts`) or from the
+/// operator's own choices (`namespaces`, `runtimeClasses`). Exemptions by
+/// image or container name match what the object says; a container-name
+/// exemption must be tied to image globs or namespaces in admission
+/// ([`Settings::validate_for_admission`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Exemptions {
     /// Namespaces whose objects are not checked (exact names).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub namespaces: Vec<String>,
     /// Container images not checked: globs with `*` and `?`
     /// (`registry.k8s.io/*`). Pod-level findings still apply.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<String>,
-    /// Container names not checked: globs with `*` and `?`.
-    #[serde(default)]
-    pub containers: Vec<String>,
+    /// Containers not checked, by name (globs), alone or tied to image
+    /// globs and namespaces.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<ContainerExemption>,
+    /// Requests by these users are not checked (admission only: the
+    /// request's `userInfo.username`, exact).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub usernames: Vec<String>,
+    /// Requests by members of these groups are not checked (admission
+    /// only: `userInfo.groups`, exact).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    /// Requests by these service accounts (`namespace/name`) are not
+    /// checked (admission only: the username
+    /// `system:serviceaccount:namespace:name`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_accounts: Vec<String>,
+    /// Pods run by these runtime classes (`spec.runtimeClassName`, exact),
+    /// sandboxes the operator trusts, are not checked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runtime_classes: Vec<String>,
+}
+
+/// A container exemption: a name glob (`istio-proxy`), or a name glob tied
+/// to image globs and namespaces, all of which must match
+/// (`{name: istio-proxy, images: ["docker.io/istio/proxyv2:*"]}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ContainerExemption {
+    Name(String),
+    Tied(TiedContainerExemption),
+}
+
+/// A container-name glob that exempts only with one of these images (when
+/// any is given) in one of these namespaces (when any is given).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TiedContainerExemption {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
+}
+
+impl ContainerExemption {
+    /// The name glob.
+    pub fn name(&self) -> &str {
+        match self {
+            ContainerExemption::Name(name) => name,
+            ContainerExemption::Tied(t) => &t.name,
+        }
+    }
+
+    fn matches(&self, name: Option<&str>, image: Option<&str>, namespace: Option<&str>) -> bool {
+        if !name.is_some_and(|n| glob_match(self.name(), n)) {
+            return false;
+        }
+        match self {
+            ContainerExemption::Name(_) => true,
+            ContainerExemption::Tied(t) => {
+                (t.images.is_empty()
+                    || image.is_some_and(|i| t.images.iter().any(|g| glob_match(g, i))))
+                    && (t.namespaces.is_empty()
+                        || namespace.is_some_and(|ns| t.namespaces.iter().any(|n| n == ns)))
+            }
+        }
+    }
+
+    /// Tied to an image or a namespace, which a tenant cannot choose for a
+    /// container it names like an exempted one.
+    pub fn is_tied(&self) -> bool {
+        matches!(self, ContainerExemption::Tied(t) if !(t.images.is_empty() && t.namespaces.is_empty()))
+    }
+}
+
+/// Whether the `kube-immutable.io/ignore` annotation an object carries may
+/// turn rules off for it.
+///
+/// Whoever writes the object writes its annotations: in admission the
+/// annotation is not honoured unless the operator says so (`allowed:
+/// true`), and then only for `rules` and in `namespaces` when they are
+/// given. Where the reader owns the files (the CLI, the playground, the
+/// npm package, an editor) it is honoured unless `allowed: false` (for CI
+/// that the pull request it checks must not bypass).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoreAnnotation {
+    /// `None`: the face's default (honoured, except in admission).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<bool>,
+    /// Only these rules may be turned off by the annotation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<Vec<String>>,
+    /// Only in these namespaces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespaces: Option<Vec<String>>,
+}
+
+/// Who asks: an admission request's `userInfo`. A face that checks files
+/// has no requester.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Requester<'a> {
+    pub username: Option<&'a str>,
+    pub groups: &'a [String],
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +203,9 @@ pub struct Settings {
     pub rules: BTreeMap<String, Level>,
     #[serde(default)]
     pub exemptions: Exemptions,
+    /// Whether objects may turn rules off with `kube-immutable.io/ignore`.
+    #[serde(default)]
+    pub ignore_annotation: IgnoreAnnotation,
     #[serde(default)]
     pub mode: Mode,
     /// Apply unsafe fixes too (policy mutate mode; the CLI has `--unsafe-fixes`).
@@ -131,25 +244,94 @@ impl Settings {
 
     /// Checks what serde cannot: rule ids exist, globs are not empty.
     pub fn validate(&self) -> Result<(), SettingsError> {
+        let known = || rules::ids().collect::<Vec<_>>().join(", ");
         for id in self.rules.keys() {
             if rules::by_id(id).is_none() {
                 return Err(SettingsError(format!(
                     "invalid settings: unknown rule `{id}` in `rules`; known rules: {}",
-                    rules::ids().collect::<Vec<_>>().join(", ")
+                    known()
+                )));
+            }
+        }
+        for id in self.ignore_annotation.rules.iter().flatten() {
+            if rules::by_id(id).is_none() {
+                return Err(SettingsError(format!(
+                    "invalid settings: unknown rule `{id}` in `ignoreAnnotation.rules`; known rules: {}",
+                    known()
                 )));
             }
         }
         let ex = &self.exemptions;
+        let tied: Vec<&TiedContainerExemption> = ex
+            .containers
+            .iter()
+            .filter_map(|c| match c {
+                ContainerExemption::Tied(t) => Some(t),
+                ContainerExemption::Name(_) => None,
+            })
+            .collect();
+        let names: Vec<String> = ex.containers.iter().map(|c| c.name().to_owned()).collect();
         for (key, list) in [
-            ("namespaces", &ex.namespaces),
-            ("images", &ex.images),
-            ("containers", &ex.containers),
-        ] {
+            ("exemptions.namespaces", &ex.namespaces),
+            ("exemptions.images", &ex.images),
+            ("exemptions.containers", &names),
+            ("exemptions.usernames", &ex.usernames),
+            ("exemptions.groups", &ex.groups),
+            ("exemptions.serviceAccounts", &ex.service_accounts),
+            ("exemptions.runtimeClasses", &ex.runtime_classes),
+        ]
+        .into_iter()
+        .chain(tied.iter().flat_map(|t| {
+            [
+                ("exemptions.containers[].images", &t.images),
+                ("exemptions.containers[].namespaces", &t.namespaces),
+            ]
+        }))
+        .chain(
+            [
+                (
+                    "ignoreAnnotation.rules",
+                    self.ignore_annotation.rules.as_ref(),
+                ),
+                (
+                    "ignoreAnnotation.namespaces",
+                    self.ignore_annotation.namespaces.as_ref(),
+                ),
+            ]
+            .into_iter()
+            .filter_map(|(k, l)| l.map(|l| (k, l))),
+        ) {
             if list.iter().any(String::is_empty) {
                 return Err(SettingsError(format!(
-                    "invalid settings: `exemptions.{key}` has an empty entry"
+                    "invalid settings: `{key}` has an empty entry"
                 )));
             }
+        }
+        if let Some(sa) = ex.service_accounts.iter().find(|sa| {
+            sa.split_once('/')
+                .is_none_or(|(ns, name)| ns.is_empty() || name.is_empty() || name.contains('/'))
+        }) {
+            return Err(SettingsError(format!(
+                "invalid settings: `exemptions.serviceAccounts` entry `{sa}` is not `namespace/name`"
+            )));
+        }
+        Ok(())
+    }
+
+    /// What admission adds to [`Settings::validate`]: a container-name
+    /// exemption must be tied to image globs or namespaces, since a tenant
+    /// names its containers as it likes.
+    pub fn validate_for_admission(&self) -> Result<(), SettingsError> {
+        self.validate()?;
+        if let Some(loose) = self.exemptions.containers.iter().find(|c| !c.is_tied()) {
+            let name = loose.name();
+            return Err(SettingsError(format!(
+                "invalid settings: `exemptions.containers` entry `{name}` exempts any container its author names `{name}`: \
+                 in admission the person who writes the pod chooses its containers' names. \
+                 Tie it to the images it may run, or to namespaces: \
+                 `{{\"name\": \"{name}\", \"images\": [\"registry.example/{name}:*\"]}}` \
+                 (or `\"namespaces\": [...]`), or exempt by `images` alone"
+            )));
         }
         Ok(())
     }
@@ -166,10 +348,58 @@ impl Settings {
         namespace.is_some_and(|ns| self.exemptions.namespaces.iter().any(|n| n == ns))
     }
 
-    pub fn container_exempt(&self, name: Option<&str>, image: Option<&str>) -> bool {
+    /// A container exempt by its image, or by its name as the exemption
+    /// allows (with its image and the object's namespace).
+    pub fn container_exempt(
+        &self,
+        name: Option<&str>,
+        image: Option<&str>,
+        namespace: Option<&str>,
+    ) -> bool {
         let ex = &self.exemptions;
-        name.is_some_and(|n| ex.containers.iter().any(|g| glob_match(g, n)))
-            || image.is_some_and(|i| ex.images.iter().any(|g| glob_match(g, i)))
+        image.is_some_and(|i| ex.images.iter().any(|g| glob_match(g, i)))
+            || ex
+                .containers
+                .iter()
+                .any(|c| c.matches(name, image, namespace))
+    }
+
+    /// Requests by this requester are not checked: by username, group or
+    /// service account.
+    pub fn requester_exempt(&self, requester: &Requester<'_>) -> bool {
+        let ex = &self.exemptions;
+        let user = requester.username;
+        user.is_some_and(|u| ex.usernames.iter().any(|n| n == u))
+            || requester.groups.iter().any(|g| ex.groups.contains(g))
+            || user
+                .and_then(|u| u.strip_prefix("system:serviceaccount:"))
+                .and_then(|sa| sa.split_once(':'))
+                .is_some_and(|(ns, name)| {
+                    ex.service_accounts
+                        .iter()
+                        .any(|entry| entry.split_once('/') == Some((ns, name)))
+                })
+    }
+
+    pub fn runtime_class_exempt(&self, runtime_class: Option<&str>) -> bool {
+        runtime_class.is_some_and(|rc| self.exemptions.runtime_classes.iter().any(|r| r == rc))
+    }
+
+    /// Whether the ignore annotation is honoured at all, given the face's
+    /// default (`admission`: not honoured unless allowed).
+    pub fn annotation_allowed(&self, admission: bool) -> bool {
+        self.ignore_annotation.allowed.unwrap_or(!admission)
+    }
+
+    /// Whether the annotation may turn `rule` off in `namespace`.
+    pub fn annotation_may_ignore(&self, rule: &str, namespace: Option<&str>) -> bool {
+        let a = &self.ignore_annotation;
+        a.rules
+            .as_ref()
+            .is_none_or(|rules| rules.iter().any(|r| r == rule))
+            && a.namespaces
+                .as_ref()
+                .is_none_or(|list| namespace.is_some_and(|ns| list.iter().any(|n| n == ns)))
     }
 }
 

@@ -83,9 +83,15 @@ export interface FindingFix {
   applicability: Applicability;
 }
 
-/** Something kubectl would refuse: a syntax error, a duplicate key, a wrongly typed field, a limit. */
+/**
+ * A problem with the input. `"error"`: Kubernetes would not take it (a syntax
+ * error, a wrongly typed field) or it was not fully checked (a limit).
+ * `"warning"`: Kubernetes takes it, but a reader should know (a duplicate key:
+ * kubectl keeps the last value).
+ */
 export interface InputError {
-  kind: "syntax" | "duplicate-key" | "invalid-type" | "invalid-value" | "limit";
+  kind: "syntax" | "duplicate-key" | "invalid-type" | "invalid-value" | "limit" | "ignored-annotation";
+  severity: Severity;
   message: string;
   /** 0-based index of the document, when known. */
   document: number | null;

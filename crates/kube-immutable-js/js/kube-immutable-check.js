@@ -45,6 +45,7 @@ const TEXTS = {
     error: ["error", "errors"],
     warning: ["warning", "warnings"],
     inputError: ["input error", "input errors"],
+    inputWarning: ["input warning", "input warnings"],
     manifest: "Kubernetes manifest",
     safeFix: "Safe fix",
     unsafeFix: "Unsafe fix",
@@ -66,6 +67,7 @@ const TEXTS = {
     error: ["erreur", "erreurs"],
     warning: ["avertissement", "avertissements"],
     inputError: ["erreur de lecture", "erreurs de lecture"],
+    inputWarning: ["avertissement de lecture", "avertissements de lecture"],
     manifest: "Manifeste Kubernetes",
     safeFix: "Correction sûre",
     unsafeFix: "Correction risquée",
@@ -153,7 +155,7 @@ function languageOf(el) {
 
 /** The verdict the playground shows for a result (web/README.md). */
 function verdictOf(result) {
-  if (result.errors.length) return "invalid";
+  if (result.errors.some((e) => e.severity === "error")) return "invalid";
   if (result.findings.some((f) => f.severity === "error")) return "mutable";
   if (result.objects === 0) return "empty";
   return "immutable";
@@ -262,7 +264,10 @@ export class KubeImmutableCheck extends HTMLElement {
     const errors = result.findings.filter((f) => f.severity === "error").length;
     const warnings = result.findings.length - errors;
     const summary = [count(lang, errors, t.error), count(lang, warnings, t.warning)];
-    if (result.errors.length) summary.push(count(lang, result.errors.length, t.inputError));
+    const inputErrors = result.errors.filter((e) => e.severity === "error").length;
+    const inputWarnings = result.errors.length - inputErrors;
+    if (inputErrors) summary.push(count(lang, inputErrors, t.inputError));
+    if (inputWarnings) summary.push(count(lang, inputWarnings, t.inputWarning));
     const head = h(
       doc,
       "p",
@@ -294,7 +299,7 @@ export class KubeImmutableCheck extends HTMLElement {
       }
     };
     for (const f of result.findings) place(f, f.severity);
-    for (const e of result.errors) place(e, "error");
+    for (const e of result.errors) place(e, e.severity);
 
     for (const f of result.findings) {
       const object = f.name === null ? f.kind : `${f.kind}/${f.name}`;
@@ -332,8 +337,8 @@ export class KubeImmutableCheck extends HTMLElement {
         h(
           doc,
           "li",
-          { class: "kic-note", "data-input-error": true, "data-line": e.line, "data-severity": "error" },
-          h(doc, "span", { class: "kic-severity" }, t.inputError[0]),
+          { class: "kic-note", "data-input-error": true, "data-line": e.line, "data-severity": e.severity },
+          h(doc, "span", { class: "kic-severity" }, e.severity === "error" ? t.inputError[0] : t.inputWarning[0]),
           " ",
           h(doc, "span", { class: "kic-where" }, `(${t.line} ${e.line}:${e.column})`),
           h(doc, "span", { class: "kic-message" }, " ", code(doc, e.message)),

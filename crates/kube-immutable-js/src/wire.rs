@@ -133,6 +133,8 @@ struct FixOut<'a> {
 #[serde(rename_all = "camelCase")]
 struct ErrorOut<'a> {
     kind: &'static str,
+    /// `error`, or `warning` for a problem Kubernetes takes (a duplicate key).
+    severity: &'static str,
     message: &'a str,
     document: Option<usize>,
     line: usize,
@@ -202,7 +204,9 @@ fn error(e: &Diagnostic, lang: Lang) -> ErrorOut<'_> {
             ErrorKind::InvalidType => "invalid-type",
             ErrorKind::InvalidValue => "invalid-value",
             ErrorKind::Limit => "limit",
+            ErrorKind::IgnoredAnnotation => "ignored-annotation",
         },
+        severity: e.severity.as_str(),
         message: lang.pick(&e.message),
         document: e.document,
         line: start.line,

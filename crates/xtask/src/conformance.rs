@@ -277,6 +277,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 
     print!("{}", render(&results, verbose));
 
+    // Kubernetes' own Pod Security admission, when an API server is at hand.
+    let oracle = crate::psa_oracle::run(&corpus);
+
     let failing: Vec<String> = results
         .iter()
         .flat_map(|r| {
@@ -309,6 +312,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             out
         })
         .collect();
+    let mut failing = failing;
+    if let Err(e) = oracle {
+        failing.push(e);
+    }
     let used: Vec<&Divergence> = results
         .iter()
         .flat_map(|r| {
@@ -483,7 +490,8 @@ fn check_file(path: &Path) -> Result<(Vec<Checked>, Option<String>), String> {
                 objects[i].findings.push((f.rule, f.pointer.clone()));
             }
         }
-        let error = report.errors.first().map(|e| {
+        // Warning-level problems (duplicate keys) are inputs Kubernetes takes.
+        let error = report.errors.iter().find(|e| e.is_error()).map(|e| {
             let at = e
                 .start
                 .map(|p| format!("{}:{}: ", p.line, p.column))
@@ -887,6 +895,20 @@ mod tests {
             assert!(
                 COMPARISONS.iter().any(|c| c.label == d.comparison),
                 "unknown comparison in {d:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_pod_security_explanation_is_in_the_docs() {
+        let path = crate::workspace_root().join("docs/conformance.md");
+        let docs = std::fs::read_to_string(&path).unwrap();
+        let docs = docs.split_whitespace().collect::<Vec<_>>().join(" ");
+        for (check, reason) in crate::psa_oracle::EXPLAINED {
+            let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(
+                docs.contains(&reason),
+                "docs/conformance.md lacks the reason for {check}"
             );
         }
     }

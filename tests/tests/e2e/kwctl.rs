@@ -200,6 +200,7 @@ fn kwctl_refuses_invalid_settings_with_the_policys_message() {
             "settings-invalid-unknown-key.json",
             "settings-invalid-unknown-rule.json",
             "settings-invalid-wrong-type.json",
+            "settings-invalid-untied-container.json",
         ] {
             let answer = policy.call("validate_settings", fixture(file).as_bytes());
             assert_eq!(answer["valid"], false, "{file}: {answer:#}");

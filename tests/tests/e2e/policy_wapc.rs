@@ -309,55 +309,200 @@ fn exemptions_by_image_and_container() {
         "{message}"
     );
 
+    // A container-name exemption tied to its namespace (or image).
     let answer = validate(
         "deployment.json",
-        r#"{"exemptions": {"containers": ["front*"]}}"#,
+        r#"{"exemptions": {"containers": [{"name": "front*", "namespaces": ["shop"]}]}}"#,
     );
     assert_accepted(&answer);
+    let answer = validate(
+        "deployment.json",
+        r#"{"exemptions": {"containers": [{"name": "front*", "namespaces": ["other"]}]}}"#,
+    );
+    assert_rejected(&answer, 403);
 }
 
+/// A tenant names its containers: a name alone exempts nothing in admission.
 #[test]
-fn the_ignore_annotation_turns_rules_off_for_one_object() {
+fn a_container_name_exemption_must_be_tied_to_images_or_namespaces() {
+    for settings in [
+        r#"{"exemptions": {"containers": ["istio-proxy"]}}"#,
+        r#"{"exemptions": {"containers": [{"name": "istio-proxy"}]}}"#,
+    ] {
+        let answer = policy().call("validate_settings", settings.as_bytes());
+        assert_eq!(answer["valid"], false, "{settings}: {answer:#}");
+        let message = answer["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("exempts any container its author names `istio-proxy`")
+                && message.contains("Tie it to the images it may run, or to namespaces"),
+            "{message}"
+        );
+        // And a request with those settings is refused as a bad setting.
+        assert_rejected(&validate("deployment.json", settings), 500);
+    }
+    let tied = r#"{"exemptions": {"containers": [{"name": "istio-proxy", "images": ["docker.io/istio/proxyv2:*"]}]}}"#;
+    let answer = policy().call("validate_settings", tied.as_bytes());
+    assert_eq!(answer["valid"], true, "{answer:#}");
+}
+
+/// Exemptions a tenant cannot forge: who asks (`request.userInfo`) and
+/// the runtime class the operator trusts.
+#[test]
+fn requests_are_exempt_by_user_group_service_account_and_runtime_class() {
+    let send = |user: Value, settings: &str, runtime_class: Option<&str>| {
+        let mut request: Value =
+            serde_json::from_str(&fixture("mutable-pod.json")).expect("fixture is JSON");
+        request["userInfo"] = user;
+        if let Some(rc) = runtime_class {
+            request["object"]["spec"]["runtimeClassName"] = json!(rc);
+        }
+        let payload = json!({"request": request, "settings": serde_json::from_str::<Value>(settings).unwrap()});
+        policy().call("validate", payload.to_string().as_bytes())
+    };
+    let tenant = json!({"username": "alice", "groups": ["devs", "system:authenticated"]});
+    let ci = json!({"username": "system:serviceaccount:ci:deployer", "groups": ["system:serviceaccounts"]});
+    for (user, settings, rc, accepted) in [
+        (&tenant, "{}", None, false),
+        (
+            &tenant,
+            r#"{"exemptions": {"usernames": ["alice"]}}"#,
+            None,
+            true,
+        ),
+        (
+            &tenant,
+            r#"{"exemptions": {"usernames": ["bob"]}}"#,
+            None,
+            false,
+        ),
+        (
+            &tenant,
+            r#"{"exemptions": {"groups": ["devs"]}}"#,
+            None,
+            true,
+        ),
+        (
+            &ci,
+            r#"{"exemptions": {"serviceAccounts": ["ci/deployer"]}}"#,
+            None,
+            true,
+        ),
+        (
+            &ci,
+            r#"{"exemptions": {"serviceAccounts": ["ci/other"]}}"#,
+            None,
+            false,
+        ),
+        (
+            &tenant,
+            r#"{"exemptions": {"serviceAccounts": ["ci/deployer"]}}"#,
+            None,
+            false,
+        ),
+        (
+            &tenant,
+            r#"{"exemptions": {"runtimeClasses": ["kata"]}}"#,
+            Some("kata"),
+            true,
+        ),
+        (
+            &tenant,
+            r#"{"exemptions": {"runtimeClasses": ["kata"]}}"#,
+            Some("runc"),
+            false,
+        ),
+    ] {
+        let answer = send(user.clone(), settings, rc);
+        assert_eq!(
+            answer["accepted"], accepted,
+            "{user} {settings} {rc:?}: {answer:#}"
+        );
+    }
+}
+
+/// The person who writes the object is the person the policy guards
+/// against: by default the annotation lifts nothing, and says so.
+#[test]
+fn the_ignore_annotation_is_not_honoured_unless_the_operator_allows_it() {
     let answer = validate("exempt-annotation.json", "{}");
-    assert_accepted(&answer);
-    // Only the rules it names: the capabilities warning stays.
-    let warnings = warnings(&answer);
-    assert_eq!(warnings.len(), 1, "{answer:#}");
+    assert_rejected(&answer, 403);
+    let text = message(&answer);
+    assert!(text.contains("(2 findings)"), "{text}");
+    assert!(text.contains("- privileged: Pod/netdebug"), "{text}");
     assert!(
-        warnings[0].starts_with("kube-immutable: capabilities-not-restricted: Pod/netdebug"),
+        text.contains("- allow-privilege-escalation: Pod/netdebug"),
+        "{text}"
+    );
+    assert!(
+        warnings(&answer)[0]
+            .starts_with("kube-immutable: kube-immutable.io/ignore is not honoured by this policy"),
         "{answer:#}"
     );
 
-    // Without the annotation the same pod is rejected for both rules.
-    let mut request: Value =
-        serde_json::from_str(&fixture("exempt-annotation.json")).expect("fixture is JSON");
-    request["object"]["metadata"]["annotations"] = json!({});
-    let payload = json!({"request": request, "settings": {}}).to_string();
-    let answer = policy().call("validate", payload.as_bytes());
-    assert_rejected(&answer, 403);
-    let message = message(&answer);
-    assert!(message.contains("(2 findings)"), "{message}");
-    assert!(message.contains("- privileged: Pod/netdebug"), "{message}");
-    assert!(
-        message.contains("- allow-privilege-escalation: Pod/netdebug"),
-        "{message}"
+    // Allowed by the operator: it turns off the rules it names, no more.
+    let answer = validate(
+        "exempt-annotation.json",
+        r#"{"ignoreAnnotation": {"allowed": true}}"#,
     );
+    assert_accepted(&answer);
+    let listed = warnings(&answer);
+    assert_eq!(listed.len(), 1, "{answer:#}");
+    assert!(
+        listed[0].starts_with("kube-immutable: capabilities-not-restricted: Pod/netdebug"),
+        "{answer:#}"
+    );
+
+    // Narrowed to one rule: the other stays, and the warning names it.
+    let answer = validate(
+        "exempt-annotation.json",
+        r#"{"ignoreAnnotation": {"allowed": true, "rules": ["privileged"]}}"#,
+    );
+    assert_rejected(&answer, 403);
+    assert!(message(&answer).contains("(1 finding)"), "{answer:#}");
+    assert!(
+        message(&answer).contains("- allow-privilege-escalation: Pod/netdebug"),
+        "{answer:#}"
+    );
+    assert!(
+        warnings(&answer)
+            .iter()
+            .any(|w| w.contains("do not let it turn off `allow-privilege-escalation` here")),
+        "{answer:#}"
+    );
+
+    // Narrowed to a namespace: honoured there only.
+    let answer = validate(
+        "exempt-annotation.json",
+        r#"{"ignoreAnnotation": {"allowed": true, "namespaces": ["network"]}}"#,
+    );
+    assert_accepted(&answer);
+    let answer = validate(
+        "exempt-annotation.json",
+        r#"{"ignoreAnnotation": {"allowed": true, "namespaces": ["monitoring"]}}"#,
+    );
+    assert_rejected(&answer, 403);
 }
 
 #[test]
-fn an_unknown_rule_in_the_ignore_annotation_rejects_the_object() {
-    // A typo must not silently exempt the object.
+fn an_unknown_rule_in_an_allowed_ignore_annotation_silences_nothing() {
+    // A typo must not silently exempt the object: the rule it meant still
+    // reports, and the warning says why.
     let mut request: Value =
         serde_json::from_str(&fixture("exempt-annotation.json")).expect("fixture is JSON");
     request["object"]["metadata"]["annotations"]["kube-immutable.io/ignore"] =
         json!("privilegd: typo");
-    let payload = json!({"request": request, "settings": {}}).to_string();
+    let payload = json!({"request": request, "settings": {"ignoreAnnotation": {"allowed": true}}})
+        .to_string();
     let answer = policy().call("validate", payload.as_bytes());
-    assert_rejected(&answer, 400);
+    assert_rejected(&answer, 403);
     assert!(
-        message(&answer).contains(
-            "/metadata/annotations/kube-immutable.io~1ignore: unknown rule `privilegd` in annotation"
-        ),
+        message(&answer).contains("- privileged: Pod/netdebug"),
+        "{answer:#}"
+    );
+    assert!(
+        warnings(&answer)
+            .iter()
+            .any(|w| w.contains("unknown rule `privilegd` in annotation")),
         "{answer:#}"
     );
 }
@@ -386,6 +531,10 @@ fn settings_are_validated() {
         (
             "settings-invalid-unknown-rule.json",
             "unknown rule `privilegd` in `rules`",
+        ),
+        (
+            "settings-invalid-untied-container.json",
+            "exempts any container its author names `istio-proxy`",
         ),
     ] {
         let answer = policy().call("validate_settings", fixture(file).as_bytes());

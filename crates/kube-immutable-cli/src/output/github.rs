@@ -32,7 +32,7 @@ fn lines(outcome: &Outcome, lang: Lang) -> String {
             let file = c.input.name.as_str();
             for e in &c.report.errors {
                 out.push_str(&command(
-                    "error",
+                    e.severity.as_str(),
                     file,
                     e.start,
                     e.end,

@@ -66,6 +66,10 @@ pub struct JsonError<'a> {
     pub end_line: Option<usize>,
     pub end_column: Option<usize>,
     pub message: &'a str,
+    /// `error` (Kubernetes would not take the input, or it was not fully
+    /// checked: exit 2) or `warning` (a duplicate key: Kubernetes keeps the
+    /// last value).
+    pub severity: &'a str,
     /// `syntax`, `duplicate-key`, `invalid-type`, `invalid-value`, `limit`,
     /// or `io` when the input could not be read.
     pub kind: String,
@@ -101,6 +105,7 @@ fn items(outcome: &Outcome, lang: Lang) -> (Vec<JsonFinding<'_>>, Vec<JsonError<
             end_line: None,
             end_column: None,
             message: lang.get(&e.message),
+            severity: "error",
             kind: "io".to_owned(),
             document: None,
             pointer: None,
@@ -115,6 +120,7 @@ fn items(outcome: &Outcome, lang: Lang) -> (Vec<JsonFinding<'_>>, Vec<JsonError<
                     end_line: e.end.map(|p| p.line),
                     end_column: e.end.map(|p| p.column),
                     message: lang.get(&e.message),
+                    severity: e.severity.as_str(),
                     kind: error_kind(e.kind),
                     document: e.document,
                     pointer: e.pointer.as_deref(),

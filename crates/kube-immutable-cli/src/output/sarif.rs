@@ -37,7 +37,7 @@ pub fn build(run: &Run, lang: Lang) -> Value {
                         physical["region"] = region;
                     }
                     notifications.push(json!({
-                        "level": "error",
+                        "level": level(e.severity),
                         "message": { "text": lang.get(&e.message) },
                         "descriptor": { "id": super::json::error_kind(e.kind) },
                         "locations": [{ "physicalLocation": physical }],

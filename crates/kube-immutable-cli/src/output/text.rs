@@ -50,9 +50,13 @@ fn frames(outcome: &Outcome, lang: Lang) -> String {
                 };
                 for e in &c.report.errors {
                     let kind = super::json::error_kind(e.kind);
+                    let level = match e.severity {
+                        Severity::Error => error_level(lang),
+                        Severity::Warning => warning_level(lang),
+                    };
                     frames.push(frame(
                         lang,
-                        &error_level(lang),
+                        &level,
                         Some(&kind),
                         lang.get(&e.message),
                         &c.input.name,
@@ -232,6 +236,17 @@ pub fn summary_line(s: &Summary, lang: Lang) -> String {
         line.push_str(&match lang {
             Lang::En => format!(" {input_errors}: some objects may not have been checked."),
             Lang::Fr => format!(" {input_errors} : des objets n'ont peut-être pas été vérifiés."),
+        });
+    }
+    if s.input_warnings > 0 {
+        let n = lang.count(
+            s.input_warnings,
+            ("input warning", "input warnings"),
+            ("avertissement d'entrée", "avertissements d'entrée"),
+        );
+        line.push_str(&match lang {
+            Lang::En => format!(" {n} (duplicate keys: Kubernetes keeps the last value)."),
+            Lang::Fr => format!(" {n} (clés en double : Kubernetes garde la dernière valeur)."),
         });
     }
     if s.suppressed > 0 {

@@ -139,12 +139,36 @@ pub struct FixOutcome {
     pub remaining: Report,
 }
 
-/// Apply the fixes of [`crate::check_json`] to an object until none is left
-/// (the policy's mutate mode). The value is changed in place.
+/// Apply the fixes of [`crate::check_json`] to an object until none is left.
+/// The value is changed in place.
 pub fn fix_json(object: &mut Json, settings: &Settings, options: FixOptions) -> FixOutcome {
+    fix_rounds(object, options, |object| {
+        crate::check_json(object, settings)
+    })
+}
+
+/// [`fix_json`] as an admission request's object is checked
+/// ([`crate::check_admission`]: the requester's exemptions, the ignore
+/// annotation not honoured unless allowed): the policy's mutate mode.
+pub fn fix_admission(
+    object: &mut Json,
+    settings: &Settings,
+    requester: &crate::Requester<'_>,
+    options: FixOptions,
+) -> FixOutcome {
+    fix_rounds(object, options, |object| {
+        crate::check_admission(&crate::Node::from_json(object), settings, requester)
+    })
+}
+
+fn fix_rounds(
+    object: &mut Json,
+    options: FixOptions,
+    check: impl Fn(&Json) -> Report,
+) -> FixOutcome {
     let mut applied = Vec::new();
     for _ in 0..MAX_ROUNDS {
-        let report = crate::check_json(object, settings);
+        let report = check(object);
         let chosen = select(&report, options);
         let mut progress = false;
         for (finding, fix) in chosen {
@@ -162,7 +186,7 @@ pub fn fix_json(object: &mut Json, settings: &Settings, options: FixOptions) -> 
     }
     FixOutcome {
         applied,
-        remaining: crate::check_json(object, settings),
+        remaining: check(object),
     }
 }
 

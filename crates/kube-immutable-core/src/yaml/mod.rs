@@ -663,14 +663,7 @@ impl<'a> Loader<'a> {
                         None => entries.iter().position(|e| e.key == text),
                     };
                     if let Some(previous) = previous.map(|i| &mut entries[i]) {
-                        self.soft_errors.push(Diagnostic::new(
-                            ErrorKind::DuplicateKey,
-                            Message::new(
-                                format!("duplicate key `{text}`: Kubernetes uses this last value, kubectl --validate=strict rejects the manifest"),
-                                format!("clé `{text}` en double : Kubernetes garde cette dernière valeur, kubectl --validate=strict refuse le manifeste"),
-                            ),
-                            Some(key_span),
-                        ));
+                        self.soft_errors.push(duplicate_key(&text, key_span));
                         previous.key_span = Some(key_span);
                         // Not edited by fixes (as aliases): removing this
                         // value would bring the first one back.
@@ -751,6 +744,25 @@ fn excessive_aliasing(expanded: usize, nodes: usize) -> bool {
     #[allow(clippy::cast_precision_loss)]
     let ratio = expanded as f64 / nodes as f64;
     ratio > allowed
+}
+
+/// A key written twice in one mapping: a warning-level problem. kubectl
+/// (create, apply, server-side apply, any `--validate`) turns the text into
+/// JSON keeping the last value, so Kubernetes takes the object with it, and
+/// so does the check. Only a request that carries this text itself is
+/// refused, by the API server's strict field validation (what kubectl asks
+/// for, on the JSON it sends). The cluster tests hold both sentences to the
+/// real kubectl and API server.
+fn duplicate_key(key: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        ErrorKind::DuplicateKey,
+        Message::new(
+            format!("duplicate key `{key}`: kubectl keeps this last value and drops the earlier one; the API server's strict field validation refuses the object only when it receives this text as is, not through kubectl"),
+            format!("clé `{key}` en double : kubectl garde cette dernière valeur et ignore la précédente ; la validation stricte des champs du serveur d'API ne refuse l'objet que si elle reçoit ce texte tel quel, pas par kubectl"),
+        ),
+        Some(span),
+    )
+    .warning()
 }
 
 fn syntax(en: &str, fr: &str, span: Span) -> Diagnostic {

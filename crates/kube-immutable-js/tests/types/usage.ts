@@ -35,7 +35,7 @@ if (first) {
 }
 const errors: InputError[] = result.errors;
 for (const e of errors) {
-  const kind: "syntax" | "duplicate-key" | "invalid-type" | "invalid-value" | "limit" = e.kind;
+  const kind: "syntax" | "duplicate-key" | "invalid-type" | "invalid-value" | "limit" | "ignored-annotation" = e.kind;
   console.log(kind, e.message, e.line, e.column, e.start, e.end, e.document ?? -1);
 }
 const objects: number = result.objects;
