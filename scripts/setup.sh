@@ -106,3 +106,30 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     $sudo apt-get install -y chromium chromium-driver >/dev/null \
         || { $sudo apt-get update >/dev/null && $sudo apt-get install -y chromium chromium-driver >/dev/null; }
 fi
+
+# A real Kubernetes control plane for the cluster tests (tests/tests/cluster,
+# the Pod Security oracle of `cargo xtask conformance`): kube-apiserver and
+# kubectl from ../shared/tools/kubernetes/ (xz, unpacked once into the
+# cache), etcd from Debian. Without the shared tools those tests say SKIPPED.
+kube_tools="$(pwd)/../shared/tools/kubernetes"
+kube_cache="${XDG_CACHE_HOME:-$HOME/.cache}/kube-immutable/kubernetes"
+if [ -f "$kube_tools/kube-apiserver.xz" ] && [ -f "$kube_tools/kubectl.xz" ]; then
+    for tool in kube-apiserver kubectl; do
+        if [ ! -x "$kube_cache/$tool" ] || [ "$kube_tools/$tool.xz" -nt "$kube_cache/$tool" ]; then
+            step "unpack $tool from $kube_tools into $kube_cache"
+            mkdir -p "$kube_cache"
+            xz -dc "$kube_tools/$tool.xz" > "$kube_cache/$tool.part"
+            chmod +x "$kube_cache/$tool.part"
+            mv "$kube_cache/$tool.part" "$kube_cache/$tool"
+        fi
+    done
+    if ! command -v etcd >/dev/null 2>&1; then
+        step "apt-get install etcd-server (the cluster tests' etcd)"
+        sudo=""
+        if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+        export DEBIAN_FRONTEND=noninteractive
+        $sudo apt-get install -y etcd-server >/dev/null \
+            || { $sudo apt-get update >/dev/null && $sudo apt-get install -y etcd-server >/dev/null; }
+    fi
+fi
+

@@ -14,6 +14,7 @@ mod npm;
 #[path = "../../kube-immutable-cli/src/playground.rs"]
 mod playground;
 mod policy;
+mod psa_oracle;
 mod typography;
 mod web;
 
