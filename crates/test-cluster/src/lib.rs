@@ -387,6 +387,121 @@ impl Cluster {
         write_user(&dir, &self.url, name, &groups, identity)
     }
 
+    /// A ServiceAccount `namespace/name` (made if missing) as a user: a
+    /// token from the TokenRequest API and a kubeconfig that uses it. Its
+    /// requests carry the username `system:serviceaccount:NS:NAME`.
+    pub fn service_account(&self, namespace: &str, name: &str) -> Result<User, String> {
+        self.create_namespace(namespace, &[])?;
+        let sa = json!({
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": { "name": name },
+        });
+        let r = self.request(
+            "POST",
+            &format!("/api/v1/namespaces/{namespace}/serviceaccounts"),
+            Some(&sa),
+        );
+        if !r.ok() && r.status != 409 {
+            return Err(format!(
+                "ServiceAccount {namespace}/{name}: {} {}",
+                r.status,
+                r.message()
+            ));
+        }
+        let request = json!({
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "TokenRequest",
+            "spec": { "expirationSeconds": 3600 },
+        });
+        let r = self.request(
+            "POST",
+            &format!("/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token"),
+            Some(&request),
+        );
+        let token = r.json()["status"]["token"]
+            .as_str()
+            .map(ToOwned::to_owned)
+            .ok_or_else(|| format!("token for {namespace}/{name}: {} {}", r.status, r.message()))?;
+        let username = format!("system:serviceaccount:{namespace}:{name}");
+        let dir = self.dir.path().join(format!("sa-{namespace}-{name}"));
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let kubeconfig = dir.join("kubeconfig");
+        let config = json!({
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{ "name": "test", "cluster": {
+                "server": self.url,
+                "certificate-authority": self.dir.path().join("ca.crt"),
+            }}],
+            "users": [{ "name": username, "user": { "token": token } }],
+            "contexts": [{ "name": "test", "context": { "cluster": "test", "user": username } }],
+            "current-context": "test",
+        });
+        write(&kubeconfig, &config.to_string())?;
+        Ok(User {
+            name: username,
+            groups: vec!["system:serviceaccounts".to_owned()],
+            kubeconfig,
+            cert_pem: String::new(),
+            key_pem: String::new(),
+        })
+    }
+
+    /// Lets `subject` (`User`, `Group` or `ServiceAccount` `ns/name`) use
+    /// `verbs` on `resources` (`[(apiGroup, resource)]`) in `namespace`: a
+    /// Role and its RoleBinding named `name`.
+    pub fn grant(
+        &self,
+        namespace: &str,
+        name: &str,
+        subject: (&str, &str),
+        resources: &[(&str, &str)],
+        verbs: &[&str],
+    ) -> Result<(), String> {
+        let rules: Vec<Value> = resources
+            .iter()
+            .map(|(group, resource)| json!({"apiGroups": [group], "resources": [resource], "verbs": verbs}))
+            .collect();
+        let role = json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": { "name": name },
+            "rules": rules,
+        });
+        let subject = match subject {
+            ("ServiceAccount", who) => {
+                let (ns, sa) = who.split_once('/').unwrap_or((namespace, who));
+                json!({ "kind": "ServiceAccount", "name": sa, "namespace": ns })
+            }
+            (kind, who) => {
+                json!({ "kind": kind, "name": who, "apiGroup": "rbac.authorization.k8s.io" })
+            }
+        };
+        let binding = json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": { "name": name },
+            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name },
+            "subjects": [subject],
+        });
+        for (collection, object) in [("roles", role), ("rolebindings", binding)] {
+            let r = self.request(
+                "POST",
+                &format!("/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/{collection}"),
+                Some(&object),
+            );
+            if !r.ok() && r.status != 409 {
+                return Err(format!(
+                    "{collection} {name} in {namespace}: {} {}",
+                    r.status,
+                    r.message()
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// A serving certificate for `127.0.0.1` (and `localhost`), for a webhook.
     pub fn serving_cert(&self) -> Result<ServingCert, String> {
         let issuer = Issuer::from_params(&self.ca_params, &self.ca_key);

@@ -14,6 +14,7 @@ mod fixes;
 mod input_problems;
 mod live;
 mod support;
+mod tenants;
 mod webhooks;
 
 use std::process::ExitCode;
@@ -63,6 +64,14 @@ const TESTS: &[(&str, Test)] = &[
     (
         "webhooks::updates_and_ephemeral_containers",
         webhooks::updates_and_ephemeral_containers,
+    ),
+    (
+        "tenants::default_settings_refuse_every_way_in",
+        tenants::default_settings_refuse_every_way_in,
+    ),
+    (
+        "tenants::operator_exemptions_let_through_only_what_they_name",
+        tenants::operator_exemptions_let_through_only_what_they_name,
     ),
 ];
 

@@ -117,10 +117,13 @@ pub fn start_chain<'c>(
     let mut manifests = readme_policies()?;
     for manifest in &mut manifests {
         edit(manifest);
-        let name = format!(
-            "{}-{tag}",
-            manifest["metadata"]["name"].as_str().unwrap_or("policy")
-        );
+        // The README's names for its own session (`tag` empty), else unique.
+        let base = manifest["metadata"]["name"].as_str().unwrap_or("policy");
+        let name = if tag.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}-{tag}")
+        };
         manifest["metadata"]["name"] = Value::from(name.clone());
         let id = format!("clusterwide-{name}");
         let mutating = manifest["spec"]["mutating"].as_bool().unwrap_or(false);
@@ -134,7 +137,11 @@ pub fn start_chain<'c>(
         deployed.push((
             manifest.clone(),
             Deployed {
-                route: format!("{tag}-{}", if mutating { "mutate" } else { "validate" }),
+                route: format!(
+                    "{}-{}",
+                    if tag.is_empty() { "readme" } else { tag },
+                    if mutating { "mutate" } else { "validate" }
+                ),
                 id,
                 settings,
                 mutating,
@@ -500,59 +507,69 @@ fn kubectl_session(
     )
 }
 
-/// The README's "In a cluster" console blocks are what kubectl prints: each
-/// `$ kubectl ...` line is run (in the namespaces it names, routed to this
-/// test's chain) and its output compared with the block's.
+/// The READMEs' cluster sessions (the console block after each
+/// `<!-- cluster-session -->`) are what kubectl prints: each `$ kubectl ...`
+/// line is run, from the repository's root, in the namespaces it names
+/// (`team-a` routed to validate mode, `team-b` to mutate mode, with the
+/// README's own manifests and names), and its output compared exactly.
 pub fn what_kubectl_prints(cluster: &Cluster) -> Result<(), Failed> {
-    let Some(chain) = start_chain(cluster, "readme", |_| {})? else {
+    let Some(chain) = start_chain(cluster, "", |_| {})? else {
         return Ok(());
     };
-    let readme = std::fs::read_to_string(repo("README.md"))?;
-    let section = readme
-        .split("<!-- cluster-session -->")
-        .nth(1)
-        .ok_or("README.md has no <!-- cluster-session --> block")?;
-    let block = section
-        .split("```console\n")
-        .nth(1)
-        .and_then(|b| b.split("```").next())
-        .ok_or("no console block after <!-- cluster-session -->")?;
-    // The namespaces the session uses, routed to the chain.
     for (ns, policy) in [("team-a", &chain.validate), ("team-b", &chain.mutate)] {
         cluster.create_namespace(ns, &[(CHAIN_LABEL, &policy.route)])?;
     }
     let mut failures = Vec::new();
     let mut commands = 0;
-    let mut lines = block.lines().peekable();
-    while let Some(line) = lines.next() {
-        let Some(command) = line.strip_prefix("$ ") else {
-            continue;
-        };
-        let mut expected = Vec::new();
-        while let Some(next) = lines.peek() {
-            if next.starts_with("$ ") {
-                break;
+    for readme in ["README.md", "policy-wasm/README.md"] {
+        let text = std::fs::read_to_string(repo(readme))?;
+        let sessions: Vec<&str> = text.split("<!-- cluster-session -->").skip(1).collect();
+        if sessions.is_empty() {
+            failures.push(format!("{readme} has no <!-- cluster-session --> block"));
+        }
+        for section in sessions {
+            let Some(block) = section
+                .strip_prefix("\n```console\n")
+                .and_then(|b| b.split("\n```").next())
+            else {
+                failures.push(format!(
+                    "{readme}: no console block right after <!-- cluster-session -->"
+                ));
+                continue;
+            };
+            let mut lines = block.lines().peekable();
+            while let Some(line) = lines.next() {
+                let Some(command) = line.strip_prefix("$ ") else {
+                    failures.push(format!("{readme}: output before any command: {line}"));
+                    continue;
+                };
+                let mut expected = Vec::new();
+                while let Some(next) = lines.peek() {
+                    if next.starts_with("$ ") {
+                        break;
+                    }
+                    expected.push(lines.next().unwrap_or_default());
+                }
+                let args: Vec<&str> = command.split_whitespace().collect();
+                if args.first() != Some(&"kubectl") {
+                    failures.push(format!("{readme}: not a kubectl command: {command}"));
+                    continue;
+                }
+                commands += 1;
+                let (printed, _) = kubectl_session(cluster, &repo(""), &args[1..]);
+                let expected = expected.join("\n");
+                if printed.trim_end() != expected.trim_end() {
+                    failures.push(format!(
+                        "{readme}: $ {command}\n--- the README says:\n{expected}\n--- kubectl printed:\n{}",
+                        printed.trim_end()
+                    ));
+                }
             }
-            expected.push(lines.next().unwrap_or_default());
-        }
-        let args: Vec<&str> = command.split_whitespace().collect();
-        if args.first() != Some(&"kubectl") {
-            failures.push(format!("not a kubectl command: {command}"));
-            continue;
-        }
-        commands += 1;
-        let (printed, _) = kubectl_session(cluster, &repo(""), &args[1..]);
-        let printed = printed.trim_end();
-        let expected = expected.join("\n");
-        if printed != expected.trim_end() {
-            failures.push(format!(
-                "$ {command}\n--- README says:\n{expected}\n--- kubectl printed:\n{printed}"
-            ));
         }
     }
-    if commands < 3 {
+    if commands < 5 {
         failures.push(format!(
-            "only {commands} kubectl commands in the README's cluster session"
+            "only {commands} kubectl commands in the READMEs' cluster sessions"
         ));
     }
     none_of("README commands whose output differs", &failures)
