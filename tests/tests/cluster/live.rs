@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::support::{fixture_files, namespace, none_of, short};
 
 /// The resources `kubectl get` lists for the checked kinds.
-const RESOURCES: &str =
+pub const RESOURCES: &str =
     "pods,podtemplates,replicationcontrollers,replicasets.apps,deployments.apps,\
                          daemonsets.apps,statefulsets.apps,jobs.batch,cronjobs.batch";
 
