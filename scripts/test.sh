@@ -5,7 +5,9 @@
 # kubectl, Helm), the npm package in Node, the playground's release build and the
 # browser tests (playground, docs-site example), and, when the
 # shared corpus is there, conformance and the fix harness on 1,500
-# real-world manifests. CI (.ci/run) runs exactly this.
+# real-world manifests, and, when a Kubernetes API server is found
+# (scripts/setup.sh unpacks it from ../shared/tools/kubernetes), the
+# cluster tests and the Pod Security oracle. CI (.ci/run) runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -73,7 +75,7 @@ else
     echo "note: no kwctl: the kwctl and policy-server end-to-end tests are skipped (set KWCTL and POLICY_SERVER)" >&2
 fi
 
-step "cargo test (workspace)"
+step "cargo test (workspace; with a Kubernetes API server at hand, the cluster tests start one for the run)"
 cargo test --workspace --locked
 
 step "the CLI's SARIF validates against the SARIF 2.1.0 schema"
@@ -100,6 +102,6 @@ cargo xtask build-web --check-budgets
 npx --no-install playwright test
 
 if [ -n "${KUBE_IMMUTABLE_CORPUS:-}" ]; then
-    step "conformance with the pod-security-admission reference ($KUBE_IMMUTABLE_CORPUS)"
+    step "conformance with the pod-security-admission reference ($KUBE_IMMUTABLE_CORPUS), and with Pod Security admission on a real API server"
     cargo xtask conformance "$KUBE_IMMUTABLE_CORPUS"
 fi
