@@ -173,6 +173,20 @@ const START_TIMEOUT: Duration = Duration::from_secs(90);
 impl Cluster {
     /// Starts etcd, then the API server, and waits until it is ready.
     pub fn start(tools: &Tools) -> Result<Self, String> {
+        // A free port can be taken between our probe and the servers' bind:
+        // start again on other ports then.
+        let mut last = String::new();
+        for _ in 0..3 {
+            match Self::start_once(tools) {
+                Ok(cluster) => return Ok(cluster),
+                Err(e) if e.contains("address already in use") => last = e,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last)
+    }
+
+    fn start_once(tools: &Tools) -> Result<Self, String> {
         let dir = tempfile::Builder::new()
             .prefix("kube-immutable-cluster-")
             .tempdir()
