@@ -510,7 +510,7 @@ fn check_file(path: &Path) -> Result<(Vec<Checked>, Option<String>), String> {
 }
 
 /// Default settings with every rule on, `image-not-pinned` included.
-fn all_rules_on() -> Settings {
+pub(crate) fn all_rules_on() -> Settings {
     let mut settings = Settings::default();
     for rule in kube_immutable_core::RULES {
         if rule.default_level == Level::Off {

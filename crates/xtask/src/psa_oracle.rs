@@ -18,9 +18,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use kube_immutable_core::check_text;
 use kube_immutable_core::fix::text::fix_text;
 use kube_immutable_core::fix::FixOptions;
-use kube_immutable_core::{check_text, Level, Settings};
 use kube_immutable_test_cluster::manifests::{create_all, manifest_files, workload_objects};
 use kube_immutable_test_cluster::{Cluster, Response, Tools};
 use serde_json::Value;
@@ -209,7 +209,7 @@ pub(crate) fn run(corpus: &Path) -> Result<bool, String> {
         )?;
         namespaces.insert(name, (level, ns));
     }
-    let settings = all_rules_on();
+    let settings = crate::conformance::all_rules_on();
 
     // Every object, its findings, and its version after `fix --unsafe-fixes`.
     struct Object {
@@ -386,16 +386,6 @@ pub(crate) fn run(corpus: &Path) -> Result<bool, String> {
         ));
     }
     Ok(true)
-}
-
-fn all_rules_on() -> Settings {
-    let mut settings = Settings::default();
-    for rule in kube_immutable_core::RULES {
-        if rule.default_level == Level::Off {
-            settings.rules.insert(rule.id.to_owned(), Level::Error);
-        }
-    }
-    settings
 }
 
 #[cfg(test)]

@@ -307,6 +307,21 @@ fn admitted(object: &Value, settings: &Settings) -> Report {
     check_admission(&Node::from_json(object), settings, &admin(&admin_groups()))
 }
 
+/// The rules of the findings a safe fix covers (none should be left after
+/// mutate mode).
+fn safely_fixable<'f>(
+    findings: impl Iterator<Item = &'f kube_immutable_core::Finding>,
+) -> Vec<&'static str> {
+    findings
+        .filter(|f| {
+            f.fix
+                .as_ref()
+                .is_some_and(|fix| fix.applicability == Applicability::Safe)
+        })
+        .map(|f| f.rule)
+        .collect()
+}
+
 /// Denied by our policy (not by the API server's own validation).
 pub fn denied_by_policy(r: &Response, id: &str) -> bool {
     r.status == 403
@@ -410,17 +425,11 @@ fn stored_after_mutation(
                 .iter()
                 .filter(|f| f.object.name.as_deref() == Some(name.as_str())),
         );
-        let safe: Vec<&str> = live
-            .findings
-            .iter()
-            .filter(|f| f.object.name.as_deref() == Some(name.as_str()))
-            .filter(|f| {
-                f.fix
-                    .as_ref()
-                    .is_some_and(|fix| fix.applicability == Applicability::Safe)
-            })
-            .map(|f| f.rule)
-            .collect();
+        let safe = safely_fixable(
+            live.findings
+                .iter()
+                .filter(|f| f.object.name.as_deref() == Some(name.as_str())),
+        );
         if !safe.is_empty() {
             failures.push(format!(
                 "{label}: stored with findings a safe fix covers: {safe:?}"
@@ -620,17 +629,7 @@ fn verdicts(
             if stored["spec"] != object["spec"] {
                 v.mutated += 1;
             }
-            let left = admitted(&stored, settings);
-            let safe: Vec<&str> = left
-                .findings
-                .iter()
-                .filter(|f| {
-                    f.fix
-                        .as_ref()
-                        .is_some_and(|fix| fix.applicability == Applicability::Safe)
-                })
-                .map(|f| f.rule)
-                .collect();
+            let safe = safely_fixable(admitted(&stored, settings).findings.iter());
             if !safe.is_empty() {
                 v.failures.push(format!(
                     "{label}: mutate mode stored an object with safe fixes left: {safe:?}"
