@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::context::{Container, ContainerList, Pod};
 use crate::diagnostic::{Diagnostic, ErrorKind, Message};
-use crate::finding::{Finding, Fix, ObjectRef};
+use crate::finding::{Finding, Fix, ObjectRef, Related};
 use crate::node::{Node, Value};
 use crate::rules::{self, RuleMeta};
 use crate::settings::{Requester, Settings};
@@ -46,6 +46,12 @@ enum Ignored {
 
 impl Emitter<'_> {
     pub fn emit(&mut self, rule: &RuleMeta, v: Violation<'_>) {
+        self.emit_related(rule, v, None);
+    }
+
+    /// [`Emitter::emit`] with the place the finding comes from (the
+    /// pod-level field a container inherits).
+    pub fn emit_related(&mut self, rule: &RuleMeta, v: Violation<'_>, related: Option<Related>) {
         let Some(severity) = self.settings.severity(rule) else {
             return;
         };
@@ -70,6 +76,7 @@ impl Emitter<'_> {
             start: None,
             end: None,
             fix: v.fix,
+            related,
         });
     }
 }
@@ -92,6 +99,9 @@ pub(crate) fn check_document(
     context: &Context<'_>,
     report: &mut Report,
 ) {
+    if root.get("apiVersion").is_some() && root.get("kind").is_some() {
+        report.manifests += 1;
+    }
     for_each_object(root, document, &mut |object| {
         check_object(object, settings, context, report)
     });

@@ -105,4 +105,21 @@ pub struct Finding {
     pub start: Option<Position>,
     pub end: Option<Position>,
     pub fix: Option<Fix>,
+    /// Another place that explains the finding: for a container that
+    /// inherits a pod-level setting, that pod-level field (editors show it
+    /// as related information).
+    pub related: Option<Related>,
+}
+
+/// A place related to a finding, with a note that says how.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Related {
+    pub message: Message,
+    /// JSON pointer from the document root.
+    pub pointer: String,
+    /// `None` on the JSON path.
+    pub span: Option<Span>,
+    /// Filled from `span` by the text entry points.
+    pub start: Option<Position>,
+    pub end: Option<Position>,
 }

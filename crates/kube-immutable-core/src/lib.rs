@@ -27,7 +27,7 @@ pub mod yaml;
 
 pub use diagnostic::{Diagnostic, ErrorKind, Message};
 pub use engine::IGNORE_ANNOTATION;
-pub use finding::{Applicability, Finding, Fix, ObjectRef, Operation, Severity};
+pub use finding::{Applicability, Finding, Fix, ObjectRef, Operation, Related, Severity};
 pub use node::{Entry, Node, Value};
 #[cfg(feature = "yaml")]
 pub use recheck::Rechecker;
@@ -136,6 +136,9 @@ pub struct Report {
     pub objects: usize,
     /// Findings turned off by the `kube-immutable.io/ignore` annotation.
     pub suppressed: usize,
+    /// Documents whose root has both `apiVersion` and `kind`: Kubernetes
+    /// objects (or `List`s), of any kind.
+    pub manifests: usize,
 }
 
 impl Report {
@@ -200,6 +203,28 @@ fn check_read(
     report
 }
 
+/// Whether a text checked into `report` is a Kubernetes manifest, for
+/// faces that look at every YAML file (an editor) and must stay silent on
+/// the others (Helm values, CI configuration): some document is an object
+/// with `apiVersion` and `kind`, or, when a document could not be read, the
+/// text has both keys at the top level of a block document (`apiVersion:`
+/// at the start of a line) or anywhere in a JSON one (`"apiVersion"`).
+#[cfg(feature = "yaml")]
+pub fn looks_like_manifest(text: &str, report: &Report) -> bool {
+    if report.manifests > 0 {
+        return true;
+    }
+    if report.errors.is_empty() {
+        return false;
+    }
+    let has = |key: &str| {
+        text.lines()
+            .any(|line| line.starts_with(key) && line[key.len()..].trim_start().starts_with(':'))
+            || text.contains(&format!("\"{key}\""))
+    };
+    has("apiVersion") && has("kind")
+}
+
 /// Check one object (or `List`) given as JSON, as admission requests carry
 /// it: findings have pointers but no spans. Namespace exemptions read the
 /// object's `metadata.namespace`: callers that know the namespace otherwise
@@ -235,7 +260,11 @@ pub fn check_admission(root: &Node, settings: &Settings, requester: &Requester<'
 fn locate(report: &mut Report, text: &str) {
     // Index only as far as the last position needed (a refused 100 MB input
     // has one error at its start).
-    let spans = report.findings.iter().filter_map(|f| f.span);
+    let spans = report.findings.iter().flat_map(|f| {
+        f.span
+            .into_iter()
+            .chain(f.related.as_ref().and_then(|r| r.span))
+    });
     let furthest = spans
         .chain(report.errors.iter().filter_map(|e| e.span))
         .map(|s| s.end)
@@ -250,6 +279,12 @@ fn locate(report: &mut Report, text: &str) {
         if let Some(span) = f.span {
             f.start = Some(index.position(text, span.start));
             f.end = Some(index.position(text, span.end));
+        }
+        if let Some(related) = &mut f.related {
+            if let Some(span) = related.span {
+                related.start = Some(index.position(text, span.start));
+                related.end = Some(index.position(text, span.end));
+            }
         }
     }
     for e in &mut report.errors {

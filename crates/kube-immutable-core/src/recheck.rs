@@ -53,6 +53,7 @@ struct Chunk {
     errors: Vec<Diagnostic>,
     objects: usize,
     suppressed: usize,
+    manifests: usize,
 }
 
 impl Chunk {
@@ -65,6 +66,7 @@ impl Chunk {
             errors: report.errors,
             objects: report.objects,
             suppressed: report.suppressed,
+            manifests: report.manifests,
         }
     }
 
@@ -74,6 +76,9 @@ impl Chunk {
         report.findings.extend(self.findings.iter().map(|f| {
             let mut f = f.clone();
             f.span = f.span.map(|s| s.shift(base));
+            if let Some(related) = &mut f.related {
+                related.span = related.span.map(|s| s.shift(base));
+            }
             f.object.document += first;
             f
         }));
@@ -85,6 +90,7 @@ impl Chunk {
         }));
         report.objects += self.objects;
         report.suppressed += self.suppressed;
+        report.manifests += self.manifests;
     }
 }
 

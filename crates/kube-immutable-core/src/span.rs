@@ -148,6 +148,44 @@ impl LineIndex {
     pub fn line_count(&self) -> usize {
         self.line_starts.len()
     }
+
+    /// Where a 0-based line starts: its byte offset and its UTF-16 offset
+    /// (editors count columns from there). `None` past the last line.
+    pub fn line_start(&self, line: usize) -> Option<(usize, usize)> {
+        Some((
+            *self.line_starts.get(line)?,
+            *self.line_starts_utf16.get(line)?,
+        ))
+    }
+
+    /// The byte offset of a 0-based line and a column counted in UTF-16
+    /// code units (`utf16`, as the Language Server Protocol and browser
+    /// editors count by default) or in bytes (UTF-8). A column past the
+    /// line's end stops before its line break, a line past the end at the
+    /// end of the text, and a column inside a character at its start.
+    pub fn offset(&self, text: &str, line: usize, column: usize, utf16: bool) -> usize {
+        let Some(&start) = self.line_starts.get(line) else {
+            return text.len();
+        };
+        let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let line_text = &text[start..end];
+        let line_text = line_text.strip_suffix('\r').unwrap_or(line_text);
+        if !utf16 || self.line_ascii.get(line) == Some(&true) {
+            let mut at = start + column.min(line_text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            return at;
+        }
+        let mut units = 0;
+        for (i, c) in line_text.char_indices() {
+            units += c.len_utf16();
+            if units > column {
+                return start + i;
+            }
+        }
+        start + line_text.len()
+    }
 }
 
 #[cfg(test)]
@@ -188,6 +226,41 @@ mod tests {
             }
             assert_eq!(idx.line_starts_utf16, expected, "{text:?}");
             assert_eq!(idx.line_count(), expected.len());
+        }
+    }
+
+    #[test]
+    fn offsets_from_editor_positions() {
+        let text = "a: é\r\nb: 😀x\n";
+        let idx = LineIndex::new(text);
+        let x = text.find('x').unwrap_or_default();
+        // UTF-16: `b: ` is 3 units, the emoji 2.
+        assert_eq!(idx.offset(text, 1, 5, true), x);
+        assert_eq!(
+            idx.offset(text, 1, 4, true),
+            x - 4,
+            "inside the emoji: its start"
+        );
+        assert_eq!(idx.offset(text, 1, 3 + 4, false), x);
+        assert_eq!(
+            idx.offset(text, 0, 99, true),
+            text.find('\r').unwrap_or_default()
+        );
+        assert_eq!(idx.offset(text, 0, 4, false), 3, "inside é: its start");
+        assert_eq!(idx.offset(text, 9, 0, true), text.len());
+        assert_eq!(idx.line_start(1), Some((7, 6)));
+        assert_eq!(idx.line_start(3), None);
+        for (i, _) in text
+            .char_indices()
+            .filter(|(_, c)| !matches!(c, '\r' | '\n'))
+        {
+            let p = idx.position(text, i);
+            let (start, start16) = idx.line_start(p.line - 1).unwrap_or_default();
+            assert_eq!(
+                idx.offset(text, p.line - 1, p.utf16_offset - start16, true),
+                i
+            );
+            assert_eq!(idx.offset(text, p.line - 1, i - start, false), i);
         }
     }
 

@@ -15,7 +15,7 @@ use serde_json::Value as Json;
 
 use super::{select, AppliedFix, FixOptions, MAX_ROUNDS};
 use crate::diagnostic::ErrorKind;
-use crate::finding::Operation;
+use crate::finding::{Finding, Operation};
 use crate::node::{Entry, Node, Value};
 use crate::settings::Settings;
 use crate::span::Span;
@@ -30,6 +30,18 @@ pub struct TextEdit {
     /// Among insertions at the same offset, lower goes first (deeper
     /// indentation first, so a nested entry lands inside its mapping).
     order: usize,
+}
+
+impl TextEdit {
+    /// An edit made elsewhere (a diff): ordered as given among insertions
+    /// at one offset.
+    pub fn new(span: Span, text: String) -> Self {
+        Self {
+            span,
+            text,
+            order: 0,
+        }
+    }
 }
 
 /// The fixed text and what was done.
@@ -195,6 +207,134 @@ pub fn apply_edits(text: &str, edits: &[TextEdit]) -> String {
     }
     out.push_str(&text[at..]);
     out
+}
+
+/// The document of `source` that holds byte `at`, read alone: only its
+/// chunk of the stream (split as [`crate::yaml::parse_stream`] splits) is
+/// parsed, so an editor's action on a 1 MB stream reads one document.
+fn document_at(source: &str, at: usize, limits: &Limits) -> Option<Document> {
+    if limits.input_too_large(source.len()).is_some() {
+        return None;
+    }
+    let start = crate::yaml::stream_start(source);
+    let chunk = crate::yaml::split_documents(source, start)
+        .into_iter()
+        .find(|c| c.start <= at && at < c.end.max(c.start + 1))?;
+    let read = crate::yaml::read_chunk(&source[chunk.start..chunk.end], chunk.start, 0, limits);
+    let mut documents = read.documents.into_iter();
+    let first = documents.next()?;
+    // A chunk holds one document but for `...` markers: take the one whose
+    // root starts last at or before `at`.
+    Some(documents.fold(first, |best, doc| match doc.root.span {
+        Some(span) if span.start <= at => doc,
+        _ => best,
+    }))
+}
+
+/// Edits in the order to apply them (as [`apply_edits`] orders them), an
+/// edit that overlaps an earlier one dropped: what an editor applies as is
+/// (LSP applies insertions at one position in the order given).
+fn in_order(edits: Vec<TextEdit>) -> Vec<TextEdit> {
+    let order = crate::span::sorted_order(edits.iter().map(|e| {
+        [
+            e.span.start,
+            usize::from(e.span.end > e.span.start),
+            e.order,
+        ]
+    }));
+    let mut slots: Vec<Option<TextEdit>> = edits.into_iter().map(Some).collect();
+    let mut out: Vec<TextEdit> = Vec::with_capacity(slots.len());
+    let mut at = 0;
+    for i in order {
+        let Some(edit) = slots[i].take() else {
+            continue;
+        };
+        if edit.span.start < at {
+            continue;
+        }
+        at = edit.span.end;
+        out.push(edit);
+    }
+    out
+}
+
+/// The text edits of one finding's fix on `source`, the text it was
+/// reported on, in the order to apply them: the edits `fix` makes for it
+/// (an editor's quick fix). `None` when it has no fix, or one that cannot
+/// be rendered on this text (a value an alias or merge key copies).
+pub fn finding_edits(source: &str, finding: &Finding, limits: &Limits) -> Option<Vec<TextEdit>> {
+    let fix = finding.fix.as_ref()?;
+    let doc = document_at(source, finding.span?.start, limits)?;
+    render(source, &doc, &fix.operations).map(in_order)
+}
+
+/// The text edits that add `rule` to the [`IGNORE_ANNOTATION`] of the
+/// object a finding is about (creating `metadata` and `annotations` as
+/// needed), with `reason` after a colon when the annotation gives none yet.
+/// `None` when the rule is already listed, or the annotation cannot be
+/// edited (not a string, copied by an alias).
+///
+/// [`IGNORE_ANNOTATION`]: crate::IGNORE_ANNOTATION
+pub fn ignore_edits(
+    source: &str,
+    finding: &Finding,
+    reason: &str,
+    limits: &Limits,
+) -> Option<Vec<TextEdit>> {
+    let doc = document_at(source, finding.span?.start, limits)?;
+    let object_pointer = &finding.object.pointer;
+    let object = doc.root.pointer(object_pointer)?;
+    let annotation = crate::IGNORE_ANNOTATION;
+    let escaped = annotation.replace('~', "~0").replace('/', "~1");
+    let rule = finding.rule;
+    let metadata = object.get("metadata").filter(|m| !m.is_null());
+    let annotations = metadata
+        .and_then(|m| m.get("annotations"))
+        .filter(|a| !a.is_null());
+    let operation = match (metadata, annotations) {
+        (None, _) => Operation::Add {
+            path: format!("{object_pointer}/metadata"),
+            value: serde_json::json!({ "annotations": { annotation: format!("{rule}: {reason}") } }),
+        },
+        (Some(_), None) => Operation::Add {
+            path: format!("{object_pointer}/metadata/annotations"),
+            value: serde_json::json!({ annotation: format!("{rule}: {reason}") }),
+        },
+        (Some(_), Some(annotations)) => {
+            let path = format!("{object_pointer}/metadata/annotations/{escaped}");
+            match annotations.get(annotation) {
+                None => Operation::Add {
+                    path,
+                    value: Json::String(format!("{rule}: {reason}")),
+                },
+                Some(existing) => {
+                    let existing = existing.as_str()?;
+                    let (ids, given) = match existing.split_once(':') {
+                        Some((ids, why)) => (ids, Some(why.trim())),
+                        None => (existing, None),
+                    };
+                    let mut ids: Vec<&str> = ids
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|id| !id.is_empty())
+                        .collect();
+                    if ids
+                        .iter()
+                        .any(|id| *id == rule || *id == "all" || *id == "*")
+                    {
+                        return None;
+                    }
+                    ids.push(rule);
+                    let why = given.filter(|w| !w.is_empty()).unwrap_or(reason);
+                    Operation::Replace {
+                        path,
+                        value: Json::String(format!("{}: {why}", ids.join(","))),
+                    }
+                }
+            }
+        }
+    };
+    render(source, &doc, &[operation]).map(in_order)
 }
 
 /// How the document writes things.

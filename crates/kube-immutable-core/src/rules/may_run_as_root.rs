@@ -1,7 +1,7 @@
 use crate::context::{Pod, SecurityContext};
 use crate::diagnostic::Message;
 use crate::engine::{Emitter, Violation};
-use crate::finding::{Applicability, Severity};
+use crate::finding::{Applicability, Related, Severity};
 use crate::fix::ops;
 use crate::rules::{declare_rule, FixAvailability, StaticMessage};
 use crate::settings::Level;
@@ -120,7 +120,18 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                 )
             }
         };
-        out.emit(
+        // Unset here and `false` on the pod: the container inherits it.
+        let related = (field.as_bool().is_none() && pod_value == Some(false)).then(|| Related {
+            message: Message::new(
+                "the pod sets `runAsNonRoot: false`, which this container inherits",
+                "le pod définit `runAsNonRoot: false`, dont ce conteneur hérite",
+            ),
+            pointer: pod_field.pointer(),
+            span: pod_field.span(),
+            start: None,
+            end: None,
+        });
+        out.emit_related(
             &MAY_RUN_AS_ROOT,
             Violation {
                 container: Some(c),
@@ -135,6 +146,7 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
                     set_true(&pod_sc)
                 },
             },
+            related,
         );
     }
 }
