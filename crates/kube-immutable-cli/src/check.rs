@@ -6,9 +6,12 @@
 //! in [`crate::output`] read a [`Run`]; the exit code is computed here, once,
 //! for every format.
 
-use kube_immutable_core::{check_text, Applicability, Report, Settings, Severity};
+#[cfg(test)]
+use kube_immutable_core::Settings;
+use kube_immutable_core::{check_text, Applicability, Report, Severity};
 use rayon::prelude::*;
 
+use crate::discover::SettingsFor;
 use crate::inputs::{self, Input, InputError};
 
 /// One input that was read and checked.
@@ -85,8 +88,20 @@ impl Run {
     /// Each input's text is kept only when `keep_text` (code frames need
     /// it; JSON and SARIF do not, and freeing it lets the next file reuse
     /// the memory).
+    #[cfg(test)]
     pub fn check(paths: &[String], settings: &Settings, jobs: usize, keep_text: bool) -> Self {
-        let inputs = inputs::collect(paths);
+        let settings = SettingsFor::given(settings.clone());
+        Self::check_inputs(inputs::collect(paths), &settings, jobs, keep_text)
+    }
+
+    /// [`Run::check`] of inputs already collected, each with its own
+    /// settings (`--config`, or its nearest settings file).
+    pub fn check_inputs(
+        inputs: Vec<Result<Input, InputError>>,
+        settings: &SettingsFor,
+        jobs: usize,
+        keep_text: bool,
+    ) -> Self {
         let one = |input: Result<Input, InputError>| {
             let input = match input {
                 Ok(input) => input,
@@ -94,7 +109,7 @@ impl Run {
             };
             match inputs::read(&input) {
                 Ok(text) => {
-                    let report = check_text(&text, settings);
+                    let report = check_text(&text, settings.get(&input));
                     Outcome::Checked(Checked {
                         input,
                         text: if keep_text { text } else { String::new() },

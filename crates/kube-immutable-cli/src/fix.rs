@@ -20,7 +20,8 @@ use kube_immutable_core::fix::FixOptions;
 use kube_immutable_core::{check_text, ErrorKind, Settings, Severity};
 
 use crate::check::exit;
-use crate::inputs::{self, Input, Source};
+use crate::discover::SettingsFor;
+use crate::inputs::{self, Input, InputError, Source};
 use crate::output::Lang;
 
 /// What to do with the fixed text.
@@ -50,8 +51,8 @@ pub struct Output {
 }
 
 pub fn run(
-    paths: &[String],
-    settings: &Settings,
+    inputs: Vec<Result<Input, InputError>>,
+    settings: &SettingsFor,
     options: FixOptions,
     mode: Mode,
     lang: Lang,
@@ -59,11 +60,11 @@ pub fn run(
     let mut out = Output::default();
     let mut fixed = Vec::new();
     let mut input_errors = 0;
-    for input in inputs::collect(paths) {
+    for input in inputs {
         let read = input.and_then(|input| inputs::read(&input).map(|text| (input, text)));
         match read {
             Ok((input, original)) => {
-                let result = fix_text(&original, settings, options);
+                let result = fix_text(&original, settings.get(&input), options);
                 input_errors += result
                     .remaining
                     .errors
@@ -117,7 +118,7 @@ pub fn run(
             }
             Mode::Write => match &f.input.source {
                 Source::File(path) if f.fixed.text != f.original => {
-                    let written = refuse_broken(&f.original, &f.fixed, settings)
+                    let written = refuse_broken(&f.original, &f.fixed, settings.get(&f.input))
                         .and_then(|()| write_through(path, &f.original, &f.fixed.text));
                     if let Err(e) = written {
                         input_errors += 1;

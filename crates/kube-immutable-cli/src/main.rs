@@ -21,8 +21,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 // must resolve there too).
 pub(crate) mod check;
 pub(crate) mod config;
+pub(crate) mod discover;
 pub(crate) mod fix;
 pub(crate) mod inputs;
+pub(crate) mod lsp;
 pub(crate) mod output;
 pub(crate) mod playground;
 pub(crate) mod post_renderer;
@@ -33,7 +35,7 @@ use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use kube_immutable_core::rules::{self, FixAvailability};
-use kube_immutable_core::{Level, Settings, RULES};
+use kube_immutable_core::{Level, RULES};
 
 use crate::check::{exit, Run};
 use crate::output::Lang;
@@ -71,6 +73,10 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Lang::En)]
         lang: Lang,
     },
+    /// Serve the Language Server Protocol on stdin and stdout, for editors:
+    /// findings as you type, quick fixes, rule pages on hover (README: "In
+    /// your editor").
+    Lsp,
     /// Print a shell completion script
     /// (bash: `source <(kube-immutable completions bash)`).
     Completions {
@@ -104,7 +110,9 @@ struct CheckArgs {
     /// Write the report to FILE instead of standard output (never coloured).
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Settings file (YAML or JSON): rule levels and exemptions.
+    /// Settings file (YAML or JSON): rule levels and exemptions, for every
+    /// input. Without it, each input's nearest `.kube-immutable.yaml` (or
+    /// `kube-immutable.yaml`), up to the repository root.
     #[arg(long, value_name = "FILE")]
     config: Option<String>,
     /// Language of the messages.
@@ -143,7 +151,9 @@ struct FixArgs {
     /// need root or a host namespace, or write outside the mounted paths).
     #[arg(long)]
     unsafe_fixes: bool,
-    /// Settings file (YAML or JSON): rule levels and exemptions.
+    /// Settings file (YAML or JSON): rule levels and exemptions, for every
+    /// input. Without it, each input's nearest `.kube-immutable.yaml` (or
+    /// `kube-immutable.yaml`), up to the repository root.
     #[arg(long, value_name = "FILE")]
     config: Option<String>,
     /// Language of the messages.
@@ -211,32 +221,41 @@ pub(crate) fn main() -> ExitCode {
         Command::Fix(args) => run_fix(&args),
         Command::Rules(args) => list_rules(&args),
         Command::Explain { rule, lang } => explain(&rule, lang),
+        Command::Lsp => lsp::run(),
         Command::Completions { shell } => completions(shell),
         Command::Man { dir } => man(dir.as_deref()),
     };
     ExitCode::from(code)
 }
 
-/// The settings of `--config`, or the defaults; a refused file is shown as
-/// a frame on stderr and ends the run with exit 2.
-fn load_settings(config: Option<&str>, lang: Lang) -> Result<Settings, u8> {
-    match config {
-        None => Ok(Settings::default()),
-        Some(file) => config::load(file).map_err(|e| {
-            eprint_styled(&output::text::render_config_error(&e, lang));
-            exit::INPUT_ERROR
-        }),
-    }
+/// The settings of `--config` for every input, or else each input's
+/// nearest settings file (`.kube-immutable.yaml` or `kube-immutable.yaml`,
+/// up to the repository root); a refused file is shown as a frame on
+/// stderr and ends the run with exit 2.
+fn load_settings(
+    config: Option<&str>,
+    inputs: &[Result<inputs::Input, inputs::InputError>],
+    lang: Lang,
+) -> Result<discover::SettingsFor, u8> {
+    let loaded = match config {
+        Some(file) => config::load(file).map(discover::SettingsFor::given),
+        None => discover::SettingsFor::discover(inputs.iter().filter_map(|i| i.as_ref().ok())),
+    };
+    loaded.map_err(|e| {
+        eprint_styled(&output::text::render_config_error(&e, lang));
+        exit::INPUT_ERROR
+    })
 }
 
 fn run_check(args: &CheckArgs) -> u8 {
-    let settings = match load_settings(args.config.as_deref(), args.lang) {
+    let paths: Vec<String> = args.filename.iter().chain(&args.paths).cloned().collect();
+    let inputs = inputs::collect(&paths);
+    let settings = match load_settings(args.config.as_deref(), &inputs, args.lang) {
         Ok(settings) => settings,
         Err(code) => return code,
     };
     let jobs = args.jobs.map_or_else(check::default_jobs, usize::from);
-    let paths: Vec<String> = args.filename.iter().chain(&args.paths).cloned().collect();
-    let run = Run::check(&paths, &settings, jobs, args.format == Format::Text);
+    let run = Run::check_inputs(inputs, &settings, jobs, args.format == Format::Text);
     let report = match args.format {
         Format::Text => output::text::render(&run, args.lang, args.quiet),
         Format::Json => output::json::render(&run, args.lang),
@@ -268,7 +287,13 @@ fn run_check(args: &CheckArgs) -> u8 {
 }
 
 fn run_fix(args: &FixArgs) -> u8 {
-    let settings = match load_settings(args.config.as_deref(), args.lang) {
+    let paths: Vec<String> = args.filename.iter().chain(&args.paths).cloned().collect();
+    let inputs = if args.stdin_post_renderer {
+        inputs::collect(&[inputs::STDIN.to_owned()])
+    } else {
+        inputs::collect(&paths)
+    };
+    let settings = match load_settings(args.config.as_deref(), &inputs, args.lang) {
         Ok(settings) => settings,
         Err(code) => return code,
     };
@@ -290,8 +315,7 @@ fn run_fix(args: &FixArgs) -> u8 {
     } else {
         fix::Mode::Print
     };
-    let paths: Vec<String> = args.filename.iter().chain(&args.paths).cloned().collect();
-    let out = fix::run(&paths, &settings, options, mode, args.lang);
+    let out = fix::run(inputs, &settings, options, mode, args.lang);
     // The fixed text is data for other tools: never styled.
     print_plain(&out.stdout);
     // The summary is the last line; `--quiet` keeps only the errors above it.

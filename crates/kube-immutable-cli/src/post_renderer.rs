@@ -10,18 +10,19 @@
 
 use kube_immutable_core::fix::text::fix_text;
 use kube_immutable_core::fix::FixOptions;
-use kube_immutable_core::Settings;
 
 use crate::check::exit;
+use crate::discover::SettingsFor;
 use crate::fix::Output;
 use crate::inputs::{self, Input, Source};
 use crate::output::Lang;
 
-pub fn run(settings: &Settings, options: FixOptions, lang: Lang) -> Output {
+pub fn run(settings: &SettingsFor, options: FixOptions, lang: Lang) -> Output {
     let stdin = Input {
         name: inputs::STDIN.to_owned(),
         source: Source::Stdin,
     };
+    let settings = settings.get(&stdin);
     let text = match inputs::read(&stdin) {
         Ok(text) => text,
         Err(e) => {

@@ -839,3 +839,83 @@ fn jobs_must_be_at_least_one() {
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("--jobs"), "{}", out.stderr);
 }
+
+#[test]
+fn check_and_fix_find_the_nearest_settings_file() {
+    let repo = tempfile::tempdir().unwrap();
+    let root_dir = repo.path();
+    std::fs::create_dir(root_dir.join(".git")).unwrap();
+    let pod = std::fs::read_to_string(root().join("examples/mutable-pod.yaml")).unwrap();
+    for dir in ["apps/web", "apps/db"] {
+        std::fs::create_dir_all(root_dir.join(dir)).unwrap();
+        std::fs::write(root_dir.join(dir).join("pod.yaml"), &pod).unwrap();
+    }
+    std::fs::write(
+        root_dir.join(".kube-immutable.yaml"),
+        "rules:\n  privileged: off\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root_dir.join("apps/db/kube-immutable.yaml"),
+        "rules:\n  run-as-root: off\n",
+    )
+    .unwrap();
+    let rules = |out: &Out, file: &str| -> Vec<String> {
+        let mut r: Vec<String> = out.json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["file"].as_str().unwrap().ends_with(file))
+            .map(|f| f["rule"].as_str().unwrap().to_owned())
+            .collect();
+        r.sort();
+        r.dedup();
+        r
+    };
+    let out = run_in(root_dir, &["check", "--format", "json", "apps"], None);
+    let web = rules(&out, "web/pod.yaml");
+    let db = rules(&out, "db/pod.yaml");
+    assert!(
+        !web.contains(&"privileged".to_owned()) && web.contains(&"run-as-root".to_owned()),
+        "{web:?}"
+    );
+    // The nearest file alone applies: the root's is not merged in.
+    assert!(
+        db.contains(&"privileged".to_owned()) && !db.contains(&"run-as-root".to_owned()),
+        "{db:?}"
+    );
+    // From another working directory, and through stdin (the working
+    // directory's file).
+    let out = run_in(
+        &root_dir.join("apps/web"),
+        &["check", "--format", "json", "pod.yaml"],
+        None,
+    );
+    assert_eq!(rules(&out, "pod.yaml"), web);
+    let out = run_in(
+        &root_dir.join("apps/db"),
+        &["check", "--format", "json", "-"],
+        Some(&pod),
+    );
+    assert_eq!(rules(&out, "-"), db);
+    // `--config` wins for every input.
+    let out = run_in(
+        root_dir,
+        &["check", "--format", "json", "--config", "/dev/null", "apps"],
+        None,
+    );
+    assert!(rules(&out, "web/pod.yaml").contains(&"privileged".to_owned()));
+    // `fix` uses the same file: the privileged container is left alone.
+    let out = run_in(&root_dir.join("apps/web"), &["fix", "pod.yaml"], None);
+    assert!(out.stdout.contains("privileged: true"), "{}", out.stdout);
+    // An invalid file: exit 2, the key named.
+    std::fs::write(
+        root_dir.join("apps/db/kube-immutable.yaml"),
+        "rules:\n  run-as-root: loud\n",
+    )
+    .unwrap();
+    let out = run_in(root_dir, &["check", "apps"], None);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("run-as-root"), "{}", out.stderr);
+    assert!(out.stderr.contains("kube-immutable.yaml"), "{}", out.stderr);
+}

@@ -369,6 +369,7 @@ fn man_page_is_roff_and_dir_gets_a_page_per_command() {
             "kube-immutable-completions.1",
             "kube-immutable-explain.1",
             "kube-immutable-fix.1",
+            "kube-immutable-lsp.1",
             "kube-immutable-man.1",
             "kube-immutable-rules.1",
             "kube-immutable.1",

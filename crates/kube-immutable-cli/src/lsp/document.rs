@@ -1,0 +1,109 @@
+//! An open document: its text as the client last sent it, the index of its
+//! lines, and what the core made of it.
+
+use std::path::PathBuf;
+
+use kube_immutable_core::{LineIndex, Rechecker, Report};
+use lsp_types as lsp;
+
+use super::convert::{Encoding, Lines};
+
+/// What a document is to the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A YAML or JSON file: checked, and shown findings when it is a
+    /// manifest.
+    Yaml,
+    /// A settings file discovery finds (`.kube-immutable.yaml`): validated.
+    Settings,
+    /// A Helm template (`{{` in a file under a `templates/` folder): not
+    /// YAML until rendered, so never checked.
+    HelmTemplate,
+}
+
+#[derive(Debug)]
+pub struct Document {
+    pub uri: lsp::Url,
+    /// The file, for `file:` URIs.
+    pub path: Option<PathBuf>,
+    pub version: i32,
+    pub text: String,
+    pub index: LineIndex,
+    pub rechecker: Rechecker,
+    /// The check of the current text, once made.
+    pub checked: Option<Checked>,
+}
+
+/// A check of one version of a document.
+#[derive(Debug)]
+pub struct Checked {
+    pub report: Report,
+    /// Shown: the text is a manifest (not Helm values or CI configuration).
+    pub manifest: bool,
+}
+
+impl Document {
+    pub fn new(uri: lsp::Url, version: i32, text: String) -> Self {
+        let path = if uri.scheme() == "file" {
+            uri.to_file_path().ok()
+        } else {
+            None
+        };
+        Self {
+            index: LineIndex::new(&text),
+            uri,
+            path,
+            version,
+            text,
+            rechecker: Rechecker::default(),
+            checked: None,
+        }
+    }
+
+    pub fn lines(&self, encoding: Encoding) -> Lines<'_> {
+        Lines {
+            text: &self.text,
+            index: &self.index,
+            encoding,
+        }
+    }
+
+    pub fn role(&self) -> Role {
+        let Some(path) = &self.path else {
+            return Role::Yaml;
+        };
+        if crate::discover::is_config_file(path) {
+            return Role::Settings;
+        }
+        let in_templates = path
+            .parent()
+            .is_some_and(|p| p.components().any(|c| c.as_os_str() == "templates"));
+        if in_templates && self.text.contains("{{") {
+            Role::HelmTemplate
+        } else {
+            Role::Yaml
+        }
+    }
+
+    /// Apply the client's changes in order: a range replaced, or the whole
+    /// text when a change has no range.
+    pub fn change(
+        &mut self,
+        version: i32,
+        changes: Vec<lsp::TextDocumentContentChangeEvent>,
+        encoding: Encoding,
+    ) {
+        for change in changes {
+            match change.range {
+                None => self.text = change.text,
+                Some(range) => {
+                    let span = self.lines(encoding).span(range);
+                    self.text.replace_range(span.start..span.end, &change.text);
+                }
+            }
+            self.index = LineIndex::new(&self.text);
+        }
+        self.version = version;
+        self.checked = None;
+    }
+}

@@ -1,0 +1,840 @@
+//! The session: open documents, settings, the client's capabilities, and
+//! one handler per message.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use kube_immutable_core::fix::text::{finding_edits, fix_text_with_limits, ignore_edits, TextEdit};
+use kube_immutable_core::fix::FixOptions;
+use kube_immutable_core::{rules, Applicability, Finding, Limits, Settings, Span};
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
+use lsp_types as lsp;
+use lsp_types::notification::Notification as _;
+use lsp_types::request::Request as _;
+
+use super::convert::{self, Encoding};
+use super::document::{Checked, Document, Role};
+use crate::check::exit;
+use crate::config::ConfigError;
+use crate::discover::{self, Discovery};
+use crate::output::{describe_object, Lang};
+
+/// The code action kind of "fix all safe problems".
+pub const FIX_ALL: &str = "source.fixAll.kube-immutable";
+
+/// What an editor may hold: the browser's limits (8 MB, 200,000 nodes per
+/// document), so that any paste is answered quickly.
+const LIMITS: Limits = Limits::browser();
+
+#[derive(Debug)]
+pub struct Server {
+    documents: HashMap<lsp::Url, Document>,
+    encoding: Encoding,
+    lang: Lang,
+    /// The language came from a setting: the locale no longer counts.
+    lang_set: bool,
+    /// The client pulls diagnostics (`textDocument/diagnostic`): nothing
+    /// is pushed.
+    pull: bool,
+    /// The client can be asked to pull again after a settings change.
+    refresh: bool,
+    /// The client resolves code actions lazily (fix all is computed then).
+    resolve: bool,
+    /// The client lets the server watch settings files.
+    watch: bool,
+    discovery: Discovery,
+    /// The last settings each settings file gave that were valid: an
+    /// invalid edit keeps them in force.
+    last_good: HashMap<PathBuf, Settings>,
+    /// Settings files shown an error, to clear it once fixed.
+    config_errors: HashMap<PathBuf, lsp::Url>,
+    shutdown: bool,
+    /// Ids of the requests the server sent (registration, refresh).
+    next_id: i32,
+}
+
+impl Server {
+    pub fn new(params: &lsp::InitializeParams) -> Self {
+        let caps = &params.capabilities;
+        let encoding = Encoding::negotiate(
+            caps.general
+                .as_ref()
+                .and_then(|g| g.position_encodings.as_deref()),
+        );
+        let text = caps.text_document.as_ref();
+        let pull = text.and_then(|t| t.diagnostic.as_ref()).is_some();
+        let refresh = caps
+            .workspace
+            .as_ref()
+            .and_then(|w| w.diagnostic.as_ref())
+            .and_then(|d| d.refresh_support)
+            .unwrap_or(false);
+        let resolve = text
+            .and_then(|t| t.code_action.as_ref())
+            .and_then(|c| c.resolve_support.as_ref())
+            .is_some_and(|r| r.properties.iter().any(|p| p == "edit"));
+        let watch = caps
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|w| w.dynamic_registration)
+            .unwrap_or(false);
+        let mut roots: Vec<PathBuf> = params
+            .workspace_folders
+            .iter()
+            .flatten()
+            .filter_map(|f| f.uri.to_file_path().ok())
+            .collect();
+        #[allow(deprecated)] // the root of clients without workspace folders
+        if roots.is_empty() {
+            roots.extend(params.root_uri.as_ref().and_then(|u| u.to_file_path().ok()));
+        }
+        let mut server = Server {
+            documents: HashMap::new(),
+            encoding,
+            lang: locale(params.locale.as_deref()),
+            lang_set: false,
+            pull,
+            refresh,
+            resolve,
+            watch,
+            discovery: Discovery::new(roots),
+            last_good: HashMap::new(),
+            config_errors: HashMap::new(),
+            shutdown: false,
+            next_id: 0,
+        };
+        if let Some(options) = &params.initialization_options {
+            server.configure(options);
+        }
+        server
+    }
+
+    pub fn capabilities(&self) -> lsp::ServerCapabilities {
+        lsp::ServerCapabilities {
+            position_encoding: Some(self.encoding.kind()),
+            text_document_sync: Some(lsp::TextDocumentSyncCapability::Options(
+                lsp::TextDocumentSyncOptions {
+                    open_close: Some(true),
+                    change: Some(lsp::TextDocumentSyncKind::INCREMENTAL),
+                    save: Some(lsp::TextDocumentSyncSaveOptions::Supported(true)),
+                    ..lsp::TextDocumentSyncOptions::default()
+                },
+            )),
+            hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
+            code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
+                lsp::CodeActionOptions {
+                    code_action_kinds: Some(vec![
+                        lsp::CodeActionKind::QUICKFIX,
+                        lsp::CodeActionKind::from(FIX_ALL),
+                    ]),
+                    resolve_provider: Some(true),
+                    work_done_progress_options: lsp::WorkDoneProgressOptions::default(),
+                },
+            )),
+            diagnostic_provider: Some(lsp::DiagnosticServerCapabilities::Options(
+                lsp::DiagnosticOptions {
+                    identifier: Some(convert::SOURCE.to_owned()),
+                    inter_file_dependencies: false,
+                    workspace_diagnostics: false,
+                    work_done_progress_options: lsp::WorkDoneProgressOptions::default(),
+                },
+            )),
+            ..lsp::ServerCapabilities::default()
+        }
+    }
+
+    /// Settings the client sends (`initializationOptions`, or
+    /// `workspace/didChangeConfiguration`): `{"lang": "fr"}`, also under a
+    /// `kube-immutable` key.
+    fn configure(&mut self, options: &serde_json::Value) {
+        let options = options.get("kube-immutable").unwrap_or(options);
+        if let Some(lang) = options.get("lang").and_then(|l| l.as_str()) {
+            self.lang = locale(Some(lang));
+            self.lang_set = true;
+        }
+    }
+
+    /// The main loop: handle every message waiting, then check the
+    /// documents that changed and publish, so a burst of edits is checked
+    /// once.
+    pub fn run(&mut self, connection: &Connection) -> u8 {
+        if self.watch {
+            self.register_watchers(connection);
+        }
+        loop {
+            let Ok(message) = connection.receiver.recv() else {
+                return exit::FINDINGS; // the client went away without `exit`
+            };
+            if let Some(code) = self.dispatch(connection, message) {
+                return code;
+            }
+            while let Ok(message) = connection.receiver.try_recv() {
+                if let Some(code) = self.dispatch(connection, message) {
+                    return code;
+                }
+            }
+            self.publish_changed(connection);
+        }
+    }
+
+    /// Handle one message; `Some(code)` once the session is over.
+    fn dispatch(&mut self, connection: &Connection, message: Message) -> Option<u8> {
+        match message {
+            Message::Request(request) => {
+                if request.method == lsp::request::Shutdown::METHOD {
+                    self.shutdown = true;
+                    let _ = connection
+                        .sender
+                        .send(Response::new_ok(request.id, ()).into());
+                    return None;
+                }
+                let id = request.id.clone();
+                let response = if self.shutdown {
+                    Response::new_err(
+                        id,
+                        ErrorCode::InvalidRequest as i32,
+                        "the server is shutting down".to_owned(),
+                    )
+                } else {
+                    match catch_unwind(AssertUnwindSafe(|| self.request(connection, request))) {
+                        Ok(response) => response,
+                        Err(panic) => Response::new_err(
+                            id,
+                            ErrorCode::InternalError as i32,
+                            format!(
+                                "kube-immutable lsp: internal error: {}",
+                                panic_message(&panic)
+                            ),
+                        ),
+                    }
+                };
+                let _ = connection.sender.send(response.into());
+                None
+            }
+            Message::Notification(n) if n.method == lsp::notification::Exit::METHOD => {
+                Some(if self.shutdown {
+                    exit::OK
+                } else {
+                    exit::FINDINGS
+                })
+            }
+            Message::Notification(n) => {
+                let method = n.method.clone();
+                if let Err(panic) =
+                    catch_unwind(AssertUnwindSafe(|| self.notification(connection, n)))
+                {
+                    log(
+                        connection,
+                        lsp::MessageType::ERROR,
+                        &format!(
+                            "kube-immutable lsp: internal error in {method}: {}",
+                            panic_message(&panic)
+                        ),
+                    );
+                }
+                None
+            }
+            // Answers to the server's own requests (registration, refresh).
+            Message::Response(_) => None,
+        }
+    }
+
+    fn request(&mut self, connection: &Connection, request: Request) -> Response {
+        let id = request.id.clone();
+        let method = request.method.clone();
+        let result = match method.as_str() {
+            lsp::request::DocumentDiagnosticRequest::METHOD => {
+                params(request).map(|p| to_json(&self.pull_diagnostics(connection, &p)))
+            }
+            lsp::request::CodeActionRequest::METHOD => {
+                params(request).map(|p| to_json(&self.code_actions(connection, &p)))
+            }
+            lsp::request::CodeActionResolveRequest::METHOD => {
+                params(request).map(|p| to_json(&self.resolve_code_action(connection, p)))
+            }
+            lsp::request::HoverRequest::METHOD => {
+                params(request).map(|p| to_json(&self.hover(connection, &p)))
+            }
+            other => Err((
+                ErrorCode::MethodNotFound,
+                format!("kube-immutable lsp does not handle `{other}`"),
+            )),
+        };
+        match result {
+            Ok(value) => Response::new_ok(id, value),
+            Err((code, message)) => Response::new_err(id, code as i32, message),
+        }
+    }
+
+    fn notification(&mut self, connection: &Connection, n: Notification) {
+        use lsp::notification as note;
+        let Notification { method, params } = n;
+        match method.as_str() {
+            note::DidOpenTextDocument::METHOD => {
+                if let Ok(p) = serde_json::from_value::<lsp::DidOpenTextDocumentParams>(params) {
+                    let d = p.text_document;
+                    self.documents
+                        .insert(d.uri.clone(), Document::new(d.uri, d.version, d.text));
+                }
+            }
+            note::DidChangeTextDocument::METHOD => {
+                if let Ok(p) = serde_json::from_value::<lsp::DidChangeTextDocumentParams>(params) {
+                    let encoding = self.encoding;
+                    if let Some(doc) = self.documents.get_mut(&p.text_document.uri) {
+                        doc.change(p.text_document.version, p.content_changes, encoding);
+                    }
+                }
+            }
+            note::DidSaveTextDocument::METHOD => {
+                if let Ok(p) = serde_json::from_value::<lsp::DidSaveTextDocumentParams>(params) {
+                    // A settings file written from the editor: read it again
+                    // (clients that do not watch files say so this way).
+                    if p.text_document
+                        .uri
+                        .to_file_path()
+                        .is_ok_and(|p| discover::is_config_file(&p))
+                    {
+                        self.settings_changed(connection);
+                    }
+                }
+            }
+            note::DidCloseTextDocument::METHOD => {
+                if let Ok(p) = serde_json::from_value::<lsp::DidCloseTextDocumentParams>(params) {
+                    if self.documents.remove(&p.text_document.uri).is_some() && !self.pull {
+                        publish(connection, p.text_document.uri, Vec::new(), None);
+                    }
+                }
+            }
+            note::DidChangeWatchedFiles::METHOD => {
+                if let Ok(p) = serde_json::from_value::<lsp::DidChangeWatchedFilesParams>(params) {
+                    let settings_file = p.changes.iter().any(|c| {
+                        c.uri
+                            .to_file_path()
+                            .is_ok_and(|p| discover::is_config_file(&p))
+                    });
+                    if settings_file {
+                        self.settings_changed(connection);
+                    }
+                }
+            }
+            note::DidChangeConfiguration::METHOD => {
+                if let Ok(p) = serde_json::from_value::<lsp::DidChangeConfigurationParams>(params) {
+                    self.configure(&p.settings);
+                    self.settings_changed(connection);
+                }
+            }
+            _ => {} // `initialized`, `$/cancelRequest`, `$/setTrace`...
+        }
+    }
+
+    /// Settings files or the language changed: find and read them again,
+    /// check every document again.
+    fn settings_changed(&mut self, connection: &Connection) {
+        self.discovery.forget();
+        for doc in self.documents.values_mut() {
+            doc.checked = None;
+        }
+        if self.pull {
+            // Settings files' own errors are pushed even to pulling clients.
+            self.check_all(connection);
+            if self.refresh {
+                self.next_id += 1;
+                let request = Request::new(
+                    RequestId::from(format!("kube-immutable/refresh/{}", self.next_id)),
+                    lsp::request::WorkspaceDiagnosticRefresh::METHOD.to_owned(),
+                    (),
+                );
+                let _ = connection.sender.send(request.into());
+            }
+        }
+    }
+
+    fn register_watchers(&mut self, connection: &Connection) {
+        let watchers = discover::CONFIG_NAMES
+            .iter()
+            .map(|name| lsp::FileSystemWatcher {
+                glob_pattern: lsp::GlobPattern::String(format!("**/{name}")),
+                kind: None,
+            })
+            .collect();
+        let registration = lsp::Registration {
+            id: "kube-immutable/settings-files".to_owned(),
+            method: lsp::notification::DidChangeWatchedFiles::METHOD.to_owned(),
+            register_options: serde_json::to_value(lsp::DidChangeWatchedFilesRegistrationOptions {
+                watchers,
+            })
+            .ok(),
+        };
+        self.next_id += 1;
+        let request = Request::new(
+            RequestId::from(format!("kube-immutable/register/{}", self.next_id)),
+            lsp::request::RegisterCapability::METHOD.to_owned(),
+            lsp::RegistrationParams {
+                registrations: vec![registration],
+            },
+        );
+        let _ = connection.sender.send(request.into());
+    }
+
+    /// Check the documents whose text changed; push their diagnostics
+    /// unless the client pulls them.
+    fn publish_changed(&mut self, connection: &Connection) {
+        if self.pull {
+            return;
+        }
+        let stale: Vec<lsp::Url> = self
+            .documents
+            .values()
+            .filter(|d| d.checked.is_none())
+            .map(|d| d.uri.clone())
+            .collect();
+        for uri in stale {
+            let diagnostics = self.diagnostics(connection, &uri);
+            let version = self.documents.get(&uri).map(|d| d.version);
+            publish(connection, uri, diagnostics, version);
+        }
+    }
+
+    fn check_all(&mut self, connection: &Connection) {
+        let uris: Vec<lsp::Url> = self.documents.keys().cloned().collect();
+        for uri in uris {
+            self.ensure_checked(connection, &uri);
+        }
+    }
+
+    /// The settings for a file in `dir`. An invalid settings file is shown
+    /// as a diagnostic on it, and its last valid settings stay in force (the
+    /// defaults before any).
+    fn settings_for(&mut self, connection: &Connection, dir: Option<&Path>) -> Settings {
+        let Some(config) = dir.and_then(|d| self.discovery.config_for(d)) else {
+            return Settings::default();
+        };
+        let loaded = self.discovery.load(&config).clone();
+        match loaded {
+            Ok(settings) => {
+                self.last_good.insert(config.clone(), settings.clone());
+                if let Some(uri) = self.config_errors.remove(&config) {
+                    publish(connection, uri, Vec::new(), None);
+                }
+                settings
+            }
+            Err(error) => {
+                if let Ok(uri) = lsp::Url::from_file_path(&config) {
+                    let diagnostics = config_diagnostics(&error, self.encoding, self.lang);
+                    self.config_errors.insert(config.clone(), uri.clone());
+                    publish(connection, uri, diagnostics, None);
+                }
+                self.last_good.get(&config).cloned().unwrap_or_default()
+            }
+        }
+    }
+
+    /// Check a document if its current text was not checked yet.
+    fn ensure_checked(&mut self, connection: &Connection, uri: &lsp::Url) {
+        let Some(doc) = self.documents.get(uri) else {
+            return;
+        };
+        if doc.checked.is_some() {
+            return;
+        }
+        let role = doc.role();
+        let dir = doc
+            .path
+            .as_ref()
+            .and_then(|p| p.parent())
+            .map(Path::to_path_buf);
+        let settings = if role == Role::Yaml {
+            self.settings_for(connection, dir.as_deref())
+        } else {
+            Settings::default()
+        };
+        let Some(doc) = self.documents.get_mut(uri) else {
+            return;
+        };
+        let (report, manifest) = match role {
+            Role::Yaml => {
+                let report = doc.rechecker.check(&doc.text, &settings, &LIMITS);
+                let manifest = kube_immutable_core::looks_like_manifest(&doc.text, &report);
+                (report, manifest)
+            }
+            Role::Settings | Role::HelmTemplate => (kube_immutable_core::Report::default(), false),
+        };
+        doc.checked = Some(Checked { report, manifest });
+    }
+
+    /// A document's diagnostics, checking it first if needed.
+    fn diagnostics(&mut self, connection: &Connection, uri: &lsp::Url) -> Vec<lsp::Diagnostic> {
+        self.ensure_checked(connection, uri);
+        let (encoding, lang) = (self.encoding, self.lang);
+        let Some(doc) = self.documents.get(uri) else {
+            return Vec::new();
+        };
+        if doc.role() == Role::Settings {
+            // The buffer as typed, before it is saved.
+            let name = doc
+                .path
+                .as_ref()
+                .map_or_else(String::new, |p| p.display().to_string());
+            return match crate::config::parse(&name, doc.text.clone()) {
+                Ok(_) => Vec::new(),
+                Err(error) => config_diagnostics(&error, encoding, lang),
+            };
+        }
+        let Some(checked) = doc.checked.as_ref().filter(|c| c.manifest) else {
+            return Vec::new();
+        };
+        let lines = doc.lines(encoding);
+        let report = &checked.report;
+        let mut out: Vec<lsp::Diagnostic> = report
+            .errors
+            .iter()
+            .map(|e| convert::input_error(&lines, e, lang))
+            .collect();
+        out.extend(
+            report
+                .findings
+                .iter()
+                .map(|f| convert::finding(uri, &lines, f, lang)),
+        );
+        out
+    }
+
+    fn pull_diagnostics(
+        &mut self,
+        connection: &Connection,
+        p: &lsp::DocumentDiagnosticParams,
+    ) -> lsp::DocumentDiagnosticReportResult {
+        let items = self.diagnostics(connection, &p.text_document.uri);
+        lsp::DocumentDiagnosticReportResult::Report(lsp::DocumentDiagnosticReport::Full(
+            lsp::RelatedFullDocumentDiagnosticReport {
+                related_documents: None,
+                full_document_diagnostic_report: lsp::FullDocumentDiagnosticReport {
+                    result_id: None,
+                    items,
+                },
+            },
+        ))
+    }
+
+    /// The findings of a shown manifest whose span meets `span` (a cursor
+    /// inside or at either end counts).
+    fn findings_at(&self, uri: &lsp::Url, span: Span) -> Vec<&Finding> {
+        let Some(doc) = self.documents.get(uri) else {
+            return Vec::new();
+        };
+        let Some(checked) = doc.checked.as_ref().filter(|c| c.manifest) else {
+            return Vec::new();
+        };
+        checked
+            .report
+            .findings
+            .iter()
+            .filter(|f| {
+                f.span
+                    .is_some_and(|s| s.start <= span.end && span.start <= s.end)
+            })
+            .collect()
+    }
+
+    fn code_actions(
+        &mut self,
+        connection: &Connection,
+        p: &lsp::CodeActionParams,
+    ) -> Option<lsp::CodeActionResponse> {
+        let uri = &p.text_document.uri;
+        self.ensure_checked(connection, uri);
+        let (encoding, lang) = (self.encoding, self.lang);
+        let doc = self.documents.get(uri)?;
+        let lines = doc.lines(encoding);
+        let wanted = |kind: &lsp::CodeActionKind| {
+            p.context.only.as_ref().is_none_or(|only| {
+                only.iter().any(|o| {
+                    kind.as_str() == o.as_str()
+                        || kind.as_str().starts_with(&format!("{}.", o.as_str()))
+                })
+            })
+        };
+        let mut actions = Vec::new();
+        let edit_of = |edits: Vec<TextEdit>| lsp::WorkspaceEdit {
+            changes: Some(HashMap::from([(
+                uri.clone(),
+                edits.iter().map(|e| lines.edit(e)).collect(),
+            )])),
+            ..lsp::WorkspaceEdit::default()
+        };
+        if wanted(&lsp::CodeActionKind::QUICKFIX) {
+            let span = lines.span(p.range);
+            let findings = self.findings_at(uri, span);
+            let mut ignored: Vec<(&str, &str)> = Vec::new();
+            for f in &findings {
+                let diagnostic = convert::finding(uri, &lines, f, lang);
+                if let Some(fix) = &f.fix {
+                    if let Some(edits) = finding_edits(&doc.text, f, &LIMITS) {
+                        let mut title = lang.get(&fix.title).to_owned();
+                        if fix.applicability == Applicability::Unsafe {
+                            title.push_str(lang.pick(
+                                " (unsafe: may break the workload)",
+                                " (risqué : peut casser la charge de travail)",
+                            ));
+                        }
+                        actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+                            title,
+                            kind: Some(lsp::CodeActionKind::QUICKFIX),
+                            diagnostics: Some(vec![diagnostic.clone()]),
+                            edit: Some(edit_of(edits)),
+                            is_preferred: Some(fix.applicability == Applicability::Safe),
+                            ..lsp::CodeAction::default()
+                        }));
+                    }
+                }
+                // One "ignore" per rule and object, however many findings.
+                if ignored.contains(&(f.rule, f.object.pointer.as_str())) {
+                    continue;
+                }
+                ignored.push((f.rule, f.object.pointer.as_str()));
+                let reason = lang.pick("TODO: say why", "TODO : dire pourquoi");
+                if let Some(edits) = ignore_edits(&doc.text, f, reason, &LIMITS) {
+                    let object = describe_object(&f.object, None, lang);
+                    actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+                        title: match lang {
+                            Lang::En => format!("Ignore {} for this object ({object})", f.rule),
+                            Lang::Fr => format!("Ignorer {} pour cet objet ({object})", f.rule),
+                        },
+                        kind: Some(lsp::CodeActionKind::QUICKFIX),
+                        diagnostics: Some(vec![diagnostic]),
+                        edit: Some(edit_of(edits)),
+                        is_preferred: Some(false),
+                        ..lsp::CodeAction::default()
+                    }));
+                }
+            }
+        }
+        let fix_all = lsp::CodeActionKind::from(FIX_ALL);
+        let any_safe = doc.checked.as_ref().is_some_and(|c| {
+            c.manifest
+                && c.report.findings.iter().any(|f| {
+                    f.fix
+                        .as_ref()
+                        .is_some_and(|x| x.applicability == Applicability::Safe)
+                })
+        });
+        if wanted(&fix_all) && any_safe {
+            let asked = p
+                .context
+                .only
+                .as_ref()
+                .is_some_and(|only| only.iter().any(|o| o.as_str().starts_with("source")));
+            let mut action = lsp::CodeAction {
+                title: lang
+                    .pick(
+                        "Fix all safe problems",
+                        "Corriger tous les problèmes (corrections sûres)",
+                    )
+                    .to_owned(),
+                kind: Some(fix_all),
+                data: Some(serde_json::json!({ "uri": uri })),
+                ..lsp::CodeAction::default()
+            };
+            // Computed now when asked for by name or when the client
+            // cannot resolve: it costs a full fix of the document.
+            if asked || !self.resolve {
+                action.edit = self.fix_all_edit(connection, uri);
+            }
+            actions.push(lsp::CodeActionOrCommand::CodeAction(action));
+        }
+        Some(actions)
+    }
+
+    fn resolve_code_action(
+        &mut self,
+        connection: &Connection,
+        mut action: lsp::CodeAction,
+    ) -> lsp::CodeAction {
+        if action.edit.is_none() && action.kind.as_ref().is_some_and(|k| k.as_str() == FIX_ALL) {
+            let uri = action
+                .data
+                .as_ref()
+                .and_then(|d| d.get("uri"))
+                .and_then(|u| serde_json::from_value::<lsp::Url>(u.clone()).ok());
+            if let Some(uri) = uri {
+                action.edit = self.fix_all_edit(connection, &uri);
+            }
+        }
+        action
+    }
+
+    /// Every safe fix, as `kube-immutable fix` makes them (in rounds), sent
+    /// as the lines they change.
+    fn fix_all_edit(
+        &mut self,
+        connection: &Connection,
+        uri: &lsp::Url,
+    ) -> Option<lsp::WorkspaceEdit> {
+        let dir = self
+            .documents
+            .get(uri)?
+            .path
+            .as_ref()
+            .and_then(|p| p.parent())
+            .map(Path::to_path_buf);
+        let settings = self.settings_for(connection, dir.as_deref());
+        let doc = self.documents.get(uri)?;
+        let fixed = fix_text_with_limits(&doc.text, &settings, FixOptions::default(), &LIMITS);
+        let lines = doc.lines(self.encoding);
+        let edits = convert::diff_edits(&doc.text, &fixed.text);
+        Some(lsp::WorkspaceEdit {
+            changes: Some(HashMap::from([(
+                uri.clone(),
+                edits.iter().map(|e| lines.edit(e)).collect(),
+            )])),
+            ..lsp::WorkspaceEdit::default()
+        })
+    }
+
+    /// On a finding: its rule's page and the link that opens its example in
+    /// the playground.
+    fn hover(&mut self, connection: &Connection, p: &lsp::HoverParams) -> Option<lsp::Hover> {
+        let uri = &p.text_document_position_params.text_document.uri;
+        self.ensure_checked(connection, uri);
+        let lang = self.lang;
+        let doc = self.documents.get(uri)?;
+        let lines = doc.lines(self.encoding);
+        let at = lines.offset(p.text_document_position_params.position);
+        let findings = self.findings_at(uri, Span::empty(at));
+        let mut seen: Vec<&str> = Vec::new();
+        let mut pages = Vec::new();
+        let mut range: Option<Span> = None;
+        for f in findings {
+            range = f.span.map(|s| range.map_or(s, |r| r.cover(s)));
+            if seen.contains(&f.rule) {
+                continue;
+            }
+            seen.push(f.rule);
+            let Some(rule) = rules::by_id(f.rule) else {
+                continue;
+            };
+            let mut page = rule.docs_markdown_in(lang.code());
+            page.push_str(&format!(
+                "\n\n[{}]({})",
+                lang.pick("Rule page", "Page de la règle"),
+                rule.url_in(lang.code())
+            ));
+            if let Some(link) = crate::playground::rule_link(rule, lang.code()) {
+                page.push_str(&format!(
+                    " · [{}]({link})",
+                    lang.pick("Try it in the playground", "Essayez-la dans le bac à sable")
+                ));
+            }
+            pages.push(page);
+        }
+        if pages.is_empty() {
+            return None;
+        }
+        Some(lsp::Hover {
+            contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+                kind: lsp::MarkupKind::Markdown,
+                value: pages.join("\n\n---\n\n"),
+            }),
+            range: range.map(|r| lines.range_of(r)),
+        })
+    }
+}
+
+/// The client's language: French for `fr`, `fr-FR`, `fr_CA`; else English.
+fn locale(tag: Option<&str>) -> Lang {
+    match tag {
+        Some(t) if t.to_ascii_lowercase().starts_with("fr") => Lang::Fr,
+        _ => Lang::En,
+    }
+}
+
+/// An invalid settings file as one diagnostic at the faulty key.
+fn config_diagnostics(error: &ConfigError, encoding: Encoding, lang: Lang) -> Vec<lsp::Diagnostic> {
+    let text = error.text.as_deref().unwrap_or("");
+    let index = kube_immutable_core::LineIndex::new(text);
+    let lines = convert::Lines {
+        text,
+        index: &index,
+        encoding,
+    };
+    let range = error.span.map(|s| lines.range_of(s)).unwrap_or_default();
+    let message = match &error.key {
+        Some(key) => format!(
+            "{} `{key}`: {}",
+            lang.pick("invalid settings at", "réglages invalides à"),
+            error.message
+        ),
+        None => format!(
+            "{}: {}",
+            lang.pick("invalid settings", "réglages invalides"),
+            error.message
+        ),
+    };
+    vec![lsp::Diagnostic {
+        range,
+        severity: Some(lsp::DiagnosticSeverity::ERROR),
+        code: Some(lsp::NumberOrString::String("invalid-settings".to_owned())),
+        source: Some(convert::SOURCE.to_owned()),
+        message: format!(
+            "{message} ({})",
+            lang.pick(
+                "the last valid settings stay in force",
+                "les derniers réglages valides restent en vigueur"
+            )
+        ),
+        ..lsp::Diagnostic::default()
+    }]
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+fn params<P: serde::de::DeserializeOwned>(request: Request) -> Result<P, (ErrorCode, String)> {
+    serde_json::from_value(request.params)
+        .map_err(|e| (ErrorCode::InvalidParams, format!("invalid parameters: {e}")))
+}
+
+fn publish(
+    connection: &Connection,
+    uri: lsp::Url,
+    diagnostics: Vec<lsp::Diagnostic>,
+    version: Option<i32>,
+) {
+    let params = lsp::PublishDiagnosticsParams {
+        uri,
+        diagnostics,
+        version,
+    };
+    let _ = connection.sender.send(
+        Notification::new(
+            lsp::notification::PublishDiagnostics::METHOD.to_owned(),
+            params,
+        )
+        .into(),
+    );
+}
+
+fn log(connection: &Connection, typ: lsp::MessageType, message: &str) {
+    eprintln!("{message}");
+    let _ = connection.sender.send(
+        Notification::new(
+            lsp::notification::LogMessage::METHOD.to_owned(),
+            lsp::LogMessageParams {
+                typ,
+                message: message.to_owned(),
+            },
+        )
+        .into(),
+    );
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_owned())
+}
