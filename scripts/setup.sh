@@ -42,6 +42,19 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
     fi
 fi
 
+# The VS Code extension's own packages (editors/vscode/package-lock.json:
+# vscode-languageclient, TypeScript, @vscode/vsce), apart from the root's so
+# that the playground's install does not carry vsce: CI type-checks and
+# packages the extension with them.
+if [ ! -f editors/vscode/node_modules/.package-lock.json ] || [ editors/vscode/package-lock.json -nt editors/vscode/node_modules/.package-lock.json ]; then
+    if command -v npm >/dev/null 2>&1; then
+        step "npm ci in editors/vscode (vscode-languageclient, TypeScript, @vscode/vsce)"
+        (cd editors/vscode && npm ci --no-audit --no-fund --loglevel=error)
+    else
+        echo "warning: npm not found: the VS Code extension cannot be checked or packaged" >&2
+    fi
+fi
+
 # pre-commit (PyPI, pinned) in its own virtual environment, for the test of
 # .pre-commit-hooks.yaml and the README's integration snippets
 # (scripts/test-integrations.py runs on its Python, which has PyYAML).
@@ -133,3 +146,13 @@ if [ -f "$kube_tools/kube-apiserver.xz" ] && [ -f "$kube_tools/kubectl.xz" ]; th
     fi
 fi
 
+# Debian's Neovim: the language server's test in a real editor
+# (crates/kube-immutable-cli/tests/neovim.rs).
+if ! command -v nvim >/dev/null 2>&1; then
+    step "apt-get install neovim (the language server's editor test)"
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get install -y neovim >/dev/null \
+        || { $sudo apt-get update >/dev/null && $sudo apt-get install -y neovim >/dev/null; }
+fi

@@ -93,6 +93,9 @@ step "integrations, as the README shows them: pre-commit hooks (try-repo), the G
 precommit_version=$(sed -n 's/^precommit_version=//p' scripts/setup.sh)
 "${XDG_CACHE_HOME:-$HOME/.cache}/kube-immutable/pre-commit-$precommit_version/bin/python" scripts/test-integrations.py
 
+step "the VS Code extension (editors/vscode): type-checked and packaged (the server it starts is tested by cargo test: tests/lsp.rs, tests/neovim.rs)"
+(cd editors/vscode && npx --no-install tsc -p ./ --noEmit && npx --no-install vsce package --skip-license --out "$sarif_dir/kube-immutable.vsix" >/dev/null)
+
 step "the npm package (cargo xtask build-npm): in Node, packed and installed, its TypeScript types"
 cargo xtask build-npm
 node --test crates/kube-immutable-js/tests/package.test.mjs

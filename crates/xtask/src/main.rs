@@ -4,6 +4,7 @@
 mod bench;
 mod bench_admission;
 mod bench_hostile;
+mod bench_lsp;
 mod conformance;
 mod docs;
 mod fuzz;
@@ -33,6 +34,8 @@ Tasks:
   build-npm                   build the npm package (check, fix, the <kube-immutable-check> element) into target/npm/
   bench-web [--runs N] [CORPUS_DIR]
                               time the playground in Chromium: first render, a 1 MB manifest, typing
+  bench-lsp [--runs N] [CORPUS_DIR]
+                              time the language server on the two 1 MB manifests of bench-web: first diagnostics, an edit, memory
   bench-admission [--duration SECS] [--concurrency 1,8,32]
                               load policy-server on 127.0.0.1: our policy beside the five official ones
   fuzz --seconds N [--target T]
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         "bench-web" => web::bench(rest),
         "bench-hostile" => bench_hostile::run(rest),
         "bench-admission" => bench_admission::run(rest),
+        "bench-lsp" => bench_lsp::run(rest),
         "build-npm" => npm::run(rest),
         "fuzz" => fuzz::run(rest),
         "help" | "--help" | "-h" => {
