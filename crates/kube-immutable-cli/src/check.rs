@@ -6,8 +6,6 @@
 //! in [`crate::output`] read a [`Run`]; the exit code is computed here, once,
 //! for every format.
 
-#[cfg(test)]
-use kube_immutable_core::Settings;
 use kube_immutable_core::{check_text, Applicability, Report, Severity};
 use rayon::prelude::*;
 
@@ -83,20 +81,13 @@ pub fn default_jobs() -> usize {
 }
 
 impl Run {
-    /// Reads and checks every path (`-` is stdin) on `jobs` threads (`1`:
-    /// on this thread, one file after another). Outcomes are in input order.
-    /// Each input's text is kept only when `keep_text` (code frames need
-    /// it; JSON and SARIF do not, and freeing it lets the next file reuse
-    /// the memory).
-    #[cfg(test)]
-    pub fn check(paths: &[String], settings: &Settings, jobs: usize, keep_text: bool) -> Self {
-        let settings = SettingsFor::given(settings.clone());
-        Self::check_inputs(inputs::collect(paths), &settings, jobs, keep_text)
-    }
-
-    /// [`Run::check`] of inputs already collected, each with its own
-    /// settings (`--config`, or its nearest settings file).
-    pub fn check_inputs(
+    /// Reads and checks the inputs (`-` is stdin), each with its settings
+    /// (`--config`, or its nearest settings file), on `jobs` threads (`1`:
+    /// on this thread, one file after another). Outcomes are in input
+    /// order. Each input's text is kept only when `keep_text` (code frames
+    /// need it; JSON and SARIF do not, and freeing it lets the next file
+    /// reuse the memory).
+    pub fn check(
         inputs: Vec<Result<Input, InputError>>,
         settings: &SettingsFor,
         jobs: usize,

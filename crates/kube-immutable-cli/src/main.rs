@@ -255,7 +255,7 @@ fn run_check(args: &CheckArgs) -> u8 {
         Err(code) => return code,
     };
     let jobs = args.jobs.map_or_else(check::default_jobs, usize::from);
-    let run = Run::check_inputs(inputs, &settings, jobs, args.format == Format::Text);
+    let run = Run::check(inputs, &settings, jobs, args.format == Format::Text);
     let report = match args.format {
         Format::Text => output::text::render(&run, args.lang, args.quiet),
         Format::Json => output::json::render(&run, args.lang),

@@ -249,16 +249,17 @@ mod tests {
         std::fs::write(dir.path().join("c.yaml"), "kind: ConfigMap\n").unwrap();
         let root = dir.path().display().to_string();
         let paths = [root, "no/such.yaml".to_owned()];
-        let settings = kube_immutable_core::Settings::default();
+        let settings =
+            crate::discover::SettingsFor::given(kube_immutable_core::Settings::default());
         for jobs in [1, 2, 3] {
-            let run = Run::check(&paths, &settings, jobs, false);
+            let run = Run::check(crate::inputs::collect(&paths), &settings, jobs, false);
             for lang in [Lang::En, Lang::Fr] {
                 let mut expected = serde_json::to_string_pretty(&build(&run, lang)).unwrap();
                 expected.push('\n');
                 assert_eq!(render(&run, lang), expected, "jobs {jobs}");
             }
         }
-        let empty = Run::check(&[], &settings, 2, false);
+        let empty = Run::check(Vec::new(), &settings, 2, false);
         let mut expected = serde_json::to_string_pretty(&build(&empty, Lang::En)).unwrap();
         expected.push('\n');
         assert_eq!(render(&empty, Lang::En), expected);
