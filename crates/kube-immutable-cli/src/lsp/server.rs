@@ -257,6 +257,9 @@ impl Server {
             lsp::request::HoverRequest::METHOD => {
                 params(request).map(|p| to_json(&self.hover(connection, &p)))
             }
+            // A handler with a bug, for the test that the server survives one.
+            #[cfg(test)]
+            "kube-immutable/test-panic" => panic!("a bug in a handler"),
             other => Err((
                 ErrorCode::MethodNotFound,
                 format!("kube-immutable lsp does not handle `{other}`"),
@@ -391,7 +394,29 @@ impl Server {
             .map(|d| d.uri.clone())
             .collect();
         for uri in stale {
-            let diagnostics = self.diagnostics(connection, &uri);
+            let diagnostics =
+                match catch_unwind(AssertUnwindSafe(|| self.diagnostics(connection, &uri))) {
+                    Ok(diagnostics) => diagnostics,
+                    Err(panic) => {
+                        // Shown as checked with nothing found, so that the same
+                        // text is not tried again on every message.
+                        if let Some(doc) = self.documents.get_mut(&uri) {
+                            doc.checked = Some(Checked {
+                                report: kube_immutable_core::Report::default(),
+                                manifest: false,
+                            });
+                        }
+                        log(
+                            connection,
+                            lsp::MessageType::ERROR,
+                            &format!(
+                                "kube-immutable lsp: internal error checking {uri}: {}",
+                                panic_message(&panic)
+                            ),
+                        );
+                        Vec::new()
+                    }
+                };
             let version = self.documents.get(&uri).map(|d| d.version);
             publish(connection, uri, diagnostics, version);
         }
@@ -707,7 +732,9 @@ impl Server {
         let mut pages = Vec::new();
         let mut range: Option<Span> = None;
         for f in findings {
-            range = f.span.map(|s| range.map_or(s, |r| r.cover(s)));
+            if let Some(s) = f.span {
+                range = Some(range.map_or(s, |r| r.cover(s)));
+            }
             if seen.contains(&f.rule) {
                 continue;
             }
@@ -837,4 +864,75 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "panic".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use lsp_server::{Connection, Message, Notification, Request, RequestId};
+    use serde_json::json;
+
+    fn request(
+        client: &Connection,
+        id: i32,
+        method: &str,
+        params: serde_json::Value,
+    ) -> lsp_server::Response {
+        client
+            .sender
+            .send(Request::new(RequestId::from(id), method.to_owned(), params).into())
+            .unwrap();
+        loop {
+            match client.receiver.recv().unwrap() {
+                Message::Response(r) if r.id == RequestId::from(id) => return r,
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn a_bug_in_a_handler_answers_that_request_with_an_error_and_the_server_goes_on() {
+        let (server, client) = Connection::memory();
+        let thread = std::thread::spawn(move || super::super::serve(&server));
+        let init = request(&client, 1, "initialize", json!({"capabilities": {}}));
+        assert!(init.error.is_none());
+        client
+            .sender
+            .send(Notification::new("initialized".to_owned(), json!({})).into())
+            .unwrap();
+        let panicked = request(&client, 2, "kube-immutable/test-panic", json!({}));
+        let error = panicked.error.unwrap();
+        assert_eq!(error.code, lsp_server::ErrorCode::InternalError as i32);
+        assert!(
+            error.message.contains("a bug in a handler"),
+            "{}",
+            error.message
+        );
+        client
+            .sender
+            .send(
+                Notification::new(
+                    "textDocument/didOpen".to_owned(),
+                    json!({"textDocument": {"uri": "untitled:a.yaml", "languageId": "yaml", "version": 1,
+                        "text": "apiVersion: v1\nkind: Pod\nspec: {containers: [{name: c, image: nginx:1.27, securityContext: {privileged: true}}]}\n"}}),
+                )
+                .into(),
+            )
+            .unwrap();
+        let hover = request(
+            &client,
+            3,
+            "textDocument/hover",
+            json!({"textDocument": {"uri": "untitled:a.yaml"}, "position": {"line": 2, "character": 70}}),
+        );
+        assert!(hover.result.unwrap()["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("privileged"));
+        assert!(request(&client, 4, "shutdown", json!(null)).error.is_none());
+        client
+            .sender
+            .send(Notification::new("exit".to_owned(), json!(null)).into())
+            .unwrap();
+        assert_eq!(thread.join().unwrap(), 0);
+    }
 }
