@@ -855,3 +855,34 @@ fn exit_without_shutdown_exits_1() {
     drop(client.stdin.take());
     assert_eq!(client.wait(), 1, "stdin closed");
 }
+
+#[test]
+fn no_ignore_action_where_the_settings_do_not_honour_the_annotation() {
+    let (_, text) = tutorial();
+    let repo = repository(&[
+        (
+            ".kube-immutable.yaml",
+            "ignoreAnnotation:\n  rules: [run-as-root]\n",
+        ),
+        ("pod.yaml", &text),
+    ]);
+    let uri = file_uri(&repo.path().canonicalize().unwrap().join("pod.yaml"));
+    let mut client = Client::default();
+    client.open(&uri, &text);
+    client.diagnostics(&uri);
+    let titles = |actions: Vec<Value>| -> Vec<String> {
+        actions
+            .iter()
+            .map(|a| a["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // `privileged` may not be ignored by annotation here; `run-as-root` may.
+    let on_privileged = titles(code_actions(&mut client, &uri, 12, Some("quickfix")));
+    assert_eq!(on_privileged, ["Set `privileged: false`"]);
+    let on_root = titles(code_actions(&mut client, &uri, 14, Some("quickfix")));
+    assert!(
+        on_root.iter().any(|t| t.starts_with("Ignore run-as-root")),
+        "{on_root:?}"
+    );
+    assert_eq!(client.stop(), 0);
+}

@@ -140,8 +140,10 @@ pub fn finding(uri: &lsp::Url, lines: &Lines<'_>, f: &Finding, lang: Lang) -> ls
     }
 }
 
-/// An input error (syntax, duplicate key, wrong type, limit) as a
-/// diagnostic at its position, `code` its kind.
+/// An input problem (syntax, duplicate key, wrong type, limit) as a
+/// diagnostic at its position, `code` its kind, at its own level: an error
+/// when Kubernetes would not take the input, a warning when it would (a
+/// duplicate key: kubectl keeps the last value).
 pub fn input_error(lines: &Lines<'_>, e: &Diagnostic, lang: Lang) -> lsp::Diagnostic {
     let kind = match e.kind {
         ErrorKind::Syntax => "syntax",
@@ -149,16 +151,14 @@ pub fn input_error(lines: &Lines<'_>, e: &Diagnostic, lang: Lang) -> lsp::Diagno
         ErrorKind::InvalidType => "invalid-type",
         ErrorKind::InvalidValue => "invalid-value",
         ErrorKind::Limit => "limit",
-    };
-    // kubectl keeps the last of two equal keys: a warning (issue 19).
-    let severity = if e.kind == ErrorKind::DuplicateKey {
-        lsp::DiagnosticSeverity::WARNING
-    } else {
-        lsp::DiagnosticSeverity::ERROR
+        ErrorKind::IgnoredAnnotation => "ignored-annotation",
     };
     lsp::Diagnostic {
         range: lines.range(e.start.as_ref(), e.end.as_ref()),
-        severity: Some(severity),
+        severity: Some(match e.severity {
+            Severity::Error => lsp::DiagnosticSeverity::ERROR,
+            Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+        }),
         code: Some(lsp::NumberOrString::String(kind.to_owned())),
         source: Some(SOURCE.to_owned()),
         message: lang.get(&e.message).to_owned(),

@@ -570,6 +570,14 @@ impl Server {
     ) -> Option<lsp::CodeActionResponse> {
         let uri = &p.text_document.uri;
         self.ensure_checked(connection, uri);
+        let dir = self
+            .documents
+            .get(uri)?
+            .path
+            .as_ref()
+            .and_then(|p| p.parent())
+            .map(Path::to_path_buf);
+        let settings = self.settings_for(connection, dir.as_deref());
         let (encoding, lang) = (self.encoding, self.lang);
         let doc = self.documents.get(uri)?;
         let lines = doc.lines(encoding);
@@ -614,8 +622,11 @@ impl Server {
                         }));
                     }
                 }
-                // One "ignore" per rule and object, however many findings.
-                if ignored.contains(&(f.rule, f.object.pointer.as_str())) {
+                // One "ignore" per rule and object, however many findings;
+                // none where the settings would not honour the annotation.
+                let honoured = settings.annotation_allowed(false)
+                    && settings.annotation_may_ignore(f.rule, f.object.namespace.as_deref());
+                if !honoured || ignored.contains(&(f.rule, f.object.pointer.as_str())) {
                     continue;
                 }
                 ignored.push((f.rule, f.object.pointer.as_str()));
