@@ -64,6 +64,9 @@ const FIXED_KEYS: &[&str] = &[
     "drop",
     "securityContext",
     "volumeMounts",
+    // `privileged: false` beside a Bidirectional mount makes it
+    // HostToContainer (the API server refuses Bidirectional otherwise).
+    "mountPropagation",
     "volumes",
 ];
 
