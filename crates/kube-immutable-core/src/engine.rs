@@ -1,12 +1,12 @@
 //! Runs the rules over objects: builds the typed pod views, checks field
 //! types, applies exemptions and levels, and collects findings.
 
-use std::collections::BTreeSet;
+use std::cell::OnceCell;
 
 use crate::context::{Container, ContainerList, Pod};
 use crate::diagnostic::{Diagnostic, ErrorKind, Message};
 use crate::finding::{Finding, Fix, ObjectRef, Related};
-use crate::node::{Node, Value};
+use crate::node::{Entry, Node, Value};
 use crate::rules::{self, RuleMeta};
 use crate::settings::{Requester, Settings};
 use crate::span::Span;
@@ -32,19 +32,66 @@ pub struct Violation<'c> {
 pub struct Emitter<'s> {
     settings: &'s Settings,
     object: ObjectRef,
-    ignored: Ignored,
+    ignore: Option<IgnoreAnnotation<'s>>,
+    /// Rules that reported something on this object, suppressed or not.
+    reported_rules: Vec<&'static str>,
     findings: Vec<Finding>,
     suppressed: usize,
+    /// The object had no error-level input problem: the rules saw all of it.
+    clean: bool,
+    /// A probe only counts what rules would report (see [`Emitter::would_report`]).
+    probing: bool,
+    probed: usize,
+    /// The pod spec and its pointer, for probes.
+    spec: Option<(&'s Node, &'s str)>,
+    /// Some containers were left out by the settings' exemptions.
+    exempt_containers: bool,
+    /// The pod with every container, built on the first probe that needs it.
+    full_pod: OnceCell<Option<Pod<'s>>>,
 }
 
+/// The `kube-immutable.io/ignore` annotation of one object, as read (only
+/// when the settings let the object use it).
 #[derive(Debug)]
-enum Ignored {
-    None,
-    All,
-    Rules(BTreeSet<String>),
+pub(crate) struct IgnoreAnnotation<'a> {
+    /// Its entry in `metadata.annotations` (key and value spans).
+    pub entry: &'a Entry,
+    /// How many entries `metadata.annotations` has.
+    pub siblings: usize,
+    /// Pointers of the annotation and of `metadata.annotations`.
+    pub pointer: String,
+    pub annotations_pointer: String,
+    /// The whole value: `rule-a,rule-b: reason`.
+    pub value: &'a str,
+    /// The names before the reason, as written, in order.
+    pub names: Vec<IgnoredName<'a>>,
+    /// `all` (or `*`) is among them.
+    pub all: bool,
+    /// `all` lifts every rule here (the settings do not narrow it).
+    lifts_all: bool,
+    /// The rules it lifts here besides: those named, or those `all` covers
+    /// when `ignoreAnnotation.rules` or `.namespaces` narrow it.
+    lifted: Vec<&'static str>,
 }
 
-impl Emitter<'_> {
+/// One name of the annotation, as written (trimmed).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IgnoredName<'a> {
+    pub text: &'a str,
+    pub target: Target,
+}
+
+/// What a name of the annotation names.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Target {
+    /// `all` or `*`.
+    All,
+    Rule(&'static RuleMeta),
+    /// No such rule (a warning-level input problem says so).
+    Unknown,
+}
+
+impl<'s> Emitter<'s> {
     pub fn emit(&mut self, rule: &RuleMeta, v: Violation<'_>) {
         self.emit_related(rule, v, None);
     }
@@ -52,15 +99,17 @@ impl Emitter<'_> {
     /// [`Emitter::emit`] with the place the finding comes from (the
     /// pod-level field a container inherits).
     pub fn emit_related(&mut self, rule: &RuleMeta, v: Violation<'_>, related: Option<Related>) {
+        if self.probing {
+            self.probed += 1;
+            return;
+        }
         let Some(severity) = self.settings.severity(rule) else {
             return;
         };
-        let ignored = match &self.ignored {
-            Ignored::None => false,
-            Ignored::All => true,
-            Ignored::Rules(ids) => ids.contains(rule.id),
-        };
-        if ignored {
+        if !self.reported_rules.contains(&rule.id) {
+            self.reported_rules.push(rule.id);
+        }
+        if self.ignores(rule.id) {
             self.suppressed += 1;
             return;
         }
@@ -78,6 +127,77 @@ impl Emitter<'_> {
             fix: v.fix,
             related,
         });
+    }
+
+    /// Whether the annotation lifts a rule on this object. `all` lifts
+    /// every rule but `unused-ignore`, which only its own name lifts: a
+    /// stale `all` must not hide itself.
+    fn ignores(&self, id: &str) -> bool {
+        let Some(a) = &self.ignore else {
+            return false;
+        };
+        (a.lifts_all && id != rules::UNUSED_IGNORE_ID) || a.lifted.contains(&id)
+    }
+
+    /// The object's ignore annotation, when it is read and honoured.
+    pub(crate) fn ignore_annotation(&self) -> Option<&IgnoreAnnotation<'s>> {
+        self.ignore.as_ref()
+    }
+
+    /// The object had no error-level input problem (wrong types): what
+    /// the rules reported is all there is.
+    pub(crate) fn clean(&self) -> bool {
+        self.clean
+    }
+
+    /// The rule reported something on this object, suppressed or not.
+    pub(crate) fn reported(&self, id: &str) -> bool {
+        self.reported_rules.contains(&id)
+    }
+
+    /// Some rule other than `unused-ignore` reported something (what `all`
+    /// is there for).
+    pub(crate) fn reported_any_rule(&self) -> bool {
+        self.reported_rules
+            .iter()
+            .any(|id| *id != rules::UNUSED_IGNORE_ID)
+    }
+
+    /// Whether `rule` would report something on this object under other
+    /// settings: at any level, and with no container exempt. A rule that
+    /// ran on every container and reported nothing reports nothing; one
+    /// that is off, or that did not see exempt containers, is run again on
+    /// the whole pod, only counting.
+    pub(crate) fn would_report(&self, rule: &RuleMeta) -> bool {
+        if self.settings.severity(rule).is_some() && !self.exempt_containers {
+            return false;
+        }
+        let pod = self.full_pod.get_or_init(|| {
+            let (spec, pointer) = self.spec?;
+            build_pod(spec, pointer.to_owned(), None, None, &mut Vec::new())
+        });
+        let Some(pod) = pod else { return false };
+        let mut probe = Emitter::new(self.settings, self.object.clone(), None);
+        probe.probing = true;
+        (rule.check)(pod, &mut probe);
+        probe.probed > 0
+    }
+
+    fn new(settings: &'s Settings, object: ObjectRef, ignore: Option<IgnoreAnnotation<'s>>) -> Self {
+        Emitter {
+            settings,
+            object,
+            ignore,
+            reported_rules: Vec::new(),
+            findings: Vec::new(),
+            suppressed: 0,
+            clean: true,
+            probing: false,
+            probed: 0,
+            spec: None,
+            exempt_containers: false,
+            full_pod: OnceCell::new(),
+        }
     }
 }
 
@@ -127,24 +247,16 @@ fn check_object(
         return;
     }
     let mut errors = Vec::new();
-    let ignored = read_ignore_annotation(object, settings, context, &mut errors);
-    let pod = build_pod(spec, pointer, settings, namespace, &mut errors);
-    let mut emitter = Emitter {
-        settings,
-        object: ObjectRef {
-            kind: object.kind.to_owned(),
-            name: object.name().map(ToOwned::to_owned),
-            namespace: namespace.map(ToOwned::to_owned),
-            document: object.document,
-            pointer: object.pointer.to_owned(),
-        },
-        ignored,
-        findings: Vec::new(),
-        suppressed: 0,
-    };
+    let ignore = read_ignore_annotation(object, settings, context, &mut errors);
+    let pod = build_pod(spec, pointer.clone(), Some(settings), namespace, &mut errors);
+    let mut emitter = Emitter::new(settings, object_ref(object), ignore);
+    emitter.clean = !errors.iter().any(Diagnostic::is_error);
+    emitter.spec = Some((spec, &pointer));
     if let Some(pod) = pod {
+        emitter.exempt_containers = pod.containers.len() < container_count(spec);
         // A rule that is off would only build findings for the emitter to
         // drop (messages in two languages, pointers, fixes): skip it.
+        // `unused-ignore` is last: it reads what the others reported.
         for rule in rules::RULES {
             if settings.severity(rule).is_some() {
                 (rule.check)(&pod, &mut emitter);
@@ -158,22 +270,42 @@ fn check_object(
         .extend(errors.into_iter().map(|e| e.in_document(object.document)));
 }
 
-fn read_ignore_annotation(
-    object: &Object<'_>,
+/// What findings say about their object.
+pub(crate) fn object_ref(object: &Object<'_>) -> ObjectRef {
+    ObjectRef {
+        kind: object.kind.to_owned(),
+        name: object.name().map(ToOwned::to_owned),
+        namespace: object.namespace().map(ToOwned::to_owned),
+        document: object.document,
+        pointer: object.pointer.to_owned(),
+    }
+}
+
+/// Containers of the three lists that are mappings (the others are type
+/// errors).
+fn container_count(spec: &Node) -> usize {
+    ContainerList::ALL
+        .iter()
+        .filter_map(|(_, key)| spec.get(key).and_then(Node::as_seq))
+        .flatten()
+        .filter(|c| c.as_map().is_some())
+        .count()
+}
+
+fn read_ignore_annotation<'a>(
+    object: &Object<'a>,
     settings: &Settings,
     context: &Context<'_>,
     errors: &mut Vec<Diagnostic>,
-) -> Ignored {
-    let Some(node) = object.annotation(IGNORE_ANNOTATION) else {
-        return Ignored::None;
-    };
-    let pointer = join(
-        &join(&join(object.pointer, "metadata"), "annotations"),
-        IGNORE_ANNOTATION,
-    );
+) -> Option<IgnoreAnnotation<'a>> {
+    let annotations = object.node.get("metadata")?.get("annotations")?;
+    let entry = annotations.entry(IGNORE_ANNOTATION)?;
+    let node = &entry.value;
+    let annotations_pointer = join(&join(object.pointer, "metadata"), "annotations");
+    let pointer = join(&annotations_pointer, IGNORE_ANNOTATION);
     let Some(value) = node.as_str() else {
         errors.push(invalid_type(node, &pointer, "string"));
-        return Ignored::None;
+        return None;
     };
     let not_honoured = |why_en: &str, why_fr: &str| {
         Diagnostic::new(
@@ -194,30 +326,43 @@ fn read_ignore_annotation(
             "an object cannot lift a rule for itself unless the settings allow it (`ignoreAnnotation.allowed: true`)",
             "un objet ne peut pas lever une règle pour lui-même sauf si les réglages le permettent (`ignoreAnnotation.allowed: true`)",
         ));
-        return Ignored::None;
+        return None;
     }
     let namespace = object.namespace();
     // `rule-a,rule-b: reason`; rule ids never contain `:`.
     let ids = value.split_once(':').map_or(value, |(ids, _reason)| ids);
-    let mut set = BTreeSet::new();
+    let mut names = Vec::new();
+    let (mut all, mut lifts_all) = (false, false);
+    let mut lifted = Vec::new();
     let mut refused = Vec::new();
     for id in ids.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         if id == "all" || id == "*" {
+            names.push(IgnoredName {
+                text: id,
+                target: Target::All,
+            });
+            all = true;
             let narrowed = settings.ignore_annotation.rules.is_some()
                 || settings.ignore_annotation.namespaces.is_some();
             if !narrowed {
-                return Ignored::All;
+                lifts_all = true;
+                continue;
             }
-            for rule in rules::RULES {
+            // `all` never covers `unused-ignore` (see `Emitter::ignores`).
+            for rule in rules::RULES.iter().filter(|r| r.id != rules::UNUSED_IGNORE_ID) {
                 if settings.annotation_may_ignore(rule.id, namespace) {
-                    set.insert(rule.id.to_owned());
+                    lifted.push(rule.id);
                 } else {
                     refused.push(rule.id);
                 }
             }
             continue;
         }
-        if rules::by_id(id).is_none() {
+        let Some(rule) = rules::by_id(id) else {
+            names.push(IgnoredName {
+                text: id,
+                target: Target::Unknown,
+            });
             errors.push(
                 Diagnostic::new(
                     ErrorKind::InvalidValue,
@@ -232,9 +377,15 @@ fn read_ignore_annotation(
                 // silence still reports.
                 .warning(),
             );
-        } else if settings.annotation_may_ignore(id, namespace) {
-            set.insert(id.to_owned());
-        } else if let Some(rule) = rules::by_id(id) {
+            continue;
+        };
+        names.push(IgnoredName {
+            text: id,
+            target: Target::Rule(rule),
+        });
+        if settings.annotation_may_ignore(id, namespace) {
+            lifted.push(rule.id);
+        } else {
             refused.push(rule.id);
         }
     }
@@ -249,14 +400,25 @@ fn read_ignore_annotation(
             &format!("les réglages ne lui permettent pas de désactiver {list} ici (`ignoreAnnotation.rules`, `ignoreAnnotation.namespaces`)"),
         ));
     }
-    Ignored::Rules(set)
+    Some(IgnoreAnnotation {
+        entry,
+        siblings: annotations.as_map().map_or(1, <[Entry]>::len),
+        pointer,
+        annotations_pointer,
+        value,
+        names,
+        all,
+        lifts_all,
+        lifted,
+    })
 }
 
 /// Build the pod view; report fields whose type the API server would reject.
+/// `settings` `None` keeps every container (exemptions off).
 fn build_pod<'a>(
     spec: &'a Node,
     pointer: String,
-    settings: &Settings,
+    settings: Option<&Settings>,
     namespace: Option<&str>,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<Pod<'a>> {
@@ -355,7 +517,7 @@ fn build_pod<'a>(
                 },
             );
             let (name, image) = (name.and_then(Node::as_str), image.and_then(Node::as_str));
-            if settings.container_exempt(name, image, namespace) {
+            if settings.is_some_and(|s| s.container_exempt(name, image, namespace)) {
                 continue;
             }
             containers.push(Container {

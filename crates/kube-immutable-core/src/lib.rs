@@ -166,6 +166,28 @@ pub fn check_text_with_limits(text: &str, settings: &Settings, limits: &Limits) 
     check_documents(text, settings, limits).1
 }
 
+/// [`check_text_with_limits`], and every workload object it checked (what
+/// [`Report::objects`] counts, namespace-exempt ones included), in stream
+/// order: for reports that list the objects without findings too (the
+/// CLI's JUnit XML). Only walks the documents the check read.
+#[cfg(feature = "yaml")]
+pub fn check_text_listing_objects(
+    text: &str,
+    settings: &Settings,
+    limits: &Limits,
+) -> (Report, Vec<ObjectRef>) {
+    let (documents, report) = check_documents(text, settings, limits);
+    let mut objects = Vec::with_capacity(report.objects);
+    for doc in &documents {
+        workload::for_each_object(&doc.root, doc.index, &mut |object| {
+            if object.pod_spec().is_some() {
+                objects.push(engine::object_ref(object));
+            }
+        });
+    }
+    (report, objects)
+}
+
 /// Parse and check; the documents are kept for the fixer.
 #[cfg(feature = "yaml")]
 pub(crate) fn check_documents(

@@ -68,6 +68,9 @@ const FIXED_KEYS: &[&str] = &[
     // HostToContainer (the API server refuses Bidirectional otherwise).
     "mountPropagation",
     "volumes",
+    // `unused-ignore`: the annotation, and `annotations` when it held nothing else.
+    "kube-immutable.io/ignore",
+    "annotations",
 ];
 
 /// Every character of `old` is in `new`, in order: the edit only added text.

@@ -25,8 +25,10 @@ mod mutable_image_tag;
 mod privilege_escalation_not_disabled;
 mod privileged;
 mod run_as_root;
+mod unused_ignore;
 pub(crate) mod writable_root_filesystem;
 
+pub(crate) use unused_ignore::ID as UNUSED_IGNORE_ID;
 pub use writable_root_filesystem::{writable_paths, KNOWN_IMAGES};
 
 /// A compile-time [`Message`].
@@ -159,7 +161,8 @@ pub(crate) const fn doc_text(text: &'static str) -> &'static str {
     }
 }
 
-/// Every rule, in the order they are evaluated and listed.
+/// Every rule, in the order they are evaluated and listed. `unused-ignore`
+/// is last: it reads what the others' findings the annotation suppressed.
 pub static RULES: &[&RuleMeta] = &[
     &privileged::PRIVILEGED,
     &host_namespaces::HOST_NAMESPACES,
@@ -174,6 +177,7 @@ pub static RULES: &[&RuleMeta] = &[
     &capabilities_not_restricted::CAPABILITIES_NOT_RESTRICTED,
     &mutable_image_tag::MUTABLE_IMAGE_TAG,
     &image_not_pinned::IMAGE_NOT_PINNED,
+    &unused_ignore::UNUSED_IGNORE,
 ];
 
 pub fn by_id(id: &str) -> Option<&'static RuleMeta> {
