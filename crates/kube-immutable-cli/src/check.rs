@@ -6,7 +6,9 @@
 //! in [`crate::output`] read a [`Run`]; the exit code is computed here, once,
 //! for every format.
 
-use kube_immutable_core::{check_text, Applicability, Report, Severity};
+use kube_immutable_core::{
+    check_text, check_text_listing_objects, Applicability, Limits, ObjectRef, Report, Severity,
+};
 use rayon::prelude::*;
 
 use crate::discover::SettingsFor;
@@ -17,9 +19,12 @@ use crate::inputs::{self, Input, InputError};
 pub struct Checked {
     pub input: Input,
     /// The source, for code frames; empty when the run did not keep it
-    /// ([`Run::check`]'s `keep_text`).
+    /// ([`Keep::text`]).
     pub text: String,
     pub report: Report,
+    /// Every workload object checked, when the run listed them
+    /// ([`Keep::objects`]: JUnit has a test case for each).
+    pub objects: Vec<ObjectRef>,
 }
 
 /// What happened to one input.
@@ -37,6 +42,18 @@ pub struct Run {
     /// The threads that checked the inputs, kept to render them; `None`
     /// when the run works on one thread.
     pool: Option<rayon::ThreadPool>,
+    /// What a baseline did to the findings (`--baseline`, `--write-baseline`).
+    pub baseline: Option<crate::baseline::Applied>,
+}
+
+/// What a run keeps of each input besides its report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Keep {
+    /// The source text (code frames need it; JSON and SARIF do not, and
+    /// freeing it lets the next file reuse the memory).
+    pub text: bool,
+    /// The list of workload objects checked.
+    pub objects: bool,
 }
 
 /// Exit codes. **Precedence:** 2 wins over 1, which wins over 0.
@@ -73,6 +90,11 @@ pub struct Summary {
     pub fixable: usize,
     /// Findings with an unsafe fix (`kube-immutable fix --unsafe-fixes`).
     pub fixable_unsafe: usize,
+    /// Findings (and warning-level input problems) the baseline holds, not
+    /// reported (0 without a baseline).
+    pub baselined: usize,
+    /// Baselined entries that no longer occur in the files checked.
+    pub baseline_stale: usize,
 }
 
 /// The number of threads `--jobs` defaults to: the cores available.
@@ -84,14 +106,12 @@ impl Run {
     /// Reads and checks the inputs (`-` is stdin), each with its settings
     /// (`--config`, or its nearest settings file), on `jobs` threads (`1`:
     /// on this thread, one file after another). Outcomes are in input
-    /// order. Each input's text is kept only when `keep_text` (code frames
-    /// need it; JSON and SARIF do not, and freeing it lets the next file
-    /// reuse the memory).
+    /// order. Each input's text and objects are kept only as `keep` says.
     pub fn check(
         inputs: Vec<Result<Input, InputError>>,
         settings: &SettingsFor,
         jobs: usize,
-        keep_text: bool,
+        keep: Keep,
     ) -> Self {
         let one = |input: Result<Input, InputError>| {
             let input = match input {
@@ -100,11 +120,17 @@ impl Run {
             };
             match inputs::read(&input) {
                 Ok(text) => {
-                    let report = check_text(&text, settings.get(&input));
+                    let settings = settings.get(&input);
+                    let (report, objects) = if keep.objects {
+                        check_text_listing_objects(&text, settings, &Limits::default())
+                    } else {
+                        (check_text(&text, settings), Vec::new())
+                    };
                     Outcome::Checked(Checked {
                         input,
-                        text: if keep_text { text } else { String::new() },
+                        text: if keep.text { text } else { String::new() },
                         report,
+                        objects,
                     })
                 }
                 Err(e) => Outcome::Unreadable(e),
@@ -116,7 +142,11 @@ impl Run {
             Some(pool) => pool.install(|| inputs.into_par_iter().map(one).collect()),
             None => inputs.into_iter().map(one).collect(),
         };
-        Self { outcomes, pool }
+        Self {
+            outcomes,
+            pool,
+            baseline: None,
+        }
     }
 
     /// `f` of every outcome, in input order, on the run's threads (the
@@ -130,6 +160,10 @@ impl Run {
 
     pub fn summary(&self) -> Summary {
         let mut s = Summary::default();
+        if let Some(b) = &self.baseline {
+            s.baselined = b.matched;
+            s.baseline_stale = b.stale;
+        }
         for outcome in &self.outcomes {
             match outcome {
                 Outcome::Unreadable(_) => s.input_errors += 1,

@@ -19,6 +19,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 // `pub(crate)`: the kubectl plugin's root re-exports them (`crate::check`
 // must resolve there too).
+pub(crate) mod baseline;
 pub(crate) mod check;
 pub(crate) mod config;
 pub(crate) mod discover;
@@ -37,6 +38,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use kube_immutable_core::rules::{self, FixAvailability};
 use kube_immutable_core::{Level, RULES};
 
+use crate::baseline::Baseline;
 use crate::check::{exit, Run};
 use crate::output::Lang;
 
@@ -110,6 +112,20 @@ struct CheckArgs {
     /// Write the report to FILE instead of standard output (never coloured).
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Also write a report in FORMAT to FILE, from the same check
+    /// (repeatable): `--output-format sarif=report.sarif --output-format
+    /// junit=junit.xml`. FORMAT is text, json, sarif, github or junit.
+    #[arg(long = "output-format", value_name = "FORMAT=FILE", value_parser = parse_output_format)]
+    output_format: Vec<ExtraOutput>,
+    /// Report only the findings that FILE (written by `--write-baseline`)
+    /// does not hold; the summary counts those it matched.
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    baseline: Option<PathBuf>,
+    /// Record every finding of this run in FILE (JSON, safe to commit),
+    /// for later runs with `--baseline FILE`; this run then reports only
+    /// input errors.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
     /// Settings file (YAML or JSON): rule levels and exemptions, for every
     /// input. Without it, each input's nearest `.kube-immutable.yaml` (or
     /// `kube-immutable.yaml`), up to the repository root.
@@ -180,6 +196,39 @@ enum Format {
     Sarif,
     /// GitHub Actions workflow commands: annotations on the pull request.
     Github,
+    /// JUnit XML (GitLab test reports, Jenkins, Azure DevOps): a test suite
+    /// per file, a test case per object.
+    Junit,
+}
+
+/// A report to write to a file besides the main one (`--output-format`).
+#[derive(Debug, Clone)]
+struct ExtraOutput {
+    format: Format,
+    file: PathBuf,
+}
+
+fn parse_output_format(value: &str) -> Result<ExtraOutput, String> {
+    let (format, file) = value
+        .split_once('=')
+        .ok_or_else(|| format!("`{value}` is not FORMAT=FILE (e.g. sarif=report.sarif)"))?;
+    let format = Format::from_str(format, true).map_err(|_| {
+        let known: Vec<String> = Format::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_owned()))
+            .collect();
+        format!(
+            "unknown format `{format}`; known formats: {}",
+            known.join(", ")
+        )
+    })?;
+    if file.is_empty() {
+        return Err(format!("`{value}` names no file"));
+    }
+    Ok(ExtraOutput {
+        format,
+        file: PathBuf::from(file),
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -254,29 +303,87 @@ fn run_check(args: &CheckArgs) -> u8 {
         Ok(settings) => settings,
         Err(code) => return code,
     };
-    let jobs = args.jobs.map_or_else(check::default_jobs, usize::from);
-    let run = Run::check(inputs, &settings, jobs, args.format == Format::Text);
-    let report = match args.format {
-        Format::Text => output::text::render(&run, args.lang, args.quiet),
-        Format::Json => output::json::render(&run, args.lang),
-        Format::Sarif => output::sarif::render(&run, args.lang),
-        Format::Github => output::github::render(&run, args.lang),
+    // Two reports into one file would leave only the last.
+    let mut files: Vec<&Path> = args.output.iter().map(PathBuf::as_path).collect();
+    for extra in &args.output_format {
+        if files.contains(&extra.file.as_path()) {
+            eprint_styled(&format!(
+                "{} {}",
+                args.lang.pick(
+                    "error: two reports would be written to",
+                    "erreur : deux rapports seraient écrits dans"
+                ),
+                extra.file.display()
+            ));
+            return exit::INPUT_ERROR;
+        }
+        files.push(&extra.file);
+    }
+    // A baseline that cannot be read stops the run before any check: it
+    // must never read as "no findings".
+    let baseline = match &args.baseline {
+        Some(path) => match Baseline::load(path) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                eprint_styled(&baseline_error(&e, args.lang));
+                return exit::INPUT_ERROR;
+            }
+        },
+        None => None,
     };
-    let mut code = run.exit_code();
+    let formats: Vec<Format> = std::iter::once(args.format)
+        .chain(args.output_format.iter().map(|o| o.format))
+        .collect();
+    let keep = check::Keep {
+        text: formats.contains(&Format::Text),
+        objects: formats.contains(&Format::Junit),
+    };
+    let jobs = args.jobs.map_or_else(check::default_jobs, usize::from);
+    let mut run = Run::check(inputs, &settings, jobs, keep);
+    let mut code = exit::OK;
+    if let Some(path) = &args.write_baseline {
+        let written = Baseline::of_run(&run, path);
+        match written.write(path) {
+            Ok(()) => {
+                let mut applied = written.apply(&mut run, &path.display().to_string());
+                applied.written = true;
+                run.baseline = Some(applied);
+            }
+            Err(e) => {
+                eprint_styled(&baseline_error(&e, args.lang));
+                code = exit::INPUT_ERROR;
+            }
+        }
+    } else if let (Some(baseline), Some(path)) = (&baseline, &args.baseline) {
+        run.baseline = Some(baseline.apply(&mut run, &path.display().to_string()));
+    }
+    code = code.max(run.exit_code());
+    let report = render(&run, args.format, &settings, args.lang, args.quiet);
     match &args.output {
         None if args.format == Format::Text => print_styled(&report),
         // Data for other tools: never styled, so written as is.
         None => print_plain(&report),
-        Some(file) => {
-            let plain = anstream::adapter::strip_str(&report).to_string();
-            if let Err(e) = std::fs::write(file, plain) {
+        Some(file) => code = code.max(write_report(file, &report, args.lang)),
+    }
+    for extra in &args.output_format {
+        let report = render(&run, extra.format, &settings, args.lang, args.quiet);
+        code = code.max(write_report(&extra.file, &report, args.lang));
+    }
+    // Machine formats keep their output clean: the baseline's note goes to
+    // stderr (text output has it in its summary).
+    if args.format != Format::Text && !args.quiet {
+        if let Some(note) = run
+            .baseline
+            .as_ref()
+            .and_then(|b| baseline::note(b, args.lang))
+        {
+            if args.format == Format::Github {
                 eprint_styled(&format!(
-                    "{} {}: {e}",
-                    args.lang
-                        .pick("error: cannot write", "erreur : écriture impossible de"),
-                    file.display()
+                    "::notice title=kube-immutable baseline::{}",
+                    output::github::escape_data(&note)
                 ));
-                code = exit::INPUT_ERROR;
+            } else {
+                eprint_styled(&note);
             }
         }
     }
@@ -284,6 +391,46 @@ fn run_check(args: &CheckArgs) -> u8 {
     // out; the process ends here, and the OS takes the memory back at once.
     std::mem::forget(run);
     code
+}
+
+/// One report of a run.
+fn render(
+    run: &Run,
+    format: Format,
+    settings: &discover::SettingsFor,
+    lang: Lang,
+    quiet: bool,
+) -> String {
+    match format {
+        Format::Text => output::text::render(run, lang, quiet),
+        Format::Json => output::json::render(run, lang),
+        Format::Sarif => output::sarif::render(run, lang),
+        Format::Github => output::github::render(run, lang),
+        Format::Junit => output::junit::render(run, settings, lang),
+    }
+}
+
+/// Write a report to a file, never coloured; exit 2 when it cannot be.
+fn write_report(file: &Path, report: &str, lang: Lang) -> u8 {
+    let plain = anstream::adapter::strip_str(report).to_string();
+    match std::fs::write(file, plain) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprint_styled(&format!(
+                "{} {}: {e}",
+                lang.pick("error: cannot write", "erreur : écriture impossible de"),
+                file.display()
+            ));
+            exit::INPUT_ERROR
+        }
+    }
+}
+
+fn baseline_error(e: &baseline::BaselineError, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!("error: baseline {}: {}", e.file, e.message),
+        Lang::Fr => format!("erreur : référence {} : {}", e.file, e.message),
+    }
 }
 
 fn run_fix(args: &FixArgs) -> u8 {

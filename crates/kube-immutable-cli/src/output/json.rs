@@ -252,14 +252,19 @@ mod tests {
         let settings =
             crate::discover::SettingsFor::given(kube_immutable_core::Settings::default());
         for jobs in [1, 2, 3] {
-            let run = Run::check(crate::inputs::collect(&paths), &settings, jobs, false);
+            let run = Run::check(
+                crate::inputs::collect(&paths),
+                &settings,
+                jobs,
+                crate::check::Keep::default(),
+            );
             for lang in [Lang::En, Lang::Fr] {
                 let mut expected = serde_json::to_string_pretty(&build(&run, lang)).unwrap();
                 expected.push('\n');
                 assert_eq!(render(&run, lang), expected, "jobs {jobs}");
             }
         }
-        let empty = Run::check(Vec::new(), &settings, 2, false);
+        let empty = Run::check(Vec::new(), &settings, 2, crate::check::Keep::default());
         let mut expected = serde_json::to_string_pretty(&build(&empty, Lang::En)).unwrap();
         expected.push('\n');
         assert_eq!(render(&empty, Lang::En), expected);

@@ -1,11 +1,12 @@
-//! Renderers: a [`Run`](crate::check::Run) to text, JSON, SARIF or GitHub
-//! workflow commands.
+//! Renderers: a [`Run`](crate::check::Run) to text, JSON, SARIF, GitHub
+//! workflow commands or JUnit XML.
 //!
 //! Each renderer returns a `String`; `main` writes it through `anstream`,
 //! which drops colours when stdout is not a terminal or `NO_COLOR` is set.
 
 pub mod github;
 pub mod json;
+pub mod junit;
 pub mod sarif;
 pub mod text;
 

@@ -23,6 +23,18 @@ pub fn render(run: &Run, lang: Lang, quiet: bool) -> String {
     out.push_str(&summary_line(&summary, lang));
     out.push('\n');
     out.push_str(&fixable_note(&summary, lang));
+    if let Some(note) = run
+        .baseline
+        .as_ref()
+        .and_then(|b| crate::baseline::note(b, lang))
+    {
+        let style = if run.baseline.as_ref().is_some_and(|b| b.stale > 0) {
+            Style::new().fg_color(Some(AnsiColor::Yellow.into()))
+        } else {
+            Style::new()
+        };
+        out.push_str(&format!("{style}{note}{style:#}\n"));
+    }
     out
 }
 
@@ -201,10 +213,15 @@ pub fn summary_line(s: &Summary, lang: Lang) -> String {
         };
         (style, line)
     } else if s.input_errors > 0 {
+        let (none_en, none_fr) = if s.baselined > 0 {
+            ("No new findings", "Aucun nouveau problème")
+        } else {
+            ("No findings", "Aucun problème")
+        };
         let line = match lang {
-            Lang::En => format!("No findings in {objects} in {files}, but {input_errors}: some objects may not have been checked."),
+            Lang::En => format!("{none_en} in {objects} in {files}, but {input_errors}: some objects may not have been checked."),
             Lang::Fr => format!(
-                "Aucun problème dans {objects} de {files}, mais {input_errors} : des objets n'ont peut-être pas été vérifiés."
+                "{none_fr} dans {objects} de {files}, mais {input_errors} : des objets n'ont peut-être pas été vérifiés."
             ),
         };
         (AnsiColor::Red, line)
@@ -223,6 +240,20 @@ pub fn summary_line(s: &Summary, lang: Lang) -> String {
             Lang::Fr => format!("Aucun objet de charge de travail trouvé ({files} vérifiés)."),
         };
         (AnsiColor::Yellow, line)
+    } else if s.baselined > 0 {
+        // Findings remain, all of them baselined: not "immutable".
+        let line = match lang {
+            Lang::En => format!("No new findings ({objects} in {files} checked)."),
+            Lang::Fr => {
+                let checked = if s.objects < 2 {
+                    "vérifié"
+                } else {
+                    "vérifiés"
+                };
+                format!("Aucun nouveau problème ({objects} dans {files} {checked}).")
+            }
+        };
+        (AnsiColor::Green, line)
     } else {
         let line = match lang {
             Lang::En => format!("All checked objects are immutable ({objects} in {files})."),
@@ -412,6 +443,19 @@ mod tests {
             line(broken, Lang::En),
             "Found 2 errors and 1 warning in 1 of 2 files (3 objects checked). \
              1 input error: some objects may not have been checked. 2 findings ignored by annotation."
+        );
+        // Everything baselined: no new findings, not "immutable".
+        let baselined = Summary {
+            baselined: 7,
+            ..base
+        };
+        assert_eq!(
+            line(baselined, Lang::En),
+            "No new findings (3 objects in 2 files checked)."
+        );
+        assert_eq!(
+            line(Summary { input_errors: 1, ..baselined }, Lang::En),
+            "No new findings in 3 objects in 2 files, but 1 input error: some objects may not have been checked."
         );
         let nothing = Summary { objects: 0, ..base };
         assert_eq!(
