@@ -332,6 +332,46 @@ pub(crate) mod tests {
         assert_ne!(fr[0]["message"], json[0]["message"]);
     }
 
+    /// A stale ignore annotation: a warning on the annotation's line, in
+    /// the object's pod-level group, marked in the editor, with a safe fix
+    /// that the "Fixed manifest" applies.
+    #[test]
+    fn an_unused_ignore_is_a_warning_on_the_annotation_line() {
+        let text = "kind: Pod\nmetadata:\n  name: p\n  annotations:\n    kube-immutable.io/ignore: privileged\nspec:\n  containers: [{name: a, image: nginx:1.27}]\n";
+        let s = Settings::default();
+        let c = check_once(text, &s);
+        let i = c
+            .report
+            .findings
+            .iter()
+            .position(|f| f.rule == "unused-ignore")
+            .unwrap();
+        let f = &c.report.findings[i];
+        assert_eq!(f.severity, Severity::Warning);
+        assert_eq!(f.start.unwrap().line, 5);
+        assert_eq!(c.groups[0].containers[0].container, None);
+        assert!(c.groups[0].containers[0].findings.contains(&i));
+        let json: serde_json::Value = serde_json::from_str(&markers(&c.report, Lang::En)).unwrap();
+        let marker = json
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["source"] == "unused-ignore")
+            .unwrap();
+        assert_eq!(marker["severity"], "warning");
+        let fixed = fix(text, &s, false);
+        assert!(
+            !fixed.text.contains("kube-immutable.io/ignore"),
+            "{}",
+            fixed.text
+        );
+        assert!(check_once(fixed.text.as_str(), &s)
+            .report
+            .findings
+            .iter()
+            .all(|f| f.rule != "unused-ignore"));
+    }
+
     #[test]
     fn browser_limits_refuse_an_alias_bomb() {
         let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");

@@ -92,6 +92,38 @@ test("the tutorial's immutable pod: no error, the three warnings it leaves impli
   ]);
 });
 
+test("an ignore annotation that ignores nothing: a warning on its line, removed by fix()", () => {
+  const source = [
+    "apiVersion: v1",
+    "kind: Pod",
+    "metadata:",
+    "  name: agent",
+    "  annotations:",
+    "    kube-immutable.io/ignore: \"privileged,host-namespaces: needs the host network\"",
+    "spec:",
+    "  hostNetwork: true",
+    "  containers: [{name: agent, image: busybox:1.36}]",
+    "",
+  ].join("\n");
+  const result = check(source);
+  const stale = result.findings.filter((f) => f.rule === "unused-ignore");
+  assert.equal(stale.length, 1);
+  assert.equal(stale[0].severity, "warning");
+  assert.equal(stale[0].line, 6);
+  assert.equal(stale[0].container, null);
+  assert.equal(stale[0].pointer, "/metadata/annotations/kube-immutable.io~1ignore");
+  assert.match(stale[0].message, /`privileged` reports nothing on this object/);
+  assert.deepEqual(stale[0].fix, {
+    title: "Remove `privileged` from `kube-immutable.io/ignore`", applicability: "safe",
+  });
+  assert.ok(!result.findings.some((f) => f.rule === "host-namespaces"), "the used name still ignores");
+  assertPositions(source, result);
+  const fixed = fix(source);
+  assert.match(fixed.output, /kube-immutable\.io\/ignore: "host-namespaces: needs the host network"\n/);
+  assert.ok(!fixed.remaining.some((f) => f.rule === "unused-ignore"));
+  assert.ok(rules().some((r) => r.id === "unused-ignore" && r.defaultSeverity === "warning"));
+});
+
 test("French messages with lang: 'fr'", () => {
   const en = check(MUTABLE);
   const fr = check(MUTABLE, null, { lang: "fr" });

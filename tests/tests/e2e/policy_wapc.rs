@@ -484,6 +484,42 @@ fn the_ignore_annotation_is_not_honoured_unless_the_operator_allows_it() {
 }
 
 #[test]
+fn an_ignore_that_ignores_nothing_is_a_warning_and_mutate_mode_removes_it() {
+    let mut request: Value =
+        serde_json::from_str(&fixture("exempt-annotation.json")).expect("fixture is JSON");
+    let annotation = "privileged,host-ports,allow-privilege-escalation: tcpdump needs raw sockets";
+    request["object"]["metadata"]["annotations"]["kube-immutable.io/ignore"] = json!(annotation);
+    let payload = |settings: Value| json!({"request": request, "settings": settings}).to_string();
+    // Not honoured (admission's default): nothing is stale, the annotation
+    // is simply not used.
+    let answer = policy().call("validate", payload(json!({})).as_bytes());
+    assert!(
+        warnings(&answer).iter().all(|w| !w.contains("unused-ignore")),
+        "{answer:#}"
+    );
+    let allowed = json!({"ignoreAnnotation": {"allowed": true}});
+    let answer = policy().call("validate", payload(allowed).as_bytes());
+    assert_accepted(&answer);
+    let warnings = warnings(&answer);
+    assert!(
+        warnings.iter().any(|w| w.starts_with(
+            "kube-immutable: unused-ignore: Pod/netdebug at /metadata/annotations/kube-immutable.io~1ignore: "
+        )),
+        "{answer:#}"
+    );
+    let answer = policy().call(
+        "validate",
+        payload(json!({"mode": "mutate", "ignoreAnnotation": {"allowed": true}})).as_bytes(),
+    );
+    assert_eq!(answer["accepted"], true, "{answer:#}");
+    assert_eq!(
+        answer["mutated_object"]["metadata"]["annotations"]["kube-immutable.io/ignore"],
+        "privileged,allow-privilege-escalation: tcpdump needs raw sockets",
+        "{answer:#}"
+    );
+}
+
+#[test]
 fn an_unknown_rule_in_an_allowed_ignore_annotation_silences_nothing() {
     // A typo must not silently exempt the object: the rule it meant still
     // reports, and the warning says why.
