@@ -201,6 +201,30 @@ fn stale_entries_are_reported_and_do_not_fail() {
     let stale = json.json()["summary"]["baseline_stale"].as_u64().unwrap();
     assert!(stale > 1, "{}", json.stdout);
     assert!(json.stderr.contains("no longer match"), "{}", json.stderr);
+    // In a workflow log, the note is a notice; stdout keeps the annotations only.
+    let github = run(
+        d,
+        &[
+            "check",
+            "--format",
+            "github",
+            "--baseline",
+            "b.json",
+            "k8s/web.yaml",
+        ],
+    );
+    assert!(
+        github
+            .stderr
+            .starts_with("::notice title=kube-immutable baseline::"),
+        "{}",
+        github.stderr
+    );
+    assert!(
+        github.stdout.lines().all(|l| l.starts_with("::")),
+        "{}",
+        github.stdout
+    );
     let only = run(
         d,
         &[

@@ -205,3 +205,79 @@ fn the_admission_path_has_the_pointer_and_mutate_mode_applies_the_fix() {
     );
     assert!(unused(&outcome.remaining).is_empty());
 }
+
+/// The fix's safety, as a property over every fixture and example: when a
+/// name is reported unused, removing it changes nothing any face reports,
+/// with every rule on and no exemption (the strictest settings there are).
+#[test]
+fn removing_a_reported_name_changes_no_verdict_under_any_settings() {
+    use kube_immutable_core::yaml::parse_stream;
+    use kube_immutable_core::{Limits, RULES};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in [root.join("tests/fixtures"), root.join("../../examples")] {
+        let mut stack = vec![dir];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "yaml") {
+                    files.push(path);
+                }
+            }
+        }
+    }
+    let mut strict = Settings::default();
+    for rule in RULES {
+        strict.rules.insert(rule.id.to_owned(), Level::Error);
+    }
+    let without_unused = |report: &Report| -> Vec<(String, String)> {
+        let mut v: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule != ID)
+            .map(|f| (f.rule.to_owned(), f.pointer.clone()))
+            .collect();
+        v.sort();
+        v
+    };
+    let (mut objects, mut stale, mut used) = (0, 0, 0);
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        for doc in parse_stream(&text, &Limits::default()).0 {
+            let object = doc.root.to_json();
+            if !check_json(&object, &Settings::default()).errors.is_empty()
+                || check_json(&object, &Settings::default()).objects != 1
+                || object.get("kind").and_then(|k| k.as_str()) == Some("List")
+            {
+                continue;
+            }
+            objects += 1;
+            for rule in RULES.iter().filter(|r| r.id != ID) {
+                let mut annotated = object.clone();
+                annotated["metadata"]["annotations"] =
+                    serde_json::json!({"kube-immutable.io/ignore": rule.id});
+                let report = check_json(&annotated, &Settings::default());
+                if unused(&report).is_empty() {
+                    used += 1;
+                    continue;
+                }
+                stale += 1;
+                let mut bare = object.clone();
+                bare["metadata"]["annotations"] = serde_json::json!({});
+                assert_eq!(
+                    without_unused(&check_json(&annotated, &strict)),
+                    without_unused(&check_json(&bare, &strict)),
+                    "{}: `{}` was reported unused but lifts something",
+                    path.display(),
+                    rule.id
+                );
+            }
+        }
+    }
+    assert!(
+        objects > 50 && stale > 100 && used > 50,
+        "{objects} {stale} {used}"
+    );
+}
