@@ -76,6 +76,31 @@ if [ "$("$precommit_venv/bin/pre-commit" --version 2>/dev/null)" != "pre-commit 
     "$precommit_venv/bin/python" -m pip install --quiet --disable-pip-version-check "pre-commit==$precommit_version"
 fi
 
+# The JUnit XML check (scripts/validate-junit.py, run by scripts/test.sh):
+# xmlschema validates the CLI's `--format junit` against junit-10.xsd, the
+# Jenkins xUnit plugin's schema, which pytest tests its own JUnit output
+# against and ships in its source distribution (taken from there, pinned);
+# junitparser reads the reports as test-report tools do. All from PyPI, in
+# their own virtual environment.
+junit_tools="xmlschema==4.3.2 junitparser==5.0.3"
+junit_schema_from=pytest==8.4.2
+junit_venv="${XDG_CACHE_HOME:-$HOME/.cache}/kube-immutable/junit-tools"
+junit_stamp="$junit_tools $junit_schema_from"
+if [ "$(cat "$junit_venv/stamp" 2>/dev/null)" != "$junit_stamp" ] || [ ! -f "$junit_venv/junit-10.xsd" ]; then
+    step "$junit_tools and junit-10.xsd (from the $junit_schema_from sdist, PyPI) into $junit_venv"
+    rm -rf "$junit_venv"
+    python3 -m venv "$junit_venv"
+    # shellcheck disable=SC2086
+    "$junit_venv/bin/python" -m pip install --quiet --disable-pip-version-check $junit_tools
+    sdist_dir=$(mktemp -d)
+    "$junit_venv/bin/python" -m pip download --quiet --disable-pip-version-check --no-deps \
+        --no-binary :all: -d "$sdist_dir" "$junit_schema_from"
+    tar -xzf "$sdist_dir"/pytest-*.tar.gz -C "$sdist_dir" --wildcards '*/testing/example_scripts/junit-10.xsd'
+    cp "$sdist_dir"/pytest-*/testing/example_scripts/junit-10.xsd "$junit_venv/junit-10.xsd"
+    rm -rf "$sdist_dir"
+    echo "$junit_stamp" > "$junit_venv/stamp"
+fi
+
 # Every crate the build needs, once, so later steps can run offline.
 step "cargo fetch"
 cargo fetch --locked >/dev/null

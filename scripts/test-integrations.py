@@ -10,10 +10,16 @@ and exits non-zero when a test fails.
   pointed at this checkout and its rev at HEAD.
 - GitHub Actions: the shell steps of action.yml, run as GitHub runs a
   composite action (bash, `env:` expressions, GITHUB_PATH / GITHUB_OUTPUT),
-  with the inputs of the README's workflow, then with other inputs. The upload
-  step (`uses:`) is not run; its `if:` and `with:` are evaluated.
+  with the inputs of the README's workflow, then with other inputs, then with
+  the README's baseline inputs (a baseline written with `--write-baseline`:
+  the step passes, then fails on exactly the finding an edit adds). The
+  upload step (`uses:`) is not run; its `if:` and `with:` are evaluated.
+- pre-commit also runs the README's baseline configuration the same way.
+- The README's baseline lines, as written, on a fixture repository.
 - GitLab CI: the README job's `script:` lines, in one bash as GitLab runs them,
-  the `cargo install --git` source pointed at this checkout.
+  the `cargo install --git` source pointed at this checkout; its JUnit report
+  is validated as scripts/test.sh does (when scripts/setup.sh installed the
+  validator), and read as GitLab reads it.
 - kubectl: the README's lines through the real kubectl when one is on PATH
   (`kubectl get` answered by a fixture: there is no cluster).
 - Helm: the README's lines with a stand-in `helm` (Helm is not installed
@@ -50,6 +56,25 @@ IMMUTABLE = ROOT / "examples/immutable-pod.yaml"
 HELM_STREAM = ROOT / "crates/kube-immutable-cli/tests/fixtures/helm-rendered.yaml"
 CARGO_TARGET = ROOT / "target/integrations-cargo"
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
+# scripts/validate-junit.py's Python (scripts/setup.sh makes it).
+JUNIT_PYTHON = (
+    Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    / "kube-immutable/junit-tools/bin/python"
+)
+
+# A privileged container added to examples/immutable-pod.yaml's pod (its
+# `containers:` list): what a baseline must not hide.
+ADDED_CONTAINER = """\
+    - name: debug
+      image: busybox:1.36
+      securityContext:
+        privileged: true
+        readOnlyRootFilesystem: true
+        allowPrivilegeEscalation: false
+        runAsNonRoot: true
+        capabilities:
+          drop: [ALL]
+"""
 
 # What `kubectl get deploy -A -o yaml` prints: a List.
 KUBECTL_LIST = """\
@@ -125,6 +150,24 @@ def fixture_repository(base: Path) -> Path:
     git("add", ".", cwd=repo)
     git("commit", "-qm", "fixture", cwd=repo)
     return repo
+
+
+def add_privileged_container(path: Path) -> None:
+    """Insert a privileged container first in the pod's `containers:`."""
+    text = path.read_text()
+    check("  containers:\n" in text, f"{path} has no block `containers:`", text)
+    path.write_text(text.replace("  containers:\n", "  containers:\n" + ADDED_CONTAINER, 1))
+
+
+def validate_junit(path: Path) -> str:
+    """scripts/validate-junit.py on a report, when setup.sh installed it."""
+    if not JUNIT_PYTHON.is_file():
+        print(f"note: no {JUNIT_PYTHON} (scripts/setup.sh): JUnit not validated against the schema",
+              file=sys.stderr)
+        return ""
+    result = run([str(JUNIT_PYTHON), "scripts/validate-junit.py", str(path)], cwd=ROOT)
+    check(result.returncode == 0, f"{path} is not valid JUnit", output(result))
+    return result.stdout
 
 
 def base_env() -> dict[str, str]:
@@ -305,7 +348,8 @@ def test_github_action(tmp: Path, state: dict) -> None:
         print("note: no node_modules (npm ci): the SARIF is not validated against the schema",
               file=sys.stderr)
     check(
-        action.outputs["check"] == {"sarif-file": "kube-immutable.sarif", "exit-code": "1"},
+        action.outputs["check"]
+        == {"sarif-file": "kube-immutable.sarif", "junit-file": "", "exit-code": "1"},
         "the check step's outputs",
         str(action.outputs),
     )
@@ -342,7 +386,8 @@ def test_github_action(tmp: Path, state: dict) -> None:
     check(result.returncode == 0, "fail-on-findings: false passes", action.transcript())
     check("error[image-not-pinned]" in result.stdout, "restricted.yaml applies", result.stdout)
     check("1 object checked" in result.stdout, "both paths, one object", result.stdout)
-    check(action.outputs["check"] == {"sarif-file": "", "exit-code": "1"}, str(action.outputs))
+    check(action.outputs["check"] == {"sarif-file": "", "junit-file": "", "exit-code": "1"},
+          str(action.outputs))
     check(action.skipped_uses == [], "no SARIF, no upload", str(action.skipped_uses))
 
     # Input errors fail whatever fail-on-findings says.
@@ -355,6 +400,46 @@ def test_github_action(tmp: Path, state: dict) -> None:
         "the missing path is annotated",
         result.stdout,
     )
+
+    # The README's baseline inputs, on a repository whose baseline was
+    # written by `--write-baseline` (and a JUnit report from the same check).
+    baseline_step = yaml.safe_load(snippet("github-actions-baseline"))
+    check(len(baseline_step) == 1 and baseline_step[0]["uses"] == ours[0]["uses"],
+          "the baseline snippet uses the action", str(baseline_step))
+    inputs = dict(baseline_step[0]["with"])
+    written = run([str(bin_dir / "kube-immutable"), "check", "--write-baseline", inputs["baseline"],
+                   "k8s/"], cwd=repo, env=base_env())
+    check(written.returncode == 0, "--write-baseline on the fixture", output(written))
+    inputs["junit-file"] = "kube-immutable.xml"
+    action = ActionRun(repo, runner_temp, inputs)
+    action.run()
+    result = action.step("Check")
+    check(result.returncode == 0, "the baseline holds every finding: the step passes",
+          action.transcript())
+    check(not [l for l in result.stdout.splitlines() if l.startswith("::")],
+          "no annotation for baselined findings", result.stdout)
+    check("::notice" not in result.stderr, "no stale entry", result.stderr)
+    sarif = json.loads((repo / "kube-immutable.sarif").read_text())
+    check(sarif["runs"][0]["results"] == [], "no SARIF result for baselined findings")
+    check(action.outputs["check"]["junit-file"] == "kube-immutable.xml", str(action.outputs))
+    validate_junit(repo / "kube-immutable.xml")
+    # A privileged container added before the others: exactly its finding.
+    add_privileged_container(repo / "k8s/immutable.yaml")
+    action = ActionRun(repo, runner_temp, inputs)
+    action.run()
+    result = action.step("Check")
+    check(result.returncode == 1, "a new privileged container fails the step", action.transcript())
+    annotations = [l for l in result.stdout.splitlines() if l.startswith("::")]
+    check(len(annotations) == 1 and annotations[0].startswith(
+              "::error file=k8s/immutable.yaml,line=12,col=9,")
+          and "title=kube-immutable (privileged)::" in annotations[0],
+          "exactly the new finding is annotated", result.stdout)
+    sarif = json.loads((repo / "kube-immutable.sarif").read_text())
+    check([r["ruleId"] for r in sarif["runs"][0]["results"]] == ["privileged"],
+          "the SARIF of the same check has it alone", str(sarif["runs"][0]["results"]))
+    junit = validate_junit(repo / "kube-immutable.xml")
+    check(not junit or "1 failures" in junit, "the JUnit report fails one object", junit)
+    git("checkout", "--", ".", cwd=repo)
 
 
 # ---------------------------------------------------------------- pre-commit
@@ -410,6 +495,63 @@ def test_pre_commit(tmp: Path, state: dict) -> None:
     check("files were modified by this hook" not in result.stdout, "nothing more to fix", log)
     check((repo / "k8s/pod.yaml").read_text() == fixed, "the second run changed nothing")
 
+    # The README's baseline configuration: the check hook passes on what the
+    # baseline holds, then fails on exactly the finding an edit adds.
+    git("checkout", "--", ".", cwd=repo)
+    written = run([str(state["bin"] / "kube-immutable"), "check", "--write-baseline",
+                   "kube-immutable-baseline.json", "k8s/"], cwd=repo, env=env)
+    check(written.returncode == 0, "--write-baseline on the fixture", output(written))
+    config = snippet("pre-commit-baseline")
+    check(f"repo: {URL}\n" in config, "the baseline configuration names the repository")
+    config = config.replace(f"repo: {URL}\n", f"repo: {ROOT}\n")
+    config = re.sub(r"rev: \S+", f"rev: {head}", config, count=1)
+    (repo / ".pre-commit-config.yaml").write_text(config)
+    git("add", ".pre-commit-config.yaml", cwd=repo)
+    result = run([str(PRE_COMMIT), "run", "--all-files", "--color", "never"], cwd=repo, env=env)
+    log = output(result)
+    check(result.returncode == 0, "the baseline holds every finding: the hook passes", log)
+    check(re.search(r"kube-immutable check\.+Passed", result.stdout) is not None, "check hook", log)
+    add_privileged_container(repo / "k8s/immutable.yaml")
+    result = run([str(PRE_COMMIT), "run", "--all-files", "--color", "never", "--verbose"],
+                 cwd=repo, env=env)
+    log = output(result)
+    check(result.returncode == 1, "a new privileged container fails the hook", log)
+    check(result.stdout.count("error[") == 1 and "error[privileged]" in result.stdout
+          and "--> k8s/immutable.yaml:12:9" in result.stdout,
+          "exactly the new finding is reported", log)
+    check("matched the baseline kube-immutable-baseline.json" in result.stdout,
+          "the summary counts the baselined findings", log)
+
+
+# ---------------------------------------------------------------- baseline
+
+
+def test_baseline(tmp: Path, state: dict) -> None:
+    """The README's baseline lines, as written, in a fixture repository."""
+    repo = fixture_repository(tmp)
+    env = base_env()
+    env["PATH"] = f"{state['bin']}{os.pathsep}{env['PATH']}"
+    lines = snippet("baseline").strip().splitlines()
+    check(len(lines) == 3, "write, add, check", *lines)
+    results = [run(["bash", "-eo", "pipefail", "-c", line], cwd=repo, env=env) for line in lines]
+    for line, result in zip(lines, results):
+        check(result.returncode == 0, line, output(result))
+    check("Baseline written to kube-immutable-baseline.json: 9 findings." in results[0].stdout,
+          lines[0], output(results[0]))
+    check("No new findings" in results[2].stdout
+          and "9 findings matched the baseline kube-immutable-baseline.json." in results[2].stdout,
+          lines[2], output(results[2]))
+    baseline = json.loads((repo / "kube-immutable-baseline.json").read_text())
+    check(baseline["version"] == 1 and sum(e["count"] for e in baseline["findings"]) == 9,
+          "the baseline file", json.dumps(baseline)[:2000])
+    # Fixing a finding leaves a stale entry: reported, not failing.
+    fixed = run(["kube-immutable", "fix", "--write", "k8s/pod.yaml"], cwd=repo, env=env)
+    check(fixed.returncode == 1, "fix leaves run-as-root", output(fixed))
+    again = run(["bash", "-c", lines[2]], cwd=repo, env=env)
+    check(again.returncode == 0, "stale entries do not fail", output(again))
+    check("baseline entries no longer match: run `--write-baseline kube-immutable-baseline.json`"
+          in again.stdout, "stale entries are reported", output(again))
+
 
 # ---------------------------------------------------------------- GitLab CI
 
@@ -428,9 +570,27 @@ def test_gitlab_ci(tmp: Path, state: dict) -> None:
     result = run(["bash", "-eo", "pipefail", "-c", "\n".join(lines)], cwd=repo, env=env)
     check(result.returncode == 1, "the job fails on the mutable pod", output(result))
     check("error[privileged]" in result.stdout, "the job log has the frames", output(result))
+    check(len([l for l in lines if l.startswith("kube-immutable check")]) == 1,
+          "one check writes every report", *lines)
     for artifact in job["artifacts"]["paths"]:
         report = json.loads((repo / artifact).read_text())
         check(report["summary"]["errors"] == 4, "the JSON artifact", str(report["summary"]))
+    # The JUnit report, as GitLab reads it: a suite per file, a case per
+    # object, the mutable pod failing with its four errors named.
+    junit_file = repo / job["artifacts"]["reports"]["junit"]
+    validate_junit(junit_file)
+    import xml.etree.ElementTree as ET
+    root = ET.parse(junit_file).getroot()
+    suites = {s.get("name"): s for s in root.iter("testsuite")}
+    check(set(suites) == {"k8s/immutable.yaml", "k8s/pod.yaml", "settings.yaml"},
+          "a suite per file", str(list(suites)))
+    failure = suites["k8s/pod.yaml"].find("testcase/failure")
+    check(failure is not None and failure.get("message", "").startswith("4 error-level findings:"),
+          "the mutable pod fails", ET.tostring(suites["k8s/pod.yaml"], encoding="unicode"))
+    case = suites["k8s/immutable.yaml"].find("testcase")
+    check(case is not None and case.find("failure") is None and case.find("system-out") is not None,
+          "the immutable pod passes, with its warnings in system-out",
+          ET.tostring(suites["k8s/immutable.yaml"], encoding="unicode"))
 
 
 # ---------------------------------------------------------------- kubectl
@@ -562,7 +722,8 @@ def test_helm(tmp: Path, state: dict) -> None:
 
 def main() -> int:
     # The action installs the CLI; the others use that installation.
-    tests = [test_github_action, test_pre_commit, test_gitlab_ci, test_kubectl, test_helm]
+    tests = [test_github_action, test_pre_commit, test_baseline, test_gitlab_ci, test_kubectl,
+             test_helm]
     only = sys.argv[1:]
     state: dict = {}
     passed = failed = 0

@@ -88,6 +88,19 @@ target/debug/kube-immutable check --format sarif examples/ > "$sarif_dir/example
 target/debug/kube-immutable check --format sarif --lang fr examples/ "$sarif_dir/broken.yaml" > "$sarif_dir/errors.sarif" || [ $? -le 2 ]
 node scripts/validate-sarif.cjs "$sarif_dir/examples.sarif" "$sarif_dir/errors.sarif"
 
+step "the CLI's JUnit XML validates against junit-10.xsd and reads back through junitparser"
+# Findings, warnings, an exempt namespace (skipped), input errors, an
+# unreadable path, French; every report of each run from one check.
+printf 'exemptions: {namespaces: [kube-system]}\n' > "$sarif_dir/settings.yaml"
+printf 'kind: Pod\nmetadata: {name: agent, namespace: kube-system}\nspec: {hostNetwork: true, containers: [{name: a, image: busybox}]}\n' > "$sarif_dir/exempt.yaml"
+target/debug/kube-immutable check --format junit --output-format sarif="$sarif_dir/one-check.sarif" \
+    --config "$sarif_dir/settings.yaml" examples/ "$sarif_dir/exempt.yaml" > "$sarif_dir/examples.xml" || [ $? -le 2 ]
+target/debug/kube-immutable check --lang fr --output-format junit="$sarif_dir/errors.xml" \
+    examples/ "$sarif_dir/broken.yaml" "$sarif_dir/missing.yaml" > /dev/null || [ $? -le 2 ]
+node scripts/validate-sarif.cjs "$sarif_dir/one-check.sarif"
+junit_python="${XDG_CACHE_HOME:-$HOME/.cache}/kube-immutable/junit-tools/bin/python"
+"$junit_python" scripts/validate-junit.py "$sarif_dir/examples.xml" "$sarif_dir/errors.xml"
+
 step "integrations, as the README shows them: pre-commit hooks (try-repo), the GitHub Action's shell steps, GitLab CI, kubectl, Helm"
 # On the Python of the pre-commit environment scripts/setup.sh made (PyYAML).
 precommit_version=$(sed -n 's/^precommit_version=//p' scripts/setup.sh)
