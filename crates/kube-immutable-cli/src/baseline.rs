@@ -10,6 +10,11 @@
 //! of a file in source order, so when a key has more findings than its
 //! count the last ones are reported.
 //!
+//! Warning-level input problems (a duplicate key: Kubernetes takes the
+//! input) are recorded too, with their kind in `rule` and no object; an
+//! error-level one (Kubernetes would refuse the input) never is: it keeps
+//! exit code 2.
+//!
 //! The file is JSON, one entry per line, sorted, with a version: diffs of a
 //! baseline show the findings that came and went.
 
@@ -18,7 +23,7 @@ use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 use kube_immutable_core::workload::pod_spec_path;
-use kube_immutable_core::Finding;
+use kube_immutable_core::{Diagnostic, Finding};
 use serde::{Deserialize, Serialize};
 
 use crate::check::{Outcome, Run};
@@ -36,6 +41,8 @@ const TOOL: &str = "kube-immutable";
 pub struct Key {
     /// Relative to the baseline's folder, with `/`; `-` for stdin.
     pub file: String,
+    /// The object's kind; empty for an input problem.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
@@ -43,8 +50,10 @@ pub struct Key {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
+    /// The rule, or the kind of an input problem (`duplicate-key`).
     pub rule: String,
-    /// Inside the container (or the pod spec, or the object), indices `*`.
+    /// Inside the container (or the pod spec, or the object; from the
+    /// document for an input problem), indices `*`.
     pub pointer: String,
 }
 
@@ -154,6 +163,9 @@ impl Baseline {
                 for f in &c.report.findings {
                     *baseline.entries.entry(key(&file, f)).or_insert(0) += 1;
                 }
+                for e in c.report.errors.iter().filter(|e| !e.is_error()) {
+                    *baseline.entries.entry(problem_key(&file, e)).or_insert(0) += 1;
+                }
             }
         }
         baseline
@@ -237,6 +249,20 @@ impl Baseline {
                     }
                     _ => true,
                 });
+            // Warning-level input problems likewise (in position order
+            // already); errors always stay.
+            c.report.errors.retain(|e| {
+                if e.is_error() {
+                    return true;
+                }
+                match left.get_mut(&problem_key(&name, e)) {
+                    Some(n) if *n > 0 => {
+                        *n -= 1;
+                        false
+                    }
+                    _ => true,
+                }
+            });
             checked_files.insert(name);
         }
         let total: usize = self.entries.values().sum();
@@ -281,6 +307,20 @@ pub fn key(file: &str, f: &Finding) -> Key {
     }
 }
 
+/// The key of a warning-level input problem: no object, its kind as the
+/// rule, its pointer from the document with indices `*`.
+pub fn problem_key(file: &str, e: &Diagnostic) -> Key {
+    Key {
+        file: file.to_owned(),
+        kind: String::new(),
+        namespace: None,
+        name: None,
+        container: None,
+        rule: crate::output::json::error_kind(e.kind),
+        pointer: wildcard(e.pointer.as_deref().unwrap_or_default()),
+    }
+}
+
 /// The finding's pointer inside its container (by name), else inside the
 /// pod spec, else inside the object; list indices become `*`, so inserting
 /// a container, a volume or a port changes no other key.
@@ -308,7 +348,13 @@ fn pointer_key(f: &Finding) -> String {
             }
         }
     }
-    rest.split('/')
+    wildcard(rest)
+}
+
+/// A pointer with its list indices written `*`.
+fn wildcard(pointer: &str) -> String {
+    pointer
+        .split('/')
         .map(|t| if t.parse::<u64>().is_ok() { "*" } else { t })
         .collect::<Vec<_>>()
         .join("/")

@@ -284,6 +284,39 @@ fn a_bad_baseline_is_an_error_never_no_findings() {
 }
 
 #[test]
+fn input_warnings_are_baselined_input_errors_never() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A duplicate key (Kubernetes keeps the last value: a warning) and a
+    // quoted boolean (the API server refuses it: an error).
+    write(d, "dup.yaml", &DEPLOYMENT.replace("  name: web\n", "  name: web\n  name: web\n"));
+    write(d, "quoted.yaml", &DEPLOYMENT.replace("privileged: true", "privileged: \"true\""));
+    let written = run(d, &["check", "--write-baseline", "b.json", "dup.yaml", "quoted.yaml"]);
+    assert_eq!(written.code, 2, "{}", written.stdout);
+    let file = fs::read_to_string(d.join("b.json")).unwrap();
+    assert!(
+        file.contains("{\"file\":\"dup.yaml\",\"rule\":\"duplicate-key\",\"pointer\":\"/metadata/name\",\"count\":1}"),
+        "{file}"
+    );
+    assert!(!file.contains("invalid-type"), "{file}");
+    let out = run(d, &["check", "--format", "json", "--baseline", "b.json", "dup.yaml", "quoted.yaml"]);
+    assert_eq!(out.code, 2);
+    let json = out.json();
+    assert!(json["findings"].as_array().unwrap().is_empty(), "{}", out.stdout);
+    let errors: Vec<&str> = json["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(errors, ["invalid-type"]);
+    // Without the refused file, the run passes.
+    let clean = run(d, &["check", "--baseline", "b.json", "dup.yaml"]);
+    assert_eq!(clean.code, 0, "{}", clean.stdout);
+    assert!(!clean.stdout.contains("duplicate-key"), "{}", clean.stdout);
+}
+
+#[test]
 fn github_annotations_and_sarif_honour_the_baseline() {
     let dir = repository();
     let d = dir.path();
