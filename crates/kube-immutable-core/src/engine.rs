@@ -183,7 +183,11 @@ impl<'s> Emitter<'s> {
         probe.probed > 0
     }
 
-    fn new(settings: &'s Settings, object: ObjectRef, ignore: Option<IgnoreAnnotation<'s>>) -> Self {
+    fn new(
+        settings: &'s Settings,
+        object: ObjectRef,
+        ignore: Option<IgnoreAnnotation<'s>>,
+    ) -> Self {
         Emitter {
             settings,
             object,
@@ -248,7 +252,13 @@ fn check_object(
     }
     let mut errors = Vec::new();
     let ignore = read_ignore_annotation(object, settings, context, &mut errors);
-    let pod = build_pod(spec, pointer.clone(), Some(settings), namespace, &mut errors);
+    let pod = build_pod(
+        spec,
+        pointer.clone(),
+        Some(settings),
+        namespace,
+        &mut errors,
+    );
     let mut emitter = Emitter::new(settings, object_ref(object), ignore);
     emitter.clean = !errors.iter().any(Diagnostic::is_error);
     emitter.spec = Some((spec, &pointer));
@@ -349,7 +359,10 @@ fn read_ignore_annotation<'a>(
                 continue;
             }
             // `all` never covers `unused-ignore` (see `Emitter::ignores`).
-            for rule in rules::RULES.iter().filter(|r| r.id != rules::UNUSED_IGNORE_ID) {
+            for rule in rules::RULES
+                .iter()
+                .filter(|r| r.id != rules::UNUSED_IGNORE_ID)
+            {
                 if settings.annotation_may_ignore(rule.id, namespace) {
                     lifted.push(rule.id);
                 } else {

@@ -8,7 +8,10 @@ mod typography;
 
 use kube_immutable_core::fix::text::fix_text;
 use kube_immutable_core::fix::{fix_json, FixOptions};
-use kube_immutable_core::{check_json, check_text, Finding, Level, Report, Settings};
+use kube_immutable_core::{
+    check_admission, check_json, check_text, ContainerExemption, Finding, Level, Node, Report,
+    Requester, Settings,
+};
 
 const ID: &str = "unused-ignore";
 
@@ -113,7 +116,10 @@ fn exempt_containers_still_count() {
     // The privileged container is exempt here, not under other settings.
     let text = pod("privileged", PRIVILEGED);
     let mut settings = Settings::default();
-    settings.exemptions.containers.push("app".into());
+    settings
+        .exemptions
+        .containers
+        .push(ContainerExemption::Name("app".into()));
     let report = check_text(&text, &settings);
     assert!(unused(&report).is_empty(), "{:?}", report.findings);
     assert!(report.findings.iter().all(|f| f.rule != "privileged"));
@@ -136,6 +142,59 @@ fn exempt_namespaces_and_the_rule_off_report_nothing() {
         kube_immutable_core::Severity::Error
     );
     assert!(report.has_errors());
+}
+
+/// Where the annotation is not honoured, nothing is stale: it is simply
+/// not used (a warning of its own says so). Where the settings narrow it,
+/// a refused name is judged by what its rule reports, not by what it lifts.
+#[test]
+fn an_annotation_that_is_not_honoured_is_never_stale() {
+    let stale = pod("privileged", "");
+    let mut refused = Settings::default();
+    refused.ignore_annotation.allowed = Some(false);
+    let report = check_text(&stale, &refused);
+    assert!(unused(&report).is_empty(), "{:?}", report.findings);
+    assert!(report.errors.iter().any(|e| !e.is_error()));
+    // Admission: not honoured unless the operator allows it.
+    let object = serde_json::json!({
+        "kind": "Pod",
+        "metadata": {"name": "p", "annotations": {"kube-immutable.io/ignore": "privileged"}},
+        "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}
+    });
+    let node = Node::from_json(&object);
+    let requester = Requester::default();
+    assert!(unused(&check_admission(&node, &Settings::default(), &requester)).is_empty());
+    let mut allowed = Settings::default();
+    allowed.ignore_annotation.allowed = Some(true);
+    assert_eq!(
+        unused(&check_admission(&node, &allowed, &requester)).len(),
+        1
+    );
+    // Narrowed to `host-namespaces`: `privileged` is refused here. On a
+    // privileged container it reports, so the name has a use elsewhere;
+    // without one it is stale under any settings.
+    let mut narrowed = Settings::default();
+    narrowed.ignore_annotation.rules = Some(vec!["host-namespaces".into()]);
+    let report = check_text(&pod("privileged", PRIVILEGED), &narrowed);
+    assert!(report.findings.iter().any(|f| f.rule == "privileged"));
+    assert!(unused(&report).is_empty(), "{:?}", report.findings);
+    assert_eq!(unused(&check_text(&stale, &narrowed)).len(), 1);
+}
+
+/// An unknown name is a warning of its own; the fix of the others keeps it.
+#[test]
+fn unknown_names_are_kept_by_the_fix() {
+    let text = pod("\"privileged,privilegd: typo\"", "");
+    let report = check_text(&text, &Settings::default());
+    assert_eq!(unused(&report).len(), 1, "{:?}", report.findings);
+    let fixed = fix_text(&text, &Settings::default(), FixOptions::default());
+    assert!(
+        fixed
+            .text
+            .contains("kube-immutable.io/ignore: \"privilegd: typo\"\n"),
+        "{}",
+        fixed.text
+    );
 }
 
 #[test]
