@@ -289,9 +289,26 @@ fn input_warnings_are_baselined_input_errors_never() {
     let d = dir.path();
     // A duplicate key (Kubernetes keeps the last value: a warning) and a
     // quoted boolean (the API server refuses it: an error).
-    write(d, "dup.yaml", &DEPLOYMENT.replace("  name: web\n", "  name: web\n  name: web\n"));
-    write(d, "quoted.yaml", &DEPLOYMENT.replace("privileged: true", "privileged: \"true\""));
-    let written = run(d, &["check", "--write-baseline", "b.json", "dup.yaml", "quoted.yaml"]);
+    write(
+        d,
+        "dup.yaml",
+        &DEPLOYMENT.replace("  name: web\n", "  name: web\n  name: web\n"),
+    );
+    write(
+        d,
+        "quoted.yaml",
+        &DEPLOYMENT.replace("privileged: true", "privileged: \"true\""),
+    );
+    let written = run(
+        d,
+        &[
+            "check",
+            "--write-baseline",
+            "b.json",
+            "dup.yaml",
+            "quoted.yaml",
+        ],
+    );
     assert_eq!(written.code, 2, "{}", written.stdout);
     let file = fs::read_to_string(d.join("b.json")).unwrap();
     assert!(
@@ -299,10 +316,25 @@ fn input_warnings_are_baselined_input_errors_never() {
         "{file}"
     );
     assert!(!file.contains("invalid-type"), "{file}");
-    let out = run(d, &["check", "--format", "json", "--baseline", "b.json", "dup.yaml", "quoted.yaml"]);
+    let out = run(
+        d,
+        &[
+            "check",
+            "--format",
+            "json",
+            "--baseline",
+            "b.json",
+            "dup.yaml",
+            "quoted.yaml",
+        ],
+    );
     assert_eq!(out.code, 2);
     let json = out.json();
-    assert!(json["findings"].as_array().unwrap().is_empty(), "{}", out.stdout);
+    assert!(
+        json["findings"].as_array().unwrap().is_empty(),
+        "{}",
+        out.stdout
+    );
     let errors: Vec<&str> = json["errors"]
         .as_array()
         .unwrap()

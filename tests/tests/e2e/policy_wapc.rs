@@ -494,7 +494,9 @@ fn an_ignore_that_ignores_nothing_is_a_warning_and_mutate_mode_removes_it() {
     // is simply not used.
     let answer = policy().call("validate", payload(json!({})).as_bytes());
     assert!(
-        warnings(&answer).iter().all(|w| !w.contains("unused-ignore")),
+        warnings(&answer)
+            .iter()
+            .all(|w| !w.contains("unused-ignore")),
         "{answer:#}"
     );
     let allowed = json!({"ignoreAnnotation": {"allowed": true}});
