@@ -16,7 +16,8 @@
 //!   passes: warnings do not fail a run either);
 //! - an object in an exempt namespace is `<skipped>`;
 //! - input errors (and an unreadable file) are an `<error>` of a test case
-//!   named after the file.
+//!   named after the file; warning-level input problems (a duplicate key)
+//!   go to the suite's `<system-out>`.
 //!
 //! Counts (`tests`, `failures`, `errors`, `skipped`) are of test cases. No
 //! time, host name or timestamp: the same input gives the same report.
@@ -72,6 +73,7 @@ pub fn render(run: &Run, settings: &SettingsFor, lang: Lang) -> String {
 /// One input's `<testsuite>`.
 fn suite(outcome: &Outcome, settings: &SettingsFor, lang: Lang) -> (String, Counts) {
     let mut cases = String::new();
+    let mut suite_out = String::new();
     let mut counts = Counts::default();
     let file = match outcome {
         Outcome::Unreadable(e) => {
@@ -92,11 +94,25 @@ fn suite(outcome: &Outcome, settings: &SettingsFor, lang: Lang) -> (String, Coun
             let file = c.input.name.as_str();
             let settings = settings.get(&c.input);
             let findings = sorted(&c.report.findings);
-            if !c.report.errors.is_empty() {
+            let (input_errors, input_warnings): (Vec<_>, Vec<_>) =
+                c.report.errors.iter().partition(|e| e.is_error());
+            // Warning-level input problems (a duplicate key: Kubernetes
+            // takes the input) fail nothing: the suite's `<system-out>`.
+            for e in &input_warnings {
+                let _ = writeln!(
+                    suite_out,
+                    "{}[{}] {}{}",
+                    lang.pick("warning", "avertissement"),
+                    super::json::error_kind(e.kind),
+                    location(file, e.start.map(|p| (p.line, p.column))),
+                    lang.get(&e.message)
+                );
+            }
+            if !input_errors.is_empty() {
                 counts.tests += 1;
                 counts.errors += 1;
                 case_open(&mut cases, file, file);
-                let n = c.report.errors.len();
+                let n = input_errors.len();
                 let message = match lang {
                     Lang::En => format!(
                         "{n} input error{}: some objects may not have been checked",
@@ -108,7 +124,7 @@ fn suite(outcome: &Outcome, settings: &SettingsFor, lang: Lang) -> (String, Coun
                     ),
                 };
                 let mut body = String::new();
-                for e in &c.report.errors {
+                for e in &input_errors {
                     let _ = writeln!(
                         body,
                         "{}[{}] {}{}",
@@ -221,6 +237,13 @@ fn suite(outcome: &Outcome, settings: &SettingsFor, lang: Lang) -> (String, Coun
         counts.skipped
     );
     out.push_str(&cases);
+    if !suite_out.is_empty() {
+        let _ = writeln!(
+            out,
+            "    <system-out>{}</system-out>",
+            escape_text(&suite_out)
+        );
+    }
     out.push_str("  </testsuite>\n");
     (out, counts)
 }
