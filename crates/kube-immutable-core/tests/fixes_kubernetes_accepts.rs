@@ -90,17 +90,27 @@ fn escalation_fixes_are_unsafe_only_where_the_api_server_refuses_them() {
         .map(|f| f.fix.as_ref().map(|fix| fix.applicability))
         .collect::<Vec<_>>()
     };
-    assert_eq!(applicability("fuse"), [Some(Applicability::Unsafe)]);
+    // No fix where the API server would refuse it, even as unsafe: with
+    // `privileged` kept (the rule off, or lifted by the annotation) `fix
+    // --unsafe-fixes` would produce an object Kubernetes refuses.
+    assert_eq!(applicability("fuse"), [None]);
     assert_eq!(applicability("sys-admin"), [Some(Applicability::Safe)]);
-    assert_eq!(applicability("both"), [Some(Applicability::Unsafe)]);
+    assert_eq!(applicability("both"), [None]);
     // Safe fixes: `privileged` goes first, then escalation can be disabled.
     let safe = fixed(&text, false);
     assert!(!safe.contains("allowPrivilegeEscalation: true"), "{safe}");
     let after = check_text(&safe, &Settings::default());
     assert_eq!(
         applicability_after(&after.findings, "fuse"),
-        [Some(Applicability::Unsafe)],
+        [None],
         "{safe}"
+    );
+    // With `privileged` off, nothing sets escalation beside it.
+    let off = Settings::from_json_str(r#"{"rules": {"privileged": "off"}}"#).unwrap();
+    let all = fix_text(&text, &off, FixOptions { unsafe_fixes: true }).text;
+    assert!(
+        all.contains("privileged: true\n        allowPrivilegeEscalation: true"),
+        "{all}"
     );
 }
 

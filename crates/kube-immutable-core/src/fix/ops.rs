@@ -89,14 +89,24 @@ pub(crate) fn fix(
     })
 }
 
-/// `allowPrivilegeEscalation: false`, for both escalation rules.
+/// `allowPrivilegeEscalation: false`, for both escalation rules; none while
+/// the container is privileged or adds `CAP_SYS_ADMIN`, where the API server
+/// refuses `false` ("cannot set `allowPrivilegeEscalation` to false and
+/// `privileged` to true"). Fixing `privileged` (or removing the capability)
+/// first lets the next round of fixes offer it: the privileged fix is safe,
+/// so `fix` gets there on its own. Offered as unsafe instead, `fix
+/// --unsafe-fixes` produced an object the API server refused whenever
+/// `privileged` itself stayed (turned off, or lifted by the annotation).
 pub(crate) fn disable_escalation(c: &Container<'_>) -> Option<Fix> {
+    if escalation_refused(c) {
+        return None;
+    }
     fix(
         Message::new(
             "Set `allowPrivilegeEscalation: false`",
             "Mettre `allowPrivilegeEscalation: false`",
         ),
-        escalation_fix_applicability(c),
+        Applicability::Safe,
         vec![set(
             &c.security_context(),
             "allowPrivilegeEscalation",
@@ -105,11 +115,11 @@ pub(crate) fn disable_escalation(c: &Container<'_>) -> Option<Fix> {
     )
 }
 
-/// `allowPrivilegeEscalation: false` is rejected by the API server on a
+/// `allowPrivilegeEscalation: false` is refused by the API server on a
 /// privileged container or one that adds `CAP_SYS_ADMIN`, spelled so: its
 /// validation compares that exact name (`SYS_ADMIN` is accepted; the
 /// cluster tests hold both to the real API server).
-fn escalation_fix_applicability(c: &Container<'_>) -> Applicability {
+fn escalation_refused(c: &Container<'_>) -> bool {
     let sc = c.security_context();
     let privileged = sc.field("privileged").as_bool() == Some(true);
     let sys_admin = sc
@@ -118,11 +128,7 @@ fn escalation_fix_applicability(c: &Container<'_>) -> Applicability {
         .and_then(|caps| caps.get("add"))
         .and_then(|add| add.as_seq())
         .is_some_and(|add| add.iter().any(|cap| cap.as_str() == Some("CAP_SYS_ADMIN")));
-    if privileged || sys_admin {
-        Applicability::Unsafe
-    } else {
-        Applicability::Safe
-    }
+    privileged || sys_admin
 }
 
 /// `readOnlyRootFilesystem: true` plus an `emptyDir` at each path the

@@ -36,11 +36,11 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix safety
-    /// Setting `false` is **safe**, except on a container that is privileged
-    /// or adds `CAP_SYS_ADMIN` (the API server compares that exact spelling:
-    /// `SYS_ADMIN` is fine): the API server rejects `false` there, so the fix
-    /// is **unsafe**; fix `privileged` or the capability first, and it
-    /// becomes safe.
+    /// Setting `false` is **safe**. On a container that is privileged or adds
+    /// `CAP_SYS_ADMIN` (the API server compares that exact spelling:
+    /// `SYS_ADMIN` is fine) the API server rejects `false`, so no fix is
+    /// offered there until `privileged` or the capability is gone: `fix`
+    /// sets `privileged: false` first, then this.
     ///
     /// ## References
     /// - [Pod Security Standards: Privilege Escalation](https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted)
@@ -52,7 +52,7 @@ declare_rule! {
             en: "A container allows privilege escalation",
             fr: "Un conteneur autorise l'élévation de privilèges",
         },
-        fix: FixAvailability::Always,
+        fix: FixAvailability::Sometimes,
         docs_fr: crate::rules::doc_text(include_str!("allow_privilege_escalation.fr.md")),
         check: check,
     };

@@ -38,10 +38,11 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix safety
-    /// Setting `false` is **safe**, except on a container that is privileged
-    /// or adds `CAP_SYS_ADMIN` (the API server rejects `false` there; it
-    /// compares that exact spelling, so `SYS_ADMIN` is fine): there the fix
-    /// is **unsafe** until `privileged` or the capability is gone.
+    /// Setting `false` is **safe**. On a container that is privileged or adds
+    /// `CAP_SYS_ADMIN` the API server rejects `false` (it compares that exact
+    /// spelling, so `SYS_ADMIN` is fine): no fix is offered there until
+    /// `privileged` or the capability is gone (`fix` sets `privileged:
+    /// false` first, then this).
     ///
     /// ## References
     /// - [Pod Security Standards: Privilege Escalation](https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted)
@@ -53,7 +54,7 @@ declare_rule! {
             en: "A container does not disable privilege escalation",
             fr: "Un conteneur ne désactive pas l'élévation de privilèges",
         },
-        fix: FixAvailability::Always,
+        fix: FixAvailability::Sometimes,
         docs_fr: crate::rules::doc_text(include_str!("privilege_escalation_not_disabled.fr.md")),
         check: check,
     };
