@@ -8,8 +8,9 @@
 //   with the repository's root served as a docs site would serve it.
 import { defineConfig } from "@playwright/test";
 
-const port = 4173;
-const docsPort = 4174;
+// E2E_PORT moves both servers (two checkouts testing at once on one machine).
+const port = Number(process.env.E2E_PORT ?? 4173);
+const docsPort = port + 1;
 
 export default defineConfig({
   testMatch: /.*\.spec\.mjs/,

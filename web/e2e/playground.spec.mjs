@@ -83,8 +83,10 @@ test("the tutorial's pod: four errors on the right lines, fixed in two steps, no
   const underlined = await page.locator(".cm-lintRange-error").allTextContents();
   expect(underlined.join("|")).toBe("privileged: true|allowPrivilegeEscalation: true|runAsUser: 0|readOnlyRootFilesystem: false");
 
-  // Open a finding: the cursor goes to its line, its rule's docs show.
+  // Open a finding: the cursor goes to its line, its rule's docs show
+  // (fetched with the page: rule-pages.json is not in the wasm).
   const loaded = requests.length;
+  expect(requests.filter((u) => u.endsWith("/rule-pages.json")).length).toBeGreaterThan(0);
   const privileged = page.locator('[data-finding][data-rule="privileged"]');
   await privileged.locator("summary").click();
   await expect(privileged.getByText("Why it matters", { exact: true })).toBeVisible();
@@ -317,6 +319,10 @@ test("remembers the last manifest, resets to the example, and works offline once
   await page.context().setOffline(true);
   await page.reload();
   await expect(verdict(page)).toHaveAttribute("data-verdict", "mutable");
+  // The rule pages (rule-pages.json, not in the wasm) come from the cache too.
+  const hostNamespaces = page.locator('[data-finding][data-rule="host-namespaces"]');
+  await hostNamespaces.locator("summary").click();
+  await expect(hostNamespaces.locator(".rule-docs")).toContainText("Why it matters");
   await page.context().setOffline(false);
 
   await page.locator('[data-action="reset"]').click();

@@ -170,6 +170,27 @@ struct ItemProps {
 #[component]
 fn FindingItem(props: &ItemProps) -> Html {
     let open = use_state(|| false);
+    // The rule's page, fetched once the finding is opened (js::rule_docs_html).
+    let docs = use_state(|| None::<(&'static str, Lang, std::rc::Rc<str>)>);
+    let rule = props
+        .checked
+        .report
+        .findings
+        .get(props.index)
+        .and_then(|f| rules::by_id(f.rule));
+    {
+        let docs = docs.clone();
+        let id = rule.map(|r| r.id);
+        use_effect_with((*open, id, props.lang), move |&(open, id, lang)| {
+            if let (true, Some(id)) = (open, id) {
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Some(html) = js::rule_docs_html(id, lang.code()).await {
+                        docs.set(Some((id, lang, html)));
+                    }
+                });
+            }
+        });
+    }
     let Some(f) = props.checked.report.findings.get(props.index) else {
         return Html::default();
     };
@@ -199,15 +220,16 @@ fn FindingItem(props: &ItemProps) -> Html {
             }
             None => html! { <p class="fix muted">{ texts.no_fix }</p> },
         };
-        let rule = rules::by_id(f.rule);
-        let docs =
-            rule.map(|r| Html::from_html_unchecked(AttrValue::Rc(js::rule_docs_html(r, code))));
+        let docs = (*docs)
+            .as_ref()
+            .filter(|(id, lang, _)| Some(*id) == rule.map(|r| r.id) && *lang == props.lang)
+            .map(|(.., html)| Html::from_html_unchecked(AttrValue::Rc(html.clone())));
         html! {
             <div class="finding-body">
                 <p class="help">{ rich(f.help.get(code)) }</p>
                 { fix }
                 <h4 class="docs-title">{ texts.why_and_how }</h4>
-                <div class="rule-docs" lang={code}>{ for docs }</div>
+                <div class="rule-docs" lang={code} aria-busy={docs.is_none().to_string()}>{ for docs }</div>
                 <p><a href={rule.map(|r| r.url_in(code)).unwrap_or_default()} target="_blank" rel="noopener">
                     { texts.rule_page }{ " — " }<code>{ f.rule }</code>
                 </a></p>

@@ -16,8 +16,9 @@ extern "C" {
     #[wasm_bindgen(js_name = decodeShare)]
     fn decode_share(fragment: &str) -> js_sys::Promise;
 
-    /// Our own Markdown (the rules' docs) to HTML.
-    fn markdown(text: &str) -> String;
+    /// A rule's page as HTML, fetched from `rule-pages.json` once.
+    #[wasm_bindgen(js_name = ruleDocs)]
+    fn rule_docs(id: &str, lang: &str) -> js_sys::Promise;
 
     #[wasm_bindgen(js_name = Editor)]
     type JsEditor;
@@ -76,20 +77,28 @@ thread_local! {
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// A rule's page in a language (`RuleMeta::docs_markdown_in`) as HTML,
-/// rendered once per rule and language.
-pub fn rule_docs_html(
-    rule: &kube_immutable_core::RuleMeta,
-    lang: &'static str,
-) -> std::rc::Rc<str> {
-    RULE_DOCS.with_borrow_mut(|cache| {
-        if let Some((.., html)) = cache.iter().find(|(id, l, _)| *id == rule.id && *l == lang) {
-            return html.clone();
-        }
-        let html: std::rc::Rc<str> = markdown(rule.docs_markdown_in(lang).as_str()).into();
-        cache.push((rule.id, lang, html.clone()));
-        html
-    })
+/// A rule's page in a language as HTML, rendered once per rule and
+/// language. The pages are not in the wasm (the core is built without its
+/// `docs` feature): the first call fetches them (`rule-pages.json`, from
+/// `cargo xtask docs`); `None` when they cannot be had (offline before the
+/// service worker cached them).
+pub async fn rule_docs_html(id: &'static str, lang: &'static str) -> Option<std::rc::Rc<str>> {
+    let cached = RULE_DOCS.with_borrow(|cache| {
+        cache
+            .iter()
+            .find(|(i, l, _)| *i == id && *l == lang)
+            .map(|(.., html)| html.clone())
+    });
+    if cached.is_some() {
+        return cached;
+    }
+    let html: std::rc::Rc<str> = JsFuture::from(rule_docs(id, lang))
+        .await
+        .ok()?
+        .as_string()?
+        .into();
+    RULE_DOCS.with_borrow_mut(|cache| cache.push((id, lang, html.clone())));
+    Some(html)
 }
 
 /// A live editor and the callbacks it holds (dropped with it).

@@ -109,7 +109,7 @@ test("the tutorial's pods on a docs page: four errors marked on lines 13 to 16, 
 
   await page.screenshot({ path: path.join(shots, "docs-site.png"), fullPage: true });
   expect(failures).toEqual([]);
-  const outside = requests.filter((url) => !url.startsWith("http://127.0.0.1:4174/"));
+  const outside = requests.filter((url) => !url.startsWith(new URL("/", page.url()).href));
   expect(outside).toEqual([]);
 });
 

@@ -7,7 +7,9 @@
 //! playground (`share.rs`) and summary (English and French);
 //! `docs/rules/README.md` is the index. The French pages
 //! (`docs/rules/fr/`) come the same way from each rule's French source
-//! ([`RuleMeta::docs_fr`], `rules/<rule>.fr.md` beside the rule). The pages
+//! ([`RuleMeta::docs_fr`], `rules/<rule>.fr.md` beside the rule), and
+//! `docs/rules/rule-pages.json` holds both languages' pages for the
+//! playground, which fetches it ([`PLAYGROUND_PAGES`]). The pages
 //! are committed; `--check` fails when they differ from what would be
 //! generated (CI runs it).
 //!
@@ -97,7 +99,30 @@ pub(crate) fn generate() -> Vec<(String, String)> {
         }));
         files.push((format!("{}README.md", words.dir), index_page(words)));
     }
+    files.push((PLAYGROUND_PAGES.to_owned(), playground_pages()));
     files
+}
+
+/// The rule pages the playground shows under a finding, fetched when one is
+/// opened (web/index.html copies this file into the dist): the app's wasm is
+/// built without the core's `docs` feature, so the pages' ~16 KB (gzipped)
+/// are not in the download every visit makes.
+pub(crate) const PLAYGROUND_PAGES: &str = "rule-pages.json";
+
+/// `{"en": {rule id: Markdown}, "fr": {…}}`, each page as
+/// [`RuleMeta::docs_markdown_in`] gives it.
+fn playground_pages() -> String {
+    let mut pages = serde_json::Map::new();
+    for lang in ["en", "fr"] {
+        let by_rule = RULES
+            .iter()
+            .map(|rule| (rule.id.to_owned(), rule.docs_markdown_in(lang).into()))
+            .collect::<serde_json::Map<_, _>>();
+        pages.insert(lang.to_owned(), by_rule.into());
+    }
+    let mut text = serde_json::Value::Object(pages).to_string();
+    text.push('\n');
+    text
 }
 
 /// The French pages, relative to [`RULES_DIR`].
