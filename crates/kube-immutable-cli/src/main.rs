@@ -67,6 +67,9 @@ enum Command {
     Fix(FixArgs),
     /// List the rules with their default level and whether they can be fixed.
     Rules(RulesArgs),
+    /// Write the rules for another enforcer, from the same settings.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Print a rule's documentation (Markdown).
     Explain {
         /// A rule id, as `kube-immutable rules` lists them.
@@ -177,6 +180,18 @@ struct FixArgs {
     lang: Lang,
 }
 
+#[derive(Debug, Subcommand)]
+enum ExportCommand {
+    /// ValidatingAdmissionPolicies and their bindings (one YAML stream, for
+    /// `kubectl apply -f -`): the API server enforces the rules itself, with
+    /// no webhook. Error-level rules deny, warning-level rules warn.
+    Vap {
+        /// Settings file (YAML or JSON): rule levels and exemptions.
+        #[arg(long, value_name = "FILE")]
+        config: Option<String>,
+    },
+}
+
 #[derive(Debug, Args)]
 struct RulesArgs {
     #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
@@ -269,6 +284,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Check(args) => run_check(&args),
         Command::Fix(args) => run_fix(&args),
         Command::Rules(args) => list_rules(&args),
+        Command::Export(ExportCommand::Vap { config }) => export_vap(config.as_deref()),
         Command::Explain { rule, lang } => explain(&rule, lang),
         Command::Lsp => lsp::run(),
         Command::Completions { shell } => completions(shell),
@@ -476,6 +492,17 @@ fn run_fix(args: &FixArgs) -> u8 {
         eprint_styled(stderr);
     }
     out.code
+}
+
+/// `export vap`: the core writes the policies, this prints them.
+fn export_vap(config: Option<&str>) -> u8 {
+    match load_settings(config, Lang::En) {
+        Ok(settings) => {
+            print_plain(&kube_immutable_core::export::vap::validating_admission_policy(&settings));
+            exit::OK
+        }
+        Err(code) => code,
+    }
 }
 
 /// The level a rule runs at by default, as settings write it.
