@@ -1,4 +1,5 @@
-// Types of the `kube-immutable` package (check, fix, rules, version).
+// Types of the `kube-immutable` package (check, fix, rules,
+// toValidatingAdmissionPolicy, version).
 // Written by hand beside the Rust that produces the values
 // (crates/kube-immutable-js/src/wire.rs); a test there checks that every
 // interface below lists exactly the keys the functions return, and CI runs
@@ -150,6 +151,16 @@ export function fix(source: string, options?: FixOptions | null): FixResult;
 
 /** Every rule, in the order they run. */
 export function rules(options?: CheckOptions | null): Rule[];
+
+/**
+ * The rules as Kubernetes ValidatingAdmissionPolicies and their bindings
+ * (`admissionregistration.k8s.io/v1`), one YAML stream for
+ * `kubectl apply -f -`, as `kube-immutable export vap` prints it: the API
+ * server then denies what the error-level rules find and warns about what
+ * the warning-level ones find, with no webhook.
+ * @throws {Error} when `settings` are invalid (the message says why).
+ */
+export function toValidatingAdmissionPolicy(settings?: Settings | null): string;
 
 /** The version of the rules and the fixer. */
 export function version(): string;

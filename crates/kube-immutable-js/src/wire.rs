@@ -66,6 +66,11 @@ pub fn settings(json: Option<&str>) -> Result<Settings, String> {
     }
 }
 
+/// `toValidatingAdmissionPolicy`: the core writes the YAML stream.
+pub fn validating_admission_policy(settings: &Settings) -> String {
+    kube_immutable_core::export::vap::validating_admission_policy(settings)
+}
+
 /// The language of a `lang` option: `fr…` is French, anything else English.
 pub fn lang(code: Option<&str>) -> Lang {
     Lang::from_code(code)
