@@ -19,8 +19,6 @@
 //! every value that comes from the settings is quoted and escaped, in YAML
 //! and in CEL.
 
-use std::fmt::Write;
-
 use crate::finding::Severity;
 use crate::rules::{RuleMeta, RULES};
 use crate::settings::Settings;
@@ -30,86 +28,228 @@ pub const DENY_POLICY: &str = "kube-immutable-deny";
 /// The policy (and binding) that warns: the warning-level rules.
 pub const WARN_POLICY: &str = "kube-immutable-warn";
 
-/// Pod Security's baseline capabilities, as a CEL list.
-const BASELINE: &str = "['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT']";
+// The CEL is static text, put together at compile time: formatting it at
+// run time would weigh kilobytes in the browsers' wasm (the playground and
+// the npm package carry this module).
+
+/// One message per container for which `$pred` holds (`c` the container):
+/// its label (`init container "name"`), then `$message`.
+macro_rules! each {
+    ($pred:expr, $message:expr) => {
+        concat!(
+            "variables.containers.transformList(i, c, ",
+            $pred,
+            ",\n  variables.labels[i] + ",
+            $message,
+            ")"
+        )
+    };
+}
+
+/// No finding in a Windows pod (`spec.os.name: windows`).
+macro_rules! unless_windows {
+    ($findings:expr) => {
+        concat!("variables.windows ? [] :\n", $findings)
+    };
+}
+
+/// Pod Security's baseline capabilities (`added_capabilities.rs`), as a CEL list.
+macro_rules! baseline {
+    () => {
+        "['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT']"
+    };
+}
 
 /// A port `p` that binds a port of the node. The API server writes
 /// `hostPort: <containerPort>` into every port of a Pod (not a template)
 /// with `hostNetwork: true`: such a port, which the manifest may not have
 /// written, is not reported (see the README's "Enforce in a cluster").
-const HOST_PORT: &str = "p.?hostPort.orValue(0) != 0 &&\n    \
-    !(request.kind.kind == 'Pod' && variables.spec.?hostNetwork.orValue(false) && p.hostPort == p.containerPort)";
+macro_rules! host_port {
+    () => {
+        "p.?hostPort.orValue(0) != 0 &&\n    \
+         !(request.kind.kind == 'Pod' && variables.spec.?hostNetwork.orValue(false) && p.hostPort == p.containerPort)"
+    };
+}
 
-/// The resources whose objects hold a pod spec, by API group: the
-/// workload kinds of `workload.rs`. `pods/ephemeralcontainers` is how
-/// `kubectl debug` adds a container to a running pod.
-const RESOURCES: &[(&str, &str)] = &[
+/// Each rule: its id, its CEL variable, and the CEL list of its findings'
+/// messages (the core's English ones, naming the container and the field).
+/// The conditions mirror `rules/*.rs`.
+const RULE_CEL: &[(&str, &str, &str)] = &[
     (
-        "\"\"",
-        "[pods, pods/ephemeralcontainers, podtemplates, replicationcontrollers]",
+        "privileged",
+        "privileged",
+        each!(
+            "c.?securityContext.?privileged.orValue(false)",
+            "' is privileged (`privileged: true`): it can change the node and itself'"
+        ),
     ),
     (
-        "apps",
-        "[deployments, replicasets, statefulsets, daemonsets]",
+        "host-namespaces",
+        "hostNamespaces",
+        "(variables.spec.?hostNetwork.orValue(false) ? [\"the pod uses the host's network namespace (`hostNetwork: true`)\"] : []) +\n\
+         (variables.spec.?hostPID.orValue(false) ? [\"the pod uses the host's process (PID) namespace (`hostPID: true`)\"] : []) +\n\
+         (variables.spec.?hostIPC.orValue(false) ? [\"the pod uses the host's IPC namespace (`hostIPC: true`)\"] : [])",
     ),
-    ("batch", "[jobs, cronjobs]"),
+    (
+        "allow-privilege-escalation",
+        "allowPrivilegeEscalation",
+        unless_windows!(each!(
+            "c.?securityContext.?allowPrivilegeEscalation.orValue(false)",
+            "' allows privilege escalation (`allowPrivilegeEscalation: true`)'"
+        )),
+    ),
+    (
+        "privilege-escalation-not-disabled",
+        "privilegeEscalationNotDisabled",
+        unless_windows!(each!(
+            "!c.?securityContext.?allowPrivilegeEscalation.hasValue()",
+            "' does not set `allowPrivilegeEscalation: false`, so escalation is allowed'"
+        )),
+    ),
+    (
+        "run-as-root",
+        "runAsRoot",
+        concat!(
+            "(variables.spec.?securityContext.?runAsUser.orValue(-1) == 0 ? ['the pod runs its containers as root (`runAsUser: 0`)'] : []) +\n",
+            each!(
+                "c.?securityContext.?runAsUser.orValue(-1) == 0",
+                "' runs as root (`runAsUser: 0`)'"
+            )
+        ),
+    ),
+    // `hostUsers: false` exempts the pod; a container's own `runAsNonRoot`
+    // wins over the pod's.
+    (
+        "may-run-as-root",
+        "mayRunAsRoot",
+        concat!(
+            "!variables.spec.?hostUsers.orValue(true) ? [] :\n\
+             (!variables.spec.?securityContext.?runAsNonRoot.orValue(true) ? ['the pod allows its containers to run as root (`runAsNonRoot: false`)'] : []) +\n",
+            each!(
+                "!c.?securityContext.?runAsNonRoot.orValue(variables.spec.?securityContext.?runAsNonRoot.orValue(false))",
+                "(c.?securityContext.?runAsNonRoot.hasValue() ? ' allows running as root (`runAsNonRoot: false`)'\n    \
+                 : ' may run as root: neither it nor the pod sets `runAsNonRoot: true`')"
+            )
+        ),
+    ),
+    (
+        "writable-root-filesystem",
+        "writableRootFilesystem",
+        unless_windows!(each!(
+            "!c.?securityContext.?readOnlyRootFilesystem.orValue(false)",
+            "(c.?securityContext.?readOnlyRootFilesystem.hasValue() ? ' has a writable root filesystem (`readOnlyRootFilesystem: false`)'\n    \
+             : ' has a writable root filesystem: `readOnlyRootFilesystem` is not `true`')"
+        )),
+    ),
+    (
+        "host-path-volumes",
+        "hostPathVolumes",
+        "variables.spec.?volumes.orValue([]).filter(v, has(v.hostPath)).map(v,\n  \
+         'volume \"' + v.name + '\" mounts ' + (v.hostPath.?path.hasValue() ? \"the node's `\" + v.hostPath.path + '`' : 'a path of the node') +\n  \
+         ' into the pod (`hostPath`)')",
+    ),
+    (
+        "host-ports",
+        "hostPorts",
+        concat!(
+            "variables.containers.transformList(i, c, c.?ports.orValue([]).exists(p, ",
+            host_port!(),
+            "),\n  c.ports.filter(p, ",
+            host_port!(),
+            ").map(p,\n    \
+             variables.labels[i] + ' binds port ' + string(p.hostPort) + ' of the node (`hostPort: ' + string(p.hostPort) + '`)')).flatten()"
+        ),
+    ),
+    (
+        "added-capabilities",
+        "addedCapabilities",
+        concat!(
+            "variables.containers.transformList(i, c, c.?securityContext.?capabilities.?add.orValue([]).exists(x, !(x in ",
+            baseline!(),
+            ")),\n  c.securityContext.capabilities.add.filter(x, !(x in ",
+            baseline!(),
+            ")).map(x,\n    \
+             variables.labels[i] + ' adds capability `' + x + \"`, beyond Pod Security's baseline\")).flatten()"
+        ),
+    ),
+    (
+        "capabilities-not-restricted",
+        "capabilitiesNotRestricted",
+        unless_windows!(concat!(
+            each!(
+                "!('ALL' in c.?securityContext.?capabilities.?drop.orValue([]))",
+                "' does not drop all capabilities (`ALL` is not in `capabilities.drop`)'"
+            ),
+            " +\nvariables.containers.transformList(i, c,\n  \
+             c.?securityContext.?capabilities.?add.orValue([]).exists(x, x != 'NET_BIND_SERVICE' && x in ",
+            baseline!(),
+            "),\n  c.securityContext.capabilities.add.filter(x, x != 'NET_BIND_SERVICE' && x in ",
+            baseline!(),
+            ").map(x,\n    \
+             variables.labels[i] + ' adds capability `' + x + '`: the restricted level allows only `NET_BIND_SERVICE`')).flatten()"
+        )),
+    ),
+    // No digest (`@`), and no tag or `latest` after the last `/`
+    // (`ImageRef::parse`).
+    (
+        "mutable-image-tag",
+        "mutableImageTag",
+        each!(
+            "c.?image.orValue('').trim() != '' && !c.image.contains('@') &&\n  \
+             c.image.matches('(?s)^(.*/)?[^/:]*(:|:latest)?$')",
+            "' runs `' + c.image + (c.image.endsWith(':latest')\n    \
+             ? '`: the `latest` tag moves, so the same manifest runs different code tomorrow'\n    \
+             : '` without a tag: Kubernetes pulls `latest`, whatever it is that day')"
+        ),
+    ),
+    (
+        "image-not-pinned",
+        "imageNotPinned",
+        each!(
+            "c.?image.orValue('').trim() != '' && !c.image.matches('^[^@]*@sha256:[0-9a-fA-F]{64}$')",
+            "' runs `' + c.image + '`, not pinned by digest: the registry can serve other code under it'"
+        ),
+    ),
 ];
 
 /// The ValidatingAdmissionPolicies and bindings that enforce `settings`,
 /// as one YAML stream.
 pub fn validating_admission_policy(settings: &Settings) -> String {
-    let at = |severity| -> Vec<&'static RuleMeta> {
+    let at = |level: Option<Severity>| -> Vec<&'static RuleMeta> {
         RULES
             .iter()
             .copied()
-            .filter(|r| settings.severity(r) == Some(severity))
+            .filter(|r| settings.severity(r) == level)
             .collect()
     };
-    let (deny, warn) = (at(Severity::Error), at(Severity::Warning));
+    let (deny, warn) = (at(Some(Severity::Error)), at(Some(Severity::Warning)));
     let mut out = String::new();
-    header(&mut out, settings, &deny, &warn);
-    for (name, action, rules) in [(DENY_POLICY, "Deny", &deny), (WARN_POLICY, "Warn", &warn)] {
-        if rules.is_empty() {
-            continue;
-        }
-        policy(&mut out, settings, name, rules, action == "Deny");
-        binding(&mut out, settings, name, action);
-    }
-    out
-}
-
-fn header(out: &mut String, settings: &Settings, deny: &[&RuleMeta], warn: &[&RuleMeta]) {
-    let ids = |rules: &[&RuleMeta]| {
-        if rules.is_empty() {
-            "none".to_owned()
-        } else {
-            rules.iter().map(|r| r.id).collect::<Vec<_>>().join(", ")
-        }
-    };
-    let off: Vec<&RuleMeta> = RULES
-        .iter()
-        .copied()
-        .filter(|r| settings.severity(r).is_none())
-        .collect();
-    let _ = write!(
-        out,
-        "# kube-immutable {version}: its rules as ValidatingAdmissionPolicies, enforced by the\n\
-         # API server itself (Kubernetes 1.30 or later), with no webhook to run.\n\
-         #   kube-immutable export vap [--config FILE] | kubectl apply -f -\n\
-         # Denied ({DENY_POLICY}, bound with [Deny, Audit]): {deny}.\n\
-         # Warned ({WARN_POLICY}, bound with [Warn, Audit]): {warn}.\n\
-         # Off: {off}.\n",
-        version = crate::VERSION,
-        deny = ids(deny),
-        warn = ids(warn),
-        off = ids(&off),
+    cat(
+        &mut out,
+        &[
+            "# kube-immutable ",
+            crate::VERSION,
+            ": its rules as ValidatingAdmissionPolicies, enforced by the\n\
+             # API server itself (Kubernetes 1.30 or later), with no webhook to run.\n\
+             #   kube-immutable export vap [--config FILE] | kubectl apply -f -\n\
+             # Denied (kube-immutable-deny, bound with [Deny, Audit]): ",
+            &ids(&deny),
+            ".\n# Warned (kube-immutable-warn, bound with [Warn, Audit]): ",
+            &ids(&warn),
+            ".\n# Off: ",
+            &ids(&at(None)),
+            ".\n",
+        ],
     );
     let ex = &settings.exemptions;
     if !ex.namespaces.is_empty() {
-        let _ = writeln!(
-            out,
-            "# Exempt namespaces (the bindings' namespaceSelector): {}.",
-            quoted_list(&ex.namespaces)
+        cat(
+            &mut out,
+            &[
+                "# Exempt namespaces (the bindings' namespaceSelector): ",
+                &quoted_list(&ex.namespaces),
+                ".\n",
+            ],
         );
     }
     if !ex.images.is_empty() || !ex.containers.is_empty() {
@@ -124,36 +264,70 @@ fn header(out: &mut String, settings: &Settings, deny: &[&RuleMeta], warn: &[&Ru
     if deny.is_empty() && warn.is_empty() {
         out.push_str("# Every rule is off: there is nothing to enforce.\n");
     }
+    for (name, action, rules) in [(DENY_POLICY, "Deny", &deny), (WARN_POLICY, "Warn", &warn)] {
+        if !rules.is_empty() {
+            policy(&mut out, settings, name, rules, action == "Deny");
+            binding(&mut out, settings, name, action);
+        }
+    }
+    out
+}
+
+/// Append every piece.
+fn cat(out: &mut String, pieces: &[&str]) {
+    for piece in pieces {
+        out.push_str(piece);
+    }
+}
+
+/// `a, b, c`, or `none`.
+fn ids(rules: &[&RuleMeta]) -> String {
+    if rules.is_empty() {
+        return "none".to_owned();
+    }
+    rules.iter().map(|r| r.id).collect::<Vec<_>>().join(", ")
+}
+
+/// The CEL variable and findings of a rule.
+fn rule_cel(id: &str) -> (&'static str, &'static str) {
+    RULE_CEL
+        .iter()
+        .find(|(rule, _, _)| *rule == id)
+        .map_or(("unknown", "[]"), |&(_, var, cel)| (var, cel))
 }
 
 fn policy(out: &mut String, settings: &Settings, name: &str, rules: &[&RuleMeta], deny: bool) {
-    let _ = write!(
+    cat(
         out,
-        "---\n\
-         apiVersion: admissionregistration.k8s.io/v1\n\
-         kind: ValidatingAdmissionPolicy\n\
-         metadata:\n  name: {name}\n  labels:\n    app.kubernetes.io/name: kube-immutable\n    \
-         app.kubernetes.io/version: \"{version}\"\n\
-         spec:\n  \
-         # An error in an expression (or a cost over the budget) fails closed.\n  \
-         failurePolicy: Fail\n  \
-         matchConstraints:\n    \
-         # Every version of these resources is converted to the one below.\n    \
-         matchPolicy: Equivalent\n    \
-         resourceRules:\n",
-        version = crate::VERSION,
+        &[
+            "---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata:\n  name: ",
+            name,
+            LABELS,
+            crate::VERSION,
+            "\"\nspec:\n  \
+             # An error in an expression (or a cost over the budget) fails closed.\n  \
+             failurePolicy: Fail\n  \
+             matchConstraints:\n    \
+             # Every version of these resources is converted to the one below.\n    \
+             matchPolicy: Equivalent\n    \
+             resourceRules:\n      \
+             - apiGroups: [\"\"]\n        apiVersions: [v1]\n        \
+             # pods/ephemeralcontainers: how `kubectl debug` adds a container to a running pod.\n        \
+             resources: [pods, pods/ephemeralcontainers, podtemplates, replicationcontrollers]\n        \
+             operations: [CREATE, UPDATE]\n      \
+             - apiGroups: [apps]\n        apiVersions: [v1]\n        \
+             resources: [deployments, replicasets, statefulsets, daemonsets]\n        \
+             operations: [CREATE, UPDATE]\n      \
+             - apiGroups: [batch]\n        apiVersions: [v1]\n        \
+             resources: [jobs, cronjobs]\n        \
+             operations: [CREATE, UPDATE]\n  \
+             variables:\n",
+        ],
     );
-    for (group, resources) in RESOURCES {
-        let _ = write!(
-            out,
-            "      - apiGroups: [{group}]\n        apiVersions: [v1]\n        resources: {resources}\n        operations: [CREATE, UPDATE]\n"
-        );
-    }
-    out.push_str("  variables:\n");
     variable(
         out,
-        "spec",
         "the pod spec, where the object's kind holds it",
+        "spec",
         "request.kind.kind == 'Pod' ? object.spec :\n\
          request.kind.kind == 'PodTemplate' ? object.template.spec :\n\
          request.kind.kind == 'CronJob' ? object.spec.jobTemplate.spec.template.spec :\n\
@@ -161,116 +335,146 @@ fn policy(out: &mut String, settings: &Settings, name: &str, rules: &[&RuleMeta]
     );
     variable(
         out,
-        "lists",
         "the init, regular and ephemeral containers",
+        "lists",
         &lists(settings),
     );
     variable(
         out,
-        "containers",
         "every container, in that order",
+        "containers",
         "variables.lists.flatten()",
     );
     variable(
         out,
-        "labels",
         "each container as messages name it",
+        "labels",
         "variables.lists.transformList(i, list, list.map(c,\n  \
          ['init container \"', 'container \"', 'ephemeral container \"'][i] + c.name + '\"')).flatten()",
     );
     variable(
         out,
-        "windows",
         "Windows pods: the Linux-only rules do not apply",
+        "windows",
         "variables.spec.?os.?name.orValue('') == 'windows'",
     );
-    for rule in rules {
-        variable(
-            out,
-            &camel(rule.id),
-            &format!("{}: {}", rule.id, lowercase_first(rule.summary.en)),
-            &findings(rule.id),
-        );
+    let mut lists = String::new();
+    let mut names = String::new();
+    for (i, rule) in rules.iter().enumerate() {
+        let (var, cel) = rule_cel(rule.id);
+        let summary = lowercase_first(rule.summary.en);
+        cat(out, &["    # ", rule.id, ": ", &summary, "\n"]);
+        variable(out, "", var, cel);
+        let sep = if i == 0 { "" } else { ", " };
+        cat(&mut lists, &[sep, "variables.", var]);
+        cat(&mut names, &[sep, "'", rule.id, "'"]);
     }
-    let lists: Vec<String> = rules
-        .iter()
-        .map(|r| format!("variables.{}", camel(r.id)))
-        .collect();
-    let ids: Vec<String> = rules.iter().map(|r| format!("'{}'", r.id)).collect();
-    let (lists, ids) = (lists.join(", "), ids.join(", "));
     variable(
         out,
-        "summaries",
         "per rule, in the order above: `rule-id: finding; finding; and N more`, or '' when it finds nothing",
-        &format!(
-            "[{lists}].transformList(i, found, size(found) == 0 ? '' :\n  \
-             [{ids}][i] + ': ' +\n  \
-             (size(found) <= 3 ? found.join('; ') : found.slice(0, 3).join('; ') + '; and ' + string(size(found) - 3) + ' more'))"
-        ),
+        "summaries",
+        &[
+            "[",
+            &lists,
+            "].transformList(i, found, size(found) == 0 ? '' :\n  [",
+            &names,
+            "][i] + ': ' +\n  \
+             (size(found) <= 3 ? found.join('; ') : found.slice(0, 3).join('; ') + '; and ' + string(size(found) - 3) + ' more'))",
+        ]
+        .concat(),
     );
     if deny {
         variable(
             out,
-            "denial",
             "every finding of every rule: the API server shows the message of the first failing validation only",
+            "denial",
             "'kube-immutable: ' + request.kind.kind + '/' + object.metadata.?name.orValue('') + ' is not immutable: ' +\n  \
              variables.summaries.filter(s, s != '').join(' | ')",
         );
         variable(
             out,
-            "message",
             "the denial, cut where the API server would refuse it (5,120 bytes)",
+            "message",
             "bytes(variables.denial).size() <= 5000 ? variables.denial : variables.denial.substring(0, 1000) + ' …'",
         );
     }
     out.push_str("  validations:\n");
-    for (index, rule) in rules.iter().enumerate() {
-        let message = if deny {
-            "string(variables.message)".to_owned()
-        } else {
-            format!("'kube-immutable: ' + string(variables.summaries[{index}])")
-        };
-        let _ = write!(
+    for (i, rule) in rules.iter().enumerate() {
+        let (var, _) = rule_cel(rule.id);
+        let index = i.to_string();
+        let fallback = [
+            "kube-immutable: ",
+            rule.id,
+            ": ",
+            &lowercase_first(rule.summary.en),
+        ]
+        .concat();
+        cat(
             out,
-            "    # {id}\n    - expression: size(variables.{var}) == 0\n      messageExpression: {message}      \
-             # If the message cannot be made (its cost is over the budget).\n      \
-             message: {fallback}\n      reason: Forbidden\n",
-            id = rule.id,
-            var = camel(rule.id),
-            message = block_or_plain(&message, 6),
-            fallback = yaml_string(&format!("kube-immutable: {}: {}", rule.id, lowercase_first(rule.summary.en))),
+            &[
+                "    # ",
+                rule.id,
+                "\n    - expression: size(variables.",
+                var,
+                ") == 0\n      messageExpression: ",
+                if deny {
+                    "string(variables.message)"
+                } else {
+                    "|-\n        'kube-immutable: ' + string(variables.summaries["
+                },
+                if deny { "" } else { &index },
+                if deny { "\n" } else { "])\n" },
+                "      # If the message cannot be made (its cost is over the budget).\n      message: ",
+                &yaml_string(&fallback),
+                "\n      reason: Forbidden\n",
+            ],
         );
     }
-    let _ = write!(
+    cat(
         out,
-        "  auditAnnotations:\n    \
-         # {name}/rules: the rules the object breaks (none: no annotation).\n    \
-         - key: rules\n      valueExpression: |-\n        \
-         [{lists}].transformList(i, found, size(found) > 0,\n          \
-         [{ids}][i]).join(', ')\n"
+        &[
+            "  auditAnnotations:\n    # ",
+            name,
+            "/rules: the rules the object breaks (none: no annotation).\n    \
+             - key: rules\n      valueExpression: |-\n        [",
+            &lists,
+            "].transformList(i, found, size(found) > 0,\n          [",
+            &names,
+            "][i]).join(', ')\n",
+        ],
     );
 }
 
+const LABELS: &str =
+    "\n  labels:\n    app.kubernetes.io/name: kube-immutable\n    app.kubernetes.io/version: \"";
+
 fn binding(out: &mut String, settings: &Settings, name: &str, action: &str) {
-    let _ = write!(
+    cat(
         out,
-        "---\n\
-         apiVersion: admissionregistration.k8s.io/v1\n\
-         kind: ValidatingAdmissionPolicyBinding\n\
-         metadata:\n  name: {name}\n  labels:\n    app.kubernetes.io/name: kube-immutable\n    \
-         app.kubernetes.io/version: \"{version}\"\n\
-         spec:\n  policyName: {name}\n  validationActions: [{action}, Audit]\n",
-        version = crate::VERSION,
+        &[
+            "---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata:\n  name: ",
+            name,
+            LABELS,
+            crate::VERSION,
+            "\"\nspec:\n  policyName: ",
+            name,
+            "\n  validationActions: [",
+            action,
+            ", Audit]\n",
+        ],
     );
     let namespaces = &settings.exemptions.namespaces;
     if !namespaces.is_empty() {
-        let _ = write!(
+        cat(
             out,
-            "  matchResources:\n    \
-             # Exempt namespaces: the name label the API server sets on every namespace.\n    \
-             namespaceSelector:\n      matchExpressions:\n        \
-             - key: kubernetes.io/metadata.name\n          operator: NotIn\n          values: [{}]\n",
-            quoted_list(namespaces)
+            &[
+                "  matchResources:\n    \
+                 # Exempt namespaces: the name label the API server sets on every namespace.\n    \
+                 namespaceSelector:\n      matchExpressions:\n        \
+                 - key: kubernetes.io/metadata.name\n          operator: NotIn\n          values: [",
+                &quoted_list(namespaces),
+                "]\n",
+            ],
         );
     }
 }
@@ -278,182 +482,80 @@ fn binding(out: &mut String, settings: &Settings, name: &str, action: &str) {
 /// The `lists` variable: the three container lists, minus the containers
 /// exempt by name or image (`Settings::container_exempt`).
 fn lists(settings: &Settings) -> String {
-    let lists =
+    let mut out = String::from(
         "[variables.spec.?initContainers.orValue([]), variables.spec.?containers.orValue([]),\n \
-                 variables.spec.?ephemeralContainers.orValue([])]";
+         variables.spec.?ephemeralContainers.orValue([])]",
+    );
     let ex = &settings.exemptions;
-    let mut exempt = Vec::new();
+    if ex.containers.is_empty() && ex.images.is_empty() {
+        return out;
+    }
+    out.push_str(".map(list, list.filter(c, !(");
     if !ex.containers.is_empty() {
-        exempt.push(format!(
-            "c.name.matches({})",
-            cel_string(&glob_regex(&ex.containers))
-        ));
+        cat(
+            &mut out,
+            &[
+                "\n  c.name.matches(",
+                &cel_string(&glob_regex(&ex.containers)),
+                ")",
+            ],
+        );
     }
     if !ex.images.is_empty() {
-        exempt.push(format!(
-            "c.?image.hasValue() && c.image.matches({})",
-            cel_string(&glob_regex(&ex.images))
-        ));
+        if !ex.containers.is_empty() {
+            out.push_str(" ||");
+        }
+        cat(
+            &mut out,
+            &[
+                "\n  c.?image.hasValue() && c.image.matches(",
+                &cel_string(&glob_regex(&ex.images)),
+                ")",
+            ],
+        );
     }
-    if exempt.is_empty() {
-        return lists.to_owned();
+    out.push_str(")))");
+    out
+}
+
+/// `- name: NAME` with its comment (if any) and expression.
+fn variable(out: &mut String, comment: &str, name: &str, expression: &str) {
+    if !comment.is_empty() {
+        cat(out, &["    # ", comment, "\n"]);
     }
-    format!(
-        "{lists}.map(list, list.filter(c, !(\n  {})))",
-        exempt.join(" ||\n  ")
-    )
+    cat(out, &["    - name: ", name, "\n      expression: "]);
+    block_or_plain(out, expression);
 }
 
-/// The findings' messages of a rule, as a CEL list of strings.
-fn findings(id: &str) -> String {
-    match id {
-        "privileged" => each(
-            "c.?securityContext.?privileged.orValue(false)",
-            "' is privileged (`privileged: true`): it can change the node and itself'",
-        ),
-        "host-namespaces" => "(variables.spec.?hostNetwork.orValue(false) ? [\"the pod uses the host's network namespace (`hostNetwork: true`)\"] : []) +\n\
-             (variables.spec.?hostPID.orValue(false) ? [\"the pod uses the host's process (PID) namespace (`hostPID: true`)\"] : []) +\n\
-             (variables.spec.?hostIPC.orValue(false) ? [\"the pod uses the host's IPC namespace (`hostIPC: true`)\"] : [])"
-            .to_owned(),
-        "allow-privilege-escalation" => unless_windows(&each(
-            "c.?securityContext.?allowPrivilegeEscalation.orValue(false)",
-            "' allows privilege escalation (`allowPrivilegeEscalation: true`)'",
-        )),
-        "privilege-escalation-not-disabled" => unless_windows(&each(
-            "!c.?securityContext.?allowPrivilegeEscalation.hasValue()",
-            "' does not set `allowPrivilegeEscalation: false`, so escalation is allowed'",
-        )),
-        "run-as-root" => format!(
-            "(variables.spec.?securityContext.?runAsUser.orValue(-1) == 0 ? ['the pod runs its containers as root (`runAsUser: 0`)'] : []) +\n{}",
-            each(
-                "c.?securityContext.?runAsUser.orValue(-1) == 0",
-                "' runs as root (`runAsUser: 0`)'",
-            )
-        ),
-        // `hostUsers: false` exempts the pod; a container's own
-        // `runAsNonRoot` wins over the pod's.
-        "may-run-as-root" => format!(
-            "!variables.spec.?hostUsers.orValue(true) ? [] :\n\
-             (!variables.spec.?securityContext.?runAsNonRoot.orValue(true) ? ['the pod allows its containers to run as root (`runAsNonRoot: false`)'] : []) +\n{}",
-            each(
-                "!c.?securityContext.?runAsNonRoot.orValue(variables.spec.?securityContext.?runAsNonRoot.orValue(false))",
-                "(c.?securityContext.?runAsNonRoot.hasValue() ? ' allows running as root (`runAsNonRoot: false`)'\n    \
-                 : ' may run as root: neither it nor the pod sets `runAsNonRoot: true`')",
-            )
-        ),
-        "writable-root-filesystem" => unless_windows(&each(
-            "!c.?securityContext.?readOnlyRootFilesystem.orValue(false)",
-            "(c.?securityContext.?readOnlyRootFilesystem.hasValue() ? ' has a writable root filesystem (`readOnlyRootFilesystem: false`)'\n    \
-             : ' has a writable root filesystem: `readOnlyRootFilesystem` is not `true`')",
-        )),
-        "host-path-volumes" => "variables.spec.?volumes.orValue([]).filter(v, has(v.hostPath)).map(v,\n  \
-             'volume \"' + v.name + '\" mounts ' + (v.hostPath.?path.hasValue() ? \"the node's `\" + v.hostPath.path + '`' : 'a path of the node') +\n  \
-             ' into the pod (`hostPath`)')"
-            .to_owned(),
-        // The API server writes `hostPort: <containerPort>` into every port
-        // of a Pod (not a template) with `hostNetwork: true`: a port the
-        // manifest left alone is not reported, as the core does not.
-        "host-ports" => format!(
-            "variables.containers.transformList(i, c, c.?ports.orValue([]).exists(p, {HOST_PORT}),\n  \
-             c.ports.filter(p, {HOST_PORT}).map(p,\n    \
-             variables.labels[i] + ' binds port ' + string(p.hostPort) + ' of the node (`hostPort: ' + string(p.hostPort) + '`)')).flatten()"
-        ),
-        "added-capabilities" => format!(
-            "variables.containers.transformList(i, c, c.?securityContext.?capabilities.?add.orValue([]).exists(x, !(x in {BASELINE})),\n  \
-             c.securityContext.capabilities.add.filter(x, !(x in {BASELINE})).map(x,\n    \
-             variables.labels[i] + ' adds capability `' + x + \"`, beyond Pod Security's baseline\")).flatten()"
-        ),
-        "capabilities-not-restricted" => unless_windows(&format!(
-            "{} +\n\
-             variables.containers.transformList(i, c,\n  \
-             c.?securityContext.?capabilities.?add.orValue([]).exists(x, x != 'NET_BIND_SERVICE' && x in {BASELINE}),\n  \
-             c.securityContext.capabilities.add.filter(x, x != 'NET_BIND_SERVICE' && x in {BASELINE}).map(x,\n    \
-             variables.labels[i] + ' adds capability `' + x + '`: the restricted level allows only `NET_BIND_SERVICE`')).flatten()",
-            each(
-                "!('ALL' in c.?securityContext.?capabilities.?drop.orValue([]))",
-                "' does not drop all capabilities (`ALL` is not in `capabilities.drop`)'",
-            )
-        )),
-        // No digest (`@`), and no tag or `latest` after the last `/`.
-        "mutable-image-tag" => each(
-            "c.?image.orValue('').trim() != '' && !c.image.contains('@') &&\n  \
-             c.image.matches('(?s)^(.*/)?[^/:]*(:|:latest)?$')",
-            "' runs `' + c.image + (c.image.endsWith(':latest')\n    \
-             ? '`: the `latest` tag moves, so the same manifest runs different code tomorrow'\n    \
-             : '` without a tag: Kubernetes pulls `latest`, whatever it is that day')",
-        ),
-        "image-not-pinned" => each(
-            "c.?image.orValue('').trim() != '' && !c.image.matches('^[^@]*@sha256:[0-9a-fA-F]{64}$')",
-            "' runs `' + c.image + '`, not pinned by digest: the registry can serve other code under it'",
-        ),
-        // A rule without its CEL: a test fails (every rule has one).
-        _ => "[]".to_owned(),
-    }
-}
-
-/// One message per container for which `pred` holds: its label, then `message`.
-fn each(pred: &str, message: &str) -> String {
-    format!("variables.containers.transformList(i, c, {pred},\n  variables.labels[i] + {message})")
-}
-
-fn unless_windows(findings: &str) -> String {
-    format!("variables.windows ? [] :\n{findings}")
-}
-
-/// `- name: NAME` with its comment and expression.
-fn variable(out: &mut String, name: &str, comment: &str, expression: &str) {
-    let _ = write!(
-        out,
-        "    # {comment}\n    - name: {name}\n      expression: {}",
-        block_or_plain(expression, 6)
-    );
-}
-
-/// A CEL expression as a YAML value at `indent`, with its line end: plain
-/// when it is one line YAML reads as it is, else a literal block (`|-`),
-/// whose lines YAML keeps as they are.
-fn block_or_plain(expression: &str, indent: usize) -> String {
+/// A CEL expression as a YAML value under a list item's key, with its line
+/// end: plain when it is one line YAML reads as it is, else a literal
+/// block (`|-`), whose lines YAML keeps as they are.
+fn block_or_plain(out: &mut String, expression: &str) {
     let plain = !expression.contains(['\n', '#', '\'', '"'])
         && !expression.contains(": ")
         && !expression.starts_with(|c: char| "[]{}>|*&!%@`-?:,".contains(c));
     if plain {
-        return format!("{expression}\n");
+        cat(out, &[expression, "\n"]);
+        return;
     }
-    let pad = " ".repeat(indent + 2);
-    let mut out = String::from("|-\n");
+    out.push_str("|-\n");
     for line in expression.lines() {
-        out.push_str(&pad);
-        out.push_str(line);
-        out.push('\n');
+        cat(out, &["        ", line, "\n"]);
     }
-    out
 }
 
-/// `may-run-as-root` → `mayRunAsRoot`: a CEL identifier.
-fn camel(id: &str) -> String {
-    let mut out = String::with_capacity(id.len());
-    let mut upper = false;
-    for ch in id.chars() {
-        if ch == '-' {
-            upper = true;
-        } else if upper {
-            out.push(ch.to_ascii_uppercase());
-            upper = false;
-        } else {
-            out.push(ch);
-        }
-    }
-    out
-}
-
+/// `A container runs privileged` → `a container runs privileged` (the
+/// summaries start with an ASCII letter; Unicode case tables would weigh
+/// kilobytes in the browsers' wasm).
 fn lowercase_first(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_lowercase().chain(chars).collect()
-    })
+    let mut out = text.to_owned();
+    if let Some(first) = out.get_mut(..1) {
+        first.make_ascii_lowercase();
+    }
+    out
 }
 
-/// A glob of the settings (`*` any run, `?` one character) as an RE2
+/// Globs of the settings (`*` any run, `?` one character) as one RE2
 /// expression matching whole strings, as `settings::glob_match` does.
 fn glob_regex(globs: &[String]) -> String {
     let mut re = String::from("(?s)^(?:");
@@ -479,42 +581,39 @@ fn glob_regex(globs: &[String]) -> String {
 
 /// A CEL string literal, ASCII only (a YAML block keeps it as it is).
 fn cel_string(text: &str) -> String {
-    let mut out = String::from("'");
-    for ch in text.chars() {
-        match ch {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            ' '..='~' => out.push(ch),
-            _ => escape_unicode(&mut out, ch),
-        }
-    }
-    out.push('\'');
-    out
+    quoted(text, '\'')
 }
 
 /// A YAML double-quoted scalar, ASCII only.
 fn yaml_string(text: &str) -> String {
-    let mut out = String::from("\"");
-    for ch in text.chars() {
-        match ch {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            ' '..='~' => out.push(ch),
-            _ => escape_unicode(&mut out, ch),
-        }
-    }
-    out.push('"');
-    out
+    quoted(text, '"')
 }
 
-/// `\uXXXX` or `\UXXXXXXXX`: the same escape in CEL and in YAML.
-fn escape_unicode(out: &mut String, ch: char) {
-    let code = u32::from(ch);
-    let _ = if code <= 0xFFFF {
-        write!(out, "\\u{code:04x}")
-    } else {
-        write!(out, "\\U{code:08x}")
-    };
+/// `text` between `quote`s, with `\` and `quote` escaped and everything
+/// outside printable ASCII as `\uXXXX` or `\UXXXXXXXX` (the same escapes in
+/// CEL and in YAML).
+fn quoted(text: &str, quote: char) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(quote);
+    for ch in text.chars() {
+        if ch == '\\' || ch == quote {
+            out.push('\\');
+            out.push(ch);
+        } else if (' '..='~').contains(&ch) {
+            out.push(ch);
+        } else {
+            let code = u32::from(ch);
+            let digits = if code <= 0xFFFF { 4 } else { 8 };
+            out.push('\\');
+            out.push(if digits == 4 { 'u' } else { 'U' });
+            for shift in (0..digits).rev() {
+                out.push(char::from(HEX[((code >> (shift * 4)) & 0xF) as usize]));
+            }
+        }
+    }
+    out.push(quote);
+    out
 }
 
 fn quoted_list(items: &[String]) -> String {
@@ -530,16 +629,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_rule_has_its_cel() {
-        for rule in RULES {
-            assert_ne!(findings(rule.id), "[]", "{}", rule.id);
+    fn every_rule_has_its_cel_in_order() {
+        let ids: Vec<&str> = RULE_CEL.iter().map(|(id, _, _)| *id).collect();
+        let rules: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        assert_eq!(ids, rules);
+        for (id, var, _) in RULE_CEL {
+            // The variable is the id in camel case: a CEL identifier.
+            let camel: String = id
+                .split('-')
+                .enumerate()
+                .map(|(i, w)| {
+                    if i == 0 {
+                        w.to_owned()
+                    } else {
+                        w[..1].to_ascii_uppercase() + &w[1..]
+                    }
+                })
+                .collect();
+            assert_eq!(*var, camel);
         }
-    }
-
-    #[test]
-    fn identifiers() {
-        assert_eq!(camel("may-run-as-root"), "mayRunAsRoot");
-        assert_eq!(camel("privileged"), "privileged");
     }
 
     #[test]
