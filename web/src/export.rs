@@ -58,9 +58,15 @@ pub fn cluster_admission_policy(settings: &Settings) -> String {
 }
 
 /// ValidatingAdmissionPolicies and bindings: the API server enforces the
-/// rules itself (what `kube-immutable export vap` prints).
+/// rules itself (what `kube-immutable export vap` prints); settings that
+/// admission refuses get the core's reason instead, as comments.
 pub fn validating_admission_policy(settings: &Settings) -> String {
-    kube_immutable_core::export::vap::validating_admission_policy(settings)
+    kube_immutable_core::export::vap::validating_admission_policy(settings).unwrap_or_else(|e| {
+        format!(
+            "# These settings cannot be enforced in admission, so they are not exported:\n# {}\n",
+            e.0.replace('\n', "\n# ")
+        )
+    })
 }
 
 /// Settings from a settings file (YAML or JSON, the CLI's `--config`
@@ -236,6 +242,24 @@ mod tests {
             docs[1]["spec"]["matchResources"]["namespaceSelector"]["matchExpressions"][0]["values"],
             json!(["kube-system", "yes"])
         );
+    }
+
+    #[test]
+    fn validating_admission_policy_says_why_admission_refuses_settings() {
+        let mut s = Settings::default();
+        s.exemptions.containers = vec![kube_immutable_core::settings::ContainerExemption::Name(
+            "istio-proxy".into(),
+        )];
+        let text = validating_admission_policy(&s);
+        assert!(
+            text.starts_with("# These settings cannot be enforced in admission"),
+            "{text}"
+        );
+        assert!(
+            text.contains("exempts any container its author names `istio-proxy`"),
+            "{text}"
+        );
+        assert!(!text.contains("kind:"), "{text}");
     }
 
     #[test]

@@ -496,12 +496,20 @@ fn run_fix(args: &FixArgs) -> u8 {
 
 /// `export vap`: the core writes the policies, this prints them.
 fn export_vap(config: Option<&str>) -> u8 {
-    match load_settings(config, Lang::En) {
-        Ok(settings) => {
-            print_plain(&kube_immutable_core::export::vap::validating_admission_policy(&settings));
+    let settings = match load_settings(config, Lang::En) {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    match kube_immutable_core::export::vap::validating_admission_policy(&settings) {
+        Ok(policies) => {
+            print_plain(&policies);
             exit::OK
         }
-        Err(code) => code,
+        // What the policy module refuses too (admission settings).
+        Err(e) => {
+            eprint_styled(&format!("error: {}: {e}", config.unwrap_or("settings")));
+            exit::INPUT_ERROR
+        }
     }
 }
 

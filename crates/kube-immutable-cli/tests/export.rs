@@ -43,19 +43,27 @@ fn default_settings_deny_errors_and_warn_warnings() {
 }
 
 #[test]
-fn the_restricted_preset_only_denies() {
+fn the_restricted_preset_denies_and_warns_only_of_the_ignore_annotation() {
     let out = run(&["export", "vap", "--config", "presets/restricted.yaml"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         kinds(&out.stdout),
         [
             "ValidatingAdmissionPolicy",
+            "ValidatingAdmissionPolicyBinding",
+            "ValidatingAdmissionPolicy",
             "ValidatingAdmissionPolicyBinding"
         ]
     );
-    assert!(out.stdout.contains("name: kube-immutable-deny"));
-    assert!(!out.stdout.contains("name: kube-immutable-warn"));
-    assert!(out.stdout.contains("- name: imageNotPinned"));
+    let (deny, warn) = out.stdout.split_once("name: kube-immutable-warn").unwrap();
+    assert!(deny.contains("- name: imageNotPinned"));
+    assert!(deny.contains("- name: mayRunAsRoot"));
+    // Every rule denies: the warning policy only says that the ignore
+    // annotation does nothing, as the policy module does.
+    assert!(!warn.contains("- name: mayRunAsRoot"));
+    assert!(warn.contains(
+        "kube-immutable.io/ignore is not honoured by this policy: an object cannot lift a rule for itself"
+    ));
 }
 
 #[test]
@@ -66,5 +74,36 @@ fn refused_settings_exit_2_and_name_the_key() {
     let out = run(&["export", "vap", "--config", file.to_str().unwrap()]);
     assert_eq!(out.code, 2);
     assert_eq!(out.stdout, "");
-    assert!(out.stderr.contains("unknown rule `privilegd`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unknown rule `privilegd`"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn settings_admission_refuses_are_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("untied.yaml");
+    std::fs::write(&file, "exemptions:\n  containers: [istio-proxy]\n").unwrap();
+    let out = run(&["export", "vap", "--config", file.to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr
+            .contains("exempts any container its author names `istio-proxy`"),
+        "{}",
+        out.stderr
+    );
+    // Tied to its images, it is exported: a clause of the `lists` variable.
+    std::fs::write(
+        &file,
+        "exemptions:\n  containers:\n    - name: istio-proxy\n      images: [\"docker.io/istio/proxyv2:*\"]\n",
+    )
+    .unwrap();
+    let out = run(&["export", "vap", "--config", file.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out
+        .stdout
+        .contains("c.name.matches('(?s)^(?:istio-proxy)$') && (c.?image.hasValue() && c.image.matches('(?s)^(?:docker\\\\.io/istio/proxyv2:.*)$'))"), "{}", out.stdout);
 }

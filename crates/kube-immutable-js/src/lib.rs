@@ -64,7 +64,7 @@ pub fn rules(options: JsValue) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = toValidatingAdmissionPolicy, skip_typescript)]
 pub fn to_validating_admission_policy(settings: JsValue) -> Result<String, JsValue> {
     let settings = wire::settings(json(&settings, "settings")?.as_deref()).map_err(error)?;
-    Ok(wire::validating_admission_policy(&settings))
+    wire::validating_admission_policy(&settings).map_err(error)
 }
 
 /// `version()`: the version of the rules and the fixer.

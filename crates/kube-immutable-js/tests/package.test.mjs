@@ -356,6 +356,13 @@ test("toValidatingAdmissionPolicy: the CLI's `export vap`, from the same setting
   const allOff = Object.fromEntries(rules().map((r) => [r.id, "off"]));
   assert.doesNotMatch(toValidatingAdmissionPolicy({ rules: allOff }), /^kind:/m);
   assert.throws(() => toValidatingAdmissionPolicy({ rules: { nope: "off" } }), /unknown rule `nope`/);
+  // What the policy module refuses in admission, refused here too: a tenant names its containers.
+  assert.throws(() => toValidatingAdmissionPolicy({ exemptions: { containers: ["istio-proxy"] } }), /exempts any container its author names `istio-proxy`/);
+  const tied = toValidatingAdmissionPolicy({
+    exemptions: { containers: [{ name: "istio-proxy", images: ["docker.io/istio/proxyv2:*"] }], usernames: ["alice"] },
+  });
+  assert.match(tied, /- name: exempt-users\n/);
+  assert.ok(tied.includes("c.name.matches('(?s)^(?:istio-proxy)$')"), tied);
 });
 
 test("packed and installed by name: import works in Node, the files npm publishes are complete, the types check", () => {

@@ -19,9 +19,10 @@
 //! every value that comes from the settings is quoted and escaped, in YAML
 //! and in CEL.
 
+use crate::engine::IGNORE_ANNOTATION;
 use crate::finding::Severity;
 use crate::rules::{RuleMeta, RULES};
-use crate::settings::Settings;
+use crate::settings::{ContainerExemption, Settings, SettingsError};
 
 /// The policy (and binding) that denies: the error-level rules.
 pub const DENY_POLICY: &str = "kube-immutable-deny";
@@ -70,6 +71,18 @@ macro_rules! host_port {
          !(request.kind.kind == 'Pod' && variables.spec.?hostNetwork.orValue(false) && p.hostPort == p.containerPort)"
     };
 }
+
+/// The pod spec, where the object's kind holds it (`workload.rs`). The API
+/// server has validated the object before admission: the path is there.
+const SPEC: &str = "request.kind.kind == 'Pod' ? object.spec :\n\
+    request.kind.kind == 'PodTemplate' ? object.template.spec :\n\
+    request.kind.kind == 'CronJob' ? object.spec.jobTemplate.spec.template.spec :\n\
+    object.spec.template.spec";
+
+/// Every rule id, as a CEL list.
+const ALL_RULES: &str = "['privileged', 'host-namespaces', 'allow-privilege-escalation', 'privilege-escalation-not-disabled', \
+    'run-as-root', 'may-run-as-root', 'writable-root-filesystem', 'host-path-volumes', 'host-ports', 'added-capabilities', \
+    'capabilities-not-restricted', 'mutable-image-tag', 'image-not-pinned']";
 
 /// Each rule: its id, its CEL variable, and the CEL list of its findings'
 /// messages (the core's English ones, naming the container and the field).
@@ -213,8 +226,10 @@ const RULE_CEL: &[(&str, &str, &str)] = &[
 ];
 
 /// The ValidatingAdmissionPolicies and bindings that enforce `settings`,
-/// as one YAML stream.
-pub fn validating_admission_policy(settings: &Settings) -> String {
+/// as one YAML stream; refused as the policy module refuses them
+/// ([`Settings::validate_for_admission`]: this is admission too).
+pub fn validating_admission_policy(settings: &Settings) -> Result<String, SettingsError> {
+    settings.validate_for_admission()?;
     let at = |level: Option<Severity>| -> Vec<&'static RuleMeta> {
         RULES
             .iter()
@@ -242,35 +257,86 @@ pub fn validating_admission_policy(settings: &Settings) -> String {
         ],
     );
     let ex = &settings.exemptions;
-    if !ex.namespaces.is_empty() {
-        cat(
-            &mut out,
-            &[
-                "# Exempt namespaces (the bindings' namespaceSelector): ",
-                &quoted_list(&ex.namespaces),
-                ".\n",
-            ],
-        );
+    for (list, what) in [
+        (
+            &ex.namespaces,
+            "# Exempt namespaces (the bindings' namespaceSelector): ",
+        ),
+        (
+            &ex.usernames,
+            "# Exempt users (matchConditions on request.userInfo): ",
+        ),
+        (
+            &ex.groups,
+            "# Exempt groups (matchConditions on request.userInfo): ",
+        ),
+        (
+            &ex.service_accounts,
+            "# Exempt service accounts (matchConditions on request.userInfo): ",
+        ),
+        (
+            &ex.runtime_classes,
+            "# Exempt runtime classes (matchConditions on spec.runtimeClassName): ",
+        ),
+        (&ex.images, "# Exempt images (CEL, the variable `lists`): "),
+    ] {
+        if !list.is_empty() {
+            cat(&mut out, &[what, &quoted_list(list), ".\n"]);
+        }
     }
-    if !ex.images.is_empty() || !ex.containers.is_empty() {
-        out.push_str(
-            "# Exempt containers (by image and name globs, in CEL): see the variable `lists`.\n",
-        );
+    if !ex.containers.is_empty() {
+        out.push_str("# Exempt containers (by name, tied to images or namespaces; CEL, the variable `lists`).\n");
     }
-    out.push_str(
-        "# The kube-immutable.io/ignore annotation is not honoured: nothing inside an\n\
-         # object lifts a rule.\n",
-    );
+    out.push_str(if settings.annotation_allowed(true) {
+        "# The kube-immutable.io/ignore annotation may turn rules off as `ignoreAnnotation` allows\n\
+         # (the variable `lifted`).\n"
+    } else {
+        "# The kube-immutable.io/ignore annotation is not honoured: nothing inside an object lifts\n\
+         # a rule (the warning policy says so to whoever writes one).\n"
+    });
     if deny.is_empty() && warn.is_empty() {
         out.push_str("# Every rule is off: there is nothing to enforce.\n");
     }
+    // With every rule off, nothing is enforced and nothing needs saying.
+    let notice = if deny.is_empty() && warn.is_empty() {
+        None
+    } else {
+        notice(settings)
+    };
     for (name, action, rules) in [(DENY_POLICY, "Deny", &deny), (WARN_POLICY, "Warn", &warn)] {
-        if !rules.is_empty() {
-            policy(&mut out, settings, name, rules, action == "Deny");
+        let deny = action == "Deny";
+        let notice = if deny { None } else { notice.as_ref() };
+        if !rules.is_empty() || notice.is_some() {
+            policy(&mut out, settings, name, rules, deny, notice);
             binding(&mut out, settings, name, action);
         }
     }
-    out
+    Ok(out)
+}
+
+/// The warning that the ignore annotation did not lift what it names:
+/// `(variables, condition, message expression)`, or `None` when it lifts
+/// whatever it names (`ignoreAnnotation.allowed: true`, not narrowed).
+/// As the core's `kube-immutable.io/ignore is not honoured` diagnostic.
+fn notice(settings: &Settings) -> Option<(&'static str, &'static str, &'static str)> {
+    let a = &settings.ignore_annotation;
+    if !settings.annotation_allowed(true) {
+        return Some((
+            "",
+            "!object.metadata.?annotations[?'kube-immutable.io/ignore'].hasValue()",
+            "'kube-immutable.io/ignore is not honoured by this policy: an object cannot lift a rule for itself \
+             unless the settings allow it (`ignoreAnnotation.allowed: true`)'",
+        ));
+    }
+    if a.rules.is_none() && a.namespaces.is_none() {
+        return None;
+    }
+    Some((
+        "refused",
+        "size(variables.refused) == 0",
+        "'kube-immutable.io/ignore is not honoured by this policy: the settings do not let it turn off ' +\n\
+         variables.refused.map(r, '`' + r + '`').join(', ') + ' here (`ignoreAnnotation.rules`, `ignoreAnnotation.namespaces`)'",
+    ))
 }
 
 /// Append every piece.
@@ -296,7 +362,14 @@ fn rule_cel(id: &str) -> (&'static str, &'static str) {
         .map_or(("unknown", "[]"), |&(_, var, cel)| (var, cel))
 }
 
-fn policy(out: &mut String, settings: &Settings, name: &str, rules: &[&RuleMeta], deny: bool) {
+fn policy(
+    out: &mut String,
+    settings: &Settings,
+    name: &str,
+    rules: &[&RuleMeta],
+    deny: bool,
+    notice: Option<&(&str, &str, &str)>,
+) {
     cat(
         out,
         &[
@@ -320,18 +393,16 @@ fn policy(out: &mut String, settings: &Settings, name: &str, rules: &[&RuleMeta]
              operations: [CREATE, UPDATE]\n      \
              - apiGroups: [batch]\n        apiVersions: [v1]\n        \
              resources: [jobs, cronjobs]\n        \
-             operations: [CREATE, UPDATE]\n  \
-             variables:\n",
+             operations: [CREATE, UPDATE]\n",
         ],
     );
+    match_conditions(out, settings);
+    out.push_str("  variables:\n");
     variable(
         out,
         "the pod spec, where the object's kind holds it",
         "spec",
-        "request.kind.kind == 'Pod' ? object.spec :\n\
-         request.kind.kind == 'PodTemplate' ? object.template.spec :\n\
-         request.kind.kind == 'CronJob' ? object.spec.jobTemplate.spec.template.spec :\n\
-         object.spec.template.spec",
+        SPEC,
     );
     variable(
         out,
@@ -358,18 +429,25 @@ fn policy(out: &mut String, settings: &Settings, name: &str, rules: &[&RuleMeta]
         "windows",
         "variables.spec.?os.?name.orValue('') == 'windows'",
     );
+    let lifting = annotation(out, settings);
     let mut lists = String::new();
     let mut names = String::new();
     for (i, rule) in rules.iter().enumerate() {
         let (var, cel) = rule_cel(rule.id);
         let summary = lowercase_first(rule.summary.en);
         cat(out, &["    # ", rule.id, ": ", &summary, "\n"]);
-        variable(out, "", var, cel);
+        if lifting {
+            let lifted = ["'", rule.id, "' in variables.lifted ? [] : (\n", cel, ")"].concat();
+            variable(out, "", var, &lifted);
+        } else {
+            variable(out, "", var, cel);
+        }
         let sep = if i == 0 { "" } else { ", " };
         cat(&mut lists, &[sep, "variables.", var]);
         cat(&mut names, &[sep, "'", rule.id, "'"]);
     }
-    variable(
+    if !rules.is_empty() {
+        variable(
         out,
         "per rule, in the order above: `rule-id: finding; finding; and N more`, or '' when it finds nothing",
         "summaries",
@@ -383,20 +461,21 @@ fn policy(out: &mut String, settings: &Settings, name: &str, rules: &[&RuleMeta]
         ]
         .concat(),
     );
-    if deny {
-        variable(
+        if deny {
+            variable(
             out,
             "every finding of every rule: the API server shows the message of the first failing validation only",
             "denial",
             "'kube-immutable: ' + request.kind.kind + '/' + object.metadata.?name.orValue('') + ' is not immutable: ' +\n  \
              variables.summaries.filter(s, s != '').join(' | ')",
         );
-        variable(
+            variable(
             out,
             "the denial, cut where the API server would refuse it (5,120 bytes)",
             "message",
             "bytes(variables.denial).size() <= 5000 ? variables.denial : variables.denial.substring(0, 1000) + ' …'",
         );
+        }
     }
     out.push_str("  validations:\n");
     for (i, rule) in rules.iter().enumerate() {
@@ -430,6 +509,16 @@ fn policy(out: &mut String, settings: &Settings, name: &str, rules: &[&RuleMeta]
             ],
         );
     }
+    if let Some((_, condition, message)) = notice {
+        out.push_str("    # kube-immutable.io/ignore: what the object asks for and does not get\n    - expression: ");
+        block_or_plain(out, condition);
+        out.push_str("      messageExpression: ");
+        block_or_plain(out, message);
+        out.push_str("      reason: Forbidden\n");
+    }
+    if rules.is_empty() {
+        return;
+    }
     cat(
         out,
         &[
@@ -443,6 +532,119 @@ fn policy(out: &mut String, settings: &Settings, name: &str, rules: &[&RuleMeta]
             "][i]).join(', ')\n",
         ],
     );
+}
+
+/// Exemptions by who asks and by runtime class, as `matchConditions`: a
+/// request that fails one is not judged at all (`Settings::requester_exempt`,
+/// `runtime_class_exempt`).
+fn match_conditions(out: &mut String, settings: &Settings) {
+    let ex = &settings.exemptions;
+    let users: Vec<String> = ex
+        .usernames
+        .iter()
+        .cloned()
+        .chain(ex.service_accounts.iter().map(|sa| {
+            // `namespace/name` → the service account's user name.
+            ["system:serviceaccount:", &sa.replacen('/', ":", 1)].concat()
+        }))
+        .collect();
+    if users.is_empty() && ex.groups.is_empty() && ex.runtime_classes.is_empty() {
+        return;
+    }
+    out.push_str("  matchConditions:\n");
+    if !users.is_empty() {
+        cat(
+            out,
+            &[
+                "    # Requests by these users and service accounts are not judged.\n    \
+                 - name: exempt-users\n      expression: \"!(request.userInfo.?username.orValue('') in [",
+                &cel_list(&users),
+                "])\"\n",
+            ],
+        );
+    }
+    if !ex.groups.is_empty() {
+        cat(
+            out,
+            &[
+                "    # Requests by members of these groups are not judged.\n    \
+                 - name: exempt-groups\n      expression: \"!request.userInfo.?groups.orValue([]).exists(g, g in [",
+                &cel_list(&ex.groups),
+                "])\"\n",
+            ],
+        );
+    }
+    if !ex.runtime_classes.is_empty() {
+        cat(
+            out,
+            &[
+                "    # Pods run by these runtime classes are not judged.\n    \
+                 - name: exempt-runtime-classes\n      expression: |-\n        !((",
+                &SPEC.replace('\n', "\n          "),
+                ").?runtimeClassName.orValue('') in [",
+                &cel_list(&ex.runtime_classes),
+                "])\n",
+            ],
+        );
+    }
+}
+
+/// The variables of the ignore annotation: `ignored` (the rule ids it
+/// names), `lifted` (the rules it turns off here, as `ignoreAnnotation`
+/// allows) and `refused` (those it names and may not turn off). Returns
+/// whether the annotation may lift rules at all.
+fn annotation(out: &mut String, settings: &Settings) -> bool {
+    let a = &settings.ignore_annotation;
+    if !settings.annotation_allowed(true) {
+        return false;
+    }
+    variable(
+        out,
+        "the rule ids kube-immutable.io/ignore names (`rule-a,rule-b: reason`)",
+        "ignored",
+        "object.metadata.?annotations[?'kube-immutable.io/ignore'].orValue('').split(':')[0].split(',').map(s, s.trim())",
+    );
+    // `Settings::annotation_may_ignore`: whether it may turn off rule `r`
+    // here (`None`: anything, anywhere).
+    let may = |r: &str| -> Option<String> {
+        let mut may = Vec::new();
+        if let Some(rules) = &a.rules {
+            may.push([r, " in [", &cel_list(rules), "]"].concat());
+        }
+        if let Some(namespaces) = &a.namespaces {
+            may.push(["request.namespace in [", &cel_list(namespaces), "]"].concat());
+        }
+        (!may.is_empty()).then(|| may.join(" && "))
+    };
+    let named =
+        "('all' in variables.ignored || '*' in variables.ignored || r in variables.ignored)";
+    let lifted = match may("r") {
+        None => [ALL_RULES, ".filter(r, ", named, ")"].concat(),
+        Some(may) => [ALL_RULES, ".filter(r, ", named, " &&\n  ", &may, ")"].concat(),
+    };
+    variable(out, "the rules it turns off here", "lifted", &lifted);
+    if let (Some(may_r), Some(may_id)) = (may("r"), may("id")) {
+        // In the order it names them, `all` standing for every rule.
+        variable(
+            out,
+            "the rules it names and may not turn off here",
+            "refused",
+            &[
+                "variables.ignored.map(id, id == 'all' || id == '*' ? ",
+                ALL_RULES,
+                ".filter(r, !(",
+                &may_r,
+                ")) :\n  id in ",
+                ALL_RULES,
+                " && !(",
+                &may_id,
+                ") ? [id] : []).flatten()",
+            ]
+            .concat(),
+        );
+    }
+    debug_assert_eq!(IGNORE_ANNOTATION, "kube-immutable.io/ignore");
+    true
 }
 
 const LABELS: &str =
@@ -480,42 +682,74 @@ fn binding(out: &mut String, settings: &Settings, name: &str, action: &str) {
 }
 
 /// The `lists` variable: the three container lists, minus the containers
-/// exempt by name or image (`Settings::container_exempt`).
+/// exempt by image or by name as the exemption allows
+/// (`Settings::container_exempt`).
 fn lists(settings: &Settings) -> String {
     let mut out = String::from(
         "[variables.spec.?initContainers.orValue([]), variables.spec.?containers.orValue([]),\n \
          variables.spec.?ephemeralContainers.orValue([])]",
     );
     let ex = &settings.exemptions;
-    if ex.containers.is_empty() && ex.images.is_empty() {
+    let mut clauses = Vec::new();
+    if !ex.images.is_empty() {
+        clauses.push(image_matches(&ex.images));
+    }
+    for exemption in &ex.containers {
+        let mut clause = [
+            "c.name.matches(",
+            &cel_string(&glob_regex(&[exemption.name()])),
+            ")",
+        ]
+        .concat();
+        if let ContainerExemption::Tied(tied) = exemption {
+            if !tied.images.is_empty() {
+                cat(&mut clause, &[" && ", &image_matches(&tied.images)]);
+            }
+            if !tied.namespaces.is_empty() {
+                cat(
+                    &mut clause,
+                    &[
+                        " && request.namespace in [",
+                        &cel_list(&tied.namespaces),
+                        "]",
+                    ],
+                );
+            }
+        }
+        clauses.push(clause);
+    }
+    if clauses.is_empty() {
         return out;
     }
-    out.push_str(".map(list, list.filter(c, !(");
-    if !ex.containers.is_empty() {
-        cat(
-            &mut out,
-            &[
-                "\n  c.name.matches(",
-                &cel_string(&glob_regex(&ex.containers)),
-                ")",
-            ],
-        );
-    }
-    if !ex.images.is_empty() {
-        if !ex.containers.is_empty() {
-            out.push_str(" ||");
-        }
-        cat(
-            &mut out,
-            &[
-                "\n  c.?image.hasValue() && c.image.matches(",
-                &cel_string(&glob_regex(&ex.images)),
-                ")",
-            ],
-        );
-    }
-    out.push_str(")))");
+    cat(
+        &mut out,
+        &[
+            ".map(list, list.filter(c, !(\n  ",
+            &clauses.join(" ||\n  "),
+            ")))",
+        ],
+    );
     out
+}
+
+/// `c`'s image matches one of `globs` (a container without one matches none).
+fn image_matches(globs: &[String]) -> String {
+    let globs: Vec<&str> = globs.iter().map(String::as_str).collect();
+    [
+        "(c.?image.hasValue() && c.image.matches(",
+        &cel_string(&glob_regex(&globs)),
+        "))",
+    ]
+    .concat()
+}
+
+/// `'a', 'b'`: CEL string literals.
+fn cel_list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|s| cel_string(s))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `- name: NAME` with its comment (if any) and expression.
@@ -557,7 +791,7 @@ fn lowercase_first(text: &str) -> String {
 
 /// Globs of the settings (`*` any run, `?` one character) as one RE2
 /// expression matching whole strings, as `settings::glob_match` does.
-fn glob_regex(globs: &[String]) -> String {
+fn glob_regex(globs: &[&str]) -> String {
     let mut re = String::from("(?s)^(?:");
     for (i, glob) in globs.iter().enumerate() {
         if i > 0 {
@@ -648,6 +882,11 @@ mod tests {
                 .collect();
             assert_eq!(*var, camel);
         }
+        let listed: Vec<String> = rules.iter().map(|id| format!("'{id}'")).collect();
+        assert_eq!(
+            ALL_RULES.replace("\n", ""),
+            format!("[{}]", listed.join(", "))
+        );
     }
 
     #[test]
@@ -660,18 +899,18 @@ mod tests {
     #[test]
     fn globs_become_anchored_regexes() {
         assert_eq!(
-            glob_regex(&["registry.k8s.io/*".into(), "a?c".into()]),
+            glob_regex(&["registry.k8s.io/*", "a?c"]),
             r"(?s)^(?:registry\.k8s\.io/.*|a.c)$"
         );
         assert_eq!(
-            glob_regex(&["a+b(c)|[d]{e}^$\\".into()]),
+            glob_regex(&["a+b(c)|[d]{e}^$\\"]),
             r"(?s)^(?:a\+b\(c\)\|\[d\]\{e\}\^\$\\)$"
         );
     }
 
     #[test]
     fn levels_choose_the_policies() {
-        let text = validating_admission_policy(&Settings::default());
+        let text = validating_admission_policy(&Settings::default()).unwrap();
         assert!(text.contains("name: kube-immutable-deny"));
         assert!(text.contains("name: kube-immutable-warn"));
         assert!(text.contains("validationActions: [Deny, Audit]"));
@@ -682,7 +921,7 @@ mod tests {
         for rule in RULES {
             all_off.rules.insert(rule.id.to_owned(), crate::Level::Off);
         }
-        let text = validating_admission_policy(&all_off);
+        let text = validating_admission_policy(&all_off).unwrap();
         assert!(!text.contains("kind:"), "{text}");
         assert!(text.contains("Every rule is off"));
     }

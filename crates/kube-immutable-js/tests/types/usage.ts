@@ -49,7 +49,13 @@ fix(source);
 const list: Rule[] = rules();
 const ids: string[] = list.map((r) => `${r.id} ${r.defaultSeverity} ${r.fix} ${r.summary} ${r.url}`);
 const v: string = version();
-const policies: string = toValidatingAdmissionPolicy(settings) + toValidatingAdmissionPolicy();
+const policies: string = toValidatingAdmissionPolicy(settings) + toValidatingAdmissionPolicy({
+  exemptions: {
+    containers: [{ name: "istio-proxy", images: ["docker.io/istio/proxyv2:*"] }, { name: "log-*", namespaces: ["logging"] }],
+    usernames: ["alice"], groups: ["ci-deployers"], serviceAccounts: ["ci/deployer"], runtimeClasses: ["kata"],
+  },
+  ignoreAnnotation: { allowed: true, rules: ["host-namespaces"], namespaces: ["monitoring"] },
+});
 
 // @ts-expect-error the source is a string
 check(42);
