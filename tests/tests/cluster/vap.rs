@@ -78,7 +78,7 @@ impl Installed<'_> {
     }
 
     fn wait_in(&self, ns: &str) -> Result<(), Failed> {
-        wait_for(self.cluster, ns, &self.deny(), &self.warn())
+        wait_for(self.cluster, ns, &self.settings, &self.deny(), &self.warn())
     }
 
     /// What the core says of `object` in `ns`, as the policies should:
@@ -119,17 +119,33 @@ struct Expected {
 }
 
 /// A policy and its binding take effect about a second after they are
-/// created: polls until a privileged pod is denied by `deny` (or, with no
-/// deny policy, warned about by `warn`) in `ns`.
-fn wait_for(cluster: &Cluster, ns: &str, deny: &str, warn: &str) -> Result<(), Failed> {
-    let probe = json!({
+/// created, each on its own: polls until every policy `settings` makes is
+/// in force in `ns`. A pod that breaks every rule is denied by `deny` and
+/// warned about by `warn`; with no warning-level rule, `warn` only warns of
+/// an ignore annotation it does not honour (then the probe carries one).
+fn wait_for(
+    cluster: &Cluster,
+    ns: &str,
+    settings: &Settings,
+    deny: &str,
+    warn: &str,
+) -> Result<(), Failed> {
+    let at = |severity| RULES.iter().any(|r| settings.severity(r) == Some(severity));
+    let (denies, warns_of_rules) = (at(Severity::Error), at(Severity::Warning));
+    let warns = warns_of_rules || (denies && !settings.annotation_allowed(true));
+    let mut probe = json!({
         "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "probe"},
         "spec": {"hostPID": true, "containers": [{"name": "c", "image": "x",
             "securityContext": {"privileged": true, "runAsUser": 0}}]},
     });
+    if !warns_of_rules {
+        probe["metadata"]["annotations"] = json!({"kube-immutable.io/ignore": "all"});
+    }
+    let warn_prefix = format!("Validation failed for ValidatingAdmissionPolicy '{warn}'");
     let ready = cluster.wait_until(Duration::from_secs(60), || {
         let r = cluster.create(ns, &probe, true);
-        denied_by(&r, deny).is_some() || r.warnings.iter().any(|w| warned_by(w, warn).is_some())
+        (!denies || denied_by(&r, deny).is_some())
+            && (!warns || r.warnings.iter().any(|w| w.starts_with(&warn_prefix)))
     });
     if ready {
         Ok(())
@@ -1004,7 +1020,13 @@ pub fn what_kubectl_prints(cluster: &Cluster) -> Result<(), Failed> {
                 }
             }
             let out = cluster.run_kubectl(&["apply", "-f", "-"], Some(&stream));
-            wait_for(cluster, "team-c", DENY_POLICY, WARN_POLICY)?;
+            wait_for(
+                cluster,
+                "team-c",
+                &Settings::default(),
+                DENY_POLICY,
+                WARN_POLICY,
+            )?;
             out
         } else {
             let args: Vec<&str> = command.split_whitespace().collect();

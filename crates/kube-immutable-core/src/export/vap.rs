@@ -79,6 +79,26 @@ const SPEC: &str = "request.kind.kind == 'Pod' ? object.spec :\n\
     request.kind.kind == 'CronJob' ? object.spec.jobTemplate.spec.template.spec :\n\
     object.spec.template.spec";
 
+/// The variables every policy starts with: comment, name, expression
+/// (`lists` depends on the settings: [`lists`]).
+const BASE_VARIABLES: &[(&str, &str, &str)] = &[
+    ("the pod spec, where the object's kind holds it", "spec", SPEC),
+    ("the init, regular and ephemeral containers", "lists", ""),
+    ("every container, in that order", "containers", "variables.lists.flatten()"),
+    (
+        "each container as messages name it",
+        "labels",
+        "variables.lists.transformList(i, list, list.map(c,\n  \
+         ['init container \"', 'container \"', 'ephemeral container \"'][i] + c.name + '\"')).flatten()",
+    ),
+    ("Pod Security's baseline capabilities", "baseline", baseline!()),
+    (
+        "Windows pods: the Linux-only rules do not apply",
+        "windows",
+        "variables.spec.?os.?name.orValue('') == 'windows'",
+    ),
+];
+
 /// Every rule id, as a CEL list.
 const ALL_RULES: &str = "['privileged', 'host-namespaces', 'allow-privilege-escalation', 'privilege-escalation-not-disabled', \
     'run-as-root', 'may-run-as-root', 'writable-root-filesystem', 'host-path-volumes', 'host-ports', 'added-capabilities', \
@@ -178,9 +198,9 @@ const RULE_CEL: &[(&str, &str, &str)] = &[
         "addedCapabilities",
         concat!(
             "variables.containers.transformList(i, c, c.?securityContext.?capabilities.?add.orValue([]).exists(x, !(x in ",
-            baseline!(),
+            "variables.baseline",
             ")),\n  c.securityContext.capabilities.add.filter(x, !(x in ",
-            baseline!(),
+            "variables.baseline",
             ")).map(x,\n    \
              variables.labels[i] + ' adds capability `' + x + \"`, beyond Pod Security's baseline\")).flatten()"
         ),
@@ -195,9 +215,9 @@ const RULE_CEL: &[(&str, &str, &str)] = &[
             ),
             " +\nvariables.containers.transformList(i, c,\n  \
              c.?securityContext.?capabilities.?add.orValue([]).exists(x, x != 'NET_BIND_SERVICE' && x in ",
-            baseline!(),
+            "variables.baseline",
             "),\n  c.securityContext.capabilities.add.filter(x, x != 'NET_BIND_SERVICE' && x in ",
-            baseline!(),
+            "variables.baseline",
             ").map(x,\n    \
              variables.labels[i] + ' adds capability `' + x + '`: the restricted level allows only `NET_BIND_SERVICE`')).flatten()"
         )),
@@ -256,43 +276,13 @@ pub fn validating_admission_policy(settings: &Settings) -> Result<String, Settin
             ".\n",
         ],
     );
-    let ex = &settings.exemptions;
-    for (list, what) in [
-        (
-            &ex.namespaces,
-            "# Exempt namespaces (the bindings' namespaceSelector): ",
-        ),
-        (
-            &ex.usernames,
-            "# Exempt users (matchConditions on request.userInfo): ",
-        ),
-        (
-            &ex.groups,
-            "# Exempt groups (matchConditions on request.userInfo): ",
-        ),
-        (
-            &ex.service_accounts,
-            "# Exempt service accounts (matchConditions on request.userInfo): ",
-        ),
-        (
-            &ex.runtime_classes,
-            "# Exempt runtime classes (matchConditions on spec.runtimeClassName): ",
-        ),
-        (&ex.images, "# Exempt images (CEL, the variable `lists`): "),
-    ] {
-        if !list.is_empty() {
-            cat(&mut out, &[what, &quoted_list(list), ".\n"]);
-        }
-    }
-    if !ex.containers.is_empty() {
-        out.push_str("# Exempt containers (by name, tied to images or namespaces; CEL, the variable `lists`).\n");
-    }
+    // The exemptions are in the objects, each with its comment: the
+    // bindings' namespaceSelector, the policies' matchConditions, the
+    // variables `lists` (images, container names) and `lifted`.
     out.push_str(if settings.annotation_allowed(true) {
-        "# The kube-immutable.io/ignore annotation may turn rules off as `ignoreAnnotation` allows\n\
-         # (the variable `lifted`).\n"
+        "# kube-immutable.io/ignore may turn rules off as `ignoreAnnotation` allows.\n"
     } else {
-        "# The kube-immutable.io/ignore annotation is not honoured: nothing inside an object lifts\n\
-         # a rule (the warning policy says so to whoever writes one).\n"
+        "# kube-immutable.io/ignore is not honoured: nothing inside an object lifts a rule.\n"
     });
     if deny.is_empty() && warn.is_empty() {
         out.push_str("# Every rule is off: there is nothing to enforce.\n");
@@ -348,10 +338,14 @@ fn cat(out: &mut String, pieces: &[&str]) {
 
 /// `a, b, c`, or `none`.
 fn ids(rules: &[&RuleMeta]) -> String {
-    if rules.is_empty() {
-        return "none".to_owned();
+    let mut out = String::new();
+    for (i, rule) in rules.iter().enumerate() {
+        cat(&mut out, &[if i == 0 { "" } else { ", " }, rule.id]);
     }
-    rules.iter().map(|r| r.id).collect::<Vec<_>>().join(", ")
+    if out.is_empty() {
+        out.push_str("none");
+    }
+    out
 }
 
 /// The CEL variable and findings of a rule.
@@ -398,44 +392,19 @@ fn policy(
     );
     match_conditions(out, settings);
     out.push_str("  variables:\n");
-    variable(
-        out,
-        "the pod spec, where the object's kind holds it",
-        "spec",
-        SPEC,
-    );
-    variable(
-        out,
-        "the init, regular and ephemeral containers",
-        "lists",
-        &lists(settings),
-    );
-    variable(
-        out,
-        "every container, in that order",
-        "containers",
-        "variables.lists.flatten()",
-    );
-    variable(
-        out,
-        "each container as messages name it",
-        "labels",
-        "variables.lists.transformList(i, list, list.map(c,\n  \
-         ['init container \"', 'container \"', 'ephemeral container \"'][i] + c.name + '\"')).flatten()",
-    );
-    variable(
-        out,
-        "Windows pods: the Linux-only rules do not apply",
-        "windows",
-        "variables.spec.?os.?name.orValue('') == 'windows'",
-    );
+    for &(comment, name, expression) in BASE_VARIABLES {
+        if name == "lists" {
+            variable(out, comment, name, &lists(settings));
+        } else {
+            variable(out, comment, name, expression);
+        }
+    }
     let lifting = annotation(out, settings);
     let mut lists = String::new();
     let mut names = String::new();
     for (i, rule) in rules.iter().enumerate() {
         let (var, cel) = rule_cel(rule.id);
-        let summary = lowercase_first(rule.summary.en);
-        cat(out, &["    # ", rule.id, ": ", &summary, "\n"]);
+        cat(out, &["    # ", rule.id, ": ", rule.summary.en, "\n"]);
         if lifting {
             let lifted = ["'", rule.id, "' in variables.lifted ? [] : (\n", cel, ")"].concat();
             variable(out, "", var, &lifted);
@@ -447,47 +416,13 @@ fn policy(
         cat(&mut names, &[sep, "'", rule.id, "'"]);
     }
     if !rules.is_empty() {
-        variable(
-        out,
-        "per rule, in the order above: `rule-id: finding; finding; and N more`, or '' when it finds nothing",
-        "summaries",
-        &[
-            "[",
-            &lists,
-            "].transformList(i, found, size(found) == 0 ? '' :\n  [",
-            &names,
-            "][i] + ': ' +\n  \
-             (size(found) <= 3 ? found.join('; ') : found.slice(0, 3).join('; ') + '; and ' + string(size(found) - 3) + ' more'))",
-        ]
-        .concat(),
-    );
-        if deny {
-            variable(
-            out,
-            "every finding of every rule: the API server shows the message of the first failing validation only",
-            "denial",
-            "'kube-immutable: ' + request.kind.kind + '/' + object.metadata.?name.orValue('') + ' is not immutable: ' +\n  \
-             variables.summaries.filter(s, s != '').join(' | ')",
-        );
-            variable(
-            out,
-            "the denial, cut where the API server would refuse it (5,120 bytes)",
-            "message",
-            "bytes(variables.denial).size() <= 5000 ? variables.denial : variables.denial.substring(0, 1000) + ' …'",
-        );
-        }
+        summaries(out, &lists, &names, deny);
     }
     out.push_str("  validations:\n");
     for (i, rule) in rules.iter().enumerate() {
         let (var, _) = rule_cel(rule.id);
         let index = i.to_string();
-        let fallback = [
-            "kube-immutable: ",
-            rule.id,
-            ": ",
-            &lowercase_first(rule.summary.en),
-        ]
-        .concat();
+        let fallback = ["kube-immutable: ", rule.id, ": ", rule.summary.en].concat();
         cat(
             out,
             &[
@@ -503,7 +438,7 @@ fn policy(
                 },
                 if deny { "" } else { &index },
                 if deny { "\n" } else { "])\n" },
-                "      # If the message cannot be made (its cost is over the budget).\n      message: ",
+                "      message: ",
                 &yaml_string(&fallback),
                 "\n      reason: Forbidden\n",
             ],
@@ -524,7 +459,7 @@ fn policy(
         &[
             "  auditAnnotations:\n    # ",
             name,
-            "/rules: the rules the object breaks (none: no annotation).\n    \
+            "/rules: the rules the object breaks.\n    \
              - key: rules\n      valueExpression: |-\n        [",
             &lists,
             "].transformList(i, found, size(found) > 0,\n          [",
@@ -532,6 +467,40 @@ fn policy(
             "][i]).join(', ')\n",
         ],
     );
+}
+
+/// The `summaries` variable (each rule's findings in one line) and, in the
+/// deny policy, the denial that names them all.
+fn summaries(out: &mut String, lists: &str, names: &str, deny: bool) {
+    variable(
+        out,
+        "per rule above: `rule-id: finding; finding; and N more`, or ''",
+        "summaries",
+        &[
+            "[",
+            lists,
+            "].transformList(i, found, size(found) == 0 ? '' :\n  [",
+            names,
+            "][i] + ': ' +\n  \
+             (size(found) <= 3 ? found.join('; ') : found.slice(0, 3).join('; ') + '; and ' + string(size(found) - 3) + ' more'))",
+        ]
+        .concat(),
+    );
+    if deny {
+        variable(
+            out,
+            "every finding: kubectl shows the first failing validation's message only",
+            "denial",
+            "'kube-immutable: ' + request.kind.kind + '/' + object.metadata.?name.orValue('') + ' is not immutable: ' +\n  \
+             variables.summaries.filter(s, s != '').join(' | ')",
+        );
+        variable(
+            out,
+            "cut below the 5,120 bytes a message may have",
+            "message",
+            "bytes(variables.denial).size() <= 5000 ? variables.denial : variables.denial.substring(0, 1000) + ' …'",
+        );
+    }
 }
 
 /// Exemptions by who asks and by runtime class, as `matchConditions`: a
@@ -545,7 +514,8 @@ fn match_conditions(out: &mut String, settings: &Settings) {
         .cloned()
         .chain(ex.service_accounts.iter().map(|sa| {
             // `namespace/name` → the service account's user name.
-            ["system:serviceaccount:", &sa.replacen('/', ":", 1)].concat()
+            let (namespace, name) = sa.split_once('/').unwrap_or((sa, ""));
+            ["system:serviceaccount:", namespace, ":", name].concat()
         }))
         .collect();
     if users.is_empty() && ex.groups.is_empty() && ex.runtime_classes.is_empty() {
@@ -579,9 +549,14 @@ fn match_conditions(out: &mut String, settings: &Settings) {
             out,
             &[
                 "    # Pods run by these runtime classes are not judged.\n    \
-                 - name: exempt-runtime-classes\n      expression: |-\n        !((",
-                &SPEC.replace('\n', "\n          "),
-                ").?runtimeClassName.orValue('') in [",
+                 - name: exempt-runtime-classes\n      expression: |-\n        !((\n",
+            ],
+        );
+        block(out, SPEC, "          ");
+        cat(
+            out,
+            &[
+                "        ).?runtimeClassName.orValue('') in [",
                 &cel_list(&ex.runtime_classes),
                 "])\n",
             ],
@@ -674,7 +649,7 @@ fn binding(out: &mut String, settings: &Settings, name: &str, action: &str) {
                  # Exempt namespaces: the name label the API server sets on every namespace.\n    \
                  namespaceSelector:\n      matchExpressions:\n        \
                  - key: kubernetes.io/metadata.name\n          operator: NotIn\n          values: [",
-                &quoted_list(namespaces),
+                &quoted_list(namespaces, '"'),
                 "]\n",
             ],
         );
@@ -745,11 +720,7 @@ fn image_matches(globs: &[String]) -> String {
 
 /// `'a', 'b'`: CEL string literals.
 fn cel_list(items: &[String]) -> String {
-    items
-        .iter()
-        .map(|s| cel_string(s))
-        .collect::<Vec<_>>()
-        .join(", ")
+    quoted_list(items, '\'')
 }
 
 /// `- name: NAME` with its comment (if any) and expression.
@@ -765,28 +736,26 @@ fn variable(out: &mut String, comment: &str, name: &str, expression: &str) {
 /// end: plain when it is one line YAML reads as it is, else a literal
 /// block (`|-`), whose lines YAML keeps as they are.
 fn block_or_plain(out: &mut String, expression: &str) {
-    let plain = !expression.contains(['\n', '#', '\'', '"'])
-        && !expression.contains(": ")
-        && !expression.starts_with(|c: char| "[]{}>|*&!%@`-?:,".contains(c));
+    let plain = expression
+        .bytes()
+        .all(|b| !matches!(b, b'\n' | b'#' | b'\'' | b'"' | b':'))
+        && expression
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric());
     if plain {
         cat(out, &[expression, "\n"]);
-        return;
-    }
-    out.push_str("|-\n");
-    for line in expression.lines() {
-        cat(out, &["        ", line, "\n"]);
+    } else {
+        out.push_str("|-\n");
+        block(out, expression, "        ");
     }
 }
 
-/// `A container runs privileged` → `a container runs privileged` (the
-/// summaries start with an ASCII letter; Unicode case tables would weigh
-/// kilobytes in the browsers' wasm).
-fn lowercase_first(text: &str) -> String {
-    let mut out = text.to_owned();
-    if let Some(first) = out.get_mut(..1) {
-        first.make_ascii_lowercase();
+/// The lines of `text`, each after `pad`.
+fn block(out: &mut String, text: &str, pad: &str) {
+    for line in text.split('\n') {
+        cat(out, &[pad, line, "\n"]);
     }
-    out
 }
 
 /// Globs of the settings (`*` any run, `?` one character) as one RE2
@@ -850,12 +819,16 @@ fn quoted(text: &str, quote: char) -> String {
     out
 }
 
-fn quoted_list(items: &[String]) -> String {
-    items
-        .iter()
-        .map(|s| yaml_string(s))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// `"a", "b"` (YAML) or `'a', 'b'` (CEL).
+fn quoted_list(items: &[String], quote: char) -> String {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        cat(
+            &mut out,
+            &[if i == 0 { "" } else { ", " }, &quoted(item, quote)],
+        );
+    }
+    out
 }
 
 #[cfg(test)]
