@@ -186,7 +186,9 @@ enum ExportCommand {
     /// `kubectl apply -f -`): the API server enforces the rules itself, with
     /// no webhook. Error-level rules deny, warning-level rules warn.
     Vap {
-        /// Settings file (YAML or JSON): rule levels and exemptions.
+        /// Settings file (YAML or JSON): rule levels and exemptions; without
+        /// it, the nearest `.kube-immutable.yaml` (or `kube-immutable.yaml`)
+        /// from the working directory up, as `check -` finds it.
         #[arg(long, value_name = "FILE")]
         config: Option<String>,
     },
@@ -496,9 +498,22 @@ fn run_fix(args: &FixArgs) -> u8 {
 
 /// `export vap`: the core writes the policies, this prints them.
 fn export_vap(config: Option<&str>) -> u8 {
-    let settings = match load_settings(config, Lang::En) {
-        Ok(settings) => settings,
-        Err(code) => return code,
+    // `--config`, else the nearest settings file from the working
+    // directory, as `check -` finds it, else the defaults.
+    let file = config.map(PathBuf::from).or_else(|| {
+        std::env::current_dir()
+            .ok()
+            .and_then(|dir| discover::nearest_config(&dir, &[]))
+    });
+    let settings = match &file {
+        None => kube_immutable_core::Settings::default(),
+        Some(file) => match config::load(&file.to_string_lossy()) {
+            Ok(settings) => settings,
+            Err(e) => {
+                eprint_styled(&output::text::render_config_error(&e, Lang::En));
+                return exit::INPUT_ERROR;
+            }
+        },
     };
     match kube_immutable_core::export::vap::validating_admission_policy(&settings) {
         Ok(policies) => {
@@ -507,7 +522,8 @@ fn export_vap(config: Option<&str>) -> u8 {
         }
         // What the policy module refuses too (admission settings).
         Err(e) => {
-            eprint_styled(&format!("error: {}: {e}", config.unwrap_or("settings")));
+            let file = file.map_or_else(|| "settings".to_owned(), |f| f.display().to_string());
+            eprint_styled(&format!("error: {file}: {e}"));
             exit::INPUT_ERROR
         }
     }

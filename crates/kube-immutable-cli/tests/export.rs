@@ -107,3 +107,28 @@ fn settings_admission_refuses_are_refused_with_the_reason() {
         .stdout
         .contains("c.name.matches('(?s)^(?:istio-proxy)$') && (c.?image.hasValue() && c.image.matches('(?s)^(?:docker\\\\.io/istio/proxyv2:.*)$'))"), "{}", out.stdout);
 }
+
+#[test]
+fn without_config_the_nearest_settings_file_applies() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(
+        dir.path().join(".kube-immutable.yaml"),
+        "rules:\n  image-not-pinned: error\n",
+    )
+    .unwrap();
+    let nested = dir.path().join("deploy/prod");
+    std::fs::create_dir_all(&nested).unwrap();
+    let out = run_in(&nested, &["export", "vap"], None);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("- name: imageNotPinned"),
+        "{}",
+        out.stdout
+    );
+    // A broken one is refused, with its frame.
+    std::fs::write(dir.path().join(".kube-immutable.yaml"), "rulez: {}\n").unwrap();
+    let out = run_in(&nested, &["export", "vap"], None);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("rulez"), "{}", out.stderr);
+}
