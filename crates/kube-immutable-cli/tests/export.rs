@@ -37,7 +37,7 @@ fn default_settings_deny_errors_and_warn_warnings() {
     assert!(out.stdout.contains("  validationActions: [Warn, Audit]\n"));
     // The header says which rule goes where.
     assert!(out.stdout.contains(
-        "# Warned (kube-immutable-warn, bound with [Warn, Audit]): privilege-escalation-not-disabled, may-run-as-root, host-ports, capabilities-not-restricted, mutable-image-tag.\n"
+        "# Warned (kube-immutable-warn): privilege-escalation-not-disabled, may-run-as-root, host-ports, capabilities-not-restricted, mutable-image-tag.\n"
     ));
     assert!(out.stdout.contains("# Off: image-not-pinned.\n"));
 }

@@ -82,18 +82,16 @@ const SPEC: &str = "request.kind.kind == 'Pod' ? object.spec :\n\
 /// The variables every policy starts with: comment, name, expression
 /// (`lists` depends on the settings: [`lists`]).
 const BASE_VARIABLES: &[(&str, &str, &str)] = &[
-    ("the pod spec, where the object's kind holds it", "spec", SPEC),
-    ("the init, regular and ephemeral containers", "lists", ""),
-    ("every container, in that order", "containers", "variables.lists.flatten()"),
-    (
-        "each container as messages name it",
-        "labels",
+    ("", "spec", SPEC),
+    ("", "lists", ""),
+    ("", "containers", "variables.lists.flatten()"),
+    ("", "labels",
         "variables.lists.transformList(i, list, list.map(c,\n  \
          ['init container \"', 'container \"', 'ephemeral container \"'][i] + c.name + '\"')).flatten()",
     ),
-    ("Pod Security's baseline capabilities", "baseline", baseline!()),
+    ("", "baseline", baseline!()),
     (
-        "Windows pods: the Linux-only rules do not apply",
+        "Windows pods: exempt from the Linux-only rules",
         "windows",
         "variables.spec.?os.?name.orValue('') == 'windows'",
     ),
@@ -250,11 +248,13 @@ const RULE_CEL: &[(&str, &str, &str)] = &[
 /// ([`Settings::validate_for_admission`]: this is admission too).
 pub fn validating_admission_policy(settings: &Settings) -> Result<String, SettingsError> {
     settings.validate_for_admission()?;
-    let at = |level: Option<Severity>| -> Vec<&'static RuleMeta> {
+    // `RULE_CEL` lists the rules in `RULES`' order (a test holds it so).
+    let at = |level: Option<Severity>| -> Vec<Rule> {
         RULES
             .iter()
-            .copied()
-            .filter(|r| settings.severity(r) == level)
+            .zip(RULE_CEL)
+            .filter(|(r, _)| settings.severity(r) == level)
+            .map(|(r, &(_, var, cel))| (*r, var, cel))
             .collect()
     };
     let (deny, warn) = (at(Some(Severity::Error)), at(Some(Severity::Warning)));
@@ -264,12 +264,10 @@ pub fn validating_admission_policy(settings: &Settings) -> Result<String, Settin
         &[
             "# kube-immutable ",
             crate::VERSION,
-            ": its rules as ValidatingAdmissionPolicies, enforced by the\n\
-             # API server itself (Kubernetes 1.30 or later), with no webhook to run.\n\
-             #   kube-immutable export vap [--config FILE] | kubectl apply -f -\n\
-             # Denied (kube-immutable-deny, bound with [Deny, Audit]): ",
+            ": the rules as ValidatingAdmissionPolicies (Kubernetes 1.30+).\n\
+             # Denied (kube-immutable-deny): ",
             &ids(&deny),
-            ".\n# Warned (kube-immutable-warn, bound with [Warn, Audit]): ",
+            ".\n# Warned (kube-immutable-warn): ",
             &ids(&warn),
             ".\n# Off: ",
             &ids(&at(None)),
@@ -304,28 +302,16 @@ pub fn validating_admission_policy(settings: &Settings) -> Result<String, Settin
     Ok(out)
 }
 
-/// The warning that the ignore annotation did not lift what it names:
-/// `(variables, condition, message expression)`, or `None` when it lifts
-/// whatever it names (`ignoreAnnotation.allowed: true`, not narrowed).
-/// As the core's `kube-immutable.io/ignore is not honoured` diagnostic.
-fn notice(settings: &Settings) -> Option<(&'static str, &'static str, &'static str)> {
-    let a = &settings.ignore_annotation;
-    if !settings.annotation_allowed(true) {
-        return Some((
-            "",
-            "!object.metadata.?annotations[?'kube-immutable.io/ignore'].hasValue()",
-            "'kube-immutable.io/ignore is not honoured by this policy: an object cannot lift a rule for itself \
-             unless the settings allow it (`ignoreAnnotation.allowed: true`)'",
-        ));
-    }
-    if a.rules.is_none() && a.namespaces.is_none() {
-        return None;
-    }
-    Some((
-        "refused",
-        "size(variables.refused) == 0",
-        "'kube-immutable.io/ignore is not honoured by this policy: the settings do not let it turn off ' +\n\
-         variables.refused.map(r, '`' + r + '`').join(', ') + ' here (`ignoreAnnotation.rules`, `ignoreAnnotation.namespaces`)'",
+/// The warning that the ignore annotation lifts nothing here, as the
+/// core's `kube-immutable.io/ignore is not honoured` diagnostic:
+/// `(condition, message expression)`, or `None` when the settings let it
+/// lift rules (`ignoreAnnotation.allowed: true`; where they narrow it, what
+/// it may not lift is still reported, without the core's warning naming it).
+fn notice(settings: &Settings) -> Option<(&'static str, &'static str)> {
+    (!settings.annotation_allowed(true)).then_some((
+        "!object.metadata.?annotations[?'kube-immutable.io/ignore'].hasValue()",
+        "'kube-immutable.io/ignore is not honoured by this policy: an object cannot lift a rule for itself \
+         unless the settings allow it (`ignoreAnnotation.allowed: true`)'",
     ))
 }
 
@@ -337,9 +323,9 @@ fn cat(out: &mut String, pieces: &[&str]) {
 }
 
 /// `a, b, c`, or `none`.
-fn ids(rules: &[&RuleMeta]) -> String {
+fn ids(rules: &[Rule]) -> String {
     let mut out = String::new();
-    for (i, rule) in rules.iter().enumerate() {
+    for (i, (rule, _, _)) in rules.iter().enumerate() {
         cat(&mut out, &[if i == 0 { "" } else { ", " }, rule.id]);
     }
     if out.is_empty() {
@@ -348,21 +334,16 @@ fn ids(rules: &[&RuleMeta]) -> String {
     out
 }
 
-/// The CEL variable and findings of a rule.
-fn rule_cel(id: &str) -> (&'static str, &'static str) {
-    RULE_CEL
-        .iter()
-        .find(|(rule, _, _)| *rule == id)
-        .map_or(("unknown", "[]"), |&(_, var, cel)| (var, cel))
-}
+/// A rule, its CEL variable and findings (`RULE_CEL`).
+type Rule = (&'static RuleMeta, &'static str, &'static str);
 
 fn policy(
     out: &mut String,
     settings: &Settings,
     name: &str,
-    rules: &[&RuleMeta],
+    rules: &[Rule],
     deny: bool,
-    notice: Option<&(&str, &str, &str)>,
+    notice: Option<&(&str, &str)>,
 ) {
     cat(
         out,
@@ -372,14 +353,12 @@ fn policy(
             LABELS,
             crate::VERSION,
             "\"\nspec:\n  \
-             # An error in an expression (or a cost over the budget) fails closed.\n  \
              failurePolicy: Fail\n  \
              matchConstraints:\n    \
-             # Every version of these resources is converted to the one below.\n    \
              matchPolicy: Equivalent\n    \
              resourceRules:\n      \
              - apiGroups: [\"\"]\n        apiVersions: [v1]\n        \
-             # pods/ephemeralcontainers: how `kubectl debug` adds a container to a running pod.\n        \
+             # pods/ephemeralcontainers: kubectl debug\n        \
              resources: [pods, pods/ephemeralcontainers, podtemplates, replicationcontrollers]\n        \
              operations: [CREATE, UPDATE]\n      \
              - apiGroups: [apps]\n        apiVersions: [v1]\n        \
@@ -402,8 +381,7 @@ fn policy(
     let lifting = annotation(out, settings);
     let mut lists = String::new();
     let mut names = String::new();
-    for (i, rule) in rules.iter().enumerate() {
-        let (var, cel) = rule_cel(rule.id);
+    for (i, &(rule, var, cel)) in rules.iter().enumerate() {
         cat(out, &["    # ", rule.id, ": ", rule.summary.en, "\n"]);
         if lifting {
             let lifted = ["'", rule.id, "' in variables.lifted ? [] : (\n", cel, ")"].concat();
@@ -419,8 +397,7 @@ fn policy(
         summaries(out, &lists, &names, deny);
     }
     out.push_str("  validations:\n");
-    for (i, rule) in rules.iter().enumerate() {
-        let (var, _) = rule_cel(rule.id);
+    for (i, &(rule, var, _)) in rules.iter().enumerate() {
         let index = i.to_string();
         let fallback = ["kube-immutable: ", rule.id, ": ", rule.summary.en].concat();
         cat(
@@ -444,8 +421,8 @@ fn policy(
             ],
         );
     }
-    if let Some((_, condition, message)) = notice {
-        out.push_str("    # kube-immutable.io/ignore: what the object asks for and does not get\n    - expression: ");
+    if let Some((condition, message)) = notice {
+        out.push_str("    # kube-immutable.io/ignore\n    - expression: ");
         block_or_plain(out, condition);
         out.push_str("      messageExpression: ");
         block_or_plain(out, message);
@@ -522,35 +499,27 @@ fn match_conditions(out: &mut String, settings: &Settings) {
         return;
     }
     out.push_str("  matchConditions:\n");
-    if !users.is_empty() {
-        cat(
-            out,
-            &[
-                "    # Requests by these users and service accounts are not judged.\n    \
-                 - name: exempt-users\n      expression: \"!(request.userInfo.?username.orValue('') in [",
-                &cel_list(&users),
-                "])\"\n",
-            ],
-        );
-    }
-    if !ex.groups.is_empty() {
-        cat(
-            out,
-            &[
-                "    # Requests by members of these groups are not judged.\n    \
-                 - name: exempt-groups\n      expression: \"!request.userInfo.?groups.orValue([]).exists(g, g in [",
-                &cel_list(&ex.groups),
-                "])\"\n",
-            ],
-        );
+    for (list, condition) in [
+        (
+            &users,
+            "    # exempt users and service accounts\n    \
+             - name: exempt-users\n      expression: \"!(request.userInfo.?username.orValue('') in [",
+        ),
+        (
+            &ex.groups,
+            "    # exempt groups\n    \
+             - name: exempt-groups\n      expression: \"!request.userInfo.?groups.orValue([]).exists(g, g in [",
+        ),
+    ] {
+        if !list.is_empty() {
+            cat(out, &[condition, &cel_list(list), "])\"\n"]);
+        }
     }
     if !ex.runtime_classes.is_empty() {
         cat(
             out,
-            &[
-                "    # Pods run by these runtime classes are not judged.\n    \
-                 - name: exempt-runtime-classes\n      expression: |-\n        !((\n",
-            ],
+            &["    # exempt runtime classes\n    \
+                 - name: exempt-runtime-classes\n      expression: |-\n        !((\n"],
         );
         block(out, SPEC, "          ");
         cat(
@@ -565,9 +534,8 @@ fn match_conditions(out: &mut String, settings: &Settings) {
 }
 
 /// The variables of the ignore annotation: `ignored` (the rule ids it
-/// names), `lifted` (the rules it turns off here, as `ignoreAnnotation`
-/// allows) and `refused` (those it names and may not turn off). Returns
-/// whether the annotation may lift rules at all.
+/// names) and `lifted` (the rules it turns off here, as `ignoreAnnotation`
+/// allows). Returns whether the annotation may lift rules at all.
 fn annotation(out: &mut String, settings: &Settings) -> bool {
     let a = &settings.ignore_annotation;
     if !settings.annotation_allowed(true) {
@@ -598,26 +566,6 @@ fn annotation(out: &mut String, settings: &Settings) -> bool {
         Some(may) => [ALL_RULES, ".filter(r, ", named, " &&\n  ", &may, ")"].concat(),
     };
     variable(out, "the rules it turns off here", "lifted", &lifted);
-    if let (Some(may_r), Some(may_id)) = (may("r"), may("id")) {
-        // In the order it names them, `all` standing for every rule.
-        variable(
-            out,
-            "the rules it names and may not turn off here",
-            "refused",
-            &[
-                "variables.ignored.map(id, id == 'all' || id == '*' ? ",
-                ALL_RULES,
-                ".filter(r, !(",
-                &may_r,
-                ")) :\n  id in ",
-                ALL_RULES,
-                " && !(",
-                &may_id,
-                ") ? [id] : []).flatten()",
-            ]
-            .concat(),
-        );
-    }
     debug_assert_eq!(IGNORE_ANNOTATION, "kube-immutable.io/ignore");
     true
 }
@@ -646,7 +594,7 @@ fn binding(out: &mut String, settings: &Settings, name: &str, action: &str) {
             out,
             &[
                 "  matchResources:\n    \
-                 # Exempt namespaces: the name label the API server sets on every namespace.\n    \
+                 # exempt namespaces\n    \
                  namespaceSelector:\n      matchExpressions:\n        \
                  - key: kubernetes.io/metadata.name\n          operator: NotIn\n          values: [",
                 &quoted_list(namespaces, '"'),
@@ -770,7 +718,8 @@ fn glob_regex(globs: &[&str]) -> String {
             match ch {
                 '*' => re.push_str(".*"),
                 '?' => re.push('.'),
-                '\\' | '.' | '+' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$' => {
+                // RE2's metacharacters, escaped.
+                _ if "\\.+()|[]{}^$".contains(ch) => {
                     re.push('\\');
                     re.push(ch);
                 }
