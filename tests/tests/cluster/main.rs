@@ -64,6 +64,7 @@ const TESTS: &[(&str, Test)] = &[
         "vap::exemptions_as_the_core_grants_them",
         vap::exemptions_as_the_core_grants_them,
     ),
+    ("vap::updates_are_judged", vap::updates_are_judged),
     ("vap::what_kubectl_prints", vap::what_kubectl_prints),
     (
         "webhooks::fixtures_through_the_admission_chain",

@@ -1068,3 +1068,60 @@ pub fn what_kubectl_prints(cluster: &Cluster) -> Result<(), Failed> {
     }
     none_of("README commands whose output differs", &failures)
 }
+
+/// UPDATE is judged as CREATE is: a compliant Deployment, created, then
+/// patched to run privileged (denied, naming the rule), and a CronJob
+/// whose job template is patched to run as root.
+pub fn updates_are_judged(cluster: &Cluster) -> Result<(), Failed> {
+    let installed = install(cluster, "updates", &Settings::default())?;
+    let ns = installed.namespace("vap-updates")?;
+    let container = json!({"name": "app", "image": "registry.example/app:1.0",
+        "securityContext": {"readOnlyRootFilesystem": true, "allowPrivilegeEscalation": false,
+            "capabilities": {"drop": ["ALL"]}}});
+    let pod_spec = json!({"securityContext": {"runAsNonRoot": true}, "restartPolicy": "OnFailure", "containers": [container]});
+    let mut deployment_spec = pod_spec.clone();
+    deployment_spec["restartPolicy"] = Value::from("Always");
+    let objects = [
+        (
+            "/apis/apps/v1",
+            "deployments",
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                "spec": {"selector": {"matchLabels": {"app": "web"}},
+                    "template": {"metadata": {"labels": {"app": "web"}}, "spec": deployment_spec}}}),
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "securityContext": {"privileged": true, "allowPrivilegeEscalation": null}}]}}}}),
+            "privileged",
+        ),
+        (
+            "/apis/batch/v1",
+            "cronjobs",
+            json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "nightly"},
+                "spec": {"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": {"spec": pod_spec}}}}}),
+            json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": {"securityContext": {"runAsUser": 0}}}}}}}),
+            "run-as-root",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (group, resource, object, patch, rule) in objects {
+        let r = cluster.create(&ns, &object, false);
+        if !r.ok() {
+            failures.push(format!("creating the compliant {resource}: {} {}", r.status, r.message()));
+            continue;
+        }
+        let name = object["metadata"]["name"].as_str().unwrap_or_default();
+        // A strategic merge patch merges containers by name, as kubectl patch does.
+        let r = cluster.raw_request(
+            "PATCH",
+            &format!("{group}/namespaces/{ns}/{resource}/{name}?dryRun=All"),
+            Some(("application/strategic-merge-patch+json", patch.to_string().as_bytes())),
+        );
+        let denied = denied_by(&r, &installed.deny()).unwrap_or_default();
+        if !denied.contains(rule) || denied.len() != 1 {
+            failures.push(format!(
+                "the {resource} patched to break {rule}: denied {denied:?} ({} {})",
+                r.status,
+                r.message()
+            ));
+        }
+    }
+    none_of("updates not judged as creates are", &failures)
+}
