@@ -1104,7 +1104,11 @@ pub fn updates_are_judged(cluster: &Cluster) -> Result<(), Failed> {
     for (group, resource, object, patch, rule) in objects {
         let r = cluster.create(&ns, &object, false);
         if !r.ok() {
-            failures.push(format!("creating the compliant {resource}: {} {}", r.status, r.message()));
+            failures.push(format!(
+                "creating the compliant {resource}: {} {}",
+                r.status,
+                r.message()
+            ));
             continue;
         }
         let name = object["metadata"]["name"].as_str().unwrap_or_default();
@@ -1112,7 +1116,10 @@ pub fn updates_are_judged(cluster: &Cluster) -> Result<(), Failed> {
         let r = cluster.raw_request(
             "PATCH",
             &format!("{group}/namespaces/{ns}/{resource}/{name}?dryRun=All"),
-            Some(("application/strategic-merge-patch+json", patch.to_string().as_bytes())),
+            Some((
+                "application/strategic-merge-patch+json",
+                patch.to_string().as_bytes(),
+            )),
         );
         let denied = denied_by(&r, &installed.deny()).unwrap_or_default();
         if !denied.contains(rule) || denied.len() != 1 {
