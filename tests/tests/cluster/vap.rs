@@ -12,7 +12,9 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use kube_immutable_core::export::vap::{validating_admission_policy, DENY_POLICY, WARN_POLICY};
+use kube_immutable_core::export::vap::{
+    validating_admission_policy, DENY_POLICY, NOT_EXPORTED, WARN_POLICY,
+};
 use kube_immutable_core::{
     check_admission, yaml, Limits, Node, Report, Requester, Settings, Severity, RULES,
 };
@@ -130,7 +132,11 @@ fn wait_for(
     deny: &str,
     warn: &str,
 ) -> Result<(), Failed> {
-    let at = |severity| RULES.iter().any(|r| settings.severity(r) == Some(severity));
+    let at = |severity| {
+        RULES
+            .iter()
+            .any(|r| !NOT_EXPORTED.contains(&r.id) && settings.severity(r) == Some(severity))
+    };
     let (denies, warns_of_rules) = (at(Severity::Error), at(Severity::Warning));
     let warns = warns_of_rules || (denies && !settings.annotation_allowed(true));
     let mut probe = json!({
@@ -321,9 +327,14 @@ fn cases(files: &[std::path::PathBuf]) -> Vec<Case> {
 /// of a Pod with `hostNetwork: true` (not of a template), so CEL cannot tell
 /// such a port written by hand from one the manifest left alone, and
 /// reports neither; `host-ports` is unseen when all its findings are such
-/// ports.
+/// ports. The rules the export leaves out (`NOT_EXPORTED`) are unseen too.
 fn unseen(object: &Value, report: &Report) -> BTreeSet<String> {
-    let mut unseen = BTreeSet::new();
+    let mut unseen: BTreeSet<String> = report
+        .findings
+        .iter()
+        .filter(|f| NOT_EXPORTED.contains(&f.rule))
+        .map(|f| f.rule.to_owned())
+        .collect();
     if object["kind"] != "Pod" || object["spec"]["hostNetwork"] != true {
         return unseen;
     }
