@@ -131,6 +131,12 @@ test("share links: written as specified, reopened with the same findings, built 
   const payload = readShareLink(link);
   expect(payload.settings).toEqual({ rules: { "may-run-as-root": "off" } });
   expect(payload.manifest).toContain("name: copy-assets");
+  // The same settings as ValidatingAdmissionPolicies: may-run-as-root, off, is not enforced.
+  await page.locator('[data-action="export-vap"]').click();
+  const vap = page.locator('[data-export="kube-immutable-vap.yaml"]');
+  await expect(vap).toContainText("kind: ValidatingAdmissionPolicyBinding");
+  await expect(vap).toContainText("validationActions: [Deny, Audit]");
+  expect(await vap.textContent()).not.toContain("variables.mayRunAsRoot");
   await page.locator('[data-action="tab-findings"]').click();
   const before = await findings(page);
   expect(before.length).toBe(6);

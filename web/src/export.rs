@@ -1,8 +1,9 @@
 //! The settings panel's exports: a `--config` file for the CLI and a
 //! Kubewarden `ClusterAdmissionPolicy`, both from the core's `Settings`
-//! through serde. The policy's `rules` and `backgroundAudit` come from
-//! `policy-wasm/metadata.yml`, read with the core's YAML reader, so the
-//! export cannot drift from the module.
+//! through serde, and the ValidatingAdmissionPolicies the core writes
+//! (`kube-immutable export vap`). The policy's `rules` and `backgroundAudit`
+//! come from `policy-wasm/metadata.yml`, read with the core's YAML reader,
+//! so the export cannot drift from the module.
 
 use kube_immutable_core::yaml::parse_stream;
 use kube_immutable_core::{Limits, LineIndex, Mode, Settings};
@@ -54,6 +55,18 @@ pub fn cluster_admission_policy(settings: &Settings) -> String {
     );
     to_yaml(&policy, 0, &mut out);
     out
+}
+
+/// ValidatingAdmissionPolicies and bindings: the API server enforces the
+/// rules itself (what `kube-immutable export vap` prints); settings that
+/// admission refuses get the core's reason instead, as comments.
+pub fn validating_admission_policy(settings: &Settings) -> String {
+    kube_immutable_core::export::vap::validating_admission_policy(settings).unwrap_or_else(|e| {
+        format!(
+            "# These settings cannot be enforced in admission, so they are not exported:\n# {}\n",
+            e.0.replace('\n', "\n# ")
+        )
+    })
 }
 
 /// Settings from a settings file (YAML or JSON, the CLI's `--config`
@@ -200,6 +213,53 @@ mod tests {
         assert!(refused.contains("unknown field `rulez`"), "{refused}");
         let broken = read_settings("rules: [\n").unwrap_err();
         assert!(broken.contains("line"), "{broken}");
+    }
+
+    #[test]
+    fn validating_admission_policy_reads_back_and_follows_the_levels() {
+        let s = sample();
+        let docs: Vec<Value> = parse_stream(&validating_admission_policy(&s), &Limits::default())
+            .0
+            .into_iter()
+            .map(|d| d.root.to_json())
+            .filter(|v| !v.is_null())
+            .collect();
+        let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "ValidatingAdmissionPolicy",
+                "ValidatingAdmissionPolicyBinding",
+                "ValidatingAdmissionPolicy",
+                "ValidatingAdmissionPolicyBinding"
+            ]
+        );
+        // host-namespaces is off, may-run-as-root raised to an error.
+        let deny = serde_json::to_string(&docs[0]).unwrap();
+        assert!(deny.contains("variables.mayRunAsRoot"), "{deny}");
+        assert!(!deny.contains("variables.hostNamespaces"), "{deny}");
+        assert_eq!(
+            docs[1]["spec"]["matchResources"]["namespaceSelector"]["matchExpressions"][0]["values"],
+            json!(["kube-system", "yes"])
+        );
+    }
+
+    #[test]
+    fn validating_admission_policy_says_why_admission_refuses_settings() {
+        let mut s = Settings::default();
+        s.exemptions.containers = vec![kube_immutable_core::settings::ContainerExemption::Name(
+            "istio-proxy".into(),
+        )];
+        let text = validating_admission_policy(&s);
+        assert!(
+            text.starts_with("# These settings cannot be enforced in admission"),
+            "{text}"
+        );
+        assert!(
+            text.contains("exempts any container its author names `istio-proxy`"),
+            "{text}"
+        );
+        assert!(!text.contains("kind:"), "{text}");
     }
 
     #[test]

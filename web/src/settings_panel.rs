@@ -1,5 +1,6 @@
 //! The settings panel: per-rule level, exemptions, the policy's mode, and
-//! exports (CLI config file, Kubewarden `ClusterAdmissionPolicy`). Every
+//! exports (CLI config file, Kubewarden `ClusterAdmissionPolicy`,
+//! ValidatingAdmissionPolicies for the API server itself). Every
 //! change goes through the core's `Settings::from_json`, whose refusal is
 //! shown as is.
 
@@ -25,6 +26,7 @@ pub struct Props {
 enum Export {
     Cli,
     Policy,
+    Vap,
 }
 
 fn level_value(level: Option<&Level>) -> &'static str {
@@ -180,6 +182,10 @@ pub fn SettingsPanel(props: &Props) -> Html {
                 export::cluster_admission_policy(&props.settings),
                 "kube-immutable-policy.yaml",
             ),
+            Export::Vap => (
+                export::validating_admission_policy(&props.settings),
+                "kube-immutable-vap.yaml",
+            ),
         };
         let copy = {
             let text = text.clone();
@@ -244,6 +250,7 @@ pub fn SettingsPanel(props: &Props) -> Html {
             <div class="fix-actions">
                 { button("export-cli", texts.export_cli, show(Export::Cli)) }
                 { button("export-policy", texts.export_policy, show(Export::Policy)) }
+                { button("export-vap", texts.export_vap, show(Export::Vap)) }
             </div>
             { for exported }
         </div>

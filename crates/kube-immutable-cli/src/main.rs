@@ -67,6 +67,9 @@ enum Command {
     Fix(FixArgs),
     /// List the rules with their default level and whether they can be fixed.
     Rules(RulesArgs),
+    /// Write the rules for another enforcer, from the same settings.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Print a rule's documentation (Markdown).
     Explain {
         /// A rule id, as `kube-immutable rules` lists them.
@@ -177,6 +180,20 @@ struct FixArgs {
     lang: Lang,
 }
 
+#[derive(Debug, Subcommand)]
+enum ExportCommand {
+    /// ValidatingAdmissionPolicies and their bindings (one YAML stream, for
+    /// `kubectl apply -f -`): the API server enforces the rules itself, with
+    /// no webhook. Error-level rules deny, warning-level rules warn.
+    Vap {
+        /// Settings file (YAML or JSON): rule levels and exemptions; without
+        /// it, the nearest `.kube-immutable.yaml` (or `kube-immutable.yaml`)
+        /// from the working directory up, as `check -` finds it.
+        #[arg(long, value_name = "FILE")]
+        config: Option<String>,
+    },
+}
+
 #[derive(Debug, Args)]
 struct RulesArgs {
     #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
@@ -269,6 +286,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Check(args) => run_check(&args),
         Command::Fix(args) => run_fix(&args),
         Command::Rules(args) => list_rules(&args),
+        Command::Export(ExportCommand::Vap { config }) => export_vap(config.as_deref()),
         Command::Explain { rule, lang } => explain(&rule, lang),
         Command::Lsp => lsp::run(),
         Command::Completions { shell } => completions(shell),
@@ -476,6 +494,39 @@ fn run_fix(args: &FixArgs) -> u8 {
         eprint_styled(stderr);
     }
     out.code
+}
+
+/// `export vap`: the core writes the policies, this prints them.
+fn export_vap(config: Option<&str>) -> u8 {
+    // `--config`, else the nearest settings file from the working
+    // directory, as `check -` finds it, else the defaults.
+    let file = config.map(PathBuf::from).or_else(|| {
+        std::env::current_dir()
+            .ok()
+            .and_then(|dir| discover::nearest_config(&dir, &[]))
+    });
+    let settings = match &file {
+        None => kube_immutable_core::Settings::default(),
+        Some(file) => match config::load(&file.to_string_lossy()) {
+            Ok(settings) => settings,
+            Err(e) => {
+                eprint_styled(&output::text::render_config_error(&e, Lang::En));
+                return exit::INPUT_ERROR;
+            }
+        },
+    };
+    match kube_immutable_core::export::vap::validating_admission_policy(&settings) {
+        Ok(policies) => {
+            print_plain(&policies);
+            exit::OK
+        }
+        // What the policy module refuses too (admission settings).
+        Err(e) => {
+            let file = file.map_or_else(|| "settings".to_owned(), |f| f.display().to_string());
+            eprint_styled(&format!("error: {file}: {e}"));
+            exit::INPUT_ERROR
+        }
+    }
 }
 
 /// The level a rule runs at by default, as settings write it.

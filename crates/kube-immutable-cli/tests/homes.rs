@@ -298,7 +298,7 @@ fn completions_for_every_shell_name_the_subcommands() {
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
         let out = run(&root(), &["completions", shell], None);
         assert_eq!(out.code, 0, "{shell}: {}", out.stderr);
-        for word in ["check", "fix", "explain", "format"] {
+        for word in ["check", "fix", "explain", "format", "export", "vap"] {
             assert!(out.stdout.contains(word), "{shell} lacks {word}");
         }
         // Values of `--format` too, where the shell's script lists them.
@@ -368,6 +368,7 @@ fn man_page_is_roff_and_dir_gets_a_page_per_command() {
             "kube-immutable-check.1",
             "kube-immutable-completions.1",
             "kube-immutable-explain.1",
+            "kube-immutable-export.1",
             "kube-immutable-fix.1",
             "kube-immutable-lsp.1",
             "kube-immutable-man.1",

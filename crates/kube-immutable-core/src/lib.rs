@@ -13,6 +13,7 @@
 pub mod context;
 pub mod diagnostic;
 mod engine;
+pub mod export;
 pub mod finding;
 pub mod fix;
 pub mod node;

@@ -1,4 +1,5 @@
-// Types of the `kube-immutable` package (check, fix, rules, version).
+// Types of the `kube-immutable` package (check, fix, rules,
+// toValidatingAdmissionPolicy, version).
 // Written by hand beside the Rust that produces the values
 // (crates/kube-immutable-js/src/wire.rs); a test there checks that every
 // interface below lists exactly the keys the functions return, and CI runs
@@ -16,9 +17,27 @@ export interface Settings {
     namespaces?: string[];
     /** Container images not checked: globs with `*` and `?`. Pod-level findings still apply. */
     images?: string[];
-    /** Container names not checked: globs with `*` and `?`. */
-    containers?: string[];
+    /**
+     * Containers not checked: a name glob (`*` and `?`), or a name glob tied
+     * to image globs and namespaces, all of which must match. Admission (the
+     * policy, `toValidatingAdmissionPolicy`) refuses a name tied to neither:
+     * whoever writes a pod names its containers.
+     */
+    containers?: (string | { name: string; images?: string[]; namespaces?: string[] })[];
+    /** Admission only: requests by these users (`request.userInfo.username`) are not checked. */
+    usernames?: string[];
+    /** Admission only: requests by members of these groups are not checked. */
+    groups?: string[];
+    /** Admission only: requests by these service accounts (`namespace/name`) are not checked. */
+    serviceAccounts?: string[];
+    /** Pods run by these runtime classes (`spec.runtimeClassName`) are not checked. */
+    runtimeClasses?: string[];
   };
+  /**
+   * Whether `kube-immutable.io/ignore` on an object may turn rules off: by
+   * default yes here, no in admission; `rules` and `namespaces` narrow it.
+   */
+  ignoreAnnotation?: { allowed?: boolean; rules?: string[]; namespaces?: string[] };
   /** The Kubewarden policy's mode (ignored here). */
   mode?: "validate" | "mutate";
   /** The Kubewarden policy's mutate mode (ignored here: see `FixOptions.unsafeFixes`). */
@@ -150,6 +169,18 @@ export function fix(source: string, options?: FixOptions | null): FixResult;
 
 /** Every rule, in the order they run. */
 export function rules(options?: CheckOptions | null): Rule[];
+
+/**
+ * The rules as Kubernetes ValidatingAdmissionPolicies and their bindings
+ * (`admissionregistration.k8s.io/v1`), one YAML stream for
+ * `kubectl apply -f -`, as `kube-immutable export vap` prints it: the API
+ * server then denies what the error-level rules find and warns about what
+ * the warning-level ones find, with no webhook.
+ * @throws {Error} when `settings` are invalid, or cannot be enforced in
+ * admission (a container name not tied to images or namespaces): the
+ * message says why.
+ */
+export function toValidatingAdmissionPolicy(settings?: Settings | null): string;
 
 /** The version of the rules and the fixer. */
 export function version(): string;

@@ -5,6 +5,6 @@
 // (package.json `exports`). Types: index.d.ts.
 import init from "./kube_immutable_wasm.js";
 
-export { check, fix, rules, version } from "./kube_immutable_wasm.js";
+export { check, fix, rules, toValidatingAdmissionPolicy, version } from "./kube_immutable_wasm.js";
 
 await init({ module_or_path: new URL("./kube_immutable_wasm_bg.wasm", import.meta.url) });

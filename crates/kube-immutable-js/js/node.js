@@ -6,6 +6,6 @@
 import { readFileSync } from "node:fs";
 import { initSync } from "./kube_immutable_wasm.js";
 
-export { check, fix, rules, version } from "./kube_immutable_wasm.js";
+export { check, fix, rules, toValidatingAdmissionPolicy, version } from "./kube_immutable_wasm.js";
 
 initSync({ module: readFileSync(new URL("./kube_immutable_wasm_bg.wasm", import.meta.url)) });

@@ -1,5 +1,5 @@
-//! The npm package `kube-immutable`: the core's `check` and `fix` for
-//! JavaScript, through wasm-bindgen.
+//! The npm package `kube-immutable`: the core's `check` and `fix` (and its
+//! ValidatingAdmissionPolicy export) for JavaScript, through wasm-bindgen.
 //!
 //! Thin by design: arguments come in as JSON text (`JSON.stringify`),
 //! [`wire`] decodes them, calls the core and encodes the result, which goes
@@ -56,6 +56,15 @@ pub fn fix(source: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
 pub fn rules(options: JsValue) -> Result<JsValue, JsValue> {
     let options = Options::read(&options, wire::CHECK_OPTIONS)?;
     parse(wire::rules(wire::lang(options.lang.as_deref())))
+}
+
+/// `toValidatingAdmissionPolicy(settings?)`: the rules as
+/// ValidatingAdmissionPolicies and bindings (one YAML stream), as
+/// `kube-immutable export vap` prints them.
+#[wasm_bindgen(js_name = toValidatingAdmissionPolicy, skip_typescript)]
+pub fn to_validating_admission_policy(settings: JsValue) -> Result<String, JsValue> {
+    let settings = wire::settings(json(&settings, "settings")?.as_deref()).map_err(error)?;
+    wire::validating_admission_policy(&settings).map_err(error)
 }
 
 /// `version()`: the version of the rules and the fixer.

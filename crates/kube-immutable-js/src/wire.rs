@@ -66,6 +66,12 @@ pub fn settings(json: Option<&str>) -> Result<Settings, String> {
     }
 }
 
+/// `toValidatingAdmissionPolicy`: the core writes the YAML stream, or says
+/// why these settings cannot be enforced in admission.
+pub fn validating_admission_policy(settings: &Settings) -> Result<String, String> {
+    kube_immutable_core::export::vap::validating_admission_policy(settings).map_err(|e| e.0)
+}
+
 /// The language of a `lang` option: `fr…` is French, anything else English.
 pub fn lang(code: Option<&str>) -> Lang {
     Lang::from_code(code)

@@ -18,7 +18,7 @@ if (!fs.existsSync(path.join(npmDir, "package.json"))) {
 }
 const pkg = JSON.parse(fs.readFileSync(path.join(npmDir, "package.json"), "utf8"));
 // By path, as package.json's `exports` sends Node: node.js.
-const { check, fix, rules, version } = await import(pathToFileURL(path.join(npmDir, pkg.exports["."].node)));
+const { check, fix, rules, toValidatingAdmissionPolicy, version } = await import(pathToFileURL(path.join(npmDir, pkg.exports["."].node)));
 
 const read = (file) => fs.readFileSync(path.join(root, file), "utf8");
 const MUTABLE = read("examples/mutable-pod.yaml");
@@ -327,6 +327,42 @@ test("rules() and version()", () => {
     assert.match(r.url, new RegExp(`/${r.id}\\.md$`));
   }
   assert.equal(version(), pkg.version);
+});
+
+test("toValidatingAdmissionPolicy: the CLI's `export vap`, from the same settings", () => {
+  const byDefault = toValidatingAdmissionPolicy();
+  assert.equal(toValidatingAdmissionPolicy(null), byDefault);
+  assert.equal(toValidatingAdmissionPolicy({}), byDefault);
+  const kinds = [...byDefault.matchAll(/^kind: (\S+)$/gm)].map((m) => m[1]);
+  assert.deepEqual(kinds, [
+    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
+    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
+  ]);
+  assert.match(byDefault, /^  validationActions: \[Deny, Audit\]$/m);
+  assert.match(byDefault, /^  validationActions: \[Warn, Audit\]$/m);
+  // Off by default: image-not-pinned is not enforced.
+  assert.doesNotMatch(byDefault, /imageNotPinned/);
+
+  const strict = toValidatingAdmissionPolicy({
+    rules: { "image-not-pinned": "error", "host-ports": "off" },
+    exemptions: { namespaces: ["kube-system"], images: ["registry.k8s.io/*"] },
+  });
+  assert.match(strict, /variables\.imageNotPinned/);
+  assert.doesNotMatch(strict, /variables\.hostPorts/);
+  assert.match(strict, /operator: NotIn\n {10}values: \["kube-system"\]/);
+  // The glob as an anchored RE2 expression, its dots escaped (`\\.` in a CEL string).
+  assert.ok(strict.includes("c.image.matches('(?s)^(?:registry\\\\.k8s\\\\.io/.*)$')"), strict);
+
+  const allOff = Object.fromEntries(rules().map((r) => [r.id, "off"]));
+  assert.doesNotMatch(toValidatingAdmissionPolicy({ rules: allOff }), /^kind:/m);
+  assert.throws(() => toValidatingAdmissionPolicy({ rules: { nope: "off" } }), /unknown rule `nope`/);
+  // What the policy module refuses in admission, refused here too: a tenant names its containers.
+  assert.throws(() => toValidatingAdmissionPolicy({ exemptions: { containers: ["istio-proxy"] } }), /exempts any container its author names `istio-proxy`/);
+  const tied = toValidatingAdmissionPolicy({
+    exemptions: { containers: [{ name: "istio-proxy", images: ["docker.io/istio/proxyv2:*"] }], usernames: ["alice"] },
+  });
+  assert.match(tied, /- name: exempt-users\n/);
+  assert.ok(tied.includes("c.name.matches('(?s)^(?:istio-proxy)$')"), tied);
 });
 
 test("packed and installed by name: import works in Node, the files npm publishes are complete, the types check", () => {

@@ -356,6 +356,11 @@ impl Cluster {
         &self.tools
     }
 
+    /// The API server's process id (benchmarks read its CPU time in `/proc`).
+    pub fn apiserver_pid(&self) -> Option<u32> {
+        self.apiserver.as_ref().map(Child::id)
+    }
+
     /// The API server's log so far (its last lines), for a failure message.
     pub fn log_tail(&self) -> String {
         tail(&self.dir.path().join("apiserver.log"))

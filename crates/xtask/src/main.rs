@@ -5,6 +5,7 @@ mod bench;
 mod bench_admission;
 mod bench_hostile;
 mod bench_lsp;
+mod bench_vap;
 mod conformance;
 mod docs;
 mod fuzz;
@@ -38,6 +39,7 @@ Tasks:
                               time the language server on the two 1 MB manifests of bench-web: first diagnostics, an edit, memory
   bench-admission [--duration SECS] [--concurrency 1,8,32]
                               load policy-server on 127.0.0.1: our policy beside the five official ones
+  bench-vap [--requests N]    the API server's CPU per dry run under the exported ValidatingAdmissionPolicies
   fuzz --seconds N [--target T]
                               run the cargo-fuzz targets (check, fix, settings, policy_validate) N s each (nightly)
 ";
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         "bench-hostile" => bench_hostile::run(rest),
         "bench-admission" => bench_admission::run(rest),
         "bench-lsp" => bench_lsp::run(rest),
+        "bench-vap" => bench_vap::run(rest),
         "build-npm" => npm::run(rest),
         "fuzz" => fuzz::run(rest),
         "help" | "--help" | "-h" => {

@@ -1,7 +1,8 @@
 //! Tests against a real Kubernetes API server (kube-apiserver and kubectl
 //! v1.36.2, etcd from Debian; `crates/test-cluster` starts them): what the
 //! fixes produce, what the input errors claim, what the policy enforces
-//! behind policy-server, and what live objects look like.
+//! behind policy-server, what the exported ValidatingAdmissionPolicies
+//! enforce, and what live objects look like.
 //!
 //! One cluster serves the whole binary: `main` starts it before the tests
 //! and stops it after them, whatever they do (each test works in namespaces
@@ -15,6 +16,7 @@ mod input_problems;
 mod live;
 mod support;
 mod tenants;
+mod vap;
 mod webhooks;
 
 use std::process::ExitCode;
@@ -49,6 +51,21 @@ const TESTS: &[(&str, Test)] = &[
         "live::stored_objects_get_the_files_findings",
         live::stored_objects_get_the_files_findings,
     ),
+    (
+        "vap::fixtures_judged_as_the_core_judges",
+        vap::fixtures_judged_as_the_core_judges,
+    ),
+    (
+        "vap::corpus_judged_as_the_core_judges",
+        vap::corpus_judged_as_the_core_judges,
+    ),
+    ("vap::affordable", vap::affordable),
+    (
+        "vap::exemptions_as_the_core_grants_them",
+        vap::exemptions_as_the_core_grants_them,
+    ),
+    ("vap::updates_are_judged", vap::updates_are_judged),
+    ("vap::what_kubectl_prints", vap::what_kubectl_prints),
     (
         "webhooks::fixtures_through_the_admission_chain",
         webhooks::fixtures_through_the_admission_chain,

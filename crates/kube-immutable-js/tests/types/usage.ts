@@ -3,7 +3,7 @@
 // is installed, and runs `tsc --noEmit` on it (strict). Each
 // `@ts-expect-error` line must be an error, so the types are checked in
 // both directions: what is allowed compiles, what is wrong does not.
-import { check, fix, rules, version } from "kube-immutable";
+import { check, fix, rules, toValidatingAdmissionPolicy, version } from "kube-immutable";
 import type { CheckResult, Finding, FixResult, InputError, Rule, Settings } from "kube-immutable";
 import { KubeImmutableCheck, DEFAULT_PLAYGROUND, dedent } from "kube-immutable/kube-immutable-check.js";
 
@@ -49,6 +49,13 @@ fix(source);
 const list: Rule[] = rules();
 const ids: string[] = list.map((r) => `${r.id} ${r.defaultSeverity} ${r.fix} ${r.summary} ${r.url}`);
 const v: string = version();
+const policies: string = toValidatingAdmissionPolicy(settings) + toValidatingAdmissionPolicy({
+  exemptions: {
+    containers: [{ name: "istio-proxy", images: ["docker.io/istio/proxyv2:*"] }, { name: "log-*", namespaces: ["logging"] }],
+    usernames: ["alice"], groups: ["ci-deployers"], serviceAccounts: ["ci/deployer"], runtimeClasses: ["kata"],
+  },
+  ignoreAnnotation: { allowed: true, rules: ["host-namespaces"], namespaces: ["monitoring"] },
+});
 
 // @ts-expect-error the source is a string
 check(42);
@@ -58,6 +65,8 @@ fix(source, { unsafeFix: true });
 check(source, { rules: { privileged: "loud" } });
 // @ts-expect-error exemptions are lists
 check(source, { exemptions: { namespaces: "kube-system" } });
+// @ts-expect-error the settings are an object, not a file name
+toValidatingAdmissionPolicy("settings.yaml");
 // @ts-expect-error findings have no `file`
 result.findings[0]?.file;
 
@@ -69,4 +78,4 @@ const found: KubeImmutableCheck | null = document.querySelector("kube-immutable-
 const playground: string = DEFAULT_PLAYGROUND;
 const trimmed: string = dedent("  a\n  b");
 
-console.log(objects, text, applied, left, ids, v, found, playground, trimmed);
+console.log(objects, text, applied, left, ids, v, policies, found, playground, trimmed);
