@@ -194,30 +194,47 @@ pub(crate) fn package_json() -> String {
     text
 }
 
-/// Build the crate for the browser; returns the `.wasm` cargo wrote.
+/// Build the crate for the browser; returns the `.wasm` cargo wrote. As the
+/// playground's: the standard library compiled with it for size and with
+/// `panic=immediate-abort` when the pinned nightly is installed
+/// ([`crate::web::with_size_std`]), else with the stable toolchain (larger).
 fn build(root: &Path) -> Result<PathBuf, String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let target_dir = root.join("target");
-    let status = Command::new(cargo)
-        .current_dir(root)
-        .args([
-            "build",
-            "--locked",
-            "-p",
-            "kube-immutable-js",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--profile",
-            // The playground's profile: the two builds share what they compile.
-            "wasm-size",
-        ])
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err(format!(
-            "cargo build of kube-immutable-js failed ({status})"
-        ));
-    }
+    let cargo_build = |build_std: bool| {
+        let mut command = Command::new("cargo");
+        if build_std {
+            crate::web::with_size_std(&mut command, root);
+        }
+        command
+            .current_dir(root)
+            .args([
+                "build",
+                "--locked",
+                "-p",
+                "kube-immutable-js",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--profile",
+                // The playground's profile: the two builds share what they compile.
+                "wasm-size",
+            ])
+            .status()
+            .map_err(|e| format!("cannot run cargo: {e}"))
+    };
+    let target_dir = if crate::web::size_toolchain().is_some() && cargo_build(true)?.success() {
+        root.join("target").join("build-std")
+    } else {
+        eprintln!(
+            "warning: building the package's wasm with the stable toolchain (the standard library is not compiled with it: larger); ./scripts/setup.sh installs {}",
+            crate::web::SIZE_TOOLCHAIN
+        );
+        let status = cargo_build(false)?;
+        if !status.success() {
+            return Err(format!(
+                "cargo build of kube-immutable-js failed ({status})"
+            ));
+        }
+        root.join("target")
+    };
     Ok(target_dir
         .join("wasm32-unknown-unknown")
         .join("wasm-size")

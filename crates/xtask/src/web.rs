@@ -55,12 +55,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let trunk_build = |build_std: bool| {
         let mut command = Command::new(&trunk);
         if build_std {
-            command
-                .env("RUSTUP_TOOLCHAIN", SIZE_TOOLCHAIN)
-                .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
-                .env("RUSTFLAGS", "-Zunstable-options -Cpanic=immediate-abort")
-                // Its own target folder: stable's artefacts stay usable.
-                .env("CARGO_TARGET_DIR", root.join("target").join("build-std"));
+            with_size_std(&mut command, &root);
         }
         command
             .current_dir(&root)
@@ -190,7 +185,7 @@ pub(crate) const SIZE_TOOLCHAIN: &str = "nightly-2026-05-19";
 
 /// The sysroot of [`SIZE_TOOLCHAIN`] when it is installed with the
 /// standard library's sources, which `-Zbuild-std` compiles.
-fn size_toolchain() -> Option<PathBuf> {
+pub(crate) fn size_toolchain() -> Option<PathBuf> {
     let out = Command::new("rustup")
         .args(["run", SIZE_TOOLCHAIN, "rustc", "--print", "sysroot"])
         .output()
@@ -201,6 +196,19 @@ fn size_toolchain() -> Option<PathBuf> {
         .join("lib/rustlib/src/rust/library/Cargo.toml")
         .is_file()
         .then_some(sysroot)
+}
+
+/// Makes `command` (cargo, or Trunk which runs cargo) compile the standard
+/// library with the app, for size, with `panic=immediate-abort`, in its own
+/// target folder (`target/build-std/`: stable's artefacts stay usable).
+/// The playground and the npm package are built so.
+pub(crate) fn with_size_std(command: &mut Command, root: &Path) {
+    command
+        .env("RUSTUP_TOOLCHAIN", SIZE_TOOLCHAIN)
+        .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
+        .env("CARGO_UNSTABLE_BUILD_STD_FEATURES", "optimize_for_size")
+        .env("RUSTFLAGS", "-Zunstable-options -Cpanic=immediate-abort")
+        .env("CARGO_TARGET_DIR", root.join("target").join("build-std"));
 }
 
 /// `trunk` on `PATH`, else in cargo's bin folder (where setup.sh puts it).
