@@ -1,10 +1,19 @@
-//! The one place the playground calls the core: text and settings in, a view
-//! model out. No rule logic here: verdicts, groups and markers are read off
-//! the core's [`Report`].
+//! The one place the playground calls the core, in two halves that meet
+//! as JSON text:
+//! - in the checker worker ([`crate::worker`]), [`check`] and [`fix`] run
+//!   the core and turn its [`Report`] into what the page shows: the
+//!   verdict and counts, the findings to list, grouped, in the page's
+//!   language, and the editor's markers (JSON, for `web/js/editor.mjs`);
+//! - in the page, [`Checked::read`] and [`FixedView::read`] read that back
+//!   into the view model the panels render.
+//!
+//! No rule logic here: verdicts, groups and markers are read off the
+//! core's report. Views cross as a compact text ([`Writer`], [`Reader`]):
+//! less code in the wasm than JSON trees, and nothing to parse.
 
 use std::rc::Rc;
 
-use kube_immutable_core::fix::text::{fix_text_with_limits, FixedText};
+use kube_immutable_core::fix::text::fix_text_with_limits;
 use kube_immutable_core::fix::FixOptions;
 use kube_immutable_core::{Applicability, Limits, Rechecker, Report, Settings, Severity};
 
@@ -27,6 +36,13 @@ pub enum Verdict {
     /// Nothing to check: no workload object, no error.
     Empty,
 }
+
+const VERDICTS: [Verdict; 4] = [
+    Verdict::Immutable,
+    Verdict::Mutable,
+    Verdict::Invalid,
+    Verdict::Empty,
+];
 
 impl Verdict {
     pub fn as_str(self) -> &'static str {
@@ -51,36 +67,77 @@ impl Verdict {
     }
 }
 
-/// Findings of one object, grouped by container (pod-level first).
+/// One listed finding, in the check's language.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Rule id (`data-rule`).
+    pub rule: String,
+    pub severity: Severity,
+    /// 1-based line and column (0 when the finding has no position).
+    pub line: usize,
+    pub column: usize,
+    /// The editor range, in UTF-16 offsets.
+    pub from: usize,
+    pub to: usize,
+    /// What the finding is about (document, rule, pointer): an opened
+    /// finding stays open while the text is edited around it.
+    pub key: String,
+    pub message: String,
+    pub help: String,
+    pub fix: Option<(Applicability, String)>,
+}
+
+/// Findings of one container (`None`: pod level), in the text's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerGroup {
+    pub container: Option<String>,
+    pub findings: Vec<Row>,
+}
+
+/// Findings of one object, grouped by container (pod level first).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObjectGroup {
     /// `Kind/name` (`Kind` alone when the object has no name): `data-object`.
     pub object: String,
     pub namespace: Option<String>,
-    pub document: usize,
     pub containers: Vec<ContainerGroup>,
 }
 
+/// An input problem: an error (syntax, wrong type, limit) or a warning
+/// (a duplicate key).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ContainerGroup {
-    /// `None` for pod-level findings.
-    pub container: Option<String>,
-    /// Indices into [`Checked::report`]`.findings`.
-    pub findings: Vec<usize>,
+pub struct InputError {
+    pub severity: Severity,
+    pub line: usize,
+    pub column: usize,
+    pub from: usize,
+    pub to: usize,
+    pub message: String,
 }
 
-/// One check of one text.
+/// One check of one text, as the page shows it.
 #[derive(Debug, Clone)]
 pub struct Checked {
+    /// The text checked, and the settings and language it was checked in.
     pub text: Rc<str>,
-    pub report: Report,
+    pub settings: Rc<Settings>,
+    pub lang: Lang,
     pub verdict: Verdict,
     pub errors: usize,
     pub warnings: usize,
     pub safe_fixes: usize,
     pub unsafe_fixes: usize,
+    /// Workload objects seen.
+    pub objects: usize,
+    /// Findings in all, listed or not.
+    pub findings: usize,
+    /// Findings not listed (`data-more-findings`).
+    pub hidden: usize,
+    pub input_errors: Vec<InputError>,
+    /// The listed findings: whole objects, in stream order.
     pub groups: Vec<ObjectGroup>,
-    /// Milliseconds for the check and the editor's markers (`data-check-ms`).
+    /// Milliseconds from the request to the editor's markers drawn
+    /// (`data-check-ms`).
     pub ms: f64,
 }
 
@@ -104,22 +161,31 @@ impl std::ops::Deref for CheckRef {
     }
 }
 
-/// Read about `budget` bytes of the text's documents that the rechecker
-/// has not read yet; `true` once all are read (then [`check`] reads none).
-pub fn read_ahead(
+/// In the worker: check a text with the browser's limits and return the
+/// view (JSON, read by [`Checked::read`]) and the editor's markers (JSON,
+/// read by `web/js/editor.mjs`), in `lang`, listing about `listed`
+/// findings (whole objects).
+///
+/// The rechecker keeps the last text's documents: typing in one document
+/// of a long stream re-reads that document only (the report is the full
+/// check's all the same).
+pub fn check(
     rechecker: &mut Rechecker,
     text: &str,
     settings: &Settings,
-    budget: usize,
-) -> bool {
-    rechecker.read_ahead(text, settings, &BROWSER_LIMITS, budget)
+    lang: Lang,
+    listed: usize,
+) -> (String, String) {
+    let report = rechecker.check(text, settings, &BROWSER_LIMITS);
+    (view(&report, lang, listed), markers(&report, lang))
 }
 
-/// Check a text with the browser's limits. The rechecker keeps the last
-/// text's documents: typing in one document of a long stream re-reads that
-/// document only (the report is the full check's all the same).
-pub fn check(rechecker: &mut Rechecker, text: Rc<str>, settings: &Settings) -> Checked {
-    let report = rechecker.check(&text, settings, &BROWSER_LIMITS);
+/// The view of a report: counts, input errors, and the first findings by
+/// object (in stream order), then by container in order of first
+/// appearance, pod-level findings first; in the text's order within a
+/// container. Built by insertion: no sort to carry in the wasm.
+fn view(report: &Report, lang: Lang, listed: usize) -> String {
+    let code = lang.code();
     let count = |s| report.findings.iter().filter(|f| f.severity == s).count();
     let fixes = |a| {
         report
@@ -128,66 +194,222 @@ pub fn check(rechecker: &mut Rechecker, text: Rc<str>, settings: &Settings) -> C
             .filter(|f| f.fix.as_ref().is_some_and(|fix| fix.applicability == a))
             .count()
     };
-    Checked {
-        verdict: Verdict::of(&report),
-        errors: count(Severity::Error),
-        warnings: count(Severity::Warning),
-        safe_fixes: fixes(Applicability::Safe),
-        unsafe_fixes: fixes(Applicability::Unsafe),
-        groups: group(&report),
-        report,
-        text,
-        ms: 0.0,
-    }
-}
-
-/// Findings by object (in stream order), then by container in order of
-/// first appearance, pod-level findings first; in the text's order within
-/// a container. Built by insertion: no sort to carry in the wasm.
-fn group(report: &Report) -> Vec<ObjectGroup> {
-    let mut groups: Vec<ObjectGroup> = Vec::new();
+    // Group indices into the findings.
     let mut keys: Vec<(usize, &str)> = Vec::new();
+    let mut groups: Vec<Vec<(Option<&str>, Vec<usize>)>> = Vec::new();
     let start = |i: usize| report.findings[i].span.map(|s| s.start);
     for (i, f) in report.findings.iter().enumerate() {
         let key = (f.object.document, f.object.pointer.as_str());
-        let g = match keys.iter().position(|k| *k == key) {
-            Some(g) => g,
-            None => {
-                keys.push(key);
-                groups.push(ObjectGroup {
-                    object: object_label(&f.object.kind, f.object.name.as_deref()),
-                    namespace: f.object.namespace.clone(),
-                    document: f.object.document,
-                    containers: Vec::new(),
-                });
-                groups.len() - 1
-            }
-        };
-        let containers = &mut groups[g].containers;
-        let c = match containers.iter().position(|c| c.container == f.container) {
+        let g = keys.iter().rposition(|k| *k == key).unwrap_or_else(|| {
+            keys.push(key);
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        let containers = &mut groups[g];
+        let container = f.container.as_deref();
+        let c = match containers.iter().rposition(|c| c.0 == container) {
             Some(c) => c,
             None => {
                 // Pod level first, containers in order of appearance.
-                let at = if f.container.is_none() {
+                let at = if container.is_none() {
                     0
                 } else {
                     containers.len()
                 };
-                containers.insert(
-                    at,
-                    ContainerGroup {
-                        container: f.container.clone(),
-                        findings: Vec::new(),
-                    },
-                );
+                containers.insert(at, (container, Vec::new()));
                 at
             }
         };
-        let findings = &mut containers[c].findings;
+        let findings = &mut containers[c].1;
         let at = findings.partition_point(|&j| start(j) <= start(i));
         findings.insert(at, i);
     }
-    groups
+    // Whole objects, until about `listed` findings are listed.
+    let mut budget = listed;
+    let mut hidden = 0;
+    let mut shown = Vec::new();
+    for containers in &groups {
+        let size: usize = containers.iter().map(|c| c.1.len()).sum();
+        if budget == 0 {
+            hidden += size;
+        } else {
+            budget = budget.saturating_sub(size);
+            shown.push(containers);
+        }
+    }
+    let mut w = Writer::default();
+    let verdict = Verdict::of(report);
+    w.n(VERDICTS
+        .iter()
+        .position(|v| *v == verdict)
+        .unwrap_or_default())
+        .n(count(Severity::Error))
+        .n(count(Severity::Warning))
+        .n(fixes(Applicability::Safe))
+        .n(fixes(Applicability::Unsafe))
+        .n(report.objects)
+        .n(report.findings.len())
+        .n(hidden)
+        .n(report.errors.len());
+    for e in &report.errors {
+        let (line, column) = e.start.map_or((0, 0), |p| (p.line, p.column));
+        let from = e.start.map_or(0, |p| p.utf16_offset);
+        w.n(usize::from(e.severity == Severity::Warning))
+            .n(line)
+            .n(column)
+            .n(from)
+            .n(e.end.map_or(from, |p| p.utf16_offset))
+            .s(e.message.get(code));
+    }
+    w.n(shown.len());
+    for containers in shown {
+        let first = &report.findings[containers[0].1[0]].object;
+        w.s(&object_label(&first.kind, first.name.as_deref()))
+            .opt(first.namespace.as_deref())
+            .n(containers.len());
+        for (name, findings) in containers {
+            w.opt(*name).n(findings.len());
+            for &i in findings {
+                let f = &report.findings[i];
+                let (line, column) = f.start.map_or((0, 0), |p| (p.line, p.column));
+                let from = f.start.map_or(0, |p| p.utf16_offset);
+                w.s(f.rule)
+                    .n(usize::from(f.severity == Severity::Warning))
+                    .n(line)
+                    .n(column)
+                    .n(from)
+                    .n(f.end.map_or(from, |p| p.utf16_offset))
+                    .s(&format!("{}{}{}", f.object.document, f.rule, f.pointer))
+                    .s(f.message.get(code))
+                    .s(f.help.get(code));
+                match &f.fix {
+                    Some(fix) => w.n(1 + fix.applicability as usize).s(fix.title.get(code)),
+                    None => w.n(0),
+                };
+            }
+        }
+    }
+    w.0
+}
+
+/// What crosses between the worker and the page: numbers as `n,`,
+/// strings as their length in bytes, `,`, then the string. Both ends are
+/// this module; a reader that runs short reads zeros and empty strings.
+#[derive(Default)]
+struct Writer(String);
+
+impl Writer {
+    fn n(&mut self, n: usize) -> &mut Self {
+        self.0.push_str(&n.to_string());
+        self.0.push(',');
+        self
+    }
+
+    fn s(&mut self, s: &str) -> &mut Self {
+        self.n(s.len());
+        self.0.push_str(s);
+        self
+    }
+
+    fn opt(&mut self, s: Option<&str>) -> &mut Self {
+        match s {
+            Some(s) => self.n(1).s(s),
+            None => self.n(0),
+        }
+    }
+}
+
+struct Reader<'a>(&'a str);
+
+impl Reader<'_> {
+    fn n(&mut self) -> usize {
+        let (n, rest) = self.0.split_once(',').unwrap_or_default();
+        self.0 = rest;
+        n.parse().unwrap_or_default()
+    }
+
+    fn s(&mut self) -> String {
+        let len = self.n();
+        let s = self.0.get(..len).unwrap_or_default();
+        self.0 = self.0.get(len..).unwrap_or_default();
+        s.to_owned()
+    }
+
+    fn opt(&mut self) -> Option<String> {
+        (self.n() == 1).then(|| self.s())
+    }
+
+    /// `n` items read by `item`.
+    fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> T) -> Vec<T> {
+        let n = self.n();
+        (0..n).map(|_| item(self)).collect()
+    }
+}
+
+impl Checked {
+    /// In the page: read a view that [`check`] wrote for `text`, checked
+    /// with `settings` in `lang`.
+    pub fn read(text: Rc<str>, settings: Rc<Settings>, lang: Lang, view: &str) -> Self {
+        let r = &mut Reader(view);
+        let verdict = VERDICTS[r.n().min(3)];
+        let counts: [usize; 7] = std::array::from_fn(|_| r.n());
+        let input_errors = r.list(|r| InputError {
+            severity: if r.n() == 1 {
+                Severity::Warning
+            } else {
+                Severity::Error
+            },
+            line: r.n(),
+            column: r.n(),
+            from: r.n(),
+            to: r.n(),
+            message: r.s(),
+        });
+        let groups = r.list(|r| ObjectGroup {
+            object: r.s(),
+            namespace: r.opt(),
+            containers: r.list(|r| ContainerGroup {
+                container: r.opt(),
+                findings: r.list(|r| Row {
+                    rule: r.s(),
+                    severity: if r.n() == 1 {
+                        Severity::Warning
+                    } else {
+                        Severity::Error
+                    },
+                    line: r.n(),
+                    column: r.n(),
+                    from: r.n(),
+                    to: r.n(),
+                    key: r.s(),
+                    message: r.s(),
+                    help: r.s(),
+                    fix: match r.n() {
+                        0 => None,
+                        1 => Some((Applicability::Safe, r.s())),
+                        _ => Some((Applicability::Unsafe, r.s())),
+                    },
+                }),
+            }),
+        });
+        let [errors, warnings, safe_fixes, unsafe_fixes, objects, findings, hidden] = counts;
+        Checked {
+            text,
+            settings,
+            lang,
+            verdict,
+            errors,
+            warnings,
+            safe_fixes,
+            unsafe_fixes,
+            objects,
+            findings,
+            hidden,
+            input_errors,
+            groups,
+            ms: 0.0,
+        }
+    }
 }
 
 pub fn object_label(kind: &str, name: Option<&str>) -> String {
@@ -236,18 +458,120 @@ pub fn markers(report: &Report, lang: Lang) -> String {
     serde_json::Value::Array(findings.chain(errors).collect()).to_string()
 }
 
-/// The fixed text, with the browser's limits.
-pub fn fix(text: &str, settings: &Settings, unsafe_fixes: bool) -> FixedText {
-    fix_text_with_limits(text, settings, FixOptions { unsafe_fixes }, &BROWSER_LIMITS)
+/// What the fixed manifest panel shows: the fixed text of a check's text,
+/// what was applied (rule, title, unsafe) and what is left.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FixedView {
+    /// The text fixed, and the settings it was fixed with (the check's).
+    pub source: Rc<str>,
+    pub settings: Rc<Settings>,
+    pub lang: Lang,
+    pub text: Rc<str>,
+    pub applied: Vec<(String, String, Applicability)>,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+/// In the worker: the fixed text, with the browser's limits, and a summary
+/// (JSON, read by [`FixedView::read`]) in `lang`.
+pub fn fix(text: &str, settings: &Settings, lang: Lang) -> (String, String) {
+    let fixed = fix_text_with_limits(
+        text,
+        settings,
+        FixOptions {
+            unsafe_fixes: settings.unsafe_fixes,
+        },
+        &BROWSER_LIMITS,
+    );
+    let count = |s| {
+        fixed
+            .remaining
+            .findings
+            .iter()
+            .filter(|f| f.severity == s)
+            .count()
+    };
+    let mut w = Writer::default();
+    w.n(fixed.applied.len());
+    for a in &fixed.applied {
+        w.s(a.rule)
+            .s(a.title.get(lang.code()))
+            .n(a.applicability as usize);
+    }
+    w.n(count(Severity::Error)).n(count(Severity::Warning));
+    (fixed.text, w.0)
+}
+
+impl FixedView {
+    /// In the page: read what [`fix`] returned for `source`.
+    pub fn read(
+        source: Rc<str>,
+        settings: Rc<Settings>,
+        lang: Lang,
+        text: String,
+        summary: &str,
+    ) -> Self {
+        let r = &mut Reader(summary);
+        let applied = r.list(|r| {
+            let (rule, title) = (r.s(), r.s());
+            let applicability = if r.n() == 1 {
+                Applicability::Unsafe
+            } else {
+                Applicability::Safe
+            };
+            (rule, title, applicability)
+        });
+        FixedView {
+            source,
+            settings,
+            lang,
+            text: text.into(),
+            applied,
+            errors: r.n(),
+            warnings: r.n(),
+        }
+    }
+
+    /// Whether this is the fix of that check (same text, settings and
+    /// language).
+    pub fn is_for(&self, checked: &Checked) -> bool {
+        Rc::ptr_eq(&self.source, &checked.text)
+            && Rc::ptr_eq(&self.settings, &checked.settings)
+            && self.lang == checked.lang
+    }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
 
-    /// A check without a previous one.
+    /// A check without a previous one, through the JSON both ends share.
     pub(crate) fn check_once(text: &str, settings: &Settings) -> Checked {
-        check(&mut Rechecker::default(), text.into(), settings)
+        check_listing(text, settings, Lang::En, 200)
+    }
+
+    pub(crate) fn check_listing(
+        text: &str,
+        settings: &Settings,
+        lang: Lang,
+        listed: usize,
+    ) -> Checked {
+        let (view, _) = check(&mut Rechecker::default(), text, settings, lang, listed);
+        Checked::read(text.into(), Rc::new(settings.clone()), lang, &view)
+    }
+
+    pub(crate) fn fix_once(text: &str, settings: &Settings) -> FixedView {
+        let (fixed, summary) = fix(text, settings, Lang::En);
+        let settings = Rc::new(settings.clone());
+        FixedView::read(text.into(), settings, Lang::En, fixed, &summary)
+    }
+
+    fn rows(c: &Checked) -> Vec<&Row> {
+        c.groups
+            .iter()
+            .flat_map(|g| &g.containers)
+            .flat_map(|c| &c.findings)
+            .collect()
     }
 
     const MUTABLE: &str = include_str!("../../examples/mutable-pod.yaml");
@@ -269,32 +593,77 @@ pub(crate) mod tests {
     #[test]
     fn tutorial_pod_counts_groups_and_fixes() {
         let c = check_once(MUTABLE, &Settings::default());
-        assert_eq!((c.errors, c.warnings), (4, 2));
+        assert_eq!((c.errors, c.warnings, c.findings, c.hidden), (4, 2, 6, 0));
         assert_eq!(c.groups.len(), 1);
         assert_eq!(c.groups[0].object, "Pod/nginx-mutable");
-        let rules: Vec<_> = c.report.findings.iter().map(|f| f.rule).collect();
-        assert!(rules.contains(&"run-as-root"), "{rules:?}");
+        let listed = rows(&c);
+        assert!(listed.iter().any(|r| r.rule == "run-as-root"), "{listed:?}");
         assert!(c.safe_fixes > 0 && c.unsafe_fixes > 0);
+        let privileged = listed.iter().find(|r| r.rule == "privileged").unwrap();
+        assert_eq!(
+            (privileged.line, privileged.severity),
+            (13, Severity::Error)
+        );
+        let (applicability, title) = privileged.fix.as_ref().unwrap();
+        assert_eq!(*applicability, Applicability::Safe);
+        assert!(title.contains("privileged"), "{title}");
+    }
+
+    #[test]
+    fn rows_carry_what_the_report_says() {
+        // Every field of the report that the page shows, through the JSON.
+        let text = "kind: Pod\nmetadata: {name: p, namespace: ns}\nspec:\n  hostPID: true\n  containers: [{name: a, image: x, securityContext: {privileged: true}}]\n---\nkind: Pod\nspec: [\n";
+        let settings = Settings::default();
+        let report = kube_immutable_core::check_text_with_limits(text, &settings, &BROWSER_LIMITS);
+        for lang in [Lang::En, Lang::Fr] {
+            let c = check_listing(text, &settings, lang, 200);
+            let code = lang.code();
+            assert_eq!(c.groups[0].namespace.as_deref(), Some("ns"));
+            let mut listed = rows(&c);
+            listed.sort_by_key(|r| (r.from, r.rule.clone()));
+            let mut expected: Vec<_> = report.findings.iter().collect();
+            expected.sort_by_key(|f| (f.start.unwrap().utf16_offset, f.rule));
+            assert_eq!(listed.len(), expected.len());
+            for (row, f) in listed.iter().zip(expected) {
+                let (start, end) = (f.start.unwrap(), f.end.unwrap());
+                assert_eq!(row.rule, f.rule);
+                assert_eq!(row.severity, f.severity);
+                assert_eq!((row.line, row.column), (start.line, start.column));
+                assert_eq!((row.from, row.to), (start.utf16_offset, end.utf16_offset));
+                assert_eq!(row.message, f.message.get(code));
+                assert_eq!(row.help, f.help.get(code));
+                let fix = f
+                    .fix
+                    .as_ref()
+                    .map(|x| (x.applicability, x.title.get(code).to_owned()));
+                assert_eq!(row.fix, fix);
+            }
+            let e = &c.input_errors[0];
+            let expected = &report.errors[0];
+            assert_eq!(e.message, expected.message.get(code));
+            assert_eq!(e.line, expected.start.unwrap().line);
+            assert_eq!(c.verdict, Verdict::Invalid);
+        }
     }
 
     #[test]
     fn safe_fixes_leave_run_as_root_and_unsafe_ones_make_it_immutable() {
-        let s = Settings::default();
-        let safe = fix(MUTABLE, &s, false);
-        let after = check_once(safe.text.as_str(), &s);
-        let errors: Vec<_> = after
-            .report
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .map(|f| f.rule)
+        let mut s = Settings::default();
+        let safe = fix_once(MUTABLE, &s);
+        assert!(safe.applied.iter().all(|a| a.2 == Applicability::Safe));
+        let after = check_once(&safe.text, &s);
+        assert_eq!((safe.errors, safe.warnings), (after.errors, after.warnings));
+        assert_eq!(safe.errors, 1);
+        let errors: Vec<_> = rows(&after)
+            .into_iter()
+            .filter(|r| r.severity == Severity::Error)
+            .map(|r| r.rule.clone())
             .collect();
         assert_eq!(errors, ["run-as-root"]);
-        let all = fix(&safe.text, &s, true);
-        assert_eq!(
-            check_once(all.text.as_str(), &s).verdict,
-            Verdict::Immutable
-        );
+        s.unsafe_fixes = true;
+        let all = fix_once(&safe.text, &s);
+        assert!(all.applied.iter().any(|a| a.2 == Applicability::Unsafe));
+        assert_eq!(check_once(&all.text, &s).verdict, Verdict::Immutable);
     }
 
     #[test]
@@ -305,20 +674,35 @@ pub(crate) mod tests {
         assert_eq!(first.container, None);
         assert!(c.groups[0].containers.len() >= 2);
         for container in &c.groups[0].containers {
-            let starts: Vec<_> = container
-                .findings
-                .iter()
-                .map(|&i| c.report.findings[i].span)
-                .collect();
+            let starts: Vec<_> = container.findings.iter().map(|r| r.from).collect();
             assert!(starts.windows(2).all(|w| w[0] <= w[1]), "{starts:?}");
         }
     }
 
     #[test]
+    fn long_reports_list_whole_objects_first() {
+        let pod = |i| {
+            format!("kind: Pod\nmetadata: {{name: p{i}}}\nspec:\n  containers: [{{name: c, image: x, securityContext: {{privileged: true}}}}]\n")
+        };
+        let text: Vec<_> = (0..30).map(pod).collect();
+        let text = text.join("---\n");
+        let all = check_listing(&text, &Settings::default(), Lang::En, 100_000);
+        let per_pod = all.findings / 30;
+        assert_eq!(all.hidden, 0);
+        assert_eq!(all.groups.len(), 30);
+        let some = check_listing(&text, &Settings::default(), Lang::En, 2 * per_pod + 1);
+        // Two whole pods, and the third that the budget reaches into.
+        assert_eq!(some.groups.len(), 3);
+        assert_eq!(some.hidden, all.findings - 3 * per_pod);
+        assert_eq!(some.findings, all.findings);
+    }
+
+    #[test]
     fn markers_carry_utf16_offsets_and_input_errors() {
         let text = "# é😀\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: a\n      image: x\n      securityContext: {privileged: true}\n---\nkind: Pod\nspec: [\n";
-        let c = check_once(text, &Settings::default());
-        let json: serde_json::Value = serde_json::from_str(&markers(&c.report, Lang::En)).unwrap();
+        let s = Settings::default();
+        let (_, markers_en) = check(&mut Rechecker::default(), text, &s, Lang::En, 200);
+        let json: serde_json::Value = serde_json::from_str(&markers_en).unwrap();
         let list = json.as_array().unwrap();
         let privileged = list.iter().find(|m| m["source"] == "privileged").unwrap();
         let from = privileged["from"].as_u64().unwrap() as usize;
@@ -328,7 +712,8 @@ pub(crate) mod tests {
         assert!(list
             .iter()
             .any(|m| m["source"] == "input error" && m["severity"] == "error"));
-        let fr: serde_json::Value = serde_json::from_str(&markers(&c.report, Lang::Fr)).unwrap();
+        let (_, markers_fr) = check(&mut Rechecker::default(), text, &s, Lang::Fr, 200);
+        let fr: serde_json::Value = serde_json::from_str(&markers_fr).unwrap();
         assert_ne!(fr[0]["message"], json[0]["message"]);
     }
 
@@ -387,10 +772,6 @@ pub(crate) mod tests {
         }
         let c = check_once(&text, &Settings::default());
         assert_eq!(c.verdict, Verdict::Invalid);
-        assert!(c
-            .report
-            .errors
-            .iter()
-            .any(|e| e.kind == kube_immutable_core::ErrorKind::Limit));
+        assert!(c.input_errors.iter().any(|e| e.message.contains("nodes")));
     }
 }

@@ -61,6 +61,19 @@ pub struct Texts {
     pub verdict_invalid: &'static str,
     pub verdict_empty: &'static str,
     pub checking: &'static str,
+    /// The verdict's title when the check of the text was stopped.
+    pub check_stopped: &'static str,
+    /// Before [`Texts::stopped`] in the fixed manifest tab.
+    pub fix_stopped: &'static str,
+    /// "It took longer than" (then the seconds).
+    pub stopped_too_long: &'static str,
+    /// The worker failed (out of memory, say) instead.
+    pub stopped_failed: &'static str,
+    /// What the user may do about it.
+    pub stopped_then: &'static str,
+    /// The findings panel when the check was stopped.
+    pub nothing_checked: &'static str,
+    pub fixing: &'static str,
     pub tab_findings: &'static str,
     pub tab_fixed: &'static str,
     pub tab_settings: &'static str,
@@ -162,6 +175,15 @@ impl Texts {
         self.count(n, self.object_one, self.object_many)
     }
 
+    /// Why a check or fix was stopped (after `seconds`, or `None`: the
+    /// worker failed), and what to do.
+    pub fn stopped(&self, seconds: Option<u32>) -> String {
+        match seconds {
+            Some(s) => format!("{} {s}\u{a0}s{}", self.stopped_too_long, self.stopped_then),
+            None => format!("{}{}", self.stopped_failed, self.stopped_then),
+        }
+    }
+
     /// "3 fixable, 4 more with unsafe fixes" (what the Fixed manifest tab does).
     pub fn fixable(&self, safe: usize, unsafe_: usize) -> String {
         let mut out = format!("{safe} {}", self.fixable_safe);
@@ -198,6 +220,13 @@ pub static EN: Texts = Texts {
     verdict_invalid: "Cannot be read",
     verdict_empty: "No workload to check",
     checking: "Checking…",
+    check_stopped: "Check stopped",
+    fix_stopped: "Fixing stopped",
+    stopped_too_long: "it took longer than",
+    stopped_failed: "the checker failed (out of memory?)",
+    stopped_then: ", so it was ended, as a hostile input such as an alias bomb would be. The page still works: edit the manifest to check it again.",
+    nothing_checked: "Nothing to show: the check of this text was stopped.",
+    fixing: "Fixing…",
     tab_findings: "Findings",
     tab_fixed: "Fixed manifest",
     tab_settings: "Settings",
@@ -295,6 +324,13 @@ pub static FR: Texts = Texts {
     verdict_invalid: "Illisible",
     verdict_empty: "Aucune charge de travail à vérifier",
     checking: "Vérification…",
+    check_stopped: "Vérification arrêtée",
+    fix_stopped: "Correction arrêtée",
+    stopped_too_long: "elle a duré plus de",
+    stopped_failed: "le vérificateur a échoué (mémoire épuisée\u{a0}?)",
+    stopped_then: ", elle a donc été interrompue, comme le serait une entrée hostile telle qu'une bombe d'alias. La page fonctionne toujours\u{a0}: modifiez le manifeste pour le vérifier à nouveau.",
+    nothing_checked: "Rien à afficher\u{a0}: la vérification de ce texte a été arrêtée.",
+    fixing: "Correction…",
     tab_findings: "Constats",
     tab_fixed: "Manifeste corrigé",
     tab_settings: "Réglages",
