@@ -10,9 +10,21 @@
 // glue or the wasm cannot load, then { id, kind, reply } for each request,
 // in order. A check that runs too long is ended by the page, which
 // terminates this worker and starts another.
+//
+// Once loaded, between requests, it checks the examples a few times
+// (`workerWarmUp`): the browser then compiles the hot functions with its
+// optimising tier before a long text arrives.
 
 let glue;
 const waiting = [];
+let warmUps = 6;
+
+const warmUp = () => {
+  if (warmUps-- <= 0) return;
+  glue.workerWarmUp();
+  // One at a time, each its own task: a request waits for one at most.
+  setTimeout(warmUp);
+};
 
 const answer = ({ id, kind, text, settings, lang, listed }) => {
   const reply = kind === "fix" ? glue.workerFix(text, settings, lang) : glue.workerCheck(text, settings, lang, listed);
@@ -35,4 +47,5 @@ self.onmessage = async ({ data }) => {
   }
   self.postMessage({ ready: true });
   for (const request of waiting.splice(0)) answer(request);
+  setTimeout(warmUp);
 };

@@ -14,6 +14,18 @@
 // - If no worker can be had (the browser refuses module workers, or the
 //   script does not load), the same entries run in the page.
 
+/** A worker started as soon as this module runs, while the page's wasm
+ * still loads: its thread and script are ready when the app asks. */
+let early = startWorker();
+
+function startWorker() {
+  try {
+    return new Worker(new URL("worker.js", document.baseURI), { type: "module" });
+  } catch {
+    return null;
+  }
+}
+
 export class Checker {
   /**
    * @param {string} glue URL of wasm-bindgen's glue (the app's `import.meta.url`)
@@ -35,11 +47,9 @@ export class Checker {
 
   spawn() {
     this.ready = false;
-    try {
-      this.worker = new Worker(new URL("worker.js", document.baseURI), { type: "module" });
-    } catch {
-      return this.inPage();
-    }
+    this.worker = early ?? startWorker();
+    early = null;
+    if (!this.worker) return this.inPage();
     this.worker.onmessage = ({ data }) => {
       if (data.ready) {
         this.ready = true;

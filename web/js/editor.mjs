@@ -181,18 +181,18 @@ export class Editor {
 
   /**
    * Show findings and input errors: a JSON array of
-   * `{from, to, severity: "error"|"warning", source, message}` with UTF-16
-   * offsets. A range over several lines is underlined on its first line only
-   * (a missing field points at the mapping it belongs in).
+   * `[from, to, warning (1 or 0), source, message]` with UTF-16 offsets.
+   * A range over several lines is underlined on its first line only (a
+   * missing field points at the mapping it belongs in).
    */
   setDiagnostics(json) {
     const state = this.view.state;
     const length = state.doc.length;
-    const diagnostics = JSON.parse(json).map((d) => {
-      const from = Math.min(Math.max(0, d.from), length);
+    const diagnostics = JSON.parse(json).map(([start, end, warning, source, message]) => {
+      const from = Math.min(Math.max(0, start), length);
       const line = state.doc.lineAt(from);
-      const to = Math.max(from, Math.min(d.to, line.to, length));
-      return { from, to, severity: d.severity, source: d.source, message: d.message };
+      const to = Math.max(from, Math.min(end, line.to, length));
+      return { from, to, severity: warning ? "warning" : "error", source, message };
     });
     this.view.dispatch(setDiagnostics(state, diagnostics));
   }

@@ -107,6 +107,8 @@ struct Controller {
     checker: Option<Checker>,
     /// About how many findings the panel lists ("Show them all" raises it).
     listed: usize,
+    /// The check whose fixed text was last asked for.
+    fix_asked: Option<CheckRef>,
 }
 
 type Ctl = Rc<RefCell<Controller>>;
@@ -136,15 +138,15 @@ fn check_now(ctl: &Ctl) {
 }
 
 /// Ask for the fixed text of the last check, if the fixed manifest shows
-/// and it is not there yet.
-fn fix_if_shown(ctl: &Ctl, fixed: Option<&FixedView>) {
-    let c = ctl.borrow();
-    let (Some(last), Some(checker)) = (&c.last, &c.checker) else {
-        return;
-    };
-    if c.tab != Tab::Fixed || fixed.is_some_and(|f| f.is_for(last)) {
+/// and it was not asked for yet.
+fn fix_if_shown(ctl: &Ctl) {
+    let mut c = ctl.borrow_mut();
+    let Some(last) = c.last.clone() else { return };
+    if c.tab != Tab::Fixed || c.fix_asked.as_ref() == Some(&last) {
         return;
     }
+    c.fix_asked = Some(last.clone());
+    let Some(checker) = &c.checker else { return };
     checker.send(Request {
         kind: Kind::Fix,
         text: last.text.clone(),
@@ -175,8 +177,11 @@ fn on_answer(ctl: &Ctl, answer: Answer) {
                 c.checked_with = Some(checked.settings.clone());
                 c.last = Some(checked.clone());
             }
-            dispatch.dispatch(Action::Checked(checked));
+            // The verdict and findings on the next task: the editor's
+            // markers and the panel are two shorter tasks, not one long one.
+            Timeout::new(0, move || dispatch.dispatch(Action::Checked(checked))).forget();
             schedule_persist(ctl);
+            fix_if_shown(ctl);
         }
         Answer::Fixed(request, text, summary) => {
             let fixed =
@@ -188,8 +193,7 @@ fn on_answer(ctl: &Ctl, answer: Answer) {
             if let Some(editor) = &c.editor {
                 editor.set_markers(&JsValue::from_str("[]"));
             }
-            let seconds = ms.map(|ms| ms.div_ceil(1000));
-            dispatch.dispatch(Action::Stopped(request.kind, seconds));
+            dispatch.dispatch(Action::Stopped(request.kind, ms));
         }
     }
 }
@@ -279,6 +283,7 @@ pub fn App() -> Html {
         fragment: browser::fragment(),
         checker: None,
         listed: FIRST_FINDINGS,
+        fix_asked: None,
     });
     {
         let mut c = ctl.borrow_mut();
@@ -372,15 +377,6 @@ pub fn App() -> Html {
                 check_now(&ctl);
             }
         });
-    }
-
-    // The fixed manifest shows: ask the worker for the last check's fix.
-    {
-        let ctl = ctl.clone();
-        use_effect_with(
-            (state.tab, state.checked.clone(), state.fixed.clone()),
-            move |(_, _, fixed)| fix_if_shown(&ctl, fixed.as_deref()),
-        );
     }
 
     // Theme: `data-theme` on <html> (absent: follow the system).
@@ -547,8 +543,13 @@ pub fn App() -> Html {
         Callback::from(move |text: Rc<str>| load_text(&ctl, &text))
     };
     let on_tab = |tab: Tab| {
-        let dispatch = dispatch.clone();
-        Callback::from(move |_| dispatch.dispatch(Action::Tab(tab)))
+        let (ctl, dispatch) = (ctl.clone(), dispatch.clone());
+        Callback::from(move |_| {
+            dispatch.dispatch(Action::Tab(tab));
+            ctl.borrow_mut().tab = tab;
+            // The fixed manifest shows: ask the worker for it.
+            fix_if_shown(&ctl);
+        })
     };
     let on_settings = {
         let dispatch = dispatch.clone();
@@ -650,15 +651,15 @@ pub fn App() -> Html {
             </button>
         }
     };
+    let check_stopped = matches!(state.stopped, Some((Kind::Check, _)));
     let findings_label = match &state.checked {
-        Some(c) => format!(
+        Some(c) if !check_stopped => format!(
             "{} ({})",
             texts.tab_findings,
             c.findings + c.input_errors.len()
         ),
-        None => texts.tab_findings.to_owned(),
+        _ => texts.tab_findings.to_owned(),
     };
-    let check_stopped = matches!(state.stopped, Some((Kind::Check, _)));
     let panel = match (&state.checked, state.tab) {
         (_, Tab::Findings | Tab::Fixed) if check_stopped => {
             html! { <p class="muted">{ texts.nothing_checked }</p> }
@@ -671,7 +672,7 @@ pub fn App() -> Html {
         (Some(checked), Tab::Fixed) => {
             let fixed = state.fixed.clone().filter(|f| f.is_for(checked));
             let stopped = match state.stopped {
-                Some((Kind::Fix, seconds)) => Some(seconds),
+                Some((Kind::Fix, ms)) => Some(ms),
                 _ => None,
             };
             html! {
@@ -738,12 +739,12 @@ fn tenths(ms: f64) -> String {
 /// when the check of the text was stopped).
 fn verdict_view(state: &State) -> Html {
     let texts = state.lang.texts();
-    if let Some((Kind::Check, seconds)) = state.stopped {
+    if let Some((Kind::Check, ms)) = state.stopped {
         return html! {
             <div class="verdict verdict-stopped" role="alert"
-                data-check-stopped={seconds.map(|s| s.to_string()).unwrap_or_default()}>
+                data-check-stopped={ms.map(|ms| ms.to_string()).unwrap_or_default()}>
                 <strong class="verdict-title">{ texts.check_stopped }</strong>
-                <span class="verdict-details">{ texts.stopped(seconds) }</span>
+                <span class="verdict-details">{ texts.stopped(ms) }</span>
             </div>
         };
     }

@@ -1,7 +1,7 @@
 //! The one place the playground calls the core, in two halves that meet
-//! as JSON text:
+//! as text:
 //! - in the checker worker ([`crate::worker`]), [`check`] and [`fix`] run
-//!   the core and turn its [`Report`] into what the page shows: the
+//!   the core and turn its report into what the page shows: the
 //!   verdict and counts, the findings to list, grouped, in the page's
 //!   language, and the editor's markers (JSON, for `web/js/editor.mjs`);
 //! - in the page, [`Checked::read`] and [`FixedView::read`] read that back
@@ -9,13 +9,15 @@
 //!
 //! No rule logic here: verdicts, groups and markers are read off the
 //! core's report. Views cross as a compact text ([`Writer`], [`Reader`]):
-//! less code in the wasm than JSON trees, and nothing to parse.
+//! less code in the wasm than JSON trees, and little to parse.
 
 use std::rc::Rc;
 
 use kube_immutable_core::fix::text::fix_text_with_limits;
 use kube_immutable_core::fix::FixOptions;
-use kube_immutable_core::{Applicability, Limits, Rechecker, Report, Settings, Severity};
+use kube_immutable_core::{
+    Applicability, Diagnostic, Finding, Limits, Rechecked, Rechecker, Settings, Severity,
+};
 
 use crate::i18n::Lang;
 
@@ -54,10 +56,14 @@ impl Verdict {
         }
     }
 
-    fn of(report: &Report) -> Self {
-        if report.has_input_errors() {
+    fn of(report: &Found<'_>) -> Self {
+        if report.errors.iter().any(Diagnostic::is_error) {
             Verdict::Invalid
-        } else if report.has_errors() {
+        } else if report
+            .findings
+            .iter()
+            .any(|f| f.severity == Severity::Error)
+        {
             Verdict::Mutable
         } else if report.objects == 0 {
             Verdict::Empty
@@ -162,9 +168,9 @@ impl std::ops::Deref for CheckRef {
 }
 
 /// In the worker: check a text with the browser's limits and return the
-/// view (JSON, read by [`Checked::read`]) and the editor's markers (JSON,
-/// read by `web/js/editor.mjs`), in `lang`, listing about `listed`
-/// findings (whole objects).
+/// view (read by [`Checked::read`]) and the editor's markers (JSON, read
+/// by `web/js/editor.mjs`), in `lang`, listing about `listed` findings
+/// (whole objects).
 ///
 /// The rechecker keeps the last text's documents: typing in one document
 /// of a long stream re-reads that document only (the report is the full
@@ -176,15 +182,35 @@ pub fn check(
     lang: Lang,
     listed: usize,
 ) -> (String, String) {
-    let report = rechecker.check(text, settings, &BROWSER_LIMITS);
+    let checked = rechecker.check_ref(text, settings, &BROWSER_LIMITS);
+    let report = Found::from(&checked);
     (view(&report, lang, listed), markers(&report, lang))
+}
+
+/// A check's report, borrowed from the rechecker ([`Rechecker::check_ref`]):
+/// a keystroke in a long stream copies none of the findings of the
+/// documents it did not touch.
+pub struct Found<'a> {
+    findings: Vec<&'a Finding>,
+    errors: &'a [Diagnostic],
+    objects: usize,
+}
+
+impl<'a> From<&'a Rechecked<'a>> for Found<'a> {
+    fn from(checked: &'a Rechecked<'a>) -> Self {
+        Found {
+            findings: checked.findings().collect(),
+            errors: checked.errors(),
+            objects: checked.objects(),
+        }
+    }
 }
 
 /// The view of a report: counts, input errors, and the first findings by
 /// object (in stream order), then by container in order of first
 /// appearance, pod-level findings first; in the text's order within a
 /// container. Built by insertion: no sort to carry in the wasm.
-fn view(report: &Report, lang: Lang, listed: usize) -> String {
+fn view(report: &Found<'_>, lang: Lang, listed: usize) -> String {
     let code = lang.code();
     let count = |s| report.findings.iter().filter(|f| f.severity == s).count();
     let fixes = |a| {
@@ -194,18 +220,22 @@ fn view(report: &Report, lang: Lang, listed: usize) -> String {
             .filter(|f| f.fix.as_ref().is_some_and(|fix| fix.applicability == a))
             .count()
     };
-    // Group indices into the findings.
+    // Group indices into the findings. A report lists each object's
+    // findings together (objects are checked one after the other), so a
+    // finding is of the last object's group or starts a new one: no search
+    // over thousands of objects.
     let mut keys: Vec<(usize, &str)> = Vec::new();
     let mut groups: Vec<Vec<(Option<&str>, Vec<usize>)>> = Vec::new();
     let start = |i: usize| report.findings[i].span.map(|s| s.start);
     for (i, f) in report.findings.iter().enumerate() {
         let key = (f.object.document, f.object.pointer.as_str());
-        let g = keys.iter().rposition(|k| *k == key).unwrap_or_else(|| {
+        if keys.last() != Some(&key) {
             keys.push(key);
             groups.push(Vec::new());
-            groups.len() - 1
-        });
-        let containers = &mut groups[g];
+        }
+        let Some(containers) = groups.last_mut() else {
+            continue;
+        };
         let container = f.container.as_deref();
         let c = match containers.iter().rposition(|c| c.0 == container) {
             Some(c) => c,
@@ -251,7 +281,7 @@ fn view(report: &Report, lang: Lang, listed: usize) -> String {
         .n(report.findings.len())
         .n(hidden)
         .n(report.errors.len());
-    for e in &report.errors {
+    for e in report.errors {
         let (line, column) = e.start.map_or((0, 0), |p| (p.line, p.column));
         let from = e.start.map_or(0, |p| p.utf16_offset);
         w.n(usize::from(e.severity == Severity::Warning))
@@ -420,47 +450,84 @@ pub fn object_label(kind: &str, name: Option<&str>) -> String {
 }
 
 /// The editor's markers for a report, in a language: a JSON array of
-/// `{from, to, severity, source, message}` with UTF-16 offsets, as
-/// `web/js/editor.mjs` reads it. Built as a `serde_json::Value`, whose
-/// writer the core links anyway.
-pub fn markers(report: &Report, lang: Lang) -> String {
+/// `[from, to, warning, source, message]` (UTF-16 offsets; `warning` 1 or
+/// 0), as `web/js/editor.mjs` reads it. Written by hand: a 1 MB manifest
+/// has ~2,400 markers, and a tree of JSON objects cost more than the check
+/// of the document typed in.
+pub fn markers(report: &Found<'_>, lang: Lang) -> String {
     let code = lang.code();
-    let marker = |from: usize, to: usize, severity: &str, source: &str, message: String| serde_json::json!({ "from": from, "to": to, "severity": severity, "source": source, "message": message });
-    let findings = report.findings.iter().filter_map(|f| {
-        let (start, end) = (f.start?, f.end?);
-        let message = format!("{}\n{}", f.message.get(code), f.help.get(code));
-        Some(marker(
+    let mut out = String::from("[");
+    let mut marker = |from: usize, to: usize, warning: bool, source: &str, message: &[&str]| {
+        if out.len() > 1 {
+            out.push(',');
+        }
+        out.push_str(&format!("[{from},{to},{},", u8::from(warning)));
+        json_string(&mut out, &[source]);
+        out.push(',');
+        json_string(&mut out, message);
+        out.push(']');
+    };
+    for f in &report.findings {
+        let (Some(start), Some(end)) = (f.start, f.end) else {
+            continue;
+        };
+        let warning = f.severity == Severity::Warning;
+        let message = [f.message.get(code), "\n", f.help.get(code)];
+        marker(
             start.utf16_offset,
             end.utf16_offset,
-            f.severity.as_str(),
+            warning,
             f.rule,
-            message,
-        ))
-    });
-    // Input errors without a position (none today) go on the first line.
-    let errors = report.errors.iter().map(|e| {
-        let (from, to) = (
-            e.start.map_or(0, |p| p.utf16_offset),
-            e.end.map_or(0, |p| p.utf16_offset),
+            &message,
         );
+    }
+    // Input errors without a position (none today) go on the first line.
+    for e in report.errors {
+        let from = e.start.map_or(0, |p| p.utf16_offset);
+        let to = e.end.map_or(0, |p| p.utf16_offset);
+        let warning = e.severity == Severity::Warning;
         let texts = lang.texts();
-        marker(
-            from,
-            to,
-            e.severity.as_str(),
-            match e.severity {
-                Severity::Error => texts.input_error,
-                Severity::Warning => texts.input_warning,
-            },
-            e.message.get(code).to_owned(),
-        )
-    });
-    serde_json::Value::Array(findings.chain(errors).collect()).to_string()
+        let source = if warning {
+            texts.input_warning
+        } else {
+            texts.input_error
+        };
+        marker(from, to, warning, source, &[e.message.get(code)]);
+    }
+    out.push(']');
+    out
+}
+
+/// Append the parts, one after the other, as one JSON string.
+fn json_string(out: &mut String, parts: &[&str]) {
+    out.push('"');
+    for part in parts {
+        let mut plain = 0;
+        for (i, c) in part.char_indices() {
+            let escaped = match c {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                '\n' => "\\n",
+                c if c < ' ' => "",
+                _ => continue,
+            };
+            out.push_str(&part[plain..i]);
+            plain = i + 1;
+            if escaped.is_empty() {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            } else {
+                out.push_str(escaped);
+            }
+        }
+        out.push_str(&part[plain..]);
+    }
+    out.push('"');
 }
 
 /// What the fixed manifest panel shows: the fixed text of a check's text,
-/// what was applied (rule, title, unsafe) and what is left.
-#[derive(Debug, Clone, PartialEq)]
+/// what was applied (rule, title, unsafe) and what is left. Two are equal
+/// when they are the same one (as [`CheckRef`]s): props compare in no time.
+#[derive(Debug, Clone)]
 pub struct FixedView {
     /// The text fixed, and the settings it was fixed with (the check's).
     pub source: Rc<str>,
@@ -472,8 +539,14 @@ pub struct FixedView {
     pub warnings: usize,
 }
 
+impl PartialEq for FixedView {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+
 /// In the worker: the fixed text, with the browser's limits, and a summary
-/// (JSON, read by [`FixedView::read`]) in `lang`.
+/// (read by [`FixedView::read`]) in `lang`.
 pub fn fix(text: &str, settings: &Settings, lang: Lang) -> (String, String) {
     let fixed = fix_text_with_limits(
         text,
@@ -545,7 +618,7 @@ impl FixedView {
 pub(crate) mod tests {
     use super::*;
 
-    /// A check without a previous one, through the JSON both ends share.
+    /// A check without a previous one, through the text both ends share.
     pub(crate) fn check_once(text: &str, settings: &Settings) -> Checked {
         check_listing(text, settings, Lang::En, 200)
     }
@@ -611,7 +684,7 @@ pub(crate) mod tests {
 
     #[test]
     fn rows_carry_what_the_report_says() {
-        // Every field of the report that the page shows, through the JSON.
+        // Every field of the report that the page shows, through the wire.
         let text = "kind: Pod\nmetadata: {name: p, namespace: ns}\nspec:\n  hostPID: true\n  containers: [{name: a, image: x, securityContext: {privileged: true}}]\n---\nkind: Pod\nspec: [\n";
         let settings = Settings::default();
         let report = kube_immutable_core::check_text_with_limits(text, &settings, &BROWSER_LIMITS);
@@ -679,6 +752,39 @@ pub(crate) mod tests {
         }
     }
 
+    /// Each object's findings come together in a report, so grouping
+    /// compares with the last group only: as many groups as objects with
+    /// findings, over every fixture of the core.
+    #[test]
+    fn one_group_per_object() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../crates/kube-immutable-core/tests/fixtures");
+        let mut texts = Vec::new();
+        for rule in std::fs::read_dir(root).unwrap() {
+            for file in std::fs::read_dir(rule.unwrap().path()).unwrap() {
+                texts.push(std::fs::read_to_string(file.unwrap().path()).unwrap());
+            }
+        }
+        texts.push(texts.join("---\n"));
+        let settings = Settings::default();
+        for text in &texts {
+            let report =
+                kube_immutable_core::check_text_with_limits(text, &settings, &BROWSER_LIMITS);
+            let mut objects: Vec<_> = report
+                .findings
+                .iter()
+                .map(|f| (f.object.document, f.object.pointer.as_str()))
+                .collect();
+            objects.dedup();
+            let distinct = objects.len();
+            objects.sort_unstable();
+            objects.dedup();
+            assert_eq!(distinct, objects.len(), "{text}");
+            let c = check_listing(text, &settings, Lang::En, usize::MAX);
+            assert_eq!(c.groups.len(), distinct);
+        }
+    }
+
     #[test]
     fn long_reports_list_whole_objects_first() {
         let pod = |i| {
@@ -704,17 +810,27 @@ pub(crate) mod tests {
         let (_, markers_en) = check(&mut Rechecker::default(), text, &s, Lang::En, 200);
         let json: serde_json::Value = serde_json::from_str(&markers_en).unwrap();
         let list = json.as_array().unwrap();
-        let privileged = list.iter().find(|m| m["source"] == "privileged").unwrap();
-        let from = privileged["from"].as_u64().unwrap() as usize;
+        let privileged = list.iter().find(|m| m[3] == "privileged").unwrap();
+        let from = privileged[0].as_u64().unwrap() as usize;
         let utf16: Vec<u16> = text.encode_utf16().collect();
         let at = String::from_utf16_lossy(&utf16[from..from + 10]);
         assert_eq!(at, "privileged");
-        assert!(list
-            .iter()
-            .any(|m| m["source"] == "input error" && m["severity"] == "error"));
+        assert!(list.iter().any(|m| m[3] == "input error" && m[2] == 0));
+        let message = privileged[4].as_str().unwrap();
+        assert!(
+            message.contains("privileged") && message.contains('\n'),
+            "{message}"
+        );
         let (_, markers_fr) = check(&mut Rechecker::default(), text, &s, Lang::Fr, 200);
         let fr: serde_json::Value = serde_json::from_str(&markers_fr).unwrap();
-        assert_ne!(fr[0]["message"], json[0]["message"]);
+        assert_ne!(fr[0][4], json[0][4]);
+        // Quotes, backslashes and control characters stay JSON.
+        let mut out = String::new();
+        json_string(&mut out, &["a\"b\\c", "\u{1}\t"]);
+        assert_eq!(
+            serde_json::from_str::<String>(&out).unwrap(),
+            "a\"b\\c\u{1}\t"
+        );
     }
 
     /// A stale ignore annotation: a warning on the annotation's line, in

@@ -22,7 +22,7 @@ pub struct Props {
     pub checked: CheckRef,
     /// The fix of that check, once the worker has made it.
     pub fixed: Option<Rc<FixedView>>,
-    /// The fix was stopped after that many seconds (`Some(None)`: it failed).
+    /// The fix was stopped after that many ms (`Some(None)`: it failed).
     pub stopped: Option<Option<u32>>,
     /// The current settings (the toggle shows them at once).
     pub settings: Rc<Settings>,
@@ -54,12 +54,7 @@ pub fn FixedPanel(props: &Props) -> Html {
     // this panel shows, once per check.
     let Some(fixed) = &props.fixed else {
         let waiting = match props.stopped {
-            Some(seconds) => format!(
-                "{}{}{}",
-                texts.fix_stopped,
-                texts.colon,
-                texts.stopped(seconds)
-            ),
+            Some(ms) => format!("{}. {}", texts.fix_stopped, texts.stopped(ms)),
             None => texts.fixing.to_owned(),
         };
         return html! {

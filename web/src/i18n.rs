@@ -65,8 +65,9 @@ pub struct Texts {
     pub check_stopped: &'static str,
     /// Before [`Texts::stopped`] in the fixed manifest tab.
     pub fix_stopped: &'static str,
-    /// "It took longer than" (then the seconds).
+    /// "It took longer than" (then the time, then `stopped_ended`).
     pub stopped_too_long: &'static str,
+    pub stopped_ended: &'static str,
     /// The worker failed (out of memory, say) instead.
     pub stopped_failed: &'static str,
     /// What the user may do about it.
@@ -175,11 +176,21 @@ impl Texts {
         self.count(n, self.object_one, self.object_many)
     }
 
-    /// Why a check or fix was stopped (after `seconds`, or `None`: the
-    /// worker failed), and what to do.
-    pub fn stopped(&self, seconds: Option<u32>) -> String {
-        match seconds {
-            Some(s) => format!("{} {s}\u{a0}s{}", self.stopped_too_long, self.stopped_then),
+    /// Why a check or fix was stopped (after `ms`, or `None`: the worker
+    /// failed), and what to do.
+    pub fn stopped(&self, ms: Option<u32>) -> String {
+        match ms {
+            Some(ms) if ms < 1000 => format!(
+                "{} {ms}\u{a0}ms{}{}",
+                self.stopped_too_long, self.stopped_ended, self.stopped_then
+            ),
+            Some(ms) => format!(
+                "{} {}\u{a0}s{}{}",
+                self.stopped_too_long,
+                ms.div_ceil(1000),
+                self.stopped_ended,
+                self.stopped_then
+            ),
             None => format!("{}{}", self.stopped_failed, self.stopped_then),
         }
     }
@@ -222,9 +233,10 @@ pub static EN: Texts = Texts {
     checking: "Checking…",
     check_stopped: "Check stopped",
     fix_stopped: "Fixing stopped",
-    stopped_too_long: "it took longer than",
-    stopped_failed: "the checker failed (out of memory?)",
-    stopped_then: ", so it was ended, as a hostile input such as an alias bomb would be. The page still works: edit the manifest to check it again.",
+    stopped_too_long: "It took longer than",
+    stopped_ended: " and was ended, as a hostile input (an alias bomb) would be.",
+    stopped_failed: "The checker failed (out of memory?) and was restarted.",
+    stopped_then: " The page still works: edit the manifest to check it again.",
     nothing_checked: "Nothing to show: the check of this text was stopped.",
     fixing: "Fixing…",
     tab_findings: "Findings",
@@ -326,9 +338,10 @@ pub static FR: Texts = Texts {
     checking: "Vérification…",
     check_stopped: "Vérification arrêtée",
     fix_stopped: "Correction arrêtée",
-    stopped_too_long: "elle a duré plus de",
-    stopped_failed: "le vérificateur a échoué (mémoire épuisée\u{a0}?)",
-    stopped_then: ", elle a donc été interrompue, comme le serait une entrée hostile telle qu'une bombe d'alias. La page fonctionne toujours\u{a0}: modifiez le manifeste pour le vérifier à nouveau.",
+    stopped_too_long: "Elle a duré plus de",
+    stopped_ended: " et a été interrompue, comme le serait une entrée hostile (une bombe d'alias).",
+    stopped_failed: "Le vérificateur a échoué (mémoire épuisée\u{a0}?) et a été relancé.",
+    stopped_then: " La page fonctionne toujours\u{a0}: modifiez le manifeste pour le vérifier à nouveau.",
     nothing_checked: "Rien à afficher\u{a0}: la vérification de ce texte a été arrêtée.",
     fixing: "Correction…",
     tab_findings: "Constats",
@@ -416,5 +429,15 @@ mod tests {
         assert_eq!(EN.errors(0), "0 errors");
         assert_eq!(FR.errors(0), "0 erreur");
         assert_eq!(FR.warnings(2), "2 avertissements");
+        assert!(EN
+            .stopped(Some(250))
+            .starts_with("It took longer than 250\u{a0}ms and"));
+        assert!(EN
+            .stopped(Some(10_000))
+            .starts_with("It took longer than 10\u{a0}s and"));
+        assert!(FR
+            .stopped(Some(1500))
+            .starts_with("Elle a duré plus de 2\u{a0}s et"));
+        assert!(FR.stopped(None).starts_with("Le vérificateur a échoué"));
     }
 }

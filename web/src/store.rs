@@ -78,7 +78,7 @@ pub struct State {
     /// while the worker fixes the last).
     pub fixed: Option<Rc<FixedView>>,
     /// The newest check or fix was stopped: it ran longer than this many
-    /// seconds (`None`: the worker failed).
+    /// ms (`None`: the worker failed).
     pub stopped: Option<(Kind, Option<u32>)>,
     pub tab: Tab,
     pub notice: Option<Notice>,
@@ -91,7 +91,7 @@ pub enum Action {
     Checking,
     Checked(CheckRef),
     Fixed(Rc<FixedView>),
-    /// A check or fix ran too long (seconds) or failed, and was stopped.
+    /// A check or fix ran too long (ms) or failed, and was stopped.
     Stopped(Kind, Option<u32>),
     Lang(Lang),
     Theme(Theme),
@@ -121,8 +121,8 @@ impl Reducible for State {
                 next.fixed = Some(fixed);
                 next.stopped = next.stopped.filter(|s| s.0 != Kind::Fix);
             }
-            Action::Stopped(kind, seconds) => {
-                next.stopped = Some((kind, seconds));
+            Action::Stopped(kind, ms) => {
+                next.stopped = Some((kind, ms));
                 next.checking = false;
             }
             Action::Lang(lang) => next.lang = lang,

@@ -68,6 +68,24 @@ pub fn worker_fix(text: Vec<u8>, settings: &str, lang: &str) -> js_sys::Array {
     pair(checker::fix(&text, &settings, Lang::from_code(lang)))
 }
 
+/// In the worker, when idle after loading: check the examples with a
+/// rechecker of its own (the worker's keeps the page's text). Browsers
+/// start wasm on a baseline tier and compile hot functions with their
+/// optimising one as they run: without this, the first checks of a long
+/// text ran several times slower (README, "The playground").
+#[wasm_bindgen(js_name = workerWarmUp)]
+pub fn worker_warm_up() {
+    let examples: Vec<&str> = crate::examples::EXAMPLES.iter().map(|e| e.text).collect();
+    let text = examples.join("---\n").repeat(8);
+    checker::check(
+        &mut Rechecker::default(),
+        &text,
+        &Settings::default(),
+        Lang::En,
+        200,
+    );
+}
+
 #[wasm_bindgen]
 extern "C" {
     type ImportMeta;
