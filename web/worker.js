@@ -5,7 +5,7 @@
 // `main` sees it is not in a window and renders nothing; the page's
 // requests are answered by the app's exported entries (web/src/worker.rs).
 //
-// Requests: { id, kind: "check" | "fix", text (UTF-8 bytes), settings
+// Requests: { id, kind: "check" | "fix", text, settings
 // (JSON), lang, listed }. Replies: { ready } once loaded, { failed } if the
 // glue or the wasm cannot load, then { id, kind, reply } for each request,
 // in order. A check that runs too long is ended by the page, which

@@ -81,14 +81,14 @@ export class Checker {
 
   /**
    * @param {"check" | "fix"} kind
-   * @param {Uint8Array} text UTF-8 (a view into the wasm's memory: copied here)
+   * @param {string} text
    * @returns {number} the request's id, which its answer carries
    */
   send(kind, text, settings, lang, listed) {
     const id = ++this.nextId;
     this.newest[kind] = id;
     this.waiting = this.waiting.filter((r) => r.kind !== kind);
-    this.waiting.push({ id, kind, text: text.slice(), settings, lang, listed });
+    this.waiting.push({ id, kind, text, settings, lang, listed });
     this.next();
     return id;
   }
@@ -102,7 +102,6 @@ export class Checker {
 
   run(request) {
     if (this.worker) {
-      // Copied, not transferred: the page may have to run it itself.
       this.worker.postMessage(request);
       this.watch();
     } else {

@@ -119,8 +119,6 @@ const highlight = HighlightStyle.define([
   { tag: [tags.meta, tags.labelName], color: "var(--syntax-meta)" },
 ]);
 
-const encoder = new TextEncoder();
-
 export class Editor {
   /**
    * @param {HTMLElement} parent where the editor goes
@@ -162,12 +160,11 @@ export class Editor {
   }
 
   /**
-   * The whole text as UTF-8 bytes: for a large document this crosses into
-   * wasm several times faster than a string, which wasm-bindgen re-encodes
-   * character by character.
+   * The whole text: a string that goes to the checker worker as it is
+   * (web/js/checker.mjs), never encoded on the main thread.
    */
-  textUtf8() {
-    return encoder.encode(this.view.state.doc.toString());
+  text() {
+    return this.view.state.doc.toString();
   }
 
   /** Replace the whole text (one undoable change). */

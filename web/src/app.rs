@@ -12,7 +12,7 @@ use web_sys::{HtmlElement, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::browser;
-use crate::checker::{CheckRef, Checked, FixedView, Verdict};
+use crate::checker::{CheckRef, Checked, FixedView, Text, Verdict};
 use crate::examples::{self, EXAMPLES};
 use crate::findings::FindingsPanel;
 use crate::fixed::FixedPanel;
@@ -122,8 +122,8 @@ fn check_now(ctl: &Ctl) {
     let (Some(editor), Some(checker)) = (&c.editor, &c.checker) else {
         return;
     };
-    let text: Rc<str> = editor.text().into();
-    let long = text.len() > BUSY_BYTES;
+    let text = Text::from_js(editor.text());
+    let long = !text.fits(BUSY_BYTES);
     checker.send(Request {
         kind: Kind::Check,
         text,
@@ -166,6 +166,9 @@ fn on_answer(ctl: &Ctl, answer: Answer) {
     match answer {
         Answer::Checked(request, view, markers) => {
             let mut checked = Checked::read(request.text, request.settings, request.lang, &view);
+            if let Some(last) = &c.last {
+                checked.keep_listing(last);
+            }
             if let Some(editor) = &c.editor {
                 editor.set_markers(&markers);
             }
@@ -216,7 +219,7 @@ fn persist(ctl: &Ctl) {
     let mut c = ctl.borrow_mut();
     c.persist = None;
     let Some(last) = c.last.clone() else { return };
-    if last.text.len() > MAX_AUTO_PERSIST_BYTES {
+    if !last.text.fits(MAX_AUTO_PERSIST_BYTES) {
         // Neither an old link nor an old manifest may pass for this one.
         if !c.fragment.is_empty() {
             browser::replace_fragment("");
@@ -225,7 +228,7 @@ fn persist(ctl: &Ctl) {
         browser::remove(STORAGE_KEY);
         return;
     }
-    let json = share::payload(&last.text, &c.settings);
+    let json = share::payload(&last.text.str(), &c.settings);
     browser::save(STORAGE_KEY, &json);
     let ctl = ctl.clone();
     wasm_bindgen_futures::spawn_local(async move {
@@ -481,11 +484,11 @@ pub fn App() -> Html {
         Callback::from(move |_| {
             let c = ctl.borrow();
             let Some(last) = &c.last else { return };
-            if last.text.len() > MAX_SHARE_BYTES {
+            if !last.text.fits(MAX_SHARE_BYTES) {
                 dispatch.dispatch(Action::Notice(Some(Notice::LinkTooLarge)));
                 return;
             }
-            let json = share::payload(&last.text, &c.settings);
+            let json = share::payload(&last.text.str(), &c.settings);
             let dispatch = dispatch.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let Some(fragment) = js::share_fragment(&json).await else {
@@ -666,7 +669,7 @@ pub fn App() -> Html {
         }
         (None, _) => html! { <p class="muted">{ texts.checking }</p> },
         (Some(checked), Tab::Findings) => html! {
-            <FindingsPanel checked={checked.clone()} lang={state.lang} on_select={on_select.clone()}
+            <FindingsPanel listing={checked.listing.clone()} lang={state.lang} on_select={on_select.clone()}
                 on_show_all={on_show_all} />
         },
         (Some(checked), Tab::Fixed) => {

@@ -74,7 +74,7 @@ impl Verdict {
 }
 
 /// One listed finding, in the check's language.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     /// Rule id (`data-rule`).
     pub rule: String,
@@ -94,14 +94,14 @@ pub struct Row {
 }
 
 /// Findings of one container (`None`: pod level), in the text's order.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerGroup {
     pub container: Option<String>,
     pub findings: Vec<Row>,
 }
 
 /// Findings of one object, grouped by container (pod level first).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectGroup {
     /// `Kind/name` (`Kind` alone when the object has no name): `data-object`.
     pub object: String,
@@ -111,7 +111,7 @@ pub struct ObjectGroup {
 
 /// An input problem: an error (syntax, wrong type, limit) or a warning
 /// (a duplicate key).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputError {
     pub severity: Severity,
     pub line: usize,
@@ -121,18 +121,11 @@ pub struct InputError {
     pub message: String,
 }
 
-/// One check of one text, as the page shows it.
-#[derive(Debug, Clone)]
-pub struct Checked {
-    /// The text checked, and the settings and language it was checked in.
-    pub text: Rc<str>,
-    pub settings: Rc<Settings>,
-    pub lang: Lang,
-    pub verdict: Verdict,
-    pub errors: usize,
-    pub warnings: usize,
-    pub safe_fixes: usize,
-    pub unsafe_fixes: usize,
+/// What the findings panel lists. A check that lists the same as the last
+/// one shares its listing ([`Checked::keep_listing`]): most keystrokes
+/// change no line or message, and the panel is then not drawn again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
     /// Workload objects seen.
     pub objects: usize,
     /// Findings in all, listed or not.
@@ -142,9 +135,102 @@ pub struct Checked {
     pub input_errors: Vec<InputError>,
     /// The listed findings: whole objects, in stream order.
     pub groups: Vec<ObjectGroup>,
+}
+
+/// One check of one text, as the page shows it.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The text checked, and the settings and language it was checked in.
+    pub text: Text,
+    pub settings: Rc<Settings>,
+    pub lang: Lang,
+    pub verdict: Verdict,
+    pub errors: usize,
+    pub warnings: usize,
+    pub safe_fixes: usize,
+    pub unsafe_fixes: usize,
+    pub listing: Rc<Listing>,
     /// Milliseconds from the request to the editor's markers drawn
     /// (`data-check-ms`).
     pub ms: f64,
+}
+
+impl std::ops::Deref for Checked {
+    type Target = Listing;
+
+    fn deref(&self) -> &Listing {
+        &self.listing
+    }
+}
+
+/// A text of the editor: the JavaScript string the worker is sent (the
+/// browser copies it; the page never encodes a long text to UTF-8 for a
+/// check), and its Rust copy, made only when the page needs it (a share
+/// link, the diff). Two are equal when they are the same one.
+#[derive(Debug, Clone)]
+pub struct Text(Rc<TextInner>);
+
+#[derive(Debug)]
+struct TextInner {
+    js: Option<wasm_bindgen::JsValue>,
+    rust: std::cell::OnceCell<Rc<str>>,
+}
+
+impl Text {
+    pub fn from_js(js: wasm_bindgen::JsValue) -> Self {
+        Text(Rc::new(TextInner {
+            js: Some(js),
+            rust: std::cell::OnceCell::new(),
+        }))
+    }
+
+    /// A text made in Rust (native tests: no JavaScript there).
+    #[cfg(test)]
+    pub fn new(text: &str) -> Self {
+        Text(Rc::new(TextInner {
+            js: None,
+            rust: std::cell::OnceCell::from(Rc::from(text)),
+        }))
+    }
+
+    /// The JavaScript string (made from the Rust copy if there is none).
+    pub fn js(&self) -> wasm_bindgen::JsValue {
+        match &self.0.js {
+            Some(js) => js.clone(),
+            None => wasm_bindgen::JsValue::from_str(&self.str()),
+        }
+    }
+
+    /// The text in Rust, decoded once.
+    pub fn str(&self) -> Rc<str> {
+        self.0
+            .rust
+            .get_or_init(|| {
+                let js = self
+                    .0
+                    .js
+                    .as_ref()
+                    .and_then(wasm_bindgen::JsValue::as_string);
+                js.unwrap_or_default().into()
+            })
+            .clone()
+    }
+
+    /// At most this many bytes (UTF-16 code units, without decoding).
+    pub fn fits(&self, bytes: usize) -> bool {
+        let units = match (self.0.rust.get(), &self.0.js) {
+            (Some(text), _) => return text.len() <= bytes,
+            (None, Some(js)) => js_sys::JsString::from(js.clone()).length() as usize,
+            (None, None) => 0,
+        };
+        units <= bytes && self.str().len() <= bytes
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// A check shared by the store and the panels. Two are equal when they are
@@ -377,9 +463,16 @@ impl Reader<'_> {
 }
 
 impl Checked {
+    /// Share the last check's listing when this one lists the same.
+    pub fn keep_listing(&mut self, last: &Checked) {
+        if self.listing == last.listing {
+            self.listing = last.listing.clone();
+        }
+    }
+
     /// In the page: read a view that [`check`] wrote for `text`, checked
     /// with `settings` in `lang`.
-    pub fn read(text: Rc<str>, settings: Rc<Settings>, lang: Lang, view: &str) -> Self {
+    pub fn read(text: Text, settings: Rc<Settings>, lang: Lang, view: &str) -> Self {
         let r = &mut Reader(view);
         let verdict = VERDICTS[r.n().min(3)];
         let counts: [usize; 7] = std::array::from_fn(|_| r.n());
@@ -432,11 +525,13 @@ impl Checked {
             warnings,
             safe_fixes,
             unsafe_fixes,
-            objects,
-            findings,
-            hidden,
-            input_errors,
-            groups,
+            listing: Rc::new(Listing {
+                objects,
+                findings,
+                hidden,
+                input_errors,
+                groups,
+            }),
             ms: 0.0,
         }
     }
@@ -530,7 +625,7 @@ fn json_string(out: &mut String, parts: &[&str]) {
 #[derive(Debug, Clone)]
 pub struct FixedView {
     /// The text fixed, and the settings it was fixed with (the check's).
-    pub source: Rc<str>,
+    pub source: Text,
     pub settings: Rc<Settings>,
     pub lang: Lang,
     pub text: Rc<str>,
@@ -578,7 +673,7 @@ pub fn fix(text: &str, settings: &Settings, lang: Lang) -> (String, String) {
 impl FixedView {
     /// In the page: read what [`fix`] returned for `source`.
     pub fn read(
-        source: Rc<str>,
+        source: Text,
         settings: Rc<Settings>,
         lang: Lang,
         text: String,
@@ -608,7 +703,7 @@ impl FixedView {
     /// Whether this is the fix of that check (same text, settings and
     /// language).
     pub fn is_for(&self, checked: &Checked) -> bool {
-        Rc::ptr_eq(&self.source, &checked.text)
+        self.source == checked.text
             && Rc::ptr_eq(&self.settings, &checked.settings)
             && self.lang == checked.lang
     }
@@ -630,13 +725,13 @@ pub(crate) mod tests {
         listed: usize,
     ) -> Checked {
         let (view, _) = check(&mut Rechecker::default(), text, settings, lang, listed);
-        Checked::read(text.into(), Rc::new(settings.clone()), lang, &view)
+        Checked::read(Text::new(text), Rc::new(settings.clone()), lang, &view)
     }
 
     pub(crate) fn fix_once(text: &str, settings: &Settings) -> FixedView {
         let (fixed, summary) = fix(text, settings, Lang::En);
         let settings = Rc::new(settings.clone());
-        FixedView::read(text.into(), settings, Lang::En, fixed, &summary)
+        FixedView::read(Text::new(text), settings, Lang::En, fixed, &summary)
     }
 
     fn rows(c: &Checked) -> Vec<&Row> {
@@ -783,6 +878,26 @@ pub(crate) mod tests {
             let c = check_listing(text, &settings, Lang::En, usize::MAX);
             assert_eq!(c.groups.len(), distinct);
         }
+    }
+
+    /// A keystroke that moves no finding keeps the last listing (the panel
+    /// is not drawn again); one that moves a line does not.
+    #[test]
+    fn same_listing_is_shared() {
+        let s = Settings::default();
+        let last = check_once(MUTABLE, &s);
+        let mut typed = check_once(
+            &MUTABLE.replace("name: nginx-mutable", "name: nginx-mutablx"),
+            &s,
+        );
+        typed.keep_listing(&last);
+        assert!(!Rc::ptr_eq(&typed.listing, &last.listing));
+        let mut comment = check_once(&format!("{MUTABLE}# a comment\n"), &s);
+        comment.keep_listing(&last);
+        assert!(Rc::ptr_eq(&comment.listing, &last.listing));
+        let mut moved = check_once(&format!("\n{MUTABLE}"), &s);
+        moved.keep_listing(&last);
+        assert!(!Rc::ptr_eq(&moved.listing, &last.listing));
     }
 
     #[test]

@@ -6,17 +6,20 @@
 //! `data-line`, `data-column`, `data-object`, `data-container` on each
 //! finding; `data-input-error` and `data-line` on each input error.
 
+use std::rc::Rc;
+
 use kube_immutable_core::{rules, Applicability, Severity};
 use web_sys::HtmlDetailsElement;
 use yew::prelude::*;
 
-use crate::checker::{CheckRef, Row};
+use crate::checker::{Listing, Row};
 use crate::i18n::{Lang, Texts};
 use crate::js;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub checked: CheckRef,
+    /// Shared with the last check when it lists the same: no redraw.
+    pub listing: Rc<Listing>,
     pub lang: Lang,
     /// Select a UTF-16 range in the editor.
     pub on_select: Callback<(usize, usize)>,
@@ -48,7 +51,7 @@ fn selector(on_select: &Callback<(usize, usize)>, from: usize, to: usize) -> Cal
 #[component]
 pub fn FindingsPanel(props: &Props) -> Html {
     let texts = props.lang.texts();
-    let checked = &props.checked;
+    let checked = &props.listing;
 
     let errors = (!checked.input_errors.is_empty()).then(|| html! {
         <section class="group input-errors">

@@ -65,7 +65,8 @@ pub fn FixedPanel(props: &Props) -> Html {
         };
     };
     let output = fixed.text.clone();
-    let changed = *output != *props.checked.text;
+    // Something applied: the text changed.
+    let changed = !fixed.applied.is_empty();
 
     let apply = {
         let (on_apply, output) = (props.on_apply.clone(), output.clone());
@@ -84,9 +85,7 @@ pub fn FixedPanel(props: &Props) -> Html {
             });
         })
     };
-    let json = props
-        .checked
-        .text
+    let json = output
         .trim_start_matches('\u{feff}')
         .trim_start()
         .starts_with(['{', '[']);
@@ -149,7 +148,7 @@ pub fn FixedPanel(props: &Props) -> Html {
                 </span>
             </div>
             if *show_diff {
-                { diff_view(&props.checked.text, &output, texts) }
+                { diff_view(&props.checked.text.str(), &output, texts) }
             } else {
                 <pre class="code fixed-text" tabindex="0" aria-label={texts.tab_fixed}>{ output.to_string() }</pre>
             }

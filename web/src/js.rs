@@ -43,7 +43,7 @@ extern "C" {
     pub fn send(
         this: &JsChecker,
         kind: &str,
-        text: &[u8],
+        text: &wasm_bindgen::JsValue,
         settings: &str,
         lang: &str,
         listed: usize,
@@ -61,8 +61,8 @@ extern "C" {
         on_run: &Closure<dyn FnMut()>,
     ) -> JsEditor;
 
-    #[wasm_bindgen(method, js_class = "Editor", js_name = textUtf8)]
-    fn text_utf8(this: &JsEditor) -> Vec<u8>;
+    #[wasm_bindgen(method, js_class = "Editor")]
+    fn text(this: &JsEditor) -> wasm_bindgen::JsValue;
 
     #[wasm_bindgen(method, js_class = "Editor", js_name = setText)]
     fn set_text(this: &JsEditor, text: &str);
@@ -163,13 +163,10 @@ impl Editor {
         }
     }
 
-    pub fn text(&self) -> String {
-        // The editor hands over valid UTF-8 (TextEncoder); a lossy decode
-        // keeps this from ever panicking.
-        match String::from_utf8(self.js.text_utf8()) {
-            Ok(text) => text,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        }
+    /// The text, as the JavaScript string the worker is sent: a long one
+    /// is never copied into the page's wasm for a check.
+    pub fn text(&self) -> wasm_bindgen::JsValue {
+        self.js.text()
     }
 
     pub fn set_text(&self, text: &str) {

@@ -4,8 +4,8 @@
 //! The worker is the same wasm as the page: `web/worker.js` imports
 //! wasm-bindgen's glue (its URL is the page's `import.meta.url`) with the
 //! module the page compiled, and calls the two entries exported here,
-//! [`worker_check`] and [`worker_fix`]. Texts cross as UTF-8 bytes, views
-//! as [`crate::checker`]'s compact text.
+//! [`worker_check`] and [`worker_fix`]. Texts cross as JavaScript strings
+//! (copied by the browser), views as [`crate::checker`]'s compact text.
 //!
 //! The page's side is [`Checker`], over `web/js/checker.mjs`: one request
 //! in flight, only the newest check and fix waiting behind it; answers to
@@ -35,37 +35,37 @@ thread_local! {
     static RECHECKER: RefCell<Rechecker> = RefCell::default();
 }
 
-fn read_request(text: Vec<u8>, settings: &str) -> (String, Settings) {
-    let text = String::from_utf8(text)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    let settings = share::json_value(settings)
+fn read_settings(settings: &str) -> Settings {
+    share::json_value(settings)
         .ok()
         .and_then(|v| Settings::from_json(v).ok())
-        .unwrap_or_default();
-    (text, settings)
+        .unwrap_or_default()
 }
 
 fn pair((a, b): (String, String)) -> js_sys::Array {
     js_sys::Array::of2(&JsValue::from_str(&a), &JsValue::from_str(&b))
 }
 
-/// In the worker: check a text (UTF-8), with settings (JSON), in a
-/// language, listing about `listed` findings. Returns `[view, markers]`
+/// In the worker: check a text, with settings (JSON), in a language,
+/// listing about `listed` findings. Returns `[view, markers]`
 /// ([`checker::check`]).
 #[wasm_bindgen(js_name = workerCheck)]
-pub fn worker_check(text: Vec<u8>, settings: &str, lang: &str, listed: usize) -> js_sys::Array {
-    let (text, settings) = read_request(text, settings);
+pub fn worker_check(text: &str, settings: &str, lang: &str, listed: usize) -> js_sys::Array {
+    let settings = read_settings(settings);
     pair(RECHECKER.with_borrow_mut(|rechecker| {
-        checker::check(rechecker, &text, &settings, Lang::from_code(lang), listed)
+        checker::check(rechecker, text, &settings, Lang::from_code(lang), listed)
     }))
 }
 
 /// In the worker: fix a text. Returns `[fixed text, summary]`
 /// ([`checker::fix`]).
 #[wasm_bindgen(js_name = workerFix)]
-pub fn worker_fix(text: Vec<u8>, settings: &str, lang: &str) -> js_sys::Array {
-    let (text, settings) = read_request(text, settings);
-    pair(checker::fix(&text, &settings, Lang::from_code(lang)))
+pub fn worker_fix(text: &str, settings: &str, lang: &str) -> js_sys::Array {
+    pair(checker::fix(
+        text,
+        &read_settings(settings),
+        Lang::from_code(lang),
+    ))
 }
 
 /// In the worker, when idle after loading: check the examples with a
@@ -117,7 +117,7 @@ impl Kind {
 #[derive(Debug, Clone)]
 pub struct Request {
     pub kind: Kind,
-    pub text: Rc<str>,
+    pub text: crate::checker::Text,
     pub settings: Rc<Settings>,
     pub lang: Lang,
     /// About how many findings to list (checks only).
@@ -187,7 +187,7 @@ impl Checker {
         let settings = share::settings_json(&request.settings).to_string();
         let id = self.js.send(
             request.kind.as_str(),
-            request.text.as_bytes(),
+            &request.text.js(),
             &settings,
             request.lang.code(),
             request.listed,
