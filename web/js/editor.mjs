@@ -36,7 +36,7 @@ import {
   indentUnit,
 } from "@codemirror/language";
 import { yaml } from "@codemirror/legacy-modes/mode/yaml";
-import { lintGutter, setDiagnostics } from "@codemirror/lint";
+import { lintGutter, setDiagnostics, forEachDiagnostic } from "@codemirror/lint";
 import { tags } from "@lezer/highlight";
 
 // CodeMirror's defaultKeymap, less the commands that walk a syntax tree
@@ -119,6 +119,26 @@ const highlight = HighlightStyle.define([
   { tag: [tags.meta, tags.labelName], color: "var(--syntax-meta)" },
 ]);
 
+/** Whether the editor shows exactly these diagnostics, where they are. */
+function sameDiagnostics(state, diagnostics) {
+  const key = (from, to, d) => `${from} ${to} ${d.severity} ${d.source} ${d.message}`;
+  const shown = new Map();
+  let count = 0;
+  forEachDiagnostic(state, (d, from, to) => {
+    const k = key(from, to, d);
+    shown.set(k, (shown.get(k) ?? 0) + 1);
+    count++;
+  });
+  if (count !== diagnostics.length) return false;
+  for (const d of diagnostics) {
+    const k = key(d.from, d.to, d);
+    const n = shown.get(k);
+    if (!n) return false;
+    shown.set(k, n - 1);
+  }
+  return true;
+}
+
 export class Editor {
   /**
    * @param {HTMLElement} parent where the editor goes
@@ -191,7 +211,10 @@ export class Editor {
       const to = Math.max(from, Math.min(end, line.to, length));
       return { from, to, severity: warning ? "warning" : "error", source, message };
     });
-    this.view.dispatch(setDiagnostics(state, diagnostics));
+    // The editor moves its markers with each edit: after most keystrokes
+    // they are already these (a 1 MB manifest has ~2,400; setting them
+    // again was most of the page's work for a keystroke).
+    if (!sameDiagnostics(state, diagnostics)) this.view.dispatch(setDiagnostics(state, diagnostics));
   }
 
   /**
@@ -207,6 +230,20 @@ export class Editor {
       effects: EditorView.scrollIntoView(anchor, { y: "center" }),
     });
     if (focus) this.view.focus();
+  }
+
+  /**
+   * Select from a 1-based line and 0-based UTF-16 column to another (the
+   * findings panel's ranges: lines move less than offsets), without moving
+   * the focus.
+   */
+  selectRange(line, column, endLine, endColumn) {
+    const doc = this.view.state.doc;
+    const at = (l, c) => {
+      const found = doc.line(Math.min(Math.max(1, Math.trunc(l) || 1), doc.lines));
+      return Math.min(found.from + c, found.to);
+    };
+    this.select(at(line, column), at(endLine, endColumn), false);
   }
 
   /** Put the cursor at the start of a 1-based line (clamped). */

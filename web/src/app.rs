@@ -505,11 +505,13 @@ pub fn App() -> Html {
             });
         })
     };
+    // The findings panel's callbacks stay the same from one render to the
+    // next: new ones would draw the panel again after every check.
     let on_select = {
         let ctl = ctl.clone();
-        Callback::from(move |(from, to): (usize, usize)| {
+        use_callback((), move |range: crate::checker::Range, _| {
             if let Some(editor) = &ctl.borrow().editor {
-                editor.select(from, to);
+                editor.select(range);
             }
         })
     };
@@ -536,7 +538,7 @@ pub fn App() -> Html {
     };
     let on_show_all = {
         let ctl = ctl.clone();
-        Callback::from(move |total: usize| {
+        use_callback((), move |total: usize, _| {
             ctl.borrow_mut().listed = total.max(FIRST_FINDINGS);
             check_now(&ctl);
         })

@@ -16,7 +16,7 @@ use std::rc::Rc;
 use kube_immutable_core::fix::text::fix_text_with_limits;
 use kube_immutable_core::fix::FixOptions;
 use kube_immutable_core::{
-    Applicability, Diagnostic, Finding, Limits, Rechecked, Rechecker, Settings, Severity,
+    Applicability, Diagnostic, Finding, Limits, Position, Rechecked, Rechecker, Settings, Severity,
 };
 
 use crate::i18n::Lang;
@@ -82,9 +82,8 @@ pub struct Row {
     /// 1-based line and column (0 when the finding has no position).
     pub line: usize,
     pub column: usize,
-    /// The editor range, in UTF-16 offsets.
-    pub from: usize,
-    pub to: usize,
+    /// The editor range (see [`Range`]).
+    pub range: Range,
     /// What the finding is about (document, rule, pointer): an opened
     /// finding stays open while the text is edited around it.
     pub key: String,
@@ -116,9 +115,27 @@ pub struct InputError {
     pub severity: Severity,
     pub line: usize,
     pub column: usize,
-    pub from: usize,
-    pub to: usize,
+    pub range: Range,
     pub message: String,
+}
+
+/// A range of the editor's text as lines and UTF-16 columns (0-based):
+/// start line, start column, end line, end column. Not offsets: a
+/// keystroke moves the offsets of every finding after it, but the lines
+/// and columns of none on other lines, so most keystrokes leave the
+/// listing as it was ([`Checked::keep_listing`]).
+pub type Range = [usize; 4];
+
+/// The [`Range`] of two positions of `text`.
+fn range(text: &str, start: Option<Position>, end: Option<Position>) -> Range {
+    let at = |p: Option<Position>| {
+        let Some(p) = p else { return (1, 0) };
+        let before = text.get(..p.offset).unwrap_or_default();
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        (p.line, before[line_start..].encode_utf16().count())
+    };
+    let ((line, column), (end_line, end_column)) = (at(start), at(end.or(start)));
+    [line, column, end_line, end_column]
 }
 
 /// What the findings panel lists. A check that lists the same as the last
@@ -269,7 +286,7 @@ pub fn check(
     listed: usize,
 ) -> (String, String) {
     let checked = rechecker.check_ref(text, settings, &BROWSER_LIMITS);
-    let report = Found::from(&checked);
+    let report = Found::new(&checked, text);
     (view(&report, lang, listed), markers(&report, lang))
 }
 
@@ -280,14 +297,16 @@ pub struct Found<'a> {
     findings: Vec<&'a Finding>,
     errors: &'a [Diagnostic],
     objects: usize,
+    text: &'a str,
 }
 
-impl<'a> From<&'a Rechecked<'a>> for Found<'a> {
-    fn from(checked: &'a Rechecked<'a>) -> Self {
+impl<'a> Found<'a> {
+    fn new(checked: &'a Rechecked<'a>, text: &'a str) -> Self {
         Found {
             findings: checked.findings().collect(),
             errors: checked.errors(),
             objects: checked.objects(),
+            text,
         }
     }
 }
@@ -369,12 +388,10 @@ fn view(report: &Found<'_>, lang: Lang, listed: usize) -> String {
         .n(report.errors.len());
     for e in report.errors {
         let (line, column) = e.start.map_or((0, 0), |p| (p.line, p.column));
-        let from = e.start.map_or(0, |p| p.utf16_offset);
         w.n(usize::from(e.severity == Severity::Warning))
             .n(line)
             .n(column)
-            .n(from)
-            .n(e.end.map_or(from, |p| p.utf16_offset))
+            .range(range(report.text, e.start, e.end))
             .s(e.message.get(code));
     }
     w.n(shown.len());
@@ -388,13 +405,11 @@ fn view(report: &Found<'_>, lang: Lang, listed: usize) -> String {
             for &i in findings {
                 let f = &report.findings[i];
                 let (line, column) = f.start.map_or((0, 0), |p| (p.line, p.column));
-                let from = f.start.map_or(0, |p| p.utf16_offset);
                 w.s(f.rule)
                     .n(usize::from(f.severity == Severity::Warning))
                     .n(line)
                     .n(column)
-                    .n(from)
-                    .n(f.end.map_or(from, |p| p.utf16_offset))
+                    .range(range(report.text, f.start, f.end))
                     .s(&format!("{}{}{}", f.object.document, f.rule, f.pointer))
                     .s(f.message.get(code))
                     .s(f.help.get(code));
@@ -433,6 +448,13 @@ impl Writer {
             None => self.n(0),
         }
     }
+
+    fn range(&mut self, range: Range) -> &mut Self {
+        for n in range {
+            self.n(n);
+        }
+        self
+    }
 }
 
 struct Reader<'a>(&'a str);
@@ -453,6 +475,10 @@ impl Reader<'_> {
 
     fn opt(&mut self) -> Option<String> {
         (self.n() == 1).then(|| self.s())
+    }
+
+    fn range(&mut self) -> Range {
+        std::array::from_fn(|_| self.n())
     }
 
     /// `n` items read by `item`.
@@ -484,8 +510,7 @@ impl Checked {
             },
             line: r.n(),
             column: r.n(),
-            from: r.n(),
-            to: r.n(),
+            range: r.range(),
             message: r.s(),
         });
         let groups = r.list(|r| ObjectGroup {
@@ -502,8 +527,7 @@ impl Checked {
                     },
                     line: r.n(),
                     column: r.n(),
-                    from: r.n(),
-                    to: r.n(),
+                    range: r.range(),
                     key: r.s(),
                     message: r.s(),
                     help: r.s(),
@@ -788,7 +812,7 @@ pub(crate) mod tests {
             let code = lang.code();
             assert_eq!(c.groups[0].namespace.as_deref(), Some("ns"));
             let mut listed = rows(&c);
-            listed.sort_by_key(|r| (r.from, r.rule.clone()));
+            listed.sort_by_key(|r| (r.range, r.rule.clone()));
             let mut expected: Vec<_> = report.findings.iter().collect();
             expected.sort_by_key(|f| (f.start.unwrap().utf16_offset, f.rule));
             assert_eq!(listed.len(), expected.len());
@@ -797,7 +821,24 @@ pub(crate) mod tests {
                 assert_eq!(row.rule, f.rule);
                 assert_eq!(row.severity, f.severity);
                 assert_eq!((row.line, row.column), (start.line, start.column));
-                assert_eq!((row.from, row.to), (start.utf16_offset, end.utf16_offset));
+                // The range's lines and UTF-16 columns are the offsets'.
+                let utf16: Vec<u16> = text.encode_utf16().collect();
+                let line_start = |line: usize| {
+                    let mut n = 0;
+                    let mut at = 0;
+                    while n + 1 < line {
+                        at += utf16[at..]
+                            .iter()
+                            .position(|&u| u == u16::from(b'\n'))
+                            .unwrap()
+                            + 1;
+                        n += 1;
+                    }
+                    at
+                };
+                let [l0, c0, l1, c1] = row.range;
+                assert_eq!(line_start(l0) + c0, start.utf16_offset);
+                assert_eq!(line_start(l1) + c1, end.utf16_offset);
                 assert_eq!(row.message, f.message.get(code));
                 assert_eq!(row.help, f.help.get(code));
                 let fix = f
@@ -842,7 +883,7 @@ pub(crate) mod tests {
         assert_eq!(first.container, None);
         assert!(c.groups[0].containers.len() >= 2);
         for container in &c.groups[0].containers {
-            let starts: Vec<_> = container.findings.iter().map(|r| r.from).collect();
+            let starts: Vec<_> = container.findings.iter().map(|r| r.range).collect();
             assert!(starts.windows(2).all(|w| w[0] <= w[1]), "{starts:?}");
         }
     }
@@ -895,6 +936,12 @@ pub(crate) mod tests {
         let mut comment = check_once(&format!("{MUTABLE}# a comment\n"), &s);
         comment.keep_listing(&last);
         assert!(Rc::ptr_eq(&comment.listing, &last.listing));
+        // A space typed before every finding moves their offsets, not their
+        // lines and columns.
+        let spaced = MUTABLE.replace("name: nginx-mutable", "name:  nginx-mutable");
+        let mut spaced = check_once(&spaced, &s);
+        spaced.keep_listing(&last);
+        assert!(Rc::ptr_eq(&spaced.listing, &last.listing));
         let mut moved = check_once(&format!("\n{MUTABLE}"), &s);
         moved.keep_listing(&last);
         assert!(!Rc::ptr_eq(&moved.listing, &last.listing));

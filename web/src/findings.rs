@@ -12,7 +12,7 @@ use kube_immutable_core::{rules, Applicability, Severity};
 use web_sys::HtmlDetailsElement;
 use yew::prelude::*;
 
-use crate::checker::{Listing, Row};
+use crate::checker::{Listing, Range, Row};
 use crate::i18n::{Lang, Texts};
 use crate::js;
 
@@ -21,8 +21,8 @@ pub struct Props {
     /// Shared with the last check when it lists the same: no redraw.
     pub listing: Rc<Listing>,
     pub lang: Lang,
-    /// Select a UTF-16 range in the editor.
-    pub on_select: Callback<(usize, usize)>,
+    /// Select a range in the editor.
+    pub on_select: Callback<Range>,
     /// List them all (the total number of findings).
     pub on_show_all: Callback<usize>,
 }
@@ -44,8 +44,8 @@ fn position(texts: &Texts, line: usize, column: usize) -> String {
 }
 
 /// Select the range in the editor.
-fn selector(on_select: &Callback<(usize, usize)>, from: usize, to: usize) -> Callback<MouseEvent> {
-    on_select.reform(move |_: MouseEvent| (from, to))
+fn selector(on_select: &Callback<Range>, range: Range) -> Callback<MouseEvent> {
+    on_select.reform(move |_: MouseEvent| range)
 }
 
 #[component]
@@ -61,7 +61,7 @@ pub fn FindingsPanel(props: &Props) -> Html {
                     <li class={classes!("finding", format!("severity-{}", e.severity.as_str()))} data-input-error=""
                         data-severity={e.severity.as_str()}
                         data-line={e.line.to_string()}>
-                        <button type="button" class="finding-head" onclick={selector(&props.on_select, e.from, e.to)}>
+                        <button type="button" class="finding-head" onclick={selector(&props.on_select, e.range)}>
                             <span class={classes!("badge", format!("badge-{}", e.severity.as_str()))}>{ if e.severity == Severity::Error { texts.input_error } else { texts.input_warning } }</span>
                             <span></span>
                             <span class="where">{ position(texts, e.line, e.column) }</span>
@@ -137,7 +137,7 @@ struct ItemProps {
     object: String,
     container: Option<String>,
     lang: Lang,
-    on_select: Callback<(usize, usize)>,
+    on_select: Callback<Range>,
 }
 
 /// One finding; its rule's docs are rendered only once it is opened.
@@ -211,7 +211,7 @@ fn FindingItem(props: &ItemProps) -> Html {
             data-object={props.object.clone()}
             data-container={props.container.clone().unwrap_or_default()}>
             <details {ontoggle}>
-                <summary onclick={selector(&props.on_select, f.from, f.to)}>
+                <summary onclick={selector(&props.on_select, f.range)}>
                     <span class={classes!("badge", format!("badge-{severity}"))}>{ severity_label }</span>
                     <code class="rule">{ f.rule.clone() }</code>
                     <span class="where">{ position(texts, f.line, f.column) }</span>

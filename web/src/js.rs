@@ -70,8 +70,14 @@ extern "C" {
     #[wasm_bindgen(method, js_class = "Editor", js_name = setDiagnostics)]
     fn set_diagnostics(this: &JsEditor, json: &wasm_bindgen::JsValue);
 
-    #[wasm_bindgen(method, js_class = "Editor")]
-    fn select(this: &JsEditor, from: usize, to: usize, focus: bool);
+    #[wasm_bindgen(method, js_class = "Editor", js_name = selectRange)]
+    fn select_range(
+        this: &JsEditor,
+        line: usize,
+        column: usize,
+        end_line: usize,
+        end_column: usize,
+    );
 
     #[wasm_bindgen(method, js_class = "Editor", js_name = goToLine)]
     fn go_to_line(this: &JsEditor, line: usize);
@@ -179,10 +185,11 @@ impl Editor {
         self.js.set_diagnostics(json);
     }
 
-    /// Select a UTF-16 range and scroll to it, leaving the focus where it
-    /// is (a keyboard user reading the findings stays there).
-    pub fn select(&self, from: usize, to: usize) {
-        self.js.select(from, to, false);
+    /// Select a range (lines and UTF-16 columns, [`crate::checker::Range`])
+    /// and scroll to it, leaving the focus where it is (a keyboard user
+    /// reading the findings stays there).
+    pub fn select(&self, [line, column, end_line, end_column]: crate::checker::Range) {
+        self.js.select_range(line, column, end_line, end_column);
     }
 
     pub fn go_to_line(&self, line: usize) {
