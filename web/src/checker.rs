@@ -1003,36 +1003,33 @@ pub(crate) mod tests {
         let text = "kind: Pod\nmetadata:\n  name: p\n  annotations:\n    kube-immutable.io/ignore: privileged\nspec:\n  containers: [{name: a, image: nginx:1.27}]\n";
         let s = Settings::default();
         let c = check_once(text, &s);
-        let i = c
-            .report
+        let first = &c.groups[0].containers[0];
+        assert_eq!(first.container, None);
+        let row = first
             .findings
             .iter()
-            .position(|f| f.rule == "unused-ignore")
+            .find(|r| r.rule == "unused-ignore")
             .unwrap();
-        let f = &c.report.findings[i];
-        assert_eq!(f.severity, Severity::Warning);
-        assert_eq!(f.start.unwrap().line, 5);
-        assert_eq!(c.groups[0].containers[0].container, None);
-        assert!(c.groups[0].containers[0].findings.contains(&i));
-        let json: serde_json::Value = serde_json::from_str(&markers(&c.report, Lang::En)).unwrap();
+        assert_eq!((row.line, row.severity), (5, Severity::Warning));
+        let (_, markers) = check(&mut Rechecker::default(), text, &s, Lang::En, 200);
+        let json: serde_json::Value = serde_json::from_str(&markers).unwrap();
         let marker = json
             .as_array()
             .unwrap()
             .iter()
-            .find(|m| m["source"] == "unused-ignore")
+            .find(|m| m[3] == "unused-ignore")
             .unwrap();
-        assert_eq!(marker["severity"], "warning");
-        let fixed = fix(text, &s, false);
+        // The marker's third field: 1 for a warning.
+        assert_eq!(marker[2], 1);
+        let fixed = fix_once(text, &s);
         assert!(
             !fixed.text.contains("kube-immutable.io/ignore"),
             "{}",
             fixed.text
         );
-        assert!(check_once(fixed.text.as_str(), &s)
-            .report
-            .findings
+        assert!(rows(&check_once(&fixed.text, &s))
             .iter()
-            .all(|f| f.rule != "unused-ignore"));
+            .all(|r| r.rule != "unused-ignore"));
     }
 
     #[test]
