@@ -310,6 +310,7 @@ test("embed mode, French, themes, keyboard and accessibility; screenshots", asyn
 });
 
 test("remembers the last manifest, resets to the example, and works offline once loaded", async ({ page }) => {
+  await page.addInitScript(countAnswers);
   await page.goto("./");
   await expect(verdict(page)).toHaveAttribute("data-verdict", "mutable");
   await page.locator('[data-action="examples"]').selectOption("cronjob");
@@ -322,9 +323,25 @@ test("remembers the last manifest, resets to the example, and works offline once
 
   // Offline: the service worker serves the page and its files.
   await page.evaluate(() => navigator.serviceWorker.ready);
+  // Cached on install: the page's files and the checker worker's script
+  // (Chromium's offline emulation may still serve a worker's script from
+  // its HTTP cache, so the cache itself is what this checks).
+  const cached = await page.evaluate(async () => {
+    const urls = [];
+    for (const name of await caches.keys()) {
+      for (const request of await (await caches.open(name)).keys()) urls.push(new URL(request.url).pathname);
+    }
+    return urls;
+  });
+  expect(cached).toContain("/playground/worker.js");
+  expect(cached.filter((p) => p.endsWith(".wasm"))).toHaveLength(1);
   await page.context().setOffline(true);
   await page.reload();
   await expect(verdict(page)).toHaveAttribute("data-verdict", "mutable");
+  // Checked offline by a worker, not by the page's fallback (which runs
+  // when no worker can be had).
+  expect(await page.evaluate(() => window.__workers)).toMatchObject({ started: 1, ready: 1 });
+  expect(await page.evaluate(() => window.__answers.length)).toBeGreaterThan(0);
   // The rule pages (rule-pages.json, not in the wasm) come from the cache too.
   const hostNamespaces = page.locator('[data-finding][data-rule="host-namespaces"]');
   await hostNamespaces.locator("summary").click();
@@ -341,13 +358,20 @@ test("remembers the last manifest, resets to the example, and works offline once
 // arrive: what the page does with them is what the tests check.
 const countAnswers = () => {
   window.__answers = [];
+  window.__workers = { started: 0, ready: 0, ended: 0 };
   const Base = window.Worker;
   window.Worker = class extends Base {
     constructor(...args) {
       super(...args);
+      window.__workers.started += 1;
       this.addEventListener("message", (e) => {
-        if (e.data?.reply) window.__answers.push(e.data.id);
+        if (e.data?.reply) window.__answers.push({ id: e.data.id, kind: e.data.kind, length: e.data.reply[0].length });
+        if (e.data?.ready) window.__workers.ready += 1;
       });
+    }
+    terminate() {
+      window.__workers.ended += 1;
+      super.terminate();
     }
   };
 };
@@ -398,7 +422,12 @@ test("an answer for an outdated text is dropped: the page shows the newest text'
   await pasteAndCheck(page, bigList(3000), "immutable-pod");
   await expect(verdict(page)).toHaveAttribute("data-verdict", "immutable");
   const answers = await page.evaluate((n) => window.__answers.slice(n), answered);
-  expect(answers.length, "the worker answered both").toBeGreaterThanOrEqual(2);
+  const checks = answers.filter((a) => a.kind === "check");
+  expect(checks.length, "the worker answered both checks").toBeGreaterThanOrEqual(2);
+  // The long text's answer came first, and was the larger one: outdated
+  // by the time it arrived.
+  expect(checks[0].id).toBeLessThan(checks.at(-1).id);
+  expect(checks[0].length).toBeGreaterThan(checks.at(-1).length * 10);
   // Thousands of errors were answered for the long text, and never shown.
   const shown = await page.evaluate(() => window.__shown);
   expect(shown.filter((errors) => Number(errors) > 4)).toEqual([]);
@@ -409,6 +438,7 @@ test("a check that runs too long is stopped, the page says so and stays usable; 
   // A test-only timeout (web/README.md): 250 ms instead of 10 s. The
   // tutorial's pod checks in a few ms; 5,000 privileged pods (1.5 MB,
   // 30,000 findings) take the worker seconds.
+  await page.addInitScript(countAnswers);
   await page.goto("./?check-timeout=250");
   await expect(verdict(page)).toHaveAttribute("data-errors", "4");
   const pod = (i) =>
@@ -430,6 +460,16 @@ test("a check that runs too long is stopped, the page says so and stays usable; 
   await expect(stopped).toContainText("It took longer than 250\u00a0ms");
   await expect(stopped).toHaveAttribute("data-check-stopped", "250");
   await expect(stopped).toHaveAttribute("role", "alert");
+  // Stopped by ending its worker (the text typed meanwhile may be stopped
+  // too); a new one is loaded for the next request.
+  await expect
+    .poll(() =>
+      page.evaluate(() => {
+        const { started, ready, ended } = window.__workers;
+        return { ended: ended > 0, replaced: started === ended + 1, loaded: ready === started };
+      }),
+    )
+    .toEqual({ ended: true, replaced: true, loaded: true });
   await expect(page.locator("[data-verdict]")).toHaveCount(0);
   await expect(page.locator('[data-action="tab-findings"]')).toHaveText("Findings");
   await expect(page.locator(".cm-lint-marker-error")).toHaveCount(0);
