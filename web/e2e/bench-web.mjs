@@ -9,7 +9,7 @@
 // - a 1 MB manifest pasted: its first check and markers (`data-check-ms`,
 //   what the page measures itself: from the request to the worker to the
 //   markers drawn), CodeMirror's own handling of the paste (one task), and
-//   the longest other main-thread task until the verdict is there;
+//   the longest other main-thread task until its findings are drawn;
 // - typing in that manifest: a keystroke in its first document, then the
 //   debounced re-check and markers (`data-check-ms`: the documents that did
 //   not change are not read again); the wall time from a keystroke and
@@ -212,6 +212,8 @@ try {
     await page.waitForFunction(() => Number(document.querySelector("[data-verdict]")?.dataset.errors) > 10, null, { timeout: 60_000 });
     results.cpuPaste.push(spent(clock));
     results.pasteMs.push(Number(await verdict.getAttribute("data-check-ms")));
+    // The findings panel drawn, and painted.
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     results.pasteTaskMs.push(await page.evaluate(() => window.__longest));
     log("checked", results.pasteMs.at(-1));
 
@@ -296,7 +298,7 @@ try {
   row("first render (navigation to first verdict)", results.firstRender);
   row("1 MB pasted: first check + markers (data-check-ms)", results.pasteMs);
   row("1 MB pasted: CodeMirror's own handling of the paste", results.pasteOwnMs);
-  row("1 MB pasted: longest other main-thread task until checked", results.pasteTaskMs);
+  row("1 MB pasted: longest other main-thread task until its findings are drawn", results.pasteTaskMs);
   row("1 MB: keystroke, re-check + markers (data-check-ms)", results.checkMs);
   row("1 MB: keystroke + Ctrl+Enter to verdict and findings on screen", results.wallMs);
   row("1 MB: longest main-thread task after a keystroke", results.typingTaskMs);
