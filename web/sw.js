@@ -1,6 +1,7 @@
 // Keeps the playground working offline once it has loaded: on install it
-// caches the page and every file the page links (read from index.html, so it
-// works under any sub-path and with Trunk's hashed names); afterwards each
+// caches the page, every file the page links (read from index.html, so it
+// works under any sub-path and with Trunk's hashed names) and the checker
+// worker's script, which the page starts by name; afterwards each
 // request goes to the network first (a new release is picked up at once)
 // and falls back to the cache when offline. Nothing but the playground's own
 // files is ever fetched or cached.
@@ -21,6 +22,7 @@ self.addEventListener("install", (event) => {
         .map((m) => new URL(m[1] ?? m[2], index))
         .filter((url) => url.origin === scope.origin && url.pathname.startsWith(scope.pathname))
         .map((url) => url.href);
+      linked.push(new URL("worker.js", index).href);
       await cache.addAll([...new Set(linked)]);
       await self.skipWaiting();
     })(),

@@ -310,6 +310,7 @@ test("embed mode, French, themes, keyboard and accessibility; screenshots", asyn
 });
 
 test("remembers the last manifest, resets to the example, and works offline once loaded", async ({ page }) => {
+  await page.addInitScript(countAnswers);
   await page.goto("./");
   await expect(verdict(page)).toHaveAttribute("data-verdict", "mutable");
   await page.locator('[data-action="examples"]').selectOption("cronjob");
@@ -322,9 +323,25 @@ test("remembers the last manifest, resets to the example, and works offline once
 
   // Offline: the service worker serves the page and its files.
   await page.evaluate(() => navigator.serviceWorker.ready);
+  // Cached on install: the page's files and the checker worker's script
+  // (Chromium's offline emulation may still serve a worker's script from
+  // its HTTP cache, so the cache itself is what this checks).
+  const cached = await page.evaluate(async () => {
+    const urls = [];
+    for (const name of await caches.keys()) {
+      for (const request of await (await caches.open(name)).keys()) urls.push(new URL(request.url).pathname);
+    }
+    return urls;
+  });
+  expect(cached).toContain("/playground/worker.js");
+  expect(cached.filter((p) => p.endsWith(".wasm"))).toHaveLength(1);
   await page.context().setOffline(true);
   await page.reload();
   await expect(verdict(page)).toHaveAttribute("data-verdict", "mutable");
+  // Checked offline by a worker, not by the page's fallback (which runs
+  // when no worker can be had).
+  expect(await page.evaluate(() => window.__workers)).toMatchObject({ started: 1, ready: 1 });
+  expect(await page.evaluate(() => window.__answers.length)).toBeGreaterThan(0);
   // The rule pages (rule-pages.json, not in the wasm) come from the cache too.
   const hostNamespaces = page.locator('[data-finding][data-rule="host-namespaces"]');
   await hostNamespaces.locator("summary").click();
@@ -334,4 +351,141 @@ test("remembers the last manifest, resets to the example, and works offline once
   await page.locator('[data-action="reset"]').click();
   await expect(verdict(page)).toHaveAttribute("data-errors", "4");
   await expect(page.locator('[data-finding][data-rule="privileged"]')).toHaveCount(1);
+});
+
+// The checker runs in a Web Worker (web/src/worker.rs). These wrap the
+// page's `Worker` before it loads to see the worker's answers as they
+// arrive: what the page does with them is what the tests check.
+const countAnswers = () => {
+  window.__answers = [];
+  window.__workers = { started: 0, ready: 0, ended: 0 };
+  const Base = window.Worker;
+  window.Worker = class extends Base {
+    constructor(...args) {
+      super(...args);
+      window.__workers.started += 1;
+      this.addEventListener("message", (e) => {
+        if (e.data?.reply) window.__answers.push({ id: e.data.id, kind: e.data.kind, length: e.data.reply[0].length });
+        if (e.data?.ready) window.__workers.ready += 1;
+      });
+    }
+    terminate() {
+      window.__workers.ended += 1;
+      super.terminate();
+    }
+  };
+};
+
+/** A `List` of `n` privileged pods: one document, read whole on each check. */
+function bigList(n) {
+  const item = (i) =>
+    `- apiVersion: v1\n  kind: Pod\n  metadata: {name: p${i}, namespace: team-${i % 7}}\n  spec:\n    containers:\n      - name: app\n        image: registry.example/app:1.${i}\n        securityContext: {privileged: true, runAsUser: 0}\n        volumeMounts: [{name: data, mountPath: /data}]\n    volumes: [{name: data, emptyDir: {}}]\n`;
+  return "apiVersion: v1\nkind: List\nitems:\n" + Array.from({ length: n }, (_, i) => item(i)).join("");
+}
+
+/** Paste over everything and check at once (Ctrl+Enter); then, in the
+ * same turn of the page's loop, load an example if one is named. */
+async function pasteAndCheck(page, text, example = null) {
+  const content = page.locator(".cm-content");
+  await content.click();
+  await page.keyboard.press("ControlOrMeta+a");
+  await content.evaluate(
+    (el, [text, example]) => {
+      const data = new DataTransfer();
+      data.setData("text/plain", text);
+      el.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+      document.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", ctrlKey: true, bubbles: true }));
+      if (example) {
+        const examples = document.querySelector('[data-action="examples"]');
+        examples.value = example;
+        examples.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    },
+    [text, example],
+  );
+}
+
+test("an answer for an outdated text is dropped: the page shows the newest text's", async ({ page }) => {
+  await page.addInitScript(countAnswers);
+  await page.goto("./");
+  await expect(verdict(page)).toHaveAttribute("data-errors", "4");
+  await page.evaluate(() => {
+    window.__shown = [];
+    new MutationObserver(() => {
+      window.__shown.push(document.querySelector("[data-verdict]")?.dataset.errors);
+    }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ["data-errors"] });
+  });
+  const answered = await page.evaluate(() => window.__answers.length);
+  // A long text goes to the worker, then at once the immutable pod (from
+  // the examples menu): the worker is still on the long text when the
+  // pod's check is asked for, and answers the long text first.
+  await pasteAndCheck(page, bigList(3000), "immutable-pod");
+  await expect(verdict(page)).toHaveAttribute("data-verdict", "immutable");
+  const answers = await page.evaluate((n) => window.__answers.slice(n), answered);
+  const checks = answers.filter((a) => a.kind === "check");
+  expect(checks.length, "the worker answered both checks").toBeGreaterThanOrEqual(2);
+  // The long text's answer came first, and was the larger one: outdated
+  // by the time it arrived.
+  expect(checks[0].id).toBeLessThan(checks.at(-1).id);
+  expect(checks[0].length).toBeGreaterThan(checks.at(-1).length * 10);
+  // Thousands of errors were answered for the long text, and never shown.
+  const shown = await page.evaluate(() => window.__shown);
+  expect(shown.filter((errors) => Number(errors) > 4)).toEqual([]);
+  expect(await page.locator('[data-finding][data-severity="error"]').count()).toBe(0);
+});
+
+test("a check that runs too long is stopped, the page says so and stays usable; typing never waits for the worker", async ({ page }) => {
+  // A test-only timeout (web/README.md): 250 ms instead of 10 s. The
+  // tutorial's pod checks in a few ms; 5,000 privileged pods (1.5 MB,
+  // 30,000 findings) take the worker seconds.
+  await page.addInitScript(countAnswers);
+  await page.goto("./?check-timeout=250");
+  await expect(verdict(page)).toHaveAttribute("data-errors", "4");
+  const pod = (i) =>
+    `apiVersion: v1\nkind: Pod\nmetadata: {name: p${i}}\nspec:\n  containers:\n    - name: app\n      image: registry.example/app:1.${i}\n      securityContext: {privileged: true, runAsUser: 0}\n`;
+  const slow = Array.from({ length: 5000 }, (_, i) => pod(i)).join("---\n");
+  await pasteAndCheck(page, slow);
+  // While the worker reads it, the page takes keystrokes at once.
+  await page.evaluate(() => {
+    window.__longest = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longest = Math.max(window.__longest, e.duration);
+    }).observe({ type: "longtask" });
+  });
+  await page.keyboard.press("ControlOrMeta+End");
+  await page.keyboard.type("# typed while checking", { delay: 20 });
+  await expect(page.locator(".cm-line").last()).toHaveText("# typed while checking");
+  const stopped = page.locator("[data-check-stopped]");
+  await expect(stopped).toContainText("Check stopped");
+  await expect(stopped).toContainText("It took longer than 250\u00a0ms");
+  await expect(stopped).toHaveAttribute("data-check-stopped", "250");
+  await expect(stopped).toHaveAttribute("role", "alert");
+  // Stopped by ending its worker (the text typed meanwhile may be stopped
+  // too); a new one is loaded for the next request.
+  await expect
+    .poll(() =>
+      page.evaluate(() => {
+        const { started, ready, ended } = window.__workers;
+        return { ended: ended > 0, replaced: started === ended + 1, loaded: ready === started };
+      }),
+    )
+    .toEqual({ ended: true, replaced: true, loaded: true });
+  await expect(page.locator("[data-verdict]")).toHaveCount(0);
+  await expect(page.locator('[data-action="tab-findings"]')).toHaveText("Findings");
+  await expect(page.locator(".cm-lint-marker-error")).toHaveCount(0);
+  // A main-thread check of this held the page for seconds; the typing
+  // and the text handed to the worker cost it far less (lenient for CI).
+  expect(await page.evaluate(() => window.__longest)).toBeLessThan(400);
+  await page.screenshot({ path: path.join(shots, "playground-stopped.png") });
+
+  // In French too (the language's re-check is stopped again).
+  await page.locator('[data-action="language"]').selectOption("fr");
+  await expect(stopped).toContainText("Vérification arrêtée");
+  await expect(stopped).toContainText("Elle a duré plus de 250\u00a0ms");
+
+  // A new worker checks the next text.
+  await page.locator('[data-action="examples"]').selectOption("mutable-pod");
+  await expect(verdict(page)).toHaveAttribute("data-errors", "4");
+  await expect(page.locator("[data-check-stopped]")).toHaveCount(0);
+  await expect(page.locator(".cm-lint-marker-error")).toHaveCount(4);
 });

@@ -4,8 +4,9 @@
 //
 // Trunk runs this as a pre-build hook (Trunk.toml) and it writes into
 // Trunk's staging folder ($TRUNK_STAGING_DIR), so the bundle lands next to
-// the app's JS glue, which imports it as `./playground.js`. Outside Trunk,
-// pass the output folder as the first argument.
+// the app's JS glue; index.html runs it before the app, which finds it in
+// a global (web/src/js.rs). Outside Trunk, pass the output folder as the
+// first argument.
 
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";

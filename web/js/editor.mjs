@@ -36,7 +36,7 @@ import {
   indentUnit,
 } from "@codemirror/language";
 import { yaml } from "@codemirror/legacy-modes/mode/yaml";
-import { lintGutter, setDiagnostics } from "@codemirror/lint";
+import { lintGutter, setDiagnostics, forEachDiagnostic } from "@codemirror/lint";
 import { tags } from "@lezer/highlight";
 
 // CodeMirror's defaultKeymap, less the commands that walk a syntax tree
@@ -119,7 +119,25 @@ const highlight = HighlightStyle.define([
   { tag: [tags.meta, tags.labelName], color: "var(--syntax-meta)" },
 ]);
 
-const encoder = new TextEncoder();
+/** Whether the editor shows exactly these diagnostics, where they are. */
+function sameDiagnostics(state, diagnostics) {
+  const key = (from, to, d) => `${from} ${to} ${d.severity} ${d.source} ${d.message}`;
+  const shown = new Map();
+  let count = 0;
+  forEachDiagnostic(state, (d, from, to) => {
+    const k = key(from, to, d);
+    shown.set(k, (shown.get(k) ?? 0) + 1);
+    count++;
+  });
+  if (count !== diagnostics.length) return false;
+  for (const d of diagnostics) {
+    const k = key(d.from, d.to, d);
+    const n = shown.get(k);
+    if (!n) return false;
+    shown.set(k, n - 1);
+  }
+  return true;
+}
 
 export class Editor {
   /**
@@ -162,12 +180,11 @@ export class Editor {
   }
 
   /**
-   * The whole text as UTF-8 bytes: for a large document this crosses into
-   * wasm several times faster than a string, which wasm-bindgen re-encodes
-   * character by character.
+   * The whole text: a string that goes to the checker worker as it is
+   * (web/js/checker.mjs), never encoded on the main thread.
    */
-  textUtf8() {
-    return encoder.encode(this.view.state.doc.toString());
+  text() {
+    return this.view.state.doc.toString();
   }
 
   /** Replace the whole text (one undoable change). */
@@ -181,20 +198,23 @@ export class Editor {
 
   /**
    * Show findings and input errors: a JSON array of
-   * `{from, to, severity: "error"|"warning", source, message}` with UTF-16
-   * offsets. A range over several lines is underlined on its first line only
-   * (a missing field points at the mapping it belongs in).
+   * `[from, to, warning (1 or 0), source, message]` with UTF-16 offsets.
+   * A range over several lines is underlined on its first line only (a
+   * missing field points at the mapping it belongs in).
    */
   setDiagnostics(json) {
     const state = this.view.state;
     const length = state.doc.length;
-    const diagnostics = JSON.parse(json).map((d) => {
-      const from = Math.min(Math.max(0, d.from), length);
+    const diagnostics = JSON.parse(json).map(([start, end, warning, source, message]) => {
+      const from = Math.min(Math.max(0, start), length);
       const line = state.doc.lineAt(from);
-      const to = Math.max(from, Math.min(d.to, line.to, length));
-      return { from, to, severity: d.severity, source: d.source, message: d.message };
+      const to = Math.max(from, Math.min(end, line.to, length));
+      return { from, to, severity: warning ? "warning" : "error", source, message };
     });
-    this.view.dispatch(setDiagnostics(state, diagnostics));
+    // The editor moves its markers with each edit: after most keystrokes
+    // they are already these (a 1 MB manifest has ~2,400; setting them
+    // again was most of the page's work for a keystroke).
+    if (!sameDiagnostics(state, diagnostics)) this.view.dispatch(setDiagnostics(state, diagnostics));
   }
 
   /**
@@ -210,6 +230,20 @@ export class Editor {
       effects: EditorView.scrollIntoView(anchor, { y: "center" }),
     });
     if (focus) this.view.focus();
+  }
+
+  /**
+   * Select from a 1-based line and 0-based UTF-16 column to another (the
+   * findings panel's ranges: lines move less than offsets), without moving
+   * the focus.
+   */
+  selectRange(line, column, endLine, endColumn) {
+    const doc = this.view.state.doc;
+    const at = (l, c) => {
+      const found = doc.line(Math.min(Math.max(1, Math.trunc(l) || 1), doc.lines));
+      return Math.min(found.from + c, found.to);
+    };
+    this.select(at(line, column), at(endLine, endColumn), false);
   }
 
   /** Put the cursor at the start of a 1-based line (clamped). */

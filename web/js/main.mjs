@@ -1,18 +1,23 @@
 // The playground's JavaScript, bundled by web/js/build.mjs into
-// playground.js: the CodeMirror editor, the share link codec and the rule
-// docs (fetched from rule-pages.json, rendered from Markdown). The wasm glue imports it as "./playground.js"
-// (web/src/js.rs).
+// playground.js: the CodeMirror editor, the checker worker's client, the
+// share link codec and the rule docs (fetched from rule-pages.json,
+// rendered from Markdown). index.html runs it before the app, which finds
+// them in `globalThis.kubeImmutablePlayground` (web/src/js.rs): the wasm
+// glue does not import this file, so the checker worker, which imports the
+// glue, never loads CodeMirror.
 
 import snarkdown from "snarkdown";
+import { Editor } from "./editor.mjs";
+import { encodeShare, decodeShare } from "./share.mjs";
+import { Checker } from "./checker.mjs";
 
-export { Editor } from "./editor.mjs";
-export { encodeShare, decodeShare } from "./share.mjs";
+globalThis.kubeImmutablePlayground = { Checker, Editor, encodeShare, decodeShare, ruleDocs };
 
 /**
  * A rule's docs (`RuleMeta::docs`, our own Markdown) as HTML, without the
  * page title, headings demoted under the findings panel's own.
  */
-export function markdown(text) {
+function markdown(text) {
   const body = text.replace(/^\s*# .*\n/, "");
   return snarkdown(body)
     .replace(/<h2>/g, "<h4>")
@@ -39,7 +44,7 @@ if (typeof document !== "undefined") loadPages().catch(() => {});
  * the dist by index.html, cached by sw.js) is fetched as the page loads.
  * Rejects when it could not be fetched; a later call tries again.
  */
-export async function ruleDocs(id, lang) {
+async function ruleDocs(id, lang) {
   try {
     const text = (await loadPages())[lang]?.[id];
     return text === undefined ? "" : markdown(text);

@@ -6,13 +6,13 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo::timers::callback::Timeout;
-use kube_immutable_core::{Rechecker, Settings};
-use wasm_bindgen::JsCast;
+use kube_immutable_core::{Settings, Severity};
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlElement, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::browser;
-use crate::checker::{self, CheckRef, Verdict};
+use crate::checker::{CheckRef, Checked, FixedView, Text, Verdict};
 use crate::examples::{self, EXAMPLES};
 use crate::findings::FindingsPanel;
 use crate::fixed::FixedPanel;
@@ -22,13 +22,15 @@ use crate::settings_panel::SettingsPanel;
 use crate::share::{self, Shared};
 use crate::store::{Action, Notice, State, Tab, Theme};
 use crate::widgets::{button, options};
+use crate::worker::{self, Answer, Checker, Kind, Request};
 
 /// Quiet time after a keystroke before checking.
 const DEBOUNCE_MS: u32 = 150;
-/// Bytes of not yet read documents a check reads before it lets the page
-/// draw and take keystrokes again (about 10 ms of work in Chromium here):
-/// the first check of a pasted 1 MB stream is spread over many tasks.
-const SLICE_BYTES: usize = 64 * 1024;
+/// A check of a longer text says "Checking…" (`aria-busy`) while it runs.
+const BUSY_BYTES: usize = 64 * 1024;
+/// How many findings a long report lists before "Show them all" (whole
+/// objects: a little more when an object straddles the limit).
+const FIRST_FINDINGS: usize = 200;
 /// The fragment and local storage are updated at most this often (Safari
 /// limits history updates).
 const PERSIST_MS: u32 = 750;
@@ -87,75 +89,121 @@ async fn initial_content() -> (Shared, Option<Notice>) {
 }
 
 /// What callbacks and timers share: the editor, the current settings and
-/// language, and the pending timers.
+/// language, the checker worker and the pending timers.
 struct Controller {
     editor: Option<Editor>,
     settings: Rc<Settings>,
     /// The settings of the last check.
     checked_with: Option<Rc<Settings>>,
     lang: Lang,
+    tab: Tab,
     dispatch: Option<UseReducerDispatcher<State>>,
     last: Option<CheckRef>,
     debounce: Option<Timeout>,
     persist: Option<Timeout>,
     /// The fragment this page wrote last (a different one came from outside).
     fragment: String,
-    /// The last check's documents, for the next one.
-    rechecker: Rechecker,
-    /// The next slice of a check that reads a long text in slices.
-    slice: Option<Timeout>,
+    /// The core, in a worker (started with the editor).
+    checker: Option<Checker>,
+    /// About how many findings the panel lists ("Show them all" raises it).
+    listed: usize,
+    /// The check whose fixed text was last asked for.
+    fix_asked: Option<CheckRef>,
 }
 
 type Ctl = Rc<RefCell<Controller>>;
 
-/// Check the editor's text now and redraw the markers.
+/// Check the editor's text now. The worker answers with the findings and
+/// markers ([`on_answer`]); a keystroke meanwhile makes that answer
+/// outdated, and it is dropped.
 fn check_now(ctl: &Ctl) {
-    let text: Rc<str> = {
-        let mut c = ctl.borrow_mut();
-        c.debounce = None;
-        let Some(editor) = &c.editor else { return };
-        editor.text().into()
+    let mut c = ctl.borrow_mut();
+    c.debounce = None;
+    let (Some(editor), Some(checker)) = (&c.editor, &c.checker) else {
+        return;
     };
-    check_in_slices(ctl, text, browser::now());
+    let text = Text::from_js(editor.text());
+    let long = !text.fits(BUSY_BYTES);
+    checker.send(Request {
+        kind: Kind::Check,
+        text,
+        settings: c.settings.clone(),
+        lang: c.lang,
+        listed: c.listed,
+        start: browser::now(),
+    });
+    if let (true, Some(dispatch)) = (long, &c.dispatch) {
+        dispatch.dispatch(Action::Checking);
+    }
 }
 
-/// Read the text's new documents a slice at a time, letting the page draw
-/// and take keystrokes between slices; once all are read, check and redraw
-/// the markers. `data-check-ms` counts from the first slice.
-fn check_in_slices(ctl: &Ctl, text: Rc<str>, start: f64) {
+/// Ask for the fixed text of the last check, if the fixed manifest shows
+/// and it was not asked for yet.
+fn fix_if_shown(ctl: &Ctl) {
     let mut c = ctl.borrow_mut();
-    c.slice = None;
-    let settings = c.settings.clone();
-    if !checker::read_ahead(&mut c.rechecker, &text, &settings, SLICE_BYTES) {
-        if let Some(dispatch) = &c.dispatch {
-            dispatch.dispatch(Action::Checking);
-        }
-        let again = ctl.clone();
-        c.slice = Some(Timeout::new(0, move || {
-            check_in_slices(&again, text, start);
-        }));
+    let Some(last) = c.last.clone() else { return };
+    if c.tab != Tab::Fixed || c.fix_asked.as_ref() == Some(&last) {
         return;
     }
-    let mut checked = checker::check(&mut c.rechecker, text, &settings);
-    let Some(editor) = &c.editor else { return };
-    editor.set_markers(&checker::markers(&checked.report, c.lang));
-    checked.ms = browser::now() - start;
-    let checked = CheckRef(Rc::new(checked));
-    c.checked_with = Some(c.settings.clone());
-    c.last = Some(checked.clone());
-    if let Some(dispatch) = &c.dispatch {
-        dispatch.dispatch(Action::Checked(checked));
+    c.fix_asked = Some(last.clone());
+    let Some(checker) = &c.checker else { return };
+    checker.send(Request {
+        kind: Kind::Fix,
+        text: last.text.clone(),
+        settings: last.settings.clone(),
+        lang: last.lang,
+        listed: 0,
+        start: browser::now(),
+    });
+}
+
+/// What the worker answered (only ever for the newest request of its kind).
+fn on_answer(ctl: &Ctl, answer: Answer) {
+    let c = ctl.borrow();
+    let Some(dispatch) = c.dispatch.clone() else {
+        return;
+    };
+    match answer {
+        Answer::Checked(request, view, markers) => {
+            let mut checked = Checked::read(request.text, request.settings, request.lang, &view);
+            if let Some(last) = &c.last {
+                checked.keep_listing(last);
+            }
+            if let Some(editor) = &c.editor {
+                editor.set_markers(&markers);
+            }
+            checked.ms = browser::now() - request.start;
+            let checked = CheckRef(Rc::new(checked));
+            drop(c);
+            {
+                let mut c = ctl.borrow_mut();
+                c.checked_with = Some(checked.settings.clone());
+                c.last = Some(checked.clone());
+            }
+            // The verdict and findings on the next task: the editor's
+            // markers and the panel are two shorter tasks, not one long one.
+            Timeout::new(0, move || dispatch.dispatch(Action::Checked(checked))).forget();
+            schedule_persist(ctl);
+            fix_if_shown(ctl);
+        }
+        Answer::Fixed(request, text, summary) => {
+            let fixed =
+                FixedView::read(request.text, request.settings, request.lang, text, &summary);
+            dispatch.dispatch(Action::Fixed(Rc::new(fixed)));
+        }
+        Answer::Stopped(request, ms) => {
+            // The markers were another text's.
+            if let Some(editor) = &c.editor {
+                editor.set_markers(&JsValue::from_str("[]"));
+            }
+            dispatch.dispatch(Action::Stopped(request.kind, ms));
+        }
     }
-    drop(c);
-    schedule_persist(ctl);
 }
 
 fn schedule_check(ctl: &Ctl) {
     let again = ctl.clone();
-    let mut c = ctl.borrow_mut();
-    // A check still reading an older text would draw its markers here.
-    c.slice = None;
-    c.debounce = Some(Timeout::new(DEBOUNCE_MS, move || check_now(&again)));
+    ctl.borrow_mut().debounce = Some(Timeout::new(DEBOUNCE_MS, move || check_now(&again)));
 }
 
 fn schedule_persist(ctl: &Ctl) {
@@ -171,7 +219,7 @@ fn persist(ctl: &Ctl) {
     let mut c = ctl.borrow_mut();
     c.persist = None;
     let Some(last) = c.last.clone() else { return };
-    if last.text.len() > MAX_AUTO_PERSIST_BYTES {
+    if !last.text.fits(MAX_AUTO_PERSIST_BYTES) {
         // Neither an old link nor an old manifest may pass for this one.
         if !c.fragment.is_empty() {
             browser::replace_fragment("");
@@ -180,7 +228,7 @@ fn persist(ctl: &Ctl) {
         browser::remove(STORAGE_KEY);
         return;
     }
-    let json = share::payload(&last.text, &c.settings);
+    let json = share::payload(&last.text.str(), &c.settings);
     browser::save(STORAGE_KEY, &json);
     let ctl = ctl.clone();
     wasm_bindgen_futures::spawn_local(async move {
@@ -218,6 +266,8 @@ pub fn App() -> Html {
             settings: Rc::default(),
             checked: None,
             checking: false,
+            fixed: None,
+            stopped: None,
             tab: Tab::Findings,
             notice: None,
             embed: b.embed,
@@ -228,18 +278,21 @@ pub fn App() -> Html {
         settings: Rc::new(Settings::default()),
         checked_with: None,
         lang: Lang::En,
+        tab: Tab::Findings,
         dispatch: None,
         last: None,
         debounce: None,
         persist: None,
         fragment: browser::fragment(),
-        rechecker: Rechecker::default(),
-        slice: None,
+        checker: None,
+        listed: FIRST_FINDINGS,
+        fix_asked: None,
     });
     {
         let mut c = ctl.borrow_mut();
         c.settings = state.settings.clone();
         c.lang = state.lang;
+        c.tab = state.tab;
         c.dispatch = Some(state.dispatcher());
     }
     let editor_ref = use_node_ref();
@@ -251,6 +304,16 @@ pub fn App() -> Html {
         let editor_ref = editor_ref.clone();
         let label = texts.editor_label;
         use_effect_with((), move |_| {
+            // The worker loads while the first content is decoded.
+            let weak = Rc::downgrade(&ctl);
+            let timeout = browser::query("check-timeout")
+                .and_then(|ms| ms.parse().ok())
+                .unwrap_or(worker::TIMEOUT_MS);
+            ctl.borrow_mut().checker = Some(Checker::start(timeout, move |answer| {
+                if let Some(ctl) = weak.upgrade() {
+                    on_answer(&ctl, answer);
+                }
+            }));
             let setup = ctl.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let (first, notice) = initial_content().await;
@@ -300,7 +363,8 @@ pub fn App() -> Html {
         });
     }
 
-    // Language: markers, editor label, <html lang>, title.
+    // Language: editor label, <html lang>, title; the findings and
+    // markers come again from the worker in that language.
     {
         let ctl = ctl.clone();
         use_effect_with(state.lang, move |lang| {
@@ -309,9 +373,11 @@ pub fn App() -> Html {
             let c = ctl.borrow();
             if let Some(editor) = &c.editor {
                 editor.set_label(lang.texts().editor_label);
-                if let Some(last) = &c.last {
-                    editor.set_markers(&checker::markers(&last.report, *lang));
-                }
+            }
+            let stale = c.last.as_ref().is_some_and(|last| last.lang != *lang);
+            drop(c);
+            if stale {
+                check_now(&ctl);
             }
         });
     }
@@ -418,11 +484,11 @@ pub fn App() -> Html {
         Callback::from(move |_| {
             let c = ctl.borrow();
             let Some(last) = &c.last else { return };
-            if last.text.len() > MAX_SHARE_BYTES {
+            if !last.text.fits(MAX_SHARE_BYTES) {
                 dispatch.dispatch(Action::Notice(Some(Notice::LinkTooLarge)));
                 return;
             }
-            let json = share::payload(&last.text, &c.settings);
+            let json = share::payload(&last.text.str(), &c.settings);
             let dispatch = dispatch.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let Some(fragment) = js::share_fragment(&json).await else {
@@ -439,11 +505,13 @@ pub fn App() -> Html {
             });
         })
     };
+    // The findings panel's callbacks stay the same from one render to the
+    // next: new ones would draw the panel again after every check.
     let on_select = {
         let ctl = ctl.clone();
-        Callback::from(move |(from, to): (usize, usize)| {
+        use_callback((), move |range: crate::checker::Range, _| {
             if let Some(editor) = &ctl.borrow().editor {
-                editor.select(from, to);
+                editor.select(range);
             }
         })
     };
@@ -468,13 +536,25 @@ pub fn App() -> Html {
         let ctl = ctl.clone();
         Callback::from(move |_| check_now(&ctl))
     };
+    let on_show_all = {
+        let ctl = ctl.clone();
+        use_callback((), move |total: usize, _| {
+            ctl.borrow_mut().listed = total.max(FIRST_FINDINGS);
+            check_now(&ctl);
+        })
+    };
     let on_apply = {
         let ctl = ctl.clone();
         Callback::from(move |text: Rc<str>| load_text(&ctl, &text))
     };
     let on_tab = |tab: Tab| {
-        let dispatch = dispatch.clone();
-        Callback::from(move |_| dispatch.dispatch(Action::Tab(tab)))
+        let (ctl, dispatch) = (ctl.clone(), dispatch.clone());
+        Callback::from(move |_| {
+            dispatch.dispatch(Action::Tab(tab));
+            ctl.borrow_mut().tab = tab;
+            // The fixed manifest shows: ask the worker for it.
+            fix_if_shown(&ctl);
+        })
     };
     let on_settings = {
         let dispatch = dispatch.clone();
@@ -576,23 +656,35 @@ pub fn App() -> Html {
             </button>
         }
     };
+    let check_stopped = matches!(state.stopped, Some((Kind::Check, _)));
     let findings_label = match &state.checked {
-        Some(c) => format!(
+        Some(c) if !check_stopped => format!(
             "{} ({})",
             texts.tab_findings,
-            c.report.findings.len() + c.report.errors.len()
+            c.findings + c.input_errors.len()
         ),
-        None => texts.tab_findings.to_owned(),
+        _ => texts.tab_findings.to_owned(),
     };
     let panel = match (&state.checked, state.tab) {
+        (_, Tab::Findings | Tab::Fixed) if check_stopped => {
+            html! { <p class="muted">{ texts.nothing_checked }</p> }
+        }
         (None, _) => html! { <p class="muted">{ texts.checking }</p> },
         (Some(checked), Tab::Findings) => html! {
-            <FindingsPanel checked={checked.clone()} lang={state.lang} on_select={on_select.clone()} />
+            <FindingsPanel listing={checked.listing.clone()} lang={state.lang} on_select={on_select.clone()}
+                on_show_all={on_show_all} />
         },
-        (Some(checked), Tab::Fixed) => html! {
-            <FixedPanel checked={checked.clone()} settings={state.settings.clone()} lang={state.lang}
-                on_apply={on_apply} on_unsafe={on_unsafe} on_notice={on_notice} />
-        },
+        (Some(checked), Tab::Fixed) => {
+            let fixed = state.fixed.clone().filter(|f| f.is_for(checked));
+            let stopped = match state.stopped {
+                Some((Kind::Fix, ms)) => Some(ms),
+                _ => None,
+            };
+            html! {
+                <FixedPanel checked={checked.clone()} {fixed} {stopped} settings={state.settings.clone()} lang={state.lang}
+                    on_apply={on_apply} on_unsafe={on_unsafe} on_notice={on_notice} />
+            }
+        }
         (Some(_), Tab::Settings) => html! {
             <SettingsPanel settings={state.settings.clone()} lang={state.lang} on_change={on_settings} />
         },
@@ -648,9 +740,19 @@ fn tenths(ms: f64) -> String {
 
 /// The verdict line (test hooks: `data-verdict`, `data-errors`,
 /// `data-warnings`, `data-check-ms`; `aria-busy` while a long text is
-/// read in slices, the last check still showing).
+/// checked, the last check still showing; `data-check-stopped` instead
+/// when the check of the text was stopped).
 fn verdict_view(state: &State) -> Html {
     let texts = state.lang.texts();
+    if let Some((Kind::Check, ms)) = state.stopped {
+        return html! {
+            <div class="verdict verdict-stopped" role="alert"
+                data-check-stopped={ms.map(|ms| ms.to_string()).unwrap_or_default()}>
+                <strong class="verdict-title">{ texts.check_stopped }</strong>
+                <span class="verdict-details">{ texts.stopped(ms) }</span>
+            </div>
+        };
+    }
     let Some(c) = &state.checked else {
         return html! { <div class="verdict" aria-live="polite">{ texts.checking }</div> };
     };
@@ -661,11 +763,15 @@ fn verdict_view(state: &State) -> Html {
         Verdict::Empty => texts.verdict_empty,
     };
     let mut details = vec![texts.errors(c.errors), texts.warnings(c.warnings)];
-    let input_errors = c.report.errors.iter().filter(|e| e.is_error()).count();
+    let input_errors = c
+        .input_errors
+        .iter()
+        .filter(|e| e.severity == Severity::Error)
+        .count();
     if input_errors > 0 {
         details.insert(0, texts.input_errors_count(input_errors));
     }
-    details.push(texts.objects(c.report.objects));
+    details.push(texts.objects(c.objects));
     if c.safe_fixes + c.unsafe_fixes > 0 {
         details.push(texts.fixable(c.safe_fixes, c.unsafe_fixes));
     }

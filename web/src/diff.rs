@@ -249,7 +249,7 @@ mod tests {
     #[test]
     fn tutorial_fix_reads_as_a_unified_diff() {
         let old = include_str!("../../examples/mutable-pod.yaml");
-        let new = crate::checker::fix(old, &Default::default(), false).text;
+        let (new, _) = crate::checker::fix(old, &Default::default(), crate::i18n::Lang::En);
         check(old, &new);
         let diff = render(&unified(old, &new, 3));
         assert!(diff.contains("\n-        privileged: true\n"), "{diff}");

@@ -88,13 +88,13 @@ mod tests {
         for id in ["deployment", "cronjob", "json", "list"] {
             let c = verdict(id);
             assert_eq!(c.verdict, Verdict::Mutable, "{id}");
-            assert!(c.report.errors.is_empty(), "{id}: {:?}", c.report.errors);
+            assert!(c.input_errors.is_empty(), "{id}: {:?}", c.input_errors);
         }
         let helm = verdict("helm-output");
         assert_eq!(helm.verdict, Verdict::Invalid);
-        assert_eq!(helm.report.errors.len(), 1, "{:?}", helm.report.errors);
+        assert_eq!(helm.input_errors.len(), 1, "{:?}", helm.input_errors);
         // The other documents are still checked.
-        assert!(helm.report.objects >= 2 && !helm.report.findings.is_empty());
+        assert!(helm.objects >= 2 && helm.findings > 0);
         let list = verdict("list");
         assert!(
             list.groups.len() >= 2,

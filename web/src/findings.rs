@@ -6,20 +6,25 @@
 //! `data-line`, `data-column`, `data-object`, `data-container` on each
 //! finding; `data-input-error` and `data-line` on each input error.
 
-use kube_immutable_core::{rules, Applicability, Position, Severity};
+use std::rc::Rc;
+
+use kube_immutable_core::{rules, Applicability, Severity};
 use web_sys::HtmlDetailsElement;
 use yew::prelude::*;
 
-use crate::checker::{object_label, CheckRef};
+use crate::checker::{Listing, Range, Row};
 use crate::i18n::{Lang, Texts};
 use crate::js;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub checked: CheckRef,
+    /// Shared with the last check when it lists the same: no redraw.
+    pub listing: Rc<Listing>,
     pub lang: Lang,
-    /// Select a UTF-16 range in the editor.
-    pub on_select: Callback<(usize, usize)>,
+    /// Select a range in the editor.
+    pub on_select: Callback<Range>,
+    /// List them all (the total number of findings).
+    pub on_show_all: Callback<usize>,
 }
 
 /// The core's messages quote fields and values between backticks: show
@@ -34,49 +39,33 @@ pub fn rich(text: &str) -> Html {
     }
 }
 
-fn position(texts: &Texts, at: Option<Position>) -> String {
-    let (line, column) = at.map_or((0, 0), |p| (p.line, p.column));
+fn position(texts: &Texts, line: usize, column: usize) -> String {
     format!("{} {line}, {} {column}", texts.line, texts.column)
 }
 
 /// Select the range in the editor.
-fn selector(
-    on_select: &Callback<(usize, usize)>,
-    start: Option<Position>,
-    end: Option<Position>,
-) -> Callback<MouseEvent> {
-    let range = start.map(|s| {
-        (
-            s.utf16_offset,
-            end.map_or(s.utf16_offset, |e| e.utf16_offset),
-        )
-    });
-    on_select.reform(move |_: MouseEvent| range.unwrap_or_default())
+fn selector(on_select: &Callback<Range>, range: Range) -> Callback<MouseEvent> {
+    on_select.reform(move |_: MouseEvent| range)
 }
-
-/// How many findings a long report lists before "Show them all" (whole
-/// objects: a little more when an object straddles the limit).
-const FIRST_FINDINGS: usize = 200;
 
 #[component]
 pub fn FindingsPanel(props: &Props) -> Html {
     let texts = props.lang.texts();
-    let report = &props.checked.report;
-    let code = props.lang.code();
+    let checked = &props.listing;
 
-    let errors = (!report.errors.is_empty()).then(|| html! {
+    let errors = (!checked.input_errors.is_empty()).then(|| html! {
         <section class="group input-errors">
             <h2>{ texts.input_errors }</h2>
             <ul>
-                { for report.errors.iter().map(|e| html! {
+                { for checked.input_errors.iter().map(|e| html! {
                     <li class={classes!("finding", format!("severity-{}", e.severity.as_str()))} data-input-error=""
                         data-severity={e.severity.as_str()}
-                        data-line={e.start.map_or(0, |p| p.line).to_string()}>
-                        <button type="button" class="finding-head" onclick={selector(&props.on_select, e.start, e.end)}>
-                            <span class={classes!("badge", format!("badge-{}", e.severity.as_str()))}>{ if e.is_error() { texts.input_error } else { texts.input_warning } }</span>
+                        data-line={e.line.to_string()}>
+                        <button type="button" class="finding-head" onclick={selector(&props.on_select, e.range)}>
+                            <span class={classes!("badge", format!("badge-{}", e.severity.as_str()))}>{ if e.severity == Severity::Error { texts.input_error } else { texts.input_warning } }</span>
                             <span></span>
-                            <span class="where">{ position(texts, e.start) }</span>
-                            <span class="message">{ rich(e.message.get(code)) }</span>
+                            <span class="where">{ position(texts, e.line, e.column) }</span>
+                            <span class="message">{ rich(&e.message) }</span>
                         </button>
                     </li>
                 }) }
@@ -84,34 +73,19 @@ pub fn FindingsPanel(props: &Props) -> Html {
         </section>
     });
 
-    let none = (report.findings.is_empty() && report.errors.is_empty() && report.objects > 0)
+    let none = (checked.findings == 0 && checked.input_errors.is_empty() && checked.objects > 0)
         .then(|| html! { <p class="muted">{ texts.no_findings }</p> });
 
-    // A long report lists its first findings at once and the rest on
-    // demand: rendering thousands of entries costs more than the check
-    // (a 1 MB manifest has ~2,400), and typing must stay fluid.
-    // "Show them all" lists as many as there are then: a larger manifest
-    // pasted later lists about that many, and its rest on demand again.
-    let listed = use_state(|| FIRST_FINDINGS);
-    let total = report.findings.len();
-    let mut budget = *listed;
-    let mut hidden = 0;
-    let mut shown = Vec::new();
-    for g in &props.checked.groups {
-        let size: usize = g.containers.iter().map(|c| c.findings.len()).sum();
-        if budget == 0 {
-            hidden += size;
-        } else {
-            // Whole objects only, so a group is never cut in half.
-            budget = budget.saturating_sub(size);
-            shown.push(g);
-        }
-    }
+    // A long report lists its first findings (whole objects; the worker
+    // chose them) and the rest on demand: rendering thousands of entries
+    // costs more than the check (a 1 MB manifest has ~2,400), and typing
+    // must stay fluid. "Show them all" lists as many as there are then: a
+    // larger manifest pasted later lists about that many, and its rest on
+    // demand again.
+    let hidden = checked.hidden;
     let more = (hidden > 0).then(|| {
-        let onclick = {
-            let listed = listed.clone();
-            Callback::from(move |_: MouseEvent| listed.set(total.max(FIRST_FINDINGS)))
-        };
+        let total = checked.findings;
+        let onclick = props.on_show_all.reform(move |_: MouseEvent| total);
         html! {
             <p class="more-findings" data-more-findings={hidden.to_string()}>
                 { format!("{} {hidden} ", texts.more_findings) }
@@ -119,7 +93,7 @@ pub fn FindingsPanel(props: &Props) -> Html {
             </p>
         }
     });
-    let groups = shown.into_iter().map(|g| {
+    let groups = checked.groups.iter().map(|g| {
         let namespace = g.namespace.as_ref().map(|ns| html! {
             <span class="muted">{ format!(" ({} {ns})", texts.namespace) }</span>
         });
@@ -130,13 +104,12 @@ pub fn FindingsPanel(props: &Props) -> Html {
                     <>
                         <h3>{ c.container.as_ref().map_or_else(|| texts.pod_level.to_owned(), |name| format!("{} {name}", texts.container)) }</h3>
                         <ul>
-                            { for c.findings.iter().map(|&index| {
+                            { for c.findings.iter().map(|row| {
                                 // Keyed by what the finding is about, so an opened one
                                 // stays open while the text is edited around it.
-                                let f = &report.findings[index];
-                                let key = format!("{}{}{}", f.object.document, f.rule, f.pointer);
                                 html! {
-                                    <FindingItem {key} checked={props.checked.clone()} {index}
+                                    <FindingItem key={row.key.clone()} row={row.clone()}
+                                        object={g.object.clone()} container={c.container.clone()}
                                         lang={props.lang} on_select={props.on_select.clone()} />
                                 }
                             }) }
@@ -159,11 +132,12 @@ pub fn FindingsPanel(props: &Props) -> Html {
 
 #[derive(Properties, PartialEq)]
 struct ItemProps {
-    checked: CheckRef,
-    /// Index into the report's findings.
-    index: usize,
+    row: Row,
+    /// `data-object` and `data-container`.
+    object: String,
+    container: Option<String>,
     lang: Lang,
-    on_select: Callback<(usize, usize)>,
+    on_select: Callback<Range>,
 }
 
 /// One finding; its rule's docs are rendered only once it is opened.
@@ -172,12 +146,8 @@ fn FindingItem(props: &ItemProps) -> Html {
     let open = use_state(|| false);
     // The rule's page, fetched once the finding is opened (js::rule_docs_html).
     let docs = use_state(|| None::<(&'static str, Lang, std::rc::Rc<str>)>);
-    let rule = props
-        .checked
-        .report
-        .findings
-        .get(props.index)
-        .and_then(|f| rules::by_id(f.rule));
+    let f = &props.row;
+    let rule = rules::by_id(&f.rule);
     {
         let docs = docs.clone();
         let id = rule.map(|r| r.id);
@@ -191,9 +161,6 @@ fn FindingItem(props: &ItemProps) -> Html {
             }
         });
     }
-    let Some(f) = props.checked.report.findings.get(props.index) else {
-        return Html::default();
-    };
     let texts = props.lang.texts();
     let code = props.lang.code();
     let severity = f.severity.as_str();
@@ -209,13 +176,13 @@ fn FindingItem(props: &ItemProps) -> Html {
     };
     let body = (*open).then(|| {
         let fix = match &f.fix {
-            Some(fix) => {
-                let (label, class) = match fix.applicability {
+            Some((applicability, title)) => {
+                let (label, class) = match applicability {
                     Applicability::Safe => (texts.safe_fix, "badge-safe"),
                     Applicability::Unsafe => (texts.unsafe_fix, "badge-unsafe"),
                 };
                 html! {
-                    <p class="fix"><span class={classes!("badge", class)}>{ label }</span>{ " " }{ rich(fix.title.get(code)) }</p>
+                    <p class="fix"><span class={classes!("badge", class)}>{ label }</span>{ " " }{ rich(title) }</p>
                 }
             }
             None => html! { <p class="fix muted">{ texts.no_fix }</p> },
@@ -226,29 +193,29 @@ fn FindingItem(props: &ItemProps) -> Html {
             .map(|(.., html)| Html::from_html_unchecked(AttrValue::Rc(html.clone())));
         html! {
             <div class="finding-body">
-                <p class="help">{ rich(f.help.get(code)) }</p>
+                <p class="help">{ rich(&f.help) }</p>
                 { fix }
                 <h4 class="docs-title">{ texts.why_and_how }</h4>
                 <div class="rule-docs" lang={code} aria-busy={docs.is_none().to_string()}>{ for docs }</div>
                 <p><a href={rule.map(|r| r.url_in(code)).unwrap_or_default()} target="_blank" rel="noopener">
-                    { texts.rule_page }{ " — " }<code>{ f.rule }</code>
+                    { texts.rule_page }{ " — " }<code>{ f.rule.clone() }</code>
                 </a></p>
             </div>
         }
     });
     html! {
         <li class={classes!("finding", format!("severity-{severity}"))}
-            data-finding="" data-rule={f.rule} data-severity={severity}
-            data-line={f.start.map_or(0, |p| p.line).to_string()}
-            data-column={f.start.map_or(0, |p| p.column).to_string()}
-            data-object={object_label(&f.object.kind, f.object.name.as_deref())}
-            data-container={f.container.clone().unwrap_or_default()}>
+            data-finding="" data-rule={f.rule.clone()} data-severity={severity}
+            data-line={f.line.to_string()}
+            data-column={f.column.to_string()}
+            data-object={props.object.clone()}
+            data-container={props.container.clone().unwrap_or_default()}>
             <details {ontoggle}>
-                <summary onclick={selector(&props.on_select, f.start, f.end)}>
+                <summary onclick={selector(&props.on_select, f.range)}>
                     <span class={classes!("badge", format!("badge-{severity}"))}>{ severity_label }</span>
-                    <code class="rule">{ f.rule }</code>
-                    <span class="where">{ position(texts, f.start) }</span>
-                    <span class="message">{ rich(f.message.get(code)) }</span>
+                    <code class="rule">{ f.rule.clone() }</code>
+                    <span class="where">{ position(texts, f.line, f.column) }</span>
+                    <span class="message">{ rich(&f.message) }</span>
                 </summary>
                 { for body }
             </details>

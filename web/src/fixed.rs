@@ -7,11 +7,11 @@
 
 use std::rc::Rc;
 
-use kube_immutable_core::{Applicability, Settings, Severity};
+use kube_immutable_core::{Applicability, Settings};
 use yew::prelude::*;
 
 use crate::browser;
-use crate::checker::{self, CheckRef};
+use crate::checker::{CheckRef, FixedView};
 use crate::diff::{self, Line};
 use crate::i18n::{Lang, Texts};
 use crate::store::Notice;
@@ -20,6 +20,11 @@ use crate::widgets::button;
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub checked: CheckRef,
+    /// The fix of that check, once the worker has made it.
+    pub fixed: Option<Rc<FixedView>>,
+    /// The fix was stopped after that many ms (`Some(None)`: it failed).
+    pub stopped: Option<Option<u32>>,
+    /// The current settings (the toggle shows them at once).
     pub settings: Rc<Settings>,
     pub lang: Lang,
     pub on_apply: Callback<Rc<str>>,
@@ -30,22 +35,39 @@ pub struct Props {
 #[component]
 pub fn FixedPanel(props: &Props) -> Html {
     let texts = props.lang.texts();
-    let code = props.lang.code();
     let unsafe_fixes = props.settings.unsafe_fixes;
     let show_diff = use_state(|| false);
-    // Fixing re-checks the text a few times: only when this panel shows,
-    // and once per text, settings and toggle.
-    let fixed = use_memo(
-        (props.checked.text.clone(), props.settings.clone()),
-        |(text, settings)| checker::fix(text, settings, settings.unsafe_fixes),
-    );
-    let output: Rc<str> = fixed.text.as_str().into();
-    let changed = *output != *props.checked.text;
-
     let toggle = {
         let on_unsafe = props.on_unsafe.clone();
         Callback::from(move |_: Event| on_unsafe.emit(!unsafe_fixes))
     };
+    let options = html! {
+        <div class="fix-options">
+            <label class="toggle">
+                <input type="checkbox" checked={unsafe_fixes} onchange={toggle} data-action="toggle-unsafe" />
+                { texts.unsafe_toggle }
+            </label>
+            <p class="explain">{ texts.unsafe_explained }</p>
+        </div>
+    };
+    // Fixing re-checks the text a few times: the worker does it, only when
+    // this panel shows, once per check.
+    let Some(fixed) = &props.fixed else {
+        let waiting = match props.stopped {
+            Some(ms) => format!("{}. {}", texts.fix_stopped, texts.stopped(ms)),
+            None => texts.fixing.to_owned(),
+        };
+        return html! {
+            <div class="fixed">
+                { options }
+                <p class="muted" aria-busy={props.stopped.is_none().then_some("true")}>{ waiting }</p>
+            </div>
+        };
+    };
+    let output = fixed.text.clone();
+    // Something applied: the text changed.
+    let changed = !fixed.applied.is_empty();
+
     let apply = {
         let (on_apply, output) = (props.on_apply.clone(), output.clone());
         Callback::from(move |_: MouseEvent| on_apply.emit(output.clone()))
@@ -63,9 +85,7 @@ pub fn FixedPanel(props: &Props) -> Html {
             });
         })
     };
-    let json = props
-        .checked
-        .text
+    let json = output
         .trim_start_matches('\u{feff}')
         .trim_start()
         .starts_with(['{', '[']);
@@ -84,14 +104,6 @@ pub fn FixedPanel(props: &Props) -> Html {
         Callback::from(move |_: MouseEvent| show_diff.set(diff))
     };
 
-    let remaining = &fixed.remaining;
-    let count = |s| {
-        remaining
-            .findings
-            .iter()
-            .filter(|f| f.severity == s)
-            .count()
-    };
     let summary = if fixed.applied.is_empty() {
         html! { <p class="muted">{ texts.nothing_to_fix }</p> }
     } else {
@@ -99,11 +111,11 @@ pub fn FixedPanel(props: &Props) -> Html {
             <details class="applied">
                 <summary>{ format!("{} ({})", texts.fixes_applied, fixed.applied.len()) }</summary>
                 <ul>
-                    { for fixed.applied.iter().map(|a| html! {
+                    { for fixed.applied.iter().map(|(rule, title, applicability)| html! {
                         <li>
-                            <code>{ a.rule }</code>{ " " }
-                            { crate::findings::rich(a.title.get(code)) }
-                            if a.applicability == Applicability::Unsafe {
+                            <code>{ rule.clone() }</code>{ " " }
+                            { crate::findings::rich(title) }
+                            if *applicability == Applicability::Unsafe {
                                 { " " }<span class="badge badge-unsafe">{ texts.unsafe_fix }</span>
                             }
                         </li>
@@ -115,21 +127,15 @@ pub fn FixedPanel(props: &Props) -> Html {
 
     html! {
         <div class="fixed">
-            <div class="fix-options">
-                <label class="toggle">
-                    <input type="checkbox" checked={unsafe_fixes} onchange={toggle} data-action="toggle-unsafe" />
-                    { texts.unsafe_toggle }
-                </label>
-                <p class="explain">{ texts.unsafe_explained }</p>
-            </div>
+            { options }
             { summary }
-            <p class="remaining" data-remaining-errors={count(Severity::Error).to_string()}>
+            <p class="remaining" data-remaining-errors={fixed.errors.to_string()}>
                 { format!(
                     "{}{}{} · {}",
                     texts.left_after_fixing,
                     texts.colon,
-                    texts.errors(count(Severity::Error)),
-                    texts.warnings(count(Severity::Warning)),
+                    texts.errors(fixed.errors),
+                    texts.warnings(fixed.warnings),
                 ) }
             </p>
             <div class="fix-actions">
@@ -142,7 +148,7 @@ pub fn FixedPanel(props: &Props) -> Html {
                 </span>
             </div>
             if *show_diff {
-                { diff_view(&props.checked.text, &output, texts) }
+                { diff_view(&props.checked.text.str(), &output, texts) }
             } else {
                 <pre class="code fixed-text" tabindex="0" aria-label={texts.tab_fixed}>{ output.to_string() }</pre>
             }

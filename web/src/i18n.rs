@@ -61,6 +61,20 @@ pub struct Texts {
     pub verdict_invalid: &'static str,
     pub verdict_empty: &'static str,
     pub checking: &'static str,
+    /// The verdict's title when the check of the text was stopped.
+    pub check_stopped: &'static str,
+    /// Before [`Texts::stopped`] in the fixed manifest tab.
+    pub fix_stopped: &'static str,
+    /// "It took longer than" (then the time, then `stopped_ended`).
+    pub stopped_too_long: &'static str,
+    pub stopped_ended: &'static str,
+    /// The worker failed (out of memory, say) instead.
+    pub stopped_failed: &'static str,
+    /// What the user may do about it.
+    pub stopped_then: &'static str,
+    /// The findings panel when the check was stopped.
+    pub nothing_checked: &'static str,
+    pub fixing: &'static str,
     pub tab_findings: &'static str,
     pub tab_fixed: &'static str,
     pub tab_settings: &'static str,
@@ -162,6 +176,25 @@ impl Texts {
         self.count(n, self.object_one, self.object_many)
     }
 
+    /// Why a check or fix was stopped (after `ms`, or `None`: the worker
+    /// failed), and what to do.
+    pub fn stopped(&self, ms: Option<u32>) -> String {
+        match ms {
+            Some(ms) if ms < 1000 => format!(
+                "{} {ms}\u{a0}ms{}{}",
+                self.stopped_too_long, self.stopped_ended, self.stopped_then
+            ),
+            Some(ms) => format!(
+                "{} {}\u{a0}s{}{}",
+                self.stopped_too_long,
+                ms.div_ceil(1000),
+                self.stopped_ended,
+                self.stopped_then
+            ),
+            None => format!("{}{}", self.stopped_failed, self.stopped_then),
+        }
+    }
+
     /// "3 fixable, 4 more with unsafe fixes" (what the Fixed manifest tab does).
     pub fn fixable(&self, safe: usize, unsafe_: usize) -> String {
         let mut out = format!("{safe} {}", self.fixable_safe);
@@ -198,6 +231,14 @@ pub static EN: Texts = Texts {
     verdict_invalid: "Cannot be read",
     verdict_empty: "No workload to check",
     checking: "Checking…",
+    check_stopped: "Check stopped",
+    fix_stopped: "Fixing stopped",
+    stopped_too_long: "It took longer than",
+    stopped_ended: " and was ended, as a hostile input (an alias bomb) would be.",
+    stopped_failed: "The checker failed (out of memory?) and was restarted.",
+    stopped_then: " The page still works: edit the manifest to check it again.",
+    nothing_checked: "Nothing to show: the check of this text was stopped.",
+    fixing: "Fixing…",
     tab_findings: "Findings",
     tab_fixed: "Fixed manifest",
     tab_settings: "Settings",
@@ -295,6 +336,14 @@ pub static FR: Texts = Texts {
     verdict_invalid: "Illisible",
     verdict_empty: "Aucune charge de travail à vérifier",
     checking: "Vérification…",
+    check_stopped: "Vérification arrêtée",
+    fix_stopped: "Correction arrêtée",
+    stopped_too_long: "Elle a duré plus de",
+    stopped_ended: " et a été interrompue, comme le serait une entrée hostile (une bombe d'alias).",
+    stopped_failed: "Le vérificateur a échoué (mémoire épuisée\u{a0}?) et a été relancé.",
+    stopped_then: " La page fonctionne toujours\u{a0}: modifiez le manifeste pour le vérifier à nouveau.",
+    nothing_checked: "Rien à afficher\u{a0}: la vérification de ce texte a été arrêtée.",
+    fixing: "Correction…",
     tab_findings: "Constats",
     tab_fixed: "Manifeste corrigé",
     tab_settings: "Réglages",
@@ -380,5 +429,15 @@ mod tests {
         assert_eq!(EN.errors(0), "0 errors");
         assert_eq!(FR.errors(0), "0 erreur");
         assert_eq!(FR.warnings(2), "2 avertissements");
+        assert!(EN
+            .stopped(Some(250))
+            .starts_with("It took longer than 250\u{a0}ms and"));
+        assert!(EN
+            .stopped(Some(10_000))
+            .starts_with("It took longer than 10\u{a0}s and"));
+        assert!(FR
+            .stopped(Some(1500))
+            .starts_with("Elle a duré plus de 2\u{a0}s et"));
+        assert!(FR.stopped(None).starts_with("Le vérificateur a échoué"));
     }
 }

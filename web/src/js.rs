@@ -2,13 +2,19 @@
 //! `playground.js` next to the app's JS glue): the CodeMirror editor, whose
 //! positions cross as UTF-16 offsets, and the share link codec, which uses
 //! the browser's `CompressionStream` so the wasm carries no compressor.
+//!
+//! `playground.js` runs before the app (`index.html` loads it first) and
+//! puts them in `globalThis.kubeImmutablePlayground`, where the glue looks
+//! them up when called. The glue does not import it: the checker worker
+//! imports the glue too, and CodeMirror has no business there (loading it
+//! made the worker's start several times slower).
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::HtmlElement;
 
-#[wasm_bindgen(raw_module = "./playground.js")]
+#[wasm_bindgen(js_namespace = kubeImmutablePlayground)]
 extern "C" {
     #[wasm_bindgen(js_name = encodeShare)]
     fn encode_share(json: &str) -> js_sys::Promise;
@@ -19,6 +25,29 @@ extern "C" {
     /// A rule's page as HTML, fetched from `rule-pages.json` once.
     #[wasm_bindgen(js_name = ruleDocs)]
     fn rule_docs(id: &str, lang: &str) -> js_sys::Promise;
+
+    /// The checker worker's client (`web/js/checker.mjs`).
+    #[wasm_bindgen(js_name = Checker)]
+    pub type JsChecker;
+
+    #[wasm_bindgen(constructor, js_class = "Checker")]
+    pub fn new(
+        glue: &str,
+        module: &wasm_bindgen::JsValue,
+        timeout_ms: u32,
+        on_answer: &Closure<dyn FnMut(String, u32, Option<String>, wasm_bindgen::JsValue)>,
+    ) -> JsChecker;
+
+    /// Ask for a check or a fix; returns its id.
+    #[wasm_bindgen(method, js_class = "Checker")]
+    pub fn send(
+        this: &JsChecker,
+        kind: &str,
+        text: &wasm_bindgen::JsValue,
+        settings: &str,
+        lang: &str,
+        listed: usize,
+    ) -> u32;
 
     #[wasm_bindgen(js_name = Editor)]
     type JsEditor;
@@ -32,17 +61,23 @@ extern "C" {
         on_run: &Closure<dyn FnMut()>,
     ) -> JsEditor;
 
-    #[wasm_bindgen(method, js_class = "Editor", js_name = textUtf8)]
-    fn text_utf8(this: &JsEditor) -> Vec<u8>;
+    #[wasm_bindgen(method, js_class = "Editor")]
+    fn text(this: &JsEditor) -> wasm_bindgen::JsValue;
 
     #[wasm_bindgen(method, js_class = "Editor", js_name = setText)]
     fn set_text(this: &JsEditor, text: &str);
 
     #[wasm_bindgen(method, js_class = "Editor", js_name = setDiagnostics)]
-    fn set_diagnostics(this: &JsEditor, json: &str);
+    fn set_diagnostics(this: &JsEditor, json: &wasm_bindgen::JsValue);
 
-    #[wasm_bindgen(method, js_class = "Editor")]
-    fn select(this: &JsEditor, from: usize, to: usize, focus: bool);
+    #[wasm_bindgen(method, js_class = "Editor", js_name = selectRange)]
+    fn select_range(
+        this: &JsEditor,
+        line: usize,
+        column: usize,
+        end_line: usize,
+        end_column: usize,
+    );
 
     #[wasm_bindgen(method, js_class = "Editor", js_name = goToLine)]
     fn go_to_line(this: &JsEditor, line: usize);
@@ -134,28 +169,27 @@ impl Editor {
         }
     }
 
-    pub fn text(&self) -> String {
-        // The editor hands over valid UTF-8 (TextEncoder); a lossy decode
-        // keeps this from ever panicking.
-        match String::from_utf8(self.js.text_utf8()) {
-            Ok(text) => text,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        }
+    /// The text, as the JavaScript string the worker is sent: a long one
+    /// is never copied into the page's wasm for a check.
+    pub fn text(&self) -> wasm_bindgen::JsValue {
+        self.js.text()
     }
 
     pub fn set_text(&self, text: &str) {
         self.js.set_text(text);
     }
 
-    /// Markers from [`crate::checker::markers`].
-    pub fn set_markers(&self, json: &str) {
+    /// Markers from [`crate::checker::markers`], a JSON string as the
+    /// worker sent it (it never enters the page's wasm).
+    pub fn set_markers(&self, json: &wasm_bindgen::JsValue) {
         self.js.set_diagnostics(json);
     }
 
-    /// Select a UTF-16 range and scroll to it, leaving the focus where it
-    /// is (a keyboard user reading the findings stays there).
-    pub fn select(&self, from: usize, to: usize) {
-        self.js.select(from, to, false);
+    /// Select a range (lines and UTF-16 columns, [`crate::checker::Range`])
+    /// and scroll to it, leaving the focus where it is (a keyboard user
+    /// reading the findings stays there).
+    pub fn select(&self, [line, column, end_line, end_column]: crate::checker::Range) {
+        self.js.select_range(line, column, end_line, end_column);
     }
 
     pub fn go_to_line(&self, line: usize) {

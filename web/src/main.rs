@@ -19,6 +19,7 @@ mod settings_panel;
 mod share;
 mod store;
 mod widgets;
+mod worker;
 
 /// Talc instead of the default dlmalloc: 3 KB less gzipped (README, "The
 /// playground").
@@ -26,6 +27,11 @@ mod widgets;
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
+/// In the page, render the app; in the checker worker (the same wasm,
+/// `web/worker.js`), do nothing: it calls the exported entries of
+/// [`worker`].
 fn main() {
-    yew::Renderer::<app::App>::new().render();
+    if web_sys::window().is_some() {
+        yew::Renderer::<app::App>::new().render();
+    }
 }

@@ -7,8 +7,9 @@ use std::rc::Rc;
 use kube_immutable_core::Settings;
 use yew::Reducible;
 
-use crate::checker::CheckRef;
+use crate::checker::{CheckRef, FixedView};
 use crate::i18n::Lang;
+use crate::worker::Kind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Theme {
@@ -70,9 +71,15 @@ pub struct State {
     pub settings: Rc<Settings>,
     /// The last check of the editor's text (`None` before the first one).
     pub checked: Option<CheckRef>,
-    /// A check that reads a long text in slices is under way: what shows
-    /// is the last check's.
+    /// A check of a long text is under way: what shows is the last
+    /// check's.
     pub checking: bool,
+    /// The fixed manifest of a check (the last one's, or an older one's
+    /// while the worker fixes the last).
+    pub fixed: Option<Rc<FixedView>>,
+    /// The newest check or fix was stopped: it ran longer than this many
+    /// ms (`None`: the worker failed).
+    pub stopped: Option<(Kind, Option<u32>)>,
     pub tab: Tab,
     pub notice: Option<Notice>,
     /// `?embed=1`: the compact layout for iframes.
@@ -80,9 +87,12 @@ pub struct State {
 }
 
 pub enum Action {
-    /// A check that will take several turns of the event loop has started.
+    /// A check of a long text has started.
     Checking,
     Checked(CheckRef),
+    Fixed(Rc<FixedView>),
+    /// A check or fix ran too long (ms) or failed, and was stopped.
+    Stopped(Kind, Option<u32>),
     Lang(Lang),
     Theme(Theme),
     // Boxed: the settings are much larger than the other actions.
@@ -104,6 +114,15 @@ impl Reducible for State {
             Action::Checking => next.checking = true,
             Action::Checked(checked) => {
                 next.checked = Some(checked);
+                next.checking = false;
+                next.stopped = None;
+            }
+            Action::Fixed(fixed) => {
+                next.fixed = Some(fixed);
+                next.stopped = next.stopped.filter(|s| s.0 != Kind::Fix);
+            }
+            Action::Stopped(kind, ms) => {
+                next.stopped = Some((kind, ms));
                 next.checking = false;
             }
             Action::Lang(lang) => next.lang = lang,

@@ -31,7 +31,7 @@ pub use engine::IGNORE_ANNOTATION;
 pub use finding::{Applicability, Finding, Fix, ObjectRef, Operation, Related, Severity};
 pub use node::{Entry, Node, Value};
 #[cfg(feature = "yaml")]
-pub use recheck::Rechecker;
+pub use recheck::{Rechecked, Rechecker};
 pub use rules::{RuleMeta, RULES};
 pub use settings::{
     ContainerExemption, Exemptions, IgnoreAnnotation, Level, Mode, Requester, Settings,

@@ -75,6 +75,7 @@ const TYPED: &[&str] = &[
     "\0",
     "\r\n",
     "<<: *a\n",
+    "\u{feff}",
 ];
 
 fn edit() -> impl Strategy<Value = Edit> {
@@ -209,6 +210,90 @@ fn findings_move_with_their_documents() {
         assert_eq!(a.start.unwrap().line, b.start.unwrap().line + 2);
         assert_eq!(a.object.document, b.object.document + 1);
     }
+}
+
+/// A byte order mark starts the stream; a second one is a character of
+/// its first line, which columns count.
+#[test]
+fn byte_order_marks() {
+    let settings = Settings::default();
+    let limits = Limits::browser();
+    let mut rechecker = Rechecker::default();
+    let pod = "kind: Pod\nspec:\n  containers: [{name: c, image: x, securityContext: {privileged: true}}]\n";
+    for text in [
+        pod.to_owned(),
+        format!("\u{feff}{pod}"),
+        format!("\u{feff}\u{feff}{pod}"),
+        format!("\u{feff}{pod}---\n\u{feff}{pod}"),
+        "\u{feff}\u{feff}kind: Pod\nspec: {hostPID: true, containers: []}\n".to_owned(),
+        "\u{feff}\u{feff}{kind: Pod, spec: {hostPID: true, containers: []}}\n".to_owned(),
+        "\u{feff}\u{feff}{kind: Pod, spec: {hostPID: true, containers: [}}\n".to_owned(),
+    ] {
+        assert_eq!(
+            rechecker.check(&text, &settings, &limits),
+            check_text_with_limits(&text, &settings, &limits),
+            "{text:?}"
+        );
+    }
+}
+
+/// The same document twice, and a document moved: each at its place.
+#[test]
+fn repeated_and_moved_documents() {
+    let settings = Settings::default();
+    let limits = Limits::browser();
+    let mut rechecker = Rechecker::default();
+    let pod = "kind: Pod\nspec:\n  containers: [{name: c, image: x, securityContext: {privileged: true}}]\n";
+    let other = "kind: Pod\nspec: {hostPID: true, containers: []}\n";
+    for text in [
+        format!("{pod}---\n{pod}---\n{pod}"),
+        format!("{other}---\n{pod}---\n{pod}"),
+        format!("{pod}---\n{other}---\n{pod}---\n{other}"),
+        format!("# é\n{other}---\n{pod}"),
+    ] {
+        assert_eq!(
+            rechecker.check(&text, &settings, &limits),
+            check_text_with_limits(&text, &settings, &limits),
+            "{text:?}"
+        );
+    }
+}
+
+/// `check_ref` lends the report instead of copying it: the findings of a
+/// document that did not change are the same ones, moved, not read again.
+#[test]
+fn check_ref_lends_unchanged_documents() {
+    let settings = Settings::default();
+    let limits = Limits::browser();
+    let mut rechecker = Rechecker::default();
+    // Each document once (a repeated one is copied where it repeats).
+    let mut documents: Vec<&str> = Vec::new();
+    let all = fixtures();
+    for document in all.split("---\n") {
+        if !documents.contains(&document) {
+            documents.push(document);
+        }
+    }
+    let text = documents.join("---\n");
+    let before: Vec<*const u8> = rechecker
+        .check_ref(&text, &settings, &limits)
+        .findings()
+        .map(|f| f.message.en.as_ptr())
+        .collect();
+    assert!(before.len() > 100);
+    // A document after the first: the others keep their text and move.
+    let edited = format!(
+        "{}---\nkind: ConfigMap\n---\n{}",
+        documents[0],
+        documents[1..].join("---\n")
+    );
+    let checked = rechecker.check_ref(&edited, &settings, &limits);
+    let after: Vec<*const u8> = checked.findings().map(|f| f.message.en.as_ptr()).collect();
+    assert_eq!(after, before);
+    assert_eq!(
+        checked.to_report(),
+        check_text_with_limits(&edited, &settings, &limits)
+    );
 }
 
 /// Reading ahead in slices reads each document once, and a check after it
