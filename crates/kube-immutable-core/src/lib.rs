@@ -38,6 +38,7 @@ pub use settings::{
     SettingsError, TiedContainerExemption,
 };
 pub use span::{LineIndex, Position, Span};
+pub use workload::WorkloadEntry;
 
 /// The version of the rules and the fixer (the workspace version).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
