@@ -32,6 +32,8 @@ pub struct Violation<'c> {
 pub struct Emitter<'s> {
     settings: &'s Settings,
     object: ObjectRef,
+    /// Pointer of the pod spec the rules are looking at.
+    pod: String,
     ignore: Option<IgnoreAnnotation<'s>>,
     /// Rules that reported something on this object, suppressed or not.
     reported_rules: Vec<&'static str>,
@@ -121,6 +123,7 @@ impl<'s> Emitter<'s> {
             message: v.message,
             help: v.help,
             object: self.object.clone(),
+            pod: self.pod.clone(),
             container: v.container.and_then(|c| c.name).map(ToOwned::to_owned),
             pointer: v.pointer,
             span: v.span,
@@ -198,6 +201,7 @@ impl<'s> Emitter<'s> {
         Emitter {
             settings,
             object,
+            pod: String::new(),
             ignore,
             reported_rules: Vec::new(),
             findings: Vec::new(),
@@ -278,6 +282,7 @@ fn check_object(
         ) else {
             continue;
         };
+        emitter.pod.clone_from(pointer);
         emitter.exempt_containers |= pod.containers.len() < container_count(spec);
         // A rule that is off would only build findings for the emitter to
         // drop (messages in two languages, pointers, fixes): skip it.
@@ -286,12 +291,14 @@ fn check_object(
                 (rule.check)(&pod, &mut emitter);
             }
         }
-        checked.get_or_insert(pod);
+        checked.get_or_insert((pod, pointer));
     }
     // `unused-ignore` reads what the others reported on every pod spec:
     // once, last, when some pod spec was checked.
     emitter.clean = !errors.iter().any(Diagnostic::is_error);
-    if let Some(pod) = checked {
+    if let Some((pod, pointer)) = checked {
+        // Its finding is on the annotation: grouped with the first pod spec.
+        emitter.pod.clone_from(pointer);
         for rule in rules::RULES {
             if rule.id == rules::UNUSED_IGNORE_ID && settings.severity(rule).is_some() {
                 (rule.check)(&pod, &mut emitter);

@@ -14,24 +14,56 @@
 //! every item of a list or key of a map (Ray's worker groups, Kubeflow's
 //! replica specs); a pointer that finds nothing is not an error.
 
-use std::collections::HashSet;
-
 use serde::{Deserialize, Serialize};
 
 use crate::node::{escape_token, unescape_token, Node, Value};
 
-/// Kinds that hold pod specs, where, and who defines them.
+/// Kinds that hold pod specs, where, and who defines them. The lists are
+/// comma-separated in one string each: the browser's wasm carries the table,
+/// and a slice of strings costs a header per item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Builtin {
-    /// API groups (every version of each); `""` is the core group (`v1`).
-    pub groups: &'static [&'static str],
-    pub kinds: &'static [&'static str],
-    /// The API resource of each kind (`rollouts`), for admission rules.
-    pub resources: &'static [&'static str],
-    /// JSON pointers from the object to its pod specs (`*`: every item or key).
-    pub pod_specs: &'static [&'static str],
-    /// The project that defines the kinds, for the docs.
+    groups: &'static str,
+    kinds: &'static str,
+    pod_specs: &'static str,
+    /// The project that defines the kinds, for the docs and messages.
     pub project: &'static str,
+}
+
+impl Builtin {
+    const fn new(
+        groups: &'static str,
+        kinds: &'static str,
+        pod_specs: &'static str,
+        project: &'static str,
+    ) -> Self {
+        Self {
+            groups,
+            kinds,
+            pod_specs,
+            project,
+        }
+    }
+
+    /// API groups (every version of each); `""` is the core group (`v1`).
+    pub fn groups(&self) -> impl Iterator<Item = &'static str> + Clone {
+        self.groups.split(',')
+    }
+
+    pub fn kinds(&self) -> impl Iterator<Item = &'static str> + Clone {
+        self.kinds.split(',')
+    }
+
+    /// JSON pointers from the object to its pod specs (`*`: every item or key).
+    pub fn pod_specs(&self) -> impl Iterator<Item = &'static str> + Clone {
+        self.pod_specs.split(',')
+    }
+
+    /// The API resource of each kind (`rollouts`), for admission rules:
+    /// every CRD of the table names its plural so (`kubeflow.org_pytorchjobs.yaml`).
+    pub fn resources(&self) -> impl Iterator<Item = String> {
+        self.kinds().map(|kind| format!("{}s", kind.to_lowercase()))
+    }
 }
 
 /// The built-in workload kinds. Each row was checked against the project's
@@ -43,188 +75,140 @@ pub struct Builtin {
 ///   `examples/xgboost/xgboostjob.yaml`); the mpi-operator's `v2beta1`
 ///   MPIJob uses `mpiReplicaSpecs` like training-operator's `v1`.
 /// - OpenShift's DeploymentConfig is also read in the core group (`v1`),
-///   where OpenShift's legacy API registers it and old templates use it.
+///   where OpenShift's legacy API registers it (openshift/api
+///   `apps/v1/legacy.go`) and old templates use it.
 /// - KubeRay's RayJob has a third pod template, `submitterPodTemplate` (the
 ///   pod that runs `ray job submit`; `rayjob_types.go`), checked too.
+///
+/// Knative's `RevisionSpec` inlines the pod spec; KEDA's `jobTargetRef` is a
+/// batch/v1 JobSpec; each JobSet replicated job's `template` is a
+/// JobTemplateSpec. `extensions/v1beta1` served ReplicaSet, Deployment and
+/// DaemonSet until Kubernetes 1.16.
 pub const BUILTIN: &[Builtin] = &[
-    Builtin {
-        groups: &[""],
-        kinds: &["Pod"],
-        resources: &["pods"],
-        pod_specs: &["/spec"],
-        project: KUBERNETES,
-    },
-    Builtin {
-        groups: &[""],
-        kinds: &["PodTemplate"],
-        resources: &["podtemplates"],
-        pod_specs: &["/template/spec"],
-        project: KUBERNETES,
-    },
-    Builtin {
-        groups: &[""],
-        kinds: &["ReplicationController"],
-        resources: &["replicationcontrollers"],
-        pod_specs: &["/spec/template/spec"],
-        project: KUBERNETES,
-    },
-    Builtin {
-        // `extensions/v1beta1` served these three until Kubernetes 1.16.
-        groups: &["apps", "extensions"],
-        kinds: &["ReplicaSet", "Deployment", "DaemonSet"],
-        resources: &["replicasets", "deployments", "daemonsets"],
-        pod_specs: &["/spec/template/spec"],
-        project: KUBERNETES,
-    },
-    Builtin {
-        groups: &["apps"],
-        kinds: &["StatefulSet"],
-        resources: &["statefulsets"],
-        pod_specs: &["/spec/template/spec"],
-        project: KUBERNETES,
-    },
-    Builtin {
-        groups: &["batch"],
-        kinds: &["Job"],
-        resources: &["jobs"],
-        pod_specs: &["/spec/template/spec"],
-        project: KUBERNETES,
-    },
-    Builtin {
-        groups: &["batch"],
-        kinds: &["CronJob"],
-        resources: &["cronjobs"],
-        pod_specs: &["/spec/jobTemplate/spec/template/spec"],
-        project: KUBERNETES,
-    },
-    Builtin {
-        groups: &["argoproj.io"],
-        kinds: &["Rollout"],
-        resources: &["rollouts"],
-        pod_specs: &["/spec/template/spec"],
-        project: "Argo Rollouts",
-    },
-    Builtin {
-        // OpenShift 3's legacy API served it in the core group, `v1`
-        // (openshift/api `apps/v1/legacy.go`): templates still say so.
-        groups: &["apps.openshift.io", ""],
-        kinds: &["DeploymentConfig"],
-        resources: &["deploymentconfigs"],
-        pod_specs: &["/spec/template/spec"],
-        project: "OpenShift",
-    },
-    Builtin {
-        groups: &["serving.knative.dev"],
-        kinds: &["Service", "Configuration"],
-        resources: &["services", "configurations"],
-        pod_specs: &["/spec/template/spec"],
-        project: "Knative Serving",
-    },
-    Builtin {
-        // `RevisionSpec` inlines the pod spec.
-        groups: &["serving.knative.dev"],
-        kinds: &["Revision"],
-        resources: &["revisions"],
-        pod_specs: &["/spec"],
-        project: "Knative Serving",
-    },
-    Builtin {
-        // `jobTargetRef` is a batch/v1 JobSpec.
-        groups: &["keda.sh"],
-        kinds: &["ScaledJob"],
-        resources: &["scaledjobs"],
-        pod_specs: &["/spec/jobTargetRef/template/spec"],
-        project: "KEDA",
-    },
-    Builtin {
-        groups: &["kubeflow.org"],
-        kinds: &["PyTorchJob"],
-        resources: &["pytorchjobs"],
-        pod_specs: &["/spec/pytorchReplicaSpecs/*/template/spec"],
-        project: "Kubeflow Training Operator",
-    },
-    Builtin {
-        groups: &["kubeflow.org"],
-        kinds: &["TFJob"],
-        resources: &["tfjobs"],
-        pod_specs: &["/spec/tfReplicaSpecs/*/template/spec"],
-        project: "Kubeflow Training Operator",
-    },
-    Builtin {
-        groups: &["kubeflow.org"],
-        kinds: &["MPIJob"],
-        resources: &["mpijobs"],
-        pod_specs: &["/spec/mpiReplicaSpecs/*/template/spec"],
-        project: "Kubeflow Training Operator, MPI Operator",
-    },
-    Builtin {
-        groups: &["kubeflow.org"],
-        kinds: &["XGBoostJob"],
-        resources: &["xgboostjobs"],
-        pod_specs: &["/spec/xgbReplicaSpecs/*/template/spec"],
-        project: "Kubeflow Training Operator",
-    },
-    Builtin {
-        groups: &["kubeflow.org"],
-        kinds: &["PaddleJob"],
-        resources: &["paddlejobs"],
-        pod_specs: &["/spec/paddleReplicaSpecs/*/template/spec"],
-        project: "Kubeflow Training Operator",
-    },
-    Builtin {
-        groups: &["kubeflow.org"],
-        kinds: &["JAXJob"],
-        resources: &["jaxjobs"],
-        pod_specs: &["/spec/jaxReplicaSpecs/*/template/spec"],
-        project: "Kubeflow Training Operator",
-    },
-    Builtin {
-        groups: &["ray.io"],
-        kinds: &["RayCluster"],
-        resources: &["rayclusters"],
-        pod_specs: &[
-            "/spec/headGroupSpec/template/spec",
-            "/spec/workerGroupSpecs/*/template/spec",
-        ],
-        project: "KubeRay",
-    },
-    Builtin {
-        groups: &["ray.io"],
-        kinds: &["RayJob"],
-        resources: &["rayjobs"],
-        pod_specs: &[
-            "/spec/rayClusterSpec/headGroupSpec/template/spec",
-            "/spec/rayClusterSpec/workerGroupSpecs/*/template/spec",
-            "/spec/submitterPodTemplate/spec",
-        ],
-        project: "KubeRay",
-    },
-    Builtin {
-        groups: &["ray.io"],
-        kinds: &["RayService"],
-        resources: &["rayservices"],
-        pod_specs: &[
-            "/spec/rayClusterConfig/headGroupSpec/template/spec",
-            "/spec/rayClusterConfig/workerGroupSpecs/*/template/spec",
-        ],
-        project: "KubeRay",
-    },
-    Builtin {
-        groups: &["batch.volcano.sh"],
-        kinds: &["Job"],
-        resources: &["jobs"],
-        pod_specs: &["/spec/tasks/*/template/spec"],
-        project: "Volcano",
-    },
-    Builtin {
-        // Each replicated job's `template` is a batch/v1 JobTemplateSpec.
-        groups: &["jobset.x-k8s.io"],
-        kinds: &["JobSet"],
-        resources: &["jobsets"],
-        pod_specs: &["/spec/replicatedJobs/*/template/spec/template/spec"],
-        project: "JobSet",
-    },
+    Builtin::new("", "Pod", "/spec", KUBERNETES),
+    Builtin::new("", "PodTemplate", "/template/spec", KUBERNETES),
+    Builtin::new(
+        "",
+        "ReplicationController",
+        "/spec/template/spec",
+        KUBERNETES,
+    ),
+    Builtin::new(
+        "apps,extensions",
+        "ReplicaSet,Deployment,DaemonSet",
+        "/spec/template/spec",
+        KUBERNETES,
+    ),
+    Builtin::new("apps", "StatefulSet", "/spec/template/spec", KUBERNETES),
+    Builtin::new("batch", "Job", "/spec/template/spec", KUBERNETES),
+    Builtin::new(
+        "batch",
+        "CronJob",
+        "/spec/jobTemplate/spec/template/spec",
+        KUBERNETES,
+    ),
+    Builtin::new(
+        "argoproj.io",
+        "Rollout",
+        "/spec/template/spec",
+        "Argo Rollouts",
+    ),
+    Builtin::new(
+        "apps.openshift.io,",
+        "DeploymentConfig",
+        "/spec/template/spec",
+        "OpenShift",
+    ),
+    Builtin::new(
+        "serving.knative.dev",
+        "Service,Configuration",
+        "/spec/template/spec",
+        "Knative Serving",
+    ),
+    Builtin::new(
+        "serving.knative.dev",
+        "Revision",
+        "/spec",
+        "Knative Serving",
+    ),
+    Builtin::new(
+        "keda.sh",
+        "ScaledJob",
+        "/spec/jobTargetRef/template/spec",
+        "KEDA",
+    ),
+    Builtin::new(
+        "kubeflow.org",
+        "PyTorchJob",
+        "/spec/pytorchReplicaSpecs/*/template/spec",
+        KUBEFLOW,
+    ),
+    Builtin::new(
+        "kubeflow.org",
+        "TFJob",
+        "/spec/tfReplicaSpecs/*/template/spec",
+        KUBEFLOW,
+    ),
+    Builtin::new(
+        "kubeflow.org",
+        "MPIJob",
+        "/spec/mpiReplicaSpecs/*/template/spec",
+        "Kubeflow Training Operator, MPI Operator",
+    ),
+    Builtin::new(
+        "kubeflow.org",
+        "XGBoostJob",
+        "/spec/xgbReplicaSpecs/*/template/spec",
+        KUBEFLOW,
+    ),
+    Builtin::new(
+        "kubeflow.org",
+        "PaddleJob",
+        "/spec/paddleReplicaSpecs/*/template/spec",
+        KUBEFLOW,
+    ),
+    Builtin::new(
+        "kubeflow.org",
+        "JAXJob",
+        "/spec/jaxReplicaSpecs/*/template/spec",
+        KUBEFLOW,
+    ),
+    Builtin::new(
+        "ray.io",
+        "RayCluster",
+        "/spec/headGroupSpec/template/spec,/spec/workerGroupSpecs/*/template/spec",
+        "KubeRay",
+    ),
+    Builtin::new(
+        "ray.io",
+        "RayJob",
+        "/spec/rayClusterSpec/headGroupSpec/template/spec,\
+         /spec/rayClusterSpec/workerGroupSpecs/*/template/spec,\
+         /spec/submitterPodTemplate/spec",
+        "KubeRay",
+    ),
+    Builtin::new(
+        "ray.io",
+        "RayService",
+        "/spec/rayClusterConfig/headGroupSpec/template/spec,\
+         /spec/rayClusterConfig/workerGroupSpecs/*/template/spec",
+        "KubeRay",
+    ),
+    Builtin::new(
+        "batch.volcano.sh",
+        "Job",
+        "/spec/tasks/*/template/spec",
+        "Volcano",
+    ),
+    Builtin::new(
+        "jobset.x-k8s.io",
+        "JobSet",
+        "/spec/replicatedJobs/*/template/spec/template/spec",
+        "JobSet",
+    ),
 ];
+
+const KUBEFLOW: &str = "Kubeflow Training Operator";
 
 /// The project of Kubernetes' own kinds in [`BUILTIN`].
 pub const KUBERNETES: &str = "Kubernetes";
@@ -273,29 +257,20 @@ pub fn split_api_version(api_version: &str) -> (&str, &str) {
     api_version.split_once('/').unwrap_or(("", api_version))
 }
 
-/// Where the pod specs of one kind are.
+/// Where the pod specs of one kind are: a row's comma-separated pointers,
+/// or a user entry's list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PodSpecPointers<'w> {
-    Builtin(&'static [&'static str]),
+    Builtin(&'static str),
     User(&'w [String]),
 }
 
-impl<'w> PodSpecPointers<'w> {
-    pub fn iter(&self) -> impl Iterator<Item = &'w str> {
-        let (builtin, user): (&'static [&'static str], &'w [String]) = match *self {
-            PodSpecPointers::Builtin(list) => (list, &[]),
-            PodSpecPointers::User(list) => (&[], list),
-        };
-        builtin
-            .iter()
-            .copied()
-            .chain(user.iter().map(String::as_str))
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            PodSpecPointers::Builtin(list) => list.len(),
-            PodSpecPointers::User(list) => list.len(),
+impl PodSpecPointers<'_> {
+    /// Call `visit` with each pointer, in order.
+    pub fn for_each(&self, visit: &mut dyn FnMut(&str)) {
+        match *self {
+            PodSpecPointers::Builtin(list) => list.split(',').for_each(visit),
+            PodSpecPointers::User(list) => list.iter().for_each(|p| visit(p)),
         }
     }
 }
@@ -304,7 +279,7 @@ impl<'w> PodSpecPointers<'w> {
 pub fn builtin(group: &str, kind: &str) -> Option<&'static Builtin> {
     BUILTIN
         .iter()
-        .find(|row| row.groups.contains(&group) && row.kinds.contains(&kind))
+        .find(|row| row.groups().any(|g| g == group) && row.kinds().any(|k| k == kind))
 }
 
 /// Where the pod specs of objects of this `apiVersion` and `kind` are, or
@@ -337,14 +312,12 @@ pub fn pod_spec_pointers<'w>(
             return Some(PodSpecPointers::Builtin(row.pod_specs));
         }
     }
-    // Kubernetes' own kinds in any other group, or without `apiVersion`.
-    if WORKLOAD_KINDS.contains(&kind) {
-        return BUILTIN
-            .iter()
-            .find(|row| row.project == KUBERNETES && row.kinds.contains(&kind))
-            .map(|row| PodSpecPointers::Builtin(row.pod_specs));
-    }
-    None
+    // Kubernetes' own kinds ([`WORKLOAD_KINDS`]) in any other group, or
+    // without `apiVersion`.
+    BUILTIN
+        .iter()
+        .find(|row| row.project == KUBERNETES && row.kinds().any(|k| k == kind))
+        .map(|row| PodSpecPointers::Builtin(row.pod_specs))
 }
 
 /// An object of a stream: a document root or an item of a `List`.
@@ -385,78 +358,69 @@ impl<'a> Object<'a> {
 
     /// The pod specs of this object and their pointers from the document
     /// root, in the order of its kind's pointers and then of the document;
-    /// none when it is not a workload or its pointers find nothing.
+    /// none when it is not a workload or its pointers find nothing. Two
+    /// pointers of a kind never reach the same node (validation refuses
+    /// overlapping ones), so no pod spec is checked twice.
     pub fn pod_specs(&self, user: &[WorkloadEntry]) -> Vec<(&'a Node, String)> {
         let mut found = Vec::new();
-        let Some(pointers) = pod_spec_pointers(self.api_version, self.kind, user) else {
-            return found;
-        };
-        for pattern in pointers.iter() {
-            let tokens: Vec<&str> = pattern.split('/').skip(1).collect();
-            let mut pointer = self.pointer.to_owned();
-            find(self.node, &tokens, &mut pointer, &mut found);
-        }
-        // Two pointers may reach the same pod spec (`/a/*/spec`, `/a/0/spec`):
-        // check it once.
-        if pointers.len() > 1 && found.len() > 1 {
-            let mut seen = HashSet::new();
-            found.retain(|(_, pointer)| seen.insert(pointer.clone()));
+        if let Some(pointers) = pod_spec_pointers(self.api_version, self.kind, user) {
+            pointers.for_each(&mut |pattern| {
+                let mut pointer = self.pointer.to_owned();
+                find(self.node, pattern, &mut pointer, &mut found);
+            });
         }
         found
     }
 }
 
-/// Follow `tokens` (escaped JSON-pointer tokens; `*` for every item or key)
+/// Follow `pattern` (a JSON pointer, escaped; `*` for every item or key)
 /// from `node`, whose pointer is `pointer`, and collect the non-null nodes
-/// they reach.
+/// it reaches.
 fn find<'a>(
     node: &'a Node,
-    tokens: &[&str],
+    pattern: &str,
     pointer: &mut String,
     found: &mut Vec<(&'a Node, String)>,
 ) {
-    let Some((&token, rest)) = tokens.split_first() else {
+    let Some(rest) = pattern.strip_prefix('/') else {
         if !node.is_null() {
             found.push((node, pointer.clone()));
         }
         return;
     };
+    let (token, rest) = rest.find('/').map_or((rest, ""), |at| rest.split_at(at));
     let len = pointer.len();
+    let mut visit = |key: &str, child: &'a Node| {
+        pointer.push('/');
+        pointer.push_str(key);
+        find(child, rest, pointer, found);
+        pointer.truncate(len);
+    };
     match (&node.value, token) {
         (Value::Map(entries), "*") => {
             for entry in entries {
-                pointer.push('/');
-                pointer.push_str(&escape_token(&entry.key));
-                find(&entry.value, rest, pointer, found);
-                pointer.truncate(len);
+                visit(&escape_token(&entry.key), &entry.value);
             }
         }
         (Value::Seq(items), "*") => {
             for (index, item) in items.iter().enumerate() {
-                pointer.push('/');
-                pointer.push_str(&index.to_string());
-                find(item, rest, pointer, found);
-                pointer.truncate(len);
+                visit(&index.to_string(), item);
             }
         }
         (Value::Map(_), _) => {
             if let Some(child) = node.get(&unescape_token(token)) {
-                pointer.push('/');
-                pointer.push_str(token);
-                find(child, rest, pointer, found);
-                pointer.truncate(len);
+                visit(token, child);
             }
         }
         (Value::Seq(items), _) => {
-            let index = token
+            // An index as JSON pointers write it: digits, no leading zero.
+            let item = token
                 .parse::<usize>()
                 .ok()
-                .filter(|i| i.to_string() == token);
-            if let Some(item) = index.and_then(|i| items.get(i)) {
-                pointer.push('/');
-                pointer.push_str(token);
-                find(item, rest, pointer, found);
-                pointer.truncate(len);
+                .filter(|i| i.to_string() == token)
+                .and_then(|i| items.get(i));
+            if let Some(item) = item {
+                visit(token, item);
             }
         }
         _ => {}
@@ -507,152 +471,113 @@ pub const MAX_ENTRIES: usize = 256;
 /// (`workloads[1].podSpecs[0]`), for every face, and says what is wrong.
 pub fn validate_entries(entries: &[WorkloadEntry]) -> Result<(), String> {
     if entries.len() > MAX_ENTRIES {
-        return Err(format!(
-            "`workloads`: {} entries, more than the limit of {MAX_ENTRIES}",
-            entries.len()
-        ));
+        return Err("`workloads`: more than 256 entries".to_owned());
     }
-    for (i, entry) in entries.iter().enumerate() {
-        let at = |field: &str| format!("`workloads[{i}].{field}`");
-        check_api_version(&entry.api_version).map_err(|e| format!("{}: {e}", at("apiVersion")))?;
-        check_kind(&entry.kind).map_err(|e| format!("{}: {e}", at("kind")))?;
-        if entry.pod_specs.is_empty() {
-            return Err(format!(
-                "{}: the list is empty: name at least one pod spec, as a JSON pointer (`/spec/template/spec`)",
-                at("podSpecs")
-            ));
-        }
-        for (j, pointer) in entry.pod_specs.iter().enumerate() {
-            let at = at(&format!("podSpecs[{j}]"));
-            check_pointer(pointer).map_err(|e| format!("{at}: {e}"))?;
-            if entry.pod_specs[..j].contains(pointer) {
-                return Err(format!("{at}: `{pointer}` is listed twice"));
-            }
-        }
-        let (group, _) = split_api_version(&entry.api_version);
-        if let Some(earlier) = entries[..i]
-            .iter()
-            .position(|e| e.api_version == entry.api_version && e.kind == entry.kind)
-        {
-            return Err(format!(
-                "`workloads[{i}]`: `{}` `{}` is declared twice (also `workloads[{earlier}]`)",
-                entry.api_version, entry.kind
-            ));
-        }
-        match builtin(group, &entry.kind) {
-            Some(row) if !entry.replace && !same_pointers(row.pod_specs, &entry.pod_specs) => {
-                return Err(format!(
-                    "`workloads[{i}]`: `{}` is built in for the group `{}` ({}), with podSpecs [{}]; \
-                     to check other paths instead, add `replace: true` to this entry",
-                    entry.kind,
-                    display_group(group),
-                    row.project,
-                    row.pod_specs.join(", ")
-                ));
-            }
-            None if entry.replace => {
-                return Err(format!(
-                    "{}: `{}` is not built in for the group `{}`: there is nothing to replace (remove `replace`, or check the group and kind)",
-                    at("replace"),
-                    entry.kind,
-                    display_group(group)
-                ));
-            }
-            _ => {}
+    for i in 0..entries.len() {
+        if let Some((field, problem)) = entry_problem(entries, i) {
+            return Err(format!("`workloads[{i}]{field}`: {problem}"));
         }
     }
     Ok(())
 }
 
-fn display_group(group: &str) -> &str {
-    if group.is_empty() {
-        "core (v1)"
-    } else {
-        group
-    }
-}
-
-fn same_pointers(builtin: &[&str], user: &[String]) -> bool {
-    builtin.len() == user.len() && builtin.iter().all(|p| user.iter().any(|u| u == p))
-}
-
-fn check_api_version(api_version: &str) -> Result<(), String> {
-    let (group, version) = split_api_version(api_version);
-    let dns = |s: &str| {
+/// What is wrong with `entries[i]`: the field (`.podSpecs[0]`, or empty
+/// for the entry) and the problem.
+fn entry_problem(entries: &[WorkloadEntry], i: usize) -> Option<(String, String)> {
+    let entry = &entries[i];
+    let at = |field: &str, problem: String| Some((field.to_owned(), problem));
+    let (group, version) = split_api_version(&entry.api_version);
+    let name_ok = |s: &str, extra: &[u8]| {
         !s.is_empty()
             && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || extra.contains(&b))
     };
-    let version_ok = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    };
-    let example = "write `group/version` (`argoproj.io/v1alpha1`), `group/*` for every version, or `v1` for the core group";
-    if api_version.is_empty() {
-        return Err(format!("empty; {example}"));
+    let grouped = entry.api_version.contains('/');
+    if (grouped && !name_ok(group, b"-."))
+        || !(name_ok(version, b"") || (grouped && version == "*"))
+    {
+        return at(
+            ".apiVersion",
+            format!(
+                "`{}` is not `group/version`, `group/*` (every version) or `v1`",
+                entry.api_version
+            ),
+        );
     }
-    if api_version.contains('/') && !dns(group) {
-        return Err(format!(
-            "`{api_version}`: `{group}` is not an API group (lowercase letters, digits, `-` and `.`; never `*`: a kind is matched with its group); {example}"
-        ));
+    if entry.kind.is_empty() || !entry.kind.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return at(
+            ".kind",
+            format!("`{}` is not a kind (`Rollout`)", entry.kind),
+        );
     }
-    if version == "*" && !group.is_empty() {
-        return Ok(());
+    if entry.pod_specs.is_empty() {
+        return at(
+            ".podSpecs",
+            "the list is empty: name a pod spec (`/spec/template/spec`)".to_owned(),
+        );
     }
-    if !version_ok(version) {
-        return Err(format!(
-            "`{api_version}`: `{version}` is not an API version (`v1`, `v1beta2`) nor `*`; {example}"
-        ));
+    for (j, pointer) in entry.pod_specs.iter().enumerate() {
+        let twice = entry.pod_specs[..j].iter().any(|p| overlap(p, pointer));
+        if twice || !pointer_ok(pointer) {
+            let problem = if twice {
+                "overlaps an earlier pointer: pod specs would be checked twice"
+            } else {
+                "is not a JSON pointer to pod specs (`/spec/template/spec`; `*` for every item or key)"
+            };
+            return Some((format!(".podSpecs[{j}]"), format!("`{pointer}` {problem}")));
+        }
     }
-    Ok(())
+    if entries[..i]
+        .iter()
+        .any(|e| e.api_version == entry.api_version && e.kind == entry.kind)
+    {
+        return at(
+            "",
+            format!("`{}` `{}` is declared twice", entry.api_version, entry.kind),
+        );
+    }
+    let row = builtin(group, &entry.kind);
+    let same = row.is_some_and(|row| {
+        row.pod_specs().count() == entry.pod_specs.len()
+            && row
+                .pod_specs()
+                .all(|p| entry.pod_specs.iter().any(|u| u == p))
+    });
+    match row {
+        Some(row) if !entry.replace && !same => at("", format!(
+            "`{}` is built in for this group ({}), with podSpecs [{}]; to check other paths instead, add `replace: true`",
+            entry.kind,
+            row.project,
+            row.pod_specs.replace(',', ", ")
+        )),
+        None if entry.replace => at(".replace", format!(
+            "`{}` is not built in for this group: there is nothing to replace",
+            entry.kind
+        )),
+        _ => None,
+    }
 }
 
-fn check_kind(kind: &str) -> Result<(), String> {
-    if kind.is_empty() || !kind.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(format!(
-            "`{kind}` is not a kind: name one, as in the objects' `kind` (`Rollout`)"
-        ));
-    }
-    Ok(())
+/// Whether a pod spec pointer is one: `/` then keys, none empty, `~` only
+/// in `~0` and `~1`, `*` only alone, at most [`MAX_POINTER_TOKENS`] keys.
+fn pointer_ok(pointer: &str) -> bool {
+    pointer.strip_prefix('/').is_some_and(|rest| {
+        rest.split('/').count() <= MAX_POINTER_TOKENS
+            && rest.split('/').all(|token| {
+                !token.is_empty()
+                    && !token.replace("~0", "").replace("~1", "").contains('~')
+                    && (token == "*" || !token.contains('*'))
+            })
+    })
 }
 
-fn check_pointer(pointer: &str) -> Result<(), String> {
-    let Some(rest) = pointer.strip_prefix('/') else {
-        return Err(if pointer.is_empty() {
-            "empty: a pod spec is never the object itself; write a JSON pointer such as `/spec/template/spec`".to_owned()
-        } else {
-            format!("`{pointer}` is not a JSON pointer: it must start with `/` (`/{pointer}`)")
-        });
-    };
-    let tokens: Vec<&str> = rest.split('/').collect();
-    if tokens.len() > MAX_POINTER_TOKENS {
-        return Err(format!(
-            "`{pointer}` has {} keys, more than the limit of {MAX_POINTER_TOKENS}",
-            tokens.len()
-        ));
-    }
-    for token in tokens {
-        if token.is_empty() {
-            return Err(format!(
-                "`{pointer}` has an empty key (`//`, or `/` at the end)"
-            ));
-        }
-        let mut chars = token.chars();
-        while let Some(c) = chars.next() {
-            if c == '~' && !matches!(chars.next(), Some('0' | '1')) {
-                return Err(format!(
-                    "`{pointer}`: `~` must be followed by `0` (for `~`) or `1` (for `/`) in a JSON pointer"
-                ));
-            }
-        }
-        if token.contains('*') && token != "*" {
-            return Err(format!(
-                "`{pointer}`: `*` matches a whole key or list item only (`/spec/groups/*/template/spec`), not part of one (`{token}`)"
-            ));
-        }
-    }
-    Ok(())
+/// Whether two pointers can reach the same node: as many keys, each pair
+/// equal or one of them `*`.
+fn overlap(a: &str, b: &str) -> bool {
+    a.split('/').count() == b.split('/').count()
+        && a.split('/')
+            .zip(b.split('/'))
+            .all(|(x, y)| x == y || x == "*" || y == "*")
 }
 
 #[cfg(test)]
@@ -669,8 +594,11 @@ mod tests {
     }
 
     fn paths(api_version: Option<&str>, kind: &str, user: &[WorkloadEntry]) -> Option<Vec<String>> {
-        pod_spec_pointers(api_version, kind, user)
-            .map(|p| p.iter().map(ToOwned::to_owned).collect())
+        pod_spec_pointers(api_version, kind, user).map(|p| {
+            let mut out = Vec::new();
+            p.for_each(&mut |pointer| out.push(pointer.to_owned()));
+            out
+        })
     }
 
     #[test]
@@ -784,28 +712,38 @@ mod tests {
                 "/spec/pytorchReplicaSpecs/a~1b~0c/template/spec"
             ]
         );
-        // A list inside a List, and overlapping user pointers found once.
+        // A list inside a List; an escaped key; an index.
         let user = [entry(
             "example.com/v1",
             "Runner",
             &[
                 "/spec/groups/*/spec",
-                "/spec/groups/1/spec",
                 "/spec/m~1n/spec",
+                "/spec/pairs/1/spec",
             ],
         )];
         let list = serde_json::json!({"kind": "List", "items": [{
             "apiVersion": "example.com/v1", "kind": "Runner",
-            "spec": {"groups": [{"spec": {}}, {"spec": {}}], "m/n": {"spec": {}}}
+            "spec": {
+                "groups": [{"spec": {}}, {"spec": {}}],
+                "m/n": {"spec": {}},
+                "pairs": [{"spec": {}}, {"spec": {}}, {"spec": {}}]
+            }
         }]});
         assert_eq!(
             object_specs(list, &user),
             [
                 "/items/0/spec/groups/0/spec",
                 "/items/0/spec/groups/1/spec",
-                "/items/0/spec/m~1n/spec"
+                "/items/0/spec/m~1n/spec",
+                "/items/0/spec/pairs/1/spec"
             ]
         );
+        // `01` is not an index in a JSON pointer.
+        let user = [entry("example.com/v1", "Runner", &["/spec/pairs/01/spec"])];
+        let padded = serde_json::json!({"apiVersion": "example.com/v1", "kind": "Runner",
+            "spec": {"pairs": [{"spec": {}}, {"spec": {}}]}});
+        assert!(object_specs(padded, &user).is_empty());
     }
 
     fn refused(entries: &[WorkloadEntry]) -> String {
@@ -831,28 +769,47 @@ mod tests {
             Ok(())
         );
         let e = refused(&[entry("x.io/v1", "R", &["spec/runner"])]);
-        assert!(e.starts_with("`workloads[0].podSpecs[0]`: `spec/runner` is not a JSON pointer: it must start with `/`"), "{e}");
+        assert!(e.starts_with("`workloads[0].podSpecs[0]`: `spec/runner` is not a JSON pointer to pod specs (`/spec/template/spec`"), "{e}");
         let e = refused(&[entry("x.io/v1", "R", &[""])]);
-        assert!(e.contains("podSpecs[0]`: empty"), "{e}");
+        assert!(e.contains("podSpecs[0]`: `` is not a JSON pointer"), "{e}");
         let e = refused(&[entry("x.io/v1", "R", &[])]);
         assert!(
             e.starts_with("`workloads[0].podSpecs`: the list is empty"),
             "{e}"
         );
         let e = refused(&[entry("x.io/v1", "R", &["/a//b"])]);
-        assert!(e.contains("empty key"), "{e}");
+        assert!(e.contains("`/a//b` is not a JSON pointer"), "{e}");
         let e = refused(&[entry("x.io/v1", "R", &["/a/~2"])]);
-        assert!(e.contains("`~` must be followed"), "{e}");
+        assert!(e.contains("`/a/~2` is not a JSON pointer"), "{e}");
+        assert_eq!(
+            validate_entries(&[entry("x.io/v1", "R", &["/a~1b/~0c"])]),
+            Ok(())
+        );
         let e = refused(&[entry("x.io/v1", "R", &["/a/b*"])]);
-        assert!(e.contains("whole key"), "{e}");
+        assert!(e.contains("`/a/b*` is not a JSON pointer"), "{e}");
         let e = refused(&[entry("x.io/v1", "R", &["/a", "/a"])]);
-        assert!(e.contains("podSpecs[1]`: `/a` is listed twice"), "{e}");
+        assert!(
+            e.contains("podSpecs[1]`: `/a` overlaps an earlier pointer"),
+            "{e}"
+        );
+        let e = refused(&[entry("x.io/v1", "R", &["/a/*/spec", "/b/x", "/a/0/spec"])]);
+        assert!(
+            e.contains("podSpecs[2]`: `/a/0/spec` overlaps an earlier pointer"),
+            "{e}"
+        );
+        // A pod spec inside another is not the same one.
+        assert_eq!(
+            validate_entries(&[entry("x.io/v1", "R", &["/a/*/spec", "/a/0/spec/x", "/a/b"])]),
+            Ok(())
+        );
         let e = refused(&[entry("*/v1", "R", &["/a"])]);
         assert!(e.starts_with("`workloads[0].apiVersion`"), "{e}");
         let e = refused(&[entry("*", "R", &["/a"])]);
         assert!(e.starts_with("`workloads[0].apiVersion`"), "{e}");
         let e = refused(&[entry("", "R", &["/a"])]);
-        assert!(e.contains("empty"), "{e}");
+        assert!(e.starts_with("`workloads[0].apiVersion`: `` is not"), "{e}");
+        let e = refused(&[entry("Example.com/v1", "R", &["/a"])]);
+        assert!(e.starts_with("`workloads[0].apiVersion`"), "{e}");
         let e = refused(&[entry("x.io/v1", "*", &["/a"])]);
         assert!(e.starts_with("`workloads[0].kind`"), "{e}");
         let e = refused(&[
@@ -864,7 +821,7 @@ mod tests {
             "{e}"
         );
         let deep = format!("/{}", vec!["a"; MAX_POINTER_TOKENS + 1].join("/"));
-        assert!(refused(&[entry("x.io/v1", "R", &[&deep])]).contains("limit"));
+        assert!(refused(&[entry("x.io/v1", "R", &[&deep])]).contains("is not a JSON pointer"));
     }
 
     #[test]
@@ -880,11 +837,14 @@ mod tests {
         );
         let e = refused(&[entry("argoproj.io/*", "Rollout", &["/spec/other/spec"])]);
         assert!(
-            e.contains("`Rollout` is built in for the group `argoproj.io` (Argo Rollouts), with podSpecs [/spec/template/spec]; to check other paths instead, add `replace: true`"),
+            e.contains("`workloads[0]`: `Rollout` is built in for this group (Argo Rollouts), with podSpecs [/spec/template/spec]; to check other paths instead, add `replace: true`"),
             "{e}"
         );
         let e = refused(&[entry("apps/v1", "Deployment", &["/spec/x"])]);
-        assert!(e.contains("group `apps`"), "{e}");
+        assert!(
+            e.contains("`Deployment` is built in for this group (Kubernetes)"),
+            "{e}"
+        );
         let mut replaced = entry("argoproj.io/*", "Rollout", &["/spec/other/spec"]);
         replaced.replace = true;
         assert_eq!(validate_entries(&[replaced]), Ok(()));
@@ -892,9 +852,7 @@ mod tests {
         nothing.replace = true;
         let e = refused(&[nothing]);
         assert!(
-            e.starts_with(
-                "`workloads[0].replace`: `Rollout` is not built in for the group `example.com`"
-            ),
+            e.starts_with("`workloads[0].replace`: `Rollout` is not built in for this group"),
             "{e}"
         );
     }
@@ -902,16 +860,16 @@ mod tests {
     #[test]
     fn every_builtin_pointer_is_valid_and_rows_do_not_overlap() {
         for row in BUILTIN {
-            // The CRDs' plurals (`kubeflow.org_pytorchjobs.yaml`, ...).
-            assert_eq!(row.resources.len(), row.kinds.len(), "{row:?}");
-            for (kind, resource) in row.kinds.iter().zip(row.resources) {
-                assert_eq!(format!("{}s", kind.to_lowercase()), *resource);
+            let pointers: Vec<&str> = row.pod_specs().collect();
+            for (j, pointer) in pointers.iter().enumerate() {
+                assert!(
+                    !pointers[..j].iter().any(|p| overlap(p, pointer)),
+                    "{pointer}"
+                );
+                assert!(pointer_ok(pointer), "{pointer}");
             }
-            for pointer in row.pod_specs {
-                assert_eq!(check_pointer(pointer), Ok(()), "{pointer}");
-            }
-            for group in row.groups {
-                for kind in row.kinds {
+            for group in row.groups() {
+                for kind in row.kinds() {
                     assert_eq!(
                         builtin(group, kind),
                         Some(row),
@@ -919,11 +877,22 @@ mod tests {
                     );
                 }
             }
+            // The CRDs' plurals, as each names them (`kubeflow.org_pytorchjobs.yaml`).
+            assert_eq!(row.resources().count(), row.kinds().count());
         }
+        let resources: Vec<String> = BUILTIN.iter().flat_map(Builtin::resources).collect();
+        assert!(
+            resources.contains(&"jaxjobs".to_owned())
+                && resources.contains(&"rayservices".to_owned())
+        );
+        assert_eq!(
+            builtin("", "DeploymentConfig").map(|r| r.project),
+            Some("OpenShift")
+        );
         for kind in WORKLOAD_KINDS {
             assert!(BUILTIN
                 .iter()
-                .any(|r| r.project == KUBERNETES && r.kinds.contains(kind)));
+                .any(|r| r.project == KUBERNETES && r.kinds().any(|k| k == *kind)));
         }
     }
 }

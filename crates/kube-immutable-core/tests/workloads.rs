@@ -121,15 +121,15 @@ fn every_row_kind_and_pointer_has_a_fixture_with_findings() {
         }
     }
     for row in BUILTIN.iter().filter(|r| r.project != KUBERNETES) {
-        for kind in row.kinds {
-            for pattern in row.pod_specs {
+        for kind in row.kinds() {
+            for pattern in row.pod_specs() {
                 assert!(
                     seen.iter()
-                        .any(|(g, k, pointer)| row.groups.contains(&g.as_str())
+                        .any(|(g, k, pointer)| row.groups().any(|rg| rg == g)
                             && k == kind
                             && under(pattern, pointer)),
                     "no fixture has a finding in a {} {kind} under {pattern}",
-                    row.groups[0]
+                    row.project
                 );
             }
         }
@@ -203,7 +203,8 @@ fn each_pod_spec_is_checked_and_fixed_as_in_a_deployment() {
                 let mine: Vec<Value> = report
                     .findings
                     .iter()
-                    .filter(|f| f.pointer.starts_with(&prefix))
+                    .filter(|f| f.pod == pointer)
+                    .inspect(|f| assert!(f.pointer.starts_with(&prefix), "{context}"))
                     .map(|f| comparable(f, &pointer, DEPLOYMENT))
                     .collect();
                 let theirs: Vec<Value> = alone

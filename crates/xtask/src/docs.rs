@@ -323,9 +323,8 @@ const WORKLOADS_END: &str = "<!-- End of the generated table. -->";
 /// The README's table of built-in workload kinds, from the core's table.
 pub(crate) fn workloads_table() -> String {
     use kube_immutable_core::workload::BUILTIN;
-    let code = |items: &[&str]| {
+    let code = |items: &mut dyn Iterator<Item = &str>| {
         items
-            .iter()
             .map(|i| format!("`{i}`"))
             .collect::<Vec<_>>()
             .join(", ")
@@ -336,8 +335,7 @@ pub(crate) fn workloads_table() -> String {
     );
     for row in BUILTIN {
         let groups: Vec<String> = row
-            .groups
-            .iter()
+            .groups()
             .map(|g| {
                 if g.is_empty() {
                     "core (`v1`)".to_owned()
@@ -351,8 +349,8 @@ pub(crate) fn workloads_table() -> String {
             "| {} | {} | {} | {} |",
             row.project,
             groups.join(", "),
-            code(row.kinds),
-            code(row.pod_specs)
+            code(&mut row.kinds()),
+            code(&mut row.pod_specs())
         );
     }
     out

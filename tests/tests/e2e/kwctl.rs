@@ -583,14 +583,14 @@ fn the_readmes_kwctl_commands_run_as_written() {
 fn custom_resource_rules(settings: &str) -> Vec<Value> {
     use kube_immutable_core::workload::{split_api_version, BUILTIN, KUBERNETES};
     let operations = json!(["CREATE", "UPDATE"]);
-    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut groups: Vec<(&str, Vec<String>)> = Vec::new();
     for row in BUILTIN.iter().filter(|row| row.project != KUBERNETES) {
         // OpenShift 3's legacy core-group DeploymentConfig is read in
         // manifests; no API server serves it any more.
-        for group in row.groups.iter().filter(|g| !g.is_empty()) {
-            match groups.iter_mut().find(|(g, _)| g == group) {
-                Some((_, resources)) => resources.extend(row.resources),
-                None => groups.push((group, row.resources.to_vec())),
+        for group in row.groups().filter(|g| !g.is_empty()) {
+            match groups.iter_mut().find(|(g, _)| *g == group) {
+                Some((_, resources)) => resources.extend(row.resources()),
+                None => groups.push((group, row.resources().collect())),
             }
         }
     }
