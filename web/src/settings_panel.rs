@@ -178,7 +178,11 @@ pub fn SettingsPanel(props: &Props) -> Html {
             }
         });
         let workloads = key == "workloads";
-        let id = if workloads { key.to_owned() } else { format!("exempt-{key}") };
+        let id = if workloads {
+            key.to_owned()
+        } else {
+            format!("exempt-{key}")
+        };
         html! {
             <div class="field">
                 <label for={id.clone()}>

@@ -182,7 +182,7 @@ pub fn check_text_listing_objects(
     let mut objects = Vec::with_capacity(report.objects);
     for doc in &documents {
         workload::for_each_object(&doc.root, doc.index, &mut |object| {
-            if object.pod_spec().is_some() {
+            if !object.pod_specs(&settings.workloads).is_empty() {
                 objects.push(engine::object_ref(object));
             }
         });

@@ -18,7 +18,10 @@ use std::path::{Path, PathBuf};
 use kube_immutable_core::fix::text::fix_text;
 use kube_immutable_core::fix::{fix_json, FixOptions};
 use kube_immutable_core::workload::{for_each_object, split_api_version, BUILTIN, KUBERNETES};
-use kube_immutable_core::{check_json, check_text, yaml, Finding, Limits, Operation, Settings};
+use kube_immutable_core::{
+    check_admission, check_json, check_text, yaml, ContainerExemption, Finding, Limits, Operation,
+    Requester, Settings,
+};
 use serde_json::{json, Value};
 
 fn dir() -> PathBuf {
@@ -391,12 +394,135 @@ spec:
     exempt.exemptions.images.push("rayproject/*".into());
     assert!(check_yaml(ray, &exempt).findings.is_empty());
     let mut exempt = Settings::default();
-    exempt.exemptions.containers.push("worker".into());
+    exempt
+        .exemptions
+        .containers
+        .push(ContainerExemption::Name("worker".into()));
     let report = check_yaml(ray, &exempt);
     assert!(report
         .findings
         .iter()
         .all(|f| f.container.as_deref() == Some("head")));
+}
+
+/// What admission adds holds for a custom resource's pod specs: the
+/// annotation is not honoured unless allowed, the requester's exemptions
+/// cover the whole object, a trusted runtime class exempts the pod spec
+/// that names it, and `unused-ignore` judges the annotation once, over
+/// every pod spec.
+#[test]
+fn admission_runtime_classes_and_unused_ignore_per_object() {
+    let ray = "\
+apiVersion: ray.io/v1
+kind: RayCluster
+metadata:
+  name: rc
+  namespace: ml
+  annotations:
+    kube-immutable.io/ignore: \"privileged: the GPU plugin needs it\"
+spec:
+  headGroupSpec:
+    template:
+      spec:
+        runtimeClassName: gvisor
+        containers:
+        - {name: head, image: rayproject/ray:2.52.0}
+  workerGroupSpecs:
+  - groupName: gpu
+    template:
+      spec:
+        containers:
+        - name: worker
+          image: rayproject/ray:2.52.0
+          securityContext: {privileged: true}
+";
+    let root = yaml::parse_stream(ray, &Limits::default()).0.remove(0).root;
+    fn privileged(report: &kube_immutable_core::Report) -> Vec<&str> {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.rule == "privileged")
+            .map(|f| f.pointer.as_str())
+            .collect()
+    }
+    let settings = Settings::default();
+    // Outside admission the annotation lifts `privileged` in the worker
+    // group, and it is used there even though the head has no finding.
+    let report = check_text(ray, &settings);
+    assert!(privileged(&report).is_empty());
+    assert!(report.findings.iter().all(|f| f.rule != "unused-ignore"));
+    assert_eq!(report.suppressed, 1);
+
+    // In admission the author's annotation lifts nothing.
+    let tenant = Requester {
+        username: Some("alice"),
+        groups: &[],
+    };
+    let report = check_admission(&root, &settings, &tenant);
+    assert_eq!(
+        privileged(&report),
+        ["/spec/workerGroupSpecs/0/template/spec/containers/0/securityContext/privileged"]
+    );
+    assert!(report
+        .errors
+        .iter()
+        .any(|e| e.message.en.contains("is not honoured")));
+
+    // The requester's exemption covers the whole object.
+    let mut by_user = Settings::default();
+    by_user.exemptions.usernames.push("ray-operator".into());
+    let operator = Requester {
+        username: Some("ray-operator"),
+        groups: &[],
+    };
+    assert!(check_admission(&root, &by_user, &operator)
+        .findings
+        .is_empty());
+    assert!(!check_admission(&root, &by_user, &tenant)
+        .findings
+        .is_empty());
+
+    // A trusted runtime class exempts the pod spec that names it, not its
+    // siblings.
+    let mut sandbox = Settings::default();
+    sandbox.exemptions.runtime_classes.push("gvisor".into());
+    let report = check_admission(&root, &sandbox, &tenant);
+    assert!(!report.findings.is_empty());
+    assert!(report
+        .findings
+        .iter()
+        .all(|f| f.pointer.starts_with("/spec/workerGroupSpecs/0/")));
+    assert!(check_admission(&root, &Settings::default(), &tenant)
+        .findings
+        .iter()
+        .any(|f| f.pointer.starts_with("/spec/headGroupSpec/")));
+
+    // A name that no pod spec uses is reported once, on the annotation,
+    // with the first pod spec's pointer.
+    let stale = ray.replace("privileged: the GPU", "host-ports,privileged: the GPU");
+    let report = check_text(&stale, &settings);
+    let unused: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "unused-ignore")
+        .collect();
+    assert_eq!(unused.len(), 1, "{unused:#?}");
+    assert!(unused[0].message.en.contains("host-ports"));
+    assert!(!unused[0].message.en.contains("`privileged`"));
+    assert_eq!(unused[0].pod, "/spec/headGroupSpec/template/spec");
+    // Used only in a pod spec the runtime class exempts: still a use
+    // (under other settings the rule reports there).
+    let head_only = ray
+        .replace("securityContext: {privileged: true}", "securityContext: {}")
+        .replace(
+            "        - {name: head, image: rayproject/ray:2.52.0}",
+            "        - {name: head, image: rayproject/ray:2.52.0, securityContext: {privileged: true}}",
+        );
+    let report = check_text(&head_only, &sandbox);
+    assert!(report.findings.iter().all(|f| f.rule != "unused-ignore"));
+    let report = check_text(&head_only, &settings);
+    assert!(privileged(&report).is_empty());
+    assert!(report.findings.iter().all(|f| f.rule != "unused-ignore"));
 }
 
 /// Wrongly typed fields in a custom resource's pod spec are errors at their
