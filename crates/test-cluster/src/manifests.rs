@@ -51,9 +51,7 @@ pub fn workload_objects(text: &str) -> Vec<ManifestObject> {
                 .api_version
                 .and_then(|v| builtin(split_api_version(v).0, object.kind))
                 .is_some_and(|row| row.project != KUBERNETES);
-            if WORKLOAD_KINDS.contains(&object.kind)
-                && !custom
-                && !object.pod_specs(&[]).is_empty()
+            if WORKLOAD_KINDS.contains(&object.kind) && !custom && !object.pod_specs(&[]).is_empty()
             {
                 objects.push(ManifestObject {
                     document: object.document,

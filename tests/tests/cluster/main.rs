@@ -83,6 +83,10 @@ const TESTS: &[(&str, Test)] = &[
         webhooks::updates_and_ephemeral_containers,
     ),
     (
+        "webhooks::custom_resources_through_the_admission_chain",
+        webhooks::custom_resources_through_the_admission_chain,
+    ),
+    (
         "tenants::default_settings_refuse_every_way_in",
         tenants::default_settings_refuse_every_way_in,
     ),
