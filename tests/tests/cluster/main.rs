@@ -61,6 +61,10 @@ const TESTS: &[(&str, Test)] = &[
     ),
     ("vap::affordable", vap::affordable),
     (
+        "vap::custom_resources_judged_as_the_core_judges",
+        vap::custom_resources_judged_as_the_core_judges,
+    ),
+    (
         "vap::exemptions_as_the_core_grants_them",
         vap::exemptions_as_the_core_grants_them,
     ),

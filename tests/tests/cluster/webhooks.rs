@@ -25,7 +25,7 @@ use kube_immutable_tests::kubewarden::{
 use libtest_mimic::Failed;
 use serde_json::{json, Value};
 
-use crate::support::{fixture_files, namespace, none_of, repo, short};
+use crate::support::{fixture_files, install_crd, namespace, none_of, repo, short};
 
 /// The label that routes a namespace to one chain's webhook.
 pub const CHAIN_LABEL: &str = "kube-immutable-test/chain";
@@ -873,34 +873,8 @@ pub fn custom_resources_through_the_admission_chain(cluster: &Cluster) -> Result
     let Some(chain) = start_chain(cluster, "crd", |m| m["spec"]["rules"] = rules.clone())? else {
         return Ok(());
     };
-    for (group, kind, plural) in [
-        ("argoproj.io", "Rollout", "rollouts"),
-        ("serving.knative.dev", "Service", "services"),
-    ] {
-        // The projects' CRDs, reduced to what admission needs: the group,
-        // the names, a version that keeps any field.
-        let version = if kind == "Rollout" { "v1alpha1" } else { "v1" };
-        let crd = json!({
-            "apiVersion": "apiextensions.k8s.io/v1",
-            "kind": "CustomResourceDefinition",
-            "metadata": {"name": format!("{plural}.{group}")},
-            "spec": {
-                "group": group,
-                "scope": "Namespaced",
-                "names": {"kind": kind, "plural": plural, "singular": kind.to_lowercase(), "listKind": format!("{kind}List")},
-                "versions": [{"name": version, "served": true, "storage": true,
-                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}],
-            },
-        });
-        let r = cluster.request(
-            "POST",
-            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-            Some(&crd),
-        );
-        if !r.ok() && r.status != 409 {
-            return Err(format!("CRD {plural}.{group}: {} {}", r.status, r.message()).into());
-        }
-    }
+    install_crd(cluster, "argoproj.io", "Rollout", "rollouts", "v1alpha1")?;
+    install_crd(cluster, "serving.knative.dev", "Service", "services", "v1")?;
     let fixture = |name: &str| -> Result<Value, Failed> {
         let text = std::fs::read_to_string(repo(&format!("tests/fixtures/admission/{name}")))?;
         let mut object = serde_json::from_str::<Value>(&text)?["object"].clone();
@@ -913,16 +887,6 @@ pub fn custom_resources_through_the_admission_chain(cluster: &Cluster) -> Result
     let knative = fixture("knative-service.json")?;
     let validate = chain.namespace(&chain.validate, "crd")?;
     let mutate = chain.namespace(&chain.mutate, "crd")?;
-    // A new CRD is served after a moment.
-    let served = cluster.wait_until(Duration::from_secs(30), || {
-        cluster.forget_discovery();
-        [&rollout, &knative]
-            .iter()
-            .all(|o| cluster.collection_path(&validate, o).is_some())
-    });
-    if !served {
-        return Err("the CRDs were never served".into());
-    }
     let mut failures = Vec::new();
     let id = &chain.validate.id;
     for (object, label, pointer) in [
