@@ -333,7 +333,9 @@ fn view(report: &Found<'_>, lang: Lang, listed: usize) -> String {
     // finding is of the last object's group or starts a new one: no search
     // over thousands of objects.
     let mut keys: Vec<(usize, &str)> = Vec::new();
-    let mut groups: Vec<Vec<(&str, Option<&str>, Vec<usize>)>> = Vec::new();
+    // Per object: (pod spec, container, findings).
+    type Group<'f> = (&'f str, Option<&'f str>, Vec<usize>);
+    let mut groups: Vec<Vec<Group<'_>>> = Vec::new();
     let start = |i: usize| report.findings[i].span.map(|s| s.start);
     for (i, f) in report.findings.iter().enumerate() {
         let key = (f.object.document, f.object.pointer.as_str());
@@ -357,7 +359,11 @@ fn view(report: &Found<'_>, lang: Lang, listed: usize) -> String {
                 let at = match first {
                     Some(first) if container.is_none() => first,
                     Some(first) => {
-                        first + containers[first..].iter().take_while(|c| c.0 == pod).count()
+                        first
+                            + containers[first..]
+                                .iter()
+                                .take_while(|c| c.0 == pod)
+                                .count()
                     }
                     None => containers.len(),
                 };
