@@ -106,7 +106,23 @@ impl UserInfo {
 #[derive(Debug, Deserialize)]
 struct GroupVersionKind {
     #[serde(default)]
+    group: String,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
     kind: String,
+}
+
+impl GroupVersionKind {
+    /// The object's `apiVersion` (`apps/v1`, or `v1` for the core group),
+    /// when the request says.
+    fn api_version(&self) -> Option<String> {
+        match (self.group.as_str(), self.version.as_str()) {
+            (_, "") => None,
+            ("", version) => Some(version.to_owned()),
+            (group, version) => Some(format!("{group}/{version}")),
+        }
+    }
 }
 
 /// The waPC `validate` operation and the WASI `validate` command: a
@@ -149,11 +165,7 @@ pub fn validate_response(payload: &[u8]) -> ValidationResponse {
             "`request.object` must be a JSON object, found {found}"
         ));
     }
-    complete_node(
-        &mut object,
-        request.kind.map(|gvk| gvk.kind),
-        request.namespace,
-    );
+    complete_node(&mut object, request.kind.as_ref(), request.namespace);
     let report =
         kube_immutable_core::check_admission(&object, &settings, &request.user_info.requester());
     let options = FixOptions {
@@ -181,7 +193,7 @@ pub fn validate_response(payload: &[u8]) -> ValidationResponse {
             ..
         }) => mutate(
             object,
-            kind.map(|gvk| gvk.kind),
+            kind.as_ref(),
             namespace,
             &user_info.requester(),
             &settings,
@@ -214,7 +226,7 @@ fn no_object(operation: Option<&str>) -> ValidationResponse {
 /// the fixed object unless what remains is still rejected.
 fn mutate(
     mut object: Value,
-    kind: Option<String>,
+    kind: Option<&GroupVersionKind>,
     namespace: Option<String>,
     requester: &Requester<'_>,
     settings: &Settings,
@@ -351,6 +363,7 @@ fn truncate(mut line: String, max: usize) -> String {
 /// What [`complete_object`] added, to take it out of a mutated object again.
 #[derive(Debug, Clone, Copy, Default)]
 struct Added {
+    api_version: bool,
     kind: bool,
     metadata: bool,
     namespace: bool,
@@ -359,6 +372,9 @@ struct Added {
 impl Added {
     fn undo(self, object: &mut Value) {
         let Value::Object(map) = object else { return };
+        if self.api_version {
+            map.shift_remove("apiVersion");
+        }
         if self.kind {
             map.shift_remove("kind");
         }
@@ -372,18 +388,30 @@ impl Added {
     }
 }
 
-/// Give the object what the request knows and it may lack: its kind, and the
-/// namespace (namespaced objects often arrive without `metadata.namespace`;
-/// exempt namespaces are matched on it).
-fn complete_object(object: &mut Value, kind: Option<String>, namespace: Option<String>) -> Added {
+/// Give the object what the request knows and it may lack: its kind and
+/// `apiVersion` (custom resources are workloads by API group and kind:
+/// `serving.knative.dev` `Service`, not `v1` `Service`), and the namespace
+/// (namespaced objects often arrive without `metadata.namespace`; exempt
+/// namespaces are matched on it).
+fn complete_object(
+    object: &mut Value,
+    kind: Option<&GroupVersionKind>,
+    namespace: Option<String>,
+) -> Added {
     let mut added = Added::default();
     let Value::Object(map) = object else {
         return added;
     };
-    if let Some(kind) = kind.filter(|k| !k.is_empty()) {
-        if !map.contains_key("kind") {
-            map.insert("kind".to_owned(), Value::String(kind));
+    if let Some(gvk) = kind {
+        if !gvk.kind.is_empty() && !map.contains_key("kind") {
+            map.insert("kind".to_owned(), Value::String(gvk.kind.clone()));
             added.kind = true;
+        }
+        if let Some(api_version) = gvk.api_version() {
+            if !map.contains_key("apiVersion") {
+                map.insert("apiVersion".to_owned(), Value::String(api_version));
+                added.api_version = true;
+            }
         }
     }
     let Some(namespace) = namespace.filter(|ns| !ns.is_empty()) else {
@@ -403,13 +431,18 @@ fn complete_object(object: &mut Value, kind: Option<String>, namespace: Option<S
 }
 
 /// [`complete_object`] on the checked tree (nothing to undo there).
-fn complete_node(object: &mut Node, kind: Option<String>, namespace: Option<String>) {
+fn complete_node(object: &mut Node, kind: Option<&GroupVersionKind>, namespace: Option<String>) {
     let NodeValue::Map(entries) = &mut object.value else {
         return;
     };
-    if let Some(kind) = kind.filter(|k| !k.is_empty()) {
-        if !entries.iter().any(|e| e.key == "kind") {
-            entries.push(entry("kind", NodeValue::Str(kind)));
+    if let Some(gvk) = kind {
+        if !gvk.kind.is_empty() && !entries.iter().any(|e| e.key == "kind") {
+            entries.push(entry("kind", NodeValue::Str(gvk.kind.clone())));
+        }
+        if let Some(api_version) = gvk.api_version() {
+            if !entries.iter().any(|e| e.key == "apiVersion") {
+                entries.push(entry("apiVersion", NodeValue::Str(api_version)));
+            }
         }
     }
     let Some(namespace) = namespace.filter(|ns| !ns.is_empty()) else {

@@ -698,6 +698,9 @@ pub const VERDICTS: &[(&str, [Verdict; 4])] = {
         ("immutable-pod.json", [A, D(403), P, P]),
         // `privileged: "true"`: rejected, never fixed.
         ("invalid-types.json", [D(400), D(400), D(400), D(400)]),
+        // A Knative Service (serving.knative.dev, a custom resource) running
+        // as root: unsafe to fix.
+        ("knative-service.json", [D(403), D(403), D(403), P]),
         // `request.object` is an array.
         ("malformed-object.json", [D(400), D(400), D(400), D(400)]),
         (
@@ -706,6 +709,9 @@ pub const VERDICTS: &[(&str, [Verdict; 4])] = {
         ),
         // The tutorial's pod: runAsUser 0 is unsafe to fix.
         ("mutable-pod.json", [D(403), D(403), D(403), P]),
+        // An Argo Rollout (argoproj.io) with a privileged container: safe
+        // to fix, as is its known image's read-only root filesystem.
+        ("rollout.json", [D(403), D(403), P, P]),
         // No pod spec.
         ("service.json", [A, A, A, A]),
         // The new object adds hostPID and a root container.

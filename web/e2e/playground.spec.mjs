@@ -165,6 +165,78 @@ test("share links: written as specified, reopened with the same findings, built 
   await other.close();
 });
 
+test("custom resources: a Ray cluster per pod spec, a kind declared in the settings, shared and refused", async ({ page, browser }) => {
+  const ray = [
+    "apiVersion: ray.io/v1",
+    "kind: RayCluster",
+    "metadata: {name: rc}",
+    "spec:",
+    "  headGroupSpec:",
+    "    template:",
+    "      spec:",
+    "        containers:",
+    "        - name: head",
+    "        - name: head",
+    "          image: rayproject/ray:2.52.0",
+    "          securityContext: {privileged: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: {drop: [ALL]}}",
+    "  workerGroupSpecs:",
+    "  - groupName: workers",
+    "    template:",
+    "      spec:",
+    "        hostNetwork: true",
+    "        containers:",
+    "        - name: worker",
+    "          image: rayproject/ray:2.52.0",
+    "          securityContext: {readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: {drop: [ALL]}}",
+    "",
+  ].join("\n").replace("        - name: head\n        - name: head\n", "        - name: head\n");
+  await page.goto("./");
+  await paste(page, ray);
+  await expect(verdict(page)).toHaveAttribute("data-errors", "2");
+  expect(await findings(page)).toEqual([
+    { rule: "privileged", severity: "error", line: 11, object: "RayCluster/rc", container: "head" },
+    { rule: "host-namespaces", severity: "error", line: 16, object: "RayCluster/rc", container: "" },
+  ]);
+  // Each pod spec is a group of its own, its pointer on hover.
+  await expect(page.locator('[data-object-group="RayCluster/rc"] h3').nth(1)).toHaveAttribute("title", "/spec/workerGroupSpecs/0/template/spec");
+  await page.screenshot({ path: path.join(shots, "custom-resource-findings.png") });
+
+  // A kind of one's own: nothing until it is declared in the settings.
+  const runner = ray.replace("ray.io/v1\nkind: RayCluster", "pipelines.example.com/v1\nkind: Runner");
+  await paste(page, runner);
+  await expect(verdict(page)).toHaveAttribute("data-verdict", "empty");
+  await page.locator('[data-action="tab-settings"]').click();
+  const workloads = page.locator('[data-setting="workloads"]');
+  await workloads.fill('- {apiVersion: "pipelines.example.com/*", kind: Runner, podSpecs: [/spec/workerGroupSpecs/*/template/spec]}');
+  await workloads.blur();
+  await expect(verdict(page)).toHaveAttribute("data-errors", "1");
+  await page.screenshot({ path: path.join(shots, "settings-workloads.png"), fullPage: true });
+  await expect.poll(() => page.url().includes("#v1=") && readShareLink(page.url()).settings !== undefined).toBe(true);
+  expect(readShareLink(page.url()).settings).toEqual({
+    workloads: [{ apiVersion: "pipelines.example.com/*", kind: "Runner", podSpecs: ["/spec/workerGroupSpecs/*/template/spec"] }],
+  });
+  // The panel shows it back as the settings file's YAML.
+  await expect(workloads).toHaveValue('- apiVersion: "pipelines.example.com/*"\n  kind: Runner\n  podSpecs:\n    - "/spec/workerGroupSpecs/*/template/spec"\n');
+  await page.locator('[data-action="tab-findings"]').click();
+  expect(await findings(page)).toEqual([
+    { rule: "host-namespaces", severity: "error", line: 16, object: "Runner/rc", container: "" },
+  ]);
+
+  // The link opens elsewhere with the declared kind.
+  const other = await browser.newContext();
+  const reopened = await other.newPage();
+  await reopened.goto(page.url());
+  await expect(verdict(reopened)).toHaveAttribute("data-errors", "1");
+  await other.close();
+
+  // A pointer that is not one: the core's message, naming the entry.
+  await page.locator('[data-action="tab-settings"]').click();
+  await workloads.fill("- {apiVersion: pipelines.example.com/v1, kind: Runner, podSpecs: [spec/template/spec]}");
+  await workloads.blur();
+  await expect(page.locator("[data-settings-error]")).toContainText("`workloads[0].podSpecs[0]`: `spec/template/spec` is not a JSON pointer");
+  await expect(verdict(page)).toHaveAttribute("data-errors", "1");
+});
+
 test("bad input: a broken document, an alias bomb, deep nesting and 20 MB each say why, and the page keeps working", async ({ page }) => {
   await page.goto("./");
   await expect(verdict(page)).toHaveAttribute("data-verdict", "mutable");

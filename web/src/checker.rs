@@ -95,6 +95,9 @@ pub struct Row {
 /// Findings of one container (`None`: pod level), in the text's order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerGroup {
+    /// Pointer of the pod spec (an object may hold several: a Ray
+    /// cluster's head and worker groups).
+    pub pod: String,
     pub container: Option<String>,
     pub findings: Vec<Row>,
 }
@@ -330,7 +333,9 @@ fn view(report: &Found<'_>, lang: Lang, listed: usize) -> String {
     // finding is of the last object's group or starts a new one: no search
     // over thousands of objects.
     let mut keys: Vec<(usize, &str)> = Vec::new();
-    let mut groups: Vec<Vec<(Option<&str>, Vec<usize>)>> = Vec::new();
+    // Per object: (pod spec, container, findings).
+    type Group<'f> = (&'f str, Option<&'f str>, Vec<usize>);
+    let mut groups: Vec<Vec<Group<'_>>> = Vec::new();
     let start = |i: usize| report.findings[i].span.map(|s| s.start);
     for (i, f) in report.findings.iter().enumerate() {
         let key = (f.object.document, f.object.pointer.as_str());
@@ -341,21 +346,32 @@ fn view(report: &Found<'_>, lang: Lang, listed: usize) -> String {
         let Some(containers) = groups.last_mut() else {
             continue;
         };
-        let container = f.container.as_deref();
-        let c = match containers.iter().rposition(|c| c.0 == container) {
+        let (pod, container) = (f.pod.as_str(), f.container.as_deref());
+        let c = match containers
+            .iter()
+            .rposition(|c| c.0 == pod && c.1 == container)
+        {
             Some(c) => c,
             None => {
-                // Pod level first, containers in order of appearance.
-                let at = if container.is_none() {
-                    0
-                } else {
-                    containers.len()
+                // Pod specs in order of appearance; in each, pod level
+                // first, containers in order of appearance.
+                let first = containers.iter().position(|c| c.0 == pod);
+                let at = match first {
+                    Some(first) if container.is_none() => first,
+                    Some(first) => {
+                        first
+                            + containers[first..]
+                                .iter()
+                                .take_while(|c| c.0 == pod)
+                                .count()
+                    }
+                    None => containers.len(),
                 };
-                containers.insert(at, (container, Vec::new()));
+                containers.insert(at, (pod, container, Vec::new()));
                 at
             }
         };
-        let findings = &mut containers[c].1;
+        let findings = &mut containers[c].2;
         let at = findings.partition_point(|&j| start(j) <= start(i));
         findings.insert(at, i);
     }
@@ -364,7 +380,7 @@ fn view(report: &Found<'_>, lang: Lang, listed: usize) -> String {
     let mut hidden = 0;
     let mut shown = Vec::new();
     for containers in &groups {
-        let size: usize = containers.iter().map(|c| c.1.len()).sum();
+        let size: usize = containers.iter().map(|c| c.2.len()).sum();
         if budget == 0 {
             hidden += size;
         } else {
@@ -396,12 +412,12 @@ fn view(report: &Found<'_>, lang: Lang, listed: usize) -> String {
     }
     w.n(shown.len());
     for containers in shown {
-        let first = &report.findings[containers[0].1[0]].object;
+        let first = &report.findings[containers[0].2[0]].object;
         w.s(&object_label(&first.kind, first.name.as_deref()))
             .opt(first.namespace.as_deref())
             .n(containers.len());
-        for (name, findings) in containers {
-            w.opt(*name).n(findings.len());
+        for (pod, name, findings) in containers {
+            w.s(pod).opt(*name).n(findings.len());
             for &i in findings {
                 let f = &report.findings[i];
                 let (line, column) = f.start.map_or((0, 0), |p| (p.line, p.column));
@@ -517,6 +533,7 @@ impl Checked {
             object: r.s(),
             namespace: r.opt(),
             containers: r.list(|r| ContainerGroup {
+                pod: r.s(),
                 container: r.opt(),
                 findings: r.list(|r| Row {
                     rule: r.s(),
@@ -945,6 +962,29 @@ pub(crate) mod tests {
         let mut moved = check_once(&format!("\n{MUTABLE}"), &s);
         moved.keep_listing(&last);
         assert!(!Rc::ptr_eq(&moved.listing, &last.listing));
+    }
+
+    #[test]
+    fn each_pod_spec_of_an_object_is_a_group_of_its_own() {
+        // Two worker groups with a container of the same name, and a
+        // pod-level finding in the second: four groups, by pod spec.
+        let text = "apiVersion: ray.io/v1\nkind: RayCluster\nmetadata: {name: rc}\nspec:\n  headGroupSpec:\n    template:\n      spec:\n        containers: [{name: head, image: x}]\n  workerGroupSpecs:\n  - template:\n      spec:\n        containers: [{name: w, image: x}]\n  - template:\n      spec:\n        hostIPC: true\n        containers: [{name: w, image: x}]\n";
+        let c = check_once(text, &Settings::default());
+        assert_eq!(c.groups.len(), 1);
+        let shape: Vec<(&str, Option<&str>)> = c.groups[0]
+            .containers
+            .iter()
+            .map(|g| (g.pod.as_str(), g.container.as_deref()))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                ("/spec/headGroupSpec/template/spec", Some("head")),
+                ("/spec/workerGroupSpecs/0/template/spec", Some("w")),
+                ("/spec/workerGroupSpecs/1/template/spec", None),
+                ("/spec/workerGroupSpecs/1/template/spec", Some("w")),
+            ]
+        );
     }
 
     #[test]

@@ -72,6 +72,11 @@ pub fn validating_admission_policy(settings: &Settings) -> String {
 /// Settings from a settings file (YAML or JSON, the CLI's `--config`
 /// format), read with the core's reader and judged by the core.
 pub fn read_settings(text: &str) -> Result<Settings, String> {
+    Settings::from_json(read_yaml(text)?).map_err(|e| e.0)
+}
+
+/// A YAML or JSON text as JSON (`{}` when empty), or why it cannot be read.
+pub fn read_yaml(text: &str) -> Result<Value, String> {
     let (docs, errors) = parse_stream(text, &Limits::default());
     if let Some(e) = errors.first() {
         let at = e.span.map(|span| {
@@ -80,18 +85,17 @@ pub fn read_settings(text: &str) -> Result<Settings, String> {
         });
         return Err(format!("{}{}", e.message.en, at.unwrap_or_default()));
     }
-    let value = docs
+    Ok(docs
         .first()
         .map(|d| d.root.to_json())
         .filter(|v| !v.is_null())
-        .unwrap_or_else(|| json!({}));
-    Settings::from_json(value).map_err(|e| e.0)
+        .unwrap_or_else(|| json!({})))
 }
 
 /// Block-style YAML for a JSON value. Strings are double-quoted (JSON
 /// escapes are valid YAML) unless they are plain words no YAML 1.1 reader
 /// can mistake for something else.
-fn to_yaml(value: &Value, indent: usize, out: &mut String) {
+pub fn to_yaml(value: &Value, indent: usize, out: &mut String) {
     let pad = " ".repeat(indent);
     match value {
         Value::Object(map) if !map.is_empty() => {
@@ -183,6 +187,15 @@ mod tests {
         s.exemptions.namespaces = vec!["kube-system".into(), "yes".into()];
         s.exemptions.images = vec!["registry.k8s.io/*".into()];
         s.mode = Mode::Mutate;
+        s.workloads = vec![kube_immutable_core::WorkloadEntry {
+            api_version: "pipelines.example.com/*".into(),
+            kind: "Runner".into(),
+            pod_specs: vec![
+                "/spec/runner/podSpec".into(),
+                "/spec/sidecars/*/podSpec".into(),
+            ],
+            replace: false,
+        }];
         s
     }
 

@@ -102,7 +102,9 @@ pub fn FindingsPanel(props: &Props) -> Html {
                 <h2>{ &g.object }{ for namespace }</h2>
                 { for g.containers.iter().map(|c| html! {
                     <>
-                        <h3>{ c.container.as_ref().map_or_else(|| texts.pod_level.to_owned(), |name| format!("{} {name}", texts.container)) }</h3>
+                        // The pod spec's pointer on hover: an object may hold
+                        // several (a Ray cluster's head and worker groups).
+                        <h3 title={c.pod.clone()}>{ c.container.as_ref().map_or_else(|| texts.pod_level.to_owned(), |name| format!("{} {name}", texts.container)) }</h3>
                         <ul>
                             { for c.findings.iter().map(|row| {
                                 // Keyed by what the finding is about, so an opened one

@@ -38,12 +38,46 @@ fn level_value(level: Option<&Level>) -> &'static str {
     }
 }
 
+/// The `workloads` setting as the panel shows it: the settings file's
+/// YAML for the list (what `kube-immutable check --config` reads under
+/// `workloads:`).
+fn workloads_text(settings: &Settings) -> String {
+    let mut text = String::new();
+    if let Some(list) = crate::share::settings_json(settings).get("workloads") {
+        export::to_yaml(list, 0, &mut text);
+    }
+    text
+}
+
 fn lines(text: &str) -> Vec<serde_json::Value> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(|l| serde_json::Value::String(l.to_owned()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workloads_show_as_the_settings_files_yaml_and_read_back() {
+        let text = "- apiVersion: pipelines.example.com/v1\n  kind: Runner\n  podSpecs: [/spec/runner/podSpec, /spec/sidecars/*/podSpec]\n- {apiVersion: argoproj.io/*, kind: Rollout, podSpecs: [/spec/preview/spec], replace: true}\n";
+        let value = serde_json::json!({ "workloads": export::read_yaml(text).unwrap() });
+        let settings = Settings::from_json(value).unwrap();
+        assert_eq!(settings.workloads.len(), 2);
+        assert!(settings.workloads[1].replace);
+        let shown = workloads_text(&settings);
+        assert!(
+            shown.starts_with("- apiVersion: pipelines.example.com/v1\n  kind: Runner\n"),
+            "{shown}"
+        );
+        let again = serde_json::json!({ "workloads": export::read_yaml(&shown).unwrap() });
+        assert_eq!(Settings::from_json(again).unwrap(), settings);
+        assert_eq!(workloads_text(&Settings::default()), "");
+        assert!(export::read_yaml("- [\n").is_err());
+    }
 }
 
 #[component]
@@ -112,28 +146,59 @@ pub fn SettingsPanel(props: &Props) -> Html {
         }
     });
 
-    let exemption = |key: &'static str, label: &'static str, values: &[String]| {
-        let change = change.clone();
+    // A list: an exemption list (one item a line), or the declared
+    // workloads (the settings file's YAML).
+    let list_field = |key: &'static str, label: Html, value: String| {
+        let (change, error) = (change.clone(), error.clone());
         let onchange = Callback::from(move |e: Event| {
-            let list = lines(&e.target_unchecked_into::<HtmlTextAreaElement>().value());
-            change(Box::new(move |s| {
-                // The panel edits name globs; container exemptions tied to
-                // images or namespaces (from an imported file) are kept.
-                let mut value = list.clone();
-                if let Some(current) = s["exemptions"][key].as_array() {
-                    value.extend(current.iter().filter(|v| v.is_object()).cloned());
+            let text = e.target_unchecked_into::<HtmlTextAreaElement>().value();
+            if key == "workloads" {
+                // An empty text (read as `{}`) is no workloads.
+                match export::read_yaml(&text) {
+                    Ok(list) => change(Box::new(move |s| {
+                        s[key] = if list.as_object().is_some_and(serde_json::Map::is_empty) {
+                            serde_json::Value::Array(Vec::new())
+                        } else {
+                            list.clone()
+                        }
+                    })),
+                    Err(message) => error.set(Some(message)),
                 }
-                s["exemptions"][key] = serde_json::Value::Array(value)
-            }));
+            } else {
+                let list = lines(&text);
+                change(Box::new(move |s| {
+                    // The panel edits name globs; container exemptions tied to
+                    // images or namespaces (from an imported file) are kept.
+                    let mut value = list.clone();
+                    if let Some(current) = s["exemptions"][key].as_array() {
+                        value.extend(current.iter().filter(|v| v.is_object()).cloned());
+                    }
+                    s["exemptions"][key] = serde_json::Value::Array(value)
+                }));
+            }
         });
-        let id = format!("exempt-{key}");
+        let workloads = key == "workloads";
+        let id = if workloads {
+            key.to_owned()
+        } else {
+            format!("exempt-{key}")
+        };
         html! {
             <div class="field">
-                <label for={id.clone()}>{ label }<span class="muted">{ format!(" ({})", texts.one_per_line) }</span></label>
-                <textarea id={id} rows="3" spellcheck="false" onchange={onchange}
-                    data-setting-exempt={key} value={values.join("\n")} />
+                <label for={id.clone()}>
+                    { label }
+                    if !workloads {
+                        <span class="muted">{ format!(" ({})", texts.one_per_line) }</span>
+                    }
+                </label>
+                <textarea {id} rows="3" spellcheck="false" onchange={onchange}
+                    data-setting-exempt={(!workloads).then_some(key)}
+                    data-setting={workloads.then_some(key)} {value} />
             </div>
         }
+    };
+    let exemption = |key: &'static str, label: &'static str, values: &[String]| {
+        list_field(key, html! { label }, values.join("\n"))
     };
 
     let import_ref = use_node_ref();
@@ -231,6 +296,8 @@ pub fn SettingsPanel(props: &Props) -> Html {
             { exemption("namespaces", texts.exempt_namespaces, &ex.namespaces) }
             { exemption("images", texts.exempt_images, &ex.images) }
             { exemption("containers", texts.exempt_containers, &container_names) }
+            <h2>{ texts.workloads }</h2>
+            { list_field("workloads", crate::findings::rich(texts.workloads_label), workloads_text(&props.settings)) }
             <div class="field">
                 <label for="policy-mode">{ texts.policy_mode }</label>
                 <select id="policy-mode" onchange={on_mode} data-setting="mode">

@@ -131,6 +131,27 @@ mod tests {
     }
 
     #[test]
+    fn workloads_travel_in_the_settings_and_old_links_still_open() {
+        let shared = read_payload(
+            r#"{"manifest":"","settings":{"workloads":[{"apiVersion":"pipelines.example.com/v1","kind":"Runner","podSpecs":["/spec/runner/podSpec"]}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(shared.settings.workloads.len(), 1);
+        assert_eq!(
+            payload("", &shared.settings),
+            r#"{"manifest":"","settings":{"workloads":[{"apiVersion":"pipelines.example.com/v1","kind":"Runner","podSpecs":["/spec/runner/podSpec"]}]}}"#
+        );
+        // A link made before `workloads` existed has none.
+        let old = read_payload(r#"{"manifest":"a: 1","settings":{"mode":"mutate"}}"#).unwrap();
+        assert!(old.settings.workloads.is_empty());
+        let refused = read_payload(
+            r#"{"manifest":"","settings":{"workloads":[{"apiVersion":"x.io/v1","kind":"R","podSpecs":[]}]}}"#,
+        )
+        .unwrap_err();
+        assert!(refused.contains("`workloads[0].podSpecs`"), "{refused}");
+    }
+
+    #[test]
     fn bad_payloads_say_why() {
         assert!(read_payload("[1]").unwrap_err().contains("expected JSON"));
         assert!(read_payload(r#"{"settings":{}}"#)

@@ -22,7 +22,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
-use kube_immutable_core::workload::pod_spec_path;
 use kube_immutable_core::{Diagnostic, Finding};
 use serde::{Deserialize, Serialize};
 
@@ -329,12 +328,13 @@ fn pointer_key(f: &Finding) -> String {
         .pointer
         .strip_prefix(f.object.pointer.as_str())
         .unwrap_or(&f.pointer);
-    let spec: String = pod_spec_path(&f.object.kind)
-        .unwrap_or_default()
-        .iter()
-        .map(|k| format!("/{k}"))
-        .collect();
-    if let Some(inside) = strip_tokens(rest, &spec) {
+    // The pod spec's pointer from the object (a custom resource may hold
+    // several; their findings share keys, counted).
+    let spec = f
+        .pod
+        .strip_prefix(f.object.pointer.as_str())
+        .unwrap_or_default();
+    if let Some(inside) = strip_tokens(rest, spec).filter(|_| !spec.is_empty()) {
         rest = inside;
         if f.container.is_some() {
             for list in ["/initContainers/", "/containers/", "/ephemeralContainers/"] {

@@ -77,7 +77,9 @@ pub fn parse(file: &str, text: String) -> Result<Settings, ConfigError> {
     match Settings::from_json(root.to_json()) {
         Ok(settings) => Ok(settings),
         Err(whole) => {
-            let culprit = culprit(root);
+            // The core names the key itself when serde does not
+            // (`workloads[1].podSpecs[0]`: ...); else find it.
+            let culprit = named_culprit(root, &whole.0).or_else(|| culprit(root));
             let (key, message, span) = match culprit {
                 Some(c) => (Some(c.key), c.message, c.span),
                 None => (None, whole.0, root.span),
@@ -159,6 +161,36 @@ fn culprit(root: &Node) -> Option<Culprit> {
     found
 }
 
+/// The key a core message starts with (`` `workloads[1].podSpecs[0]`: ``),
+/// when it is in the file: the message without it, and the key's span.
+fn named_culprit(root: &Node, message: &str) -> Option<Culprit> {
+    let rest = message.strip_prefix("invalid settings: `")?;
+    let (key, message) = rest.split_once("`: ")?;
+    let mut node = root;
+    let mut span = None;
+    for part in key.split('.') {
+        let (name, indexes) = match part.find('[') {
+            Some(at) => (&part[..at], &part[at..]),
+            None => (part, ""),
+        };
+        let entry = node.entry(name)?;
+        span = entry.span();
+        node = &entry.value;
+        for index in indexes.split_terminator(']') {
+            let item = node
+                .as_seq()?
+                .get(index.strip_prefix('[')?.parse::<usize>().ok()?)?;
+            span = item.span;
+            node = item;
+        }
+    }
+    Some(Culprit {
+        key: key.to_owned(),
+        message: message.to_owned(),
+        span,
+    })
+}
+
 /// `value` placed at `path` in an otherwise empty document.
 fn isolate(path: &[Segment], value: serde_json::Value) -> serde_json::Value {
     path.iter()
@@ -211,6 +243,56 @@ mod tests {
         assert!(e.message.contains("unknown field `rulez`"), "{}", e.message);
         let e = err("exemptions:\n  namespaces: kube-system\n");
         assert_eq!(e.key.as_deref(), Some("exemptions.namespaces"));
+    }
+
+    #[test]
+    fn workloads_errors_point_at_the_entry_or_pointer() {
+        let text = "workloads:\n  - apiVersion: pipelines.example.com/v1\n    kind: Runner\n    podSpecs: [/spec/runner/podSpec, spec/other]\n";
+        let e = err(text);
+        assert_eq!(e.key.as_deref(), Some("workloads[0].podSpecs[1]"));
+        assert!(
+            e.message.starts_with("`spec/other` is not a JSON pointer"),
+            "{}",
+            e.message
+        );
+        let span = e.span.unwrap();
+        assert_eq!(&text[span.start..span.end], "spec/other");
+
+        let text =
+            "workloads:\n  - apiVersion: example.com/v1\n    kind: Runner\n    podSpecs: []\n";
+        let e = err(text);
+        assert_eq!(e.key.as_deref(), Some("workloads[0].podSpecs"));
+        assert!(e.message.contains("the list is empty"), "{}", e.message);
+        assert_eq!(
+            &text[e.span.unwrap().start..e.span.unwrap().end],
+            "podSpecs: []"
+        );
+
+        // A built-in kind with other paths, without `replace: true`.
+        let text = "workloads:\n- apiVersion: argoproj.io/v1alpha1\n  kind: Rollout\n  podSpecs: [/spec/x/spec]\n";
+        let e = err(text);
+        assert_eq!(e.key.as_deref(), Some("workloads[0]"));
+        assert!(e.message.contains("add `replace: true`"), "{}", e.message);
+        assert!(text[e.span.unwrap().start..].starts_with("apiVersion: argoproj.io"));
+
+        // serde's own errors (a misspelt key) point at the entry.
+        let text =
+            "workloads:\n  - apiVersion: example.com/v1\n    kind: Runner\n    podSpec: [/spec]\n";
+        let e = err(text);
+        assert_eq!(e.key.as_deref(), Some("workloads[0]"));
+        assert!(
+            e.message.contains("unknown field `podSpec`"),
+            "{}",
+            e.message
+        );
+
+        let ok = parse(
+            "c.yaml",
+            "workloads:\n  - {apiVersion: example.com/*, kind: Runner, podSpecs: [/spec/*/spec]}\n"
+                .into(),
+        )
+        .unwrap();
+        assert_eq!(ok.workloads.len(), 1);
     }
 
     #[test]

@@ -66,6 +66,75 @@ fn rules(out: &Out) -> Vec<(String, String)> {
 
 // ---------------------------------------------------------------- baseline
 
+/// A custom resource's findings are keyed inside their pod spec, as a
+/// Deployment's: a Rollout's match after its template moves, and a Ray
+/// cluster's worker groups (which may share container names) are counted,
+/// so a new privileged worker group is exactly its new findings.
+#[test]
+fn a_baseline_keys_custom_resources_inside_their_pod_specs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let group = "  - groupName: GROUP\n    template:\n      spec:\n        containers:\n        - name: worker\n          image: rayproject/ray:2.52.0\n          securityContext: {privileged: true}\n";
+    let ray = format!(
+        "apiVersion: ray.io/v1\nkind: RayCluster\nmetadata: {{name: rc, namespace: ml}}\nspec:\n  headGroupSpec:\n    template:\n      spec:\n        containers:\n        - {{name: head, image: rayproject/ray:2.52.0}}\n  workerGroupSpecs:\n{}",
+        group.replace("GROUP", "cpu")
+    );
+    write(d, "k8s/ray.yaml", &ray);
+    let rollout = DEPLOYMENT.replace(
+        "apiVersion: apps/v1\nkind: Deployment",
+        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout",
+    );
+    write(d, "k8s/rollout.yaml", &rollout);
+    let written = run(d, &["check", "--write-baseline", "b.json", "k8s/"]);
+    assert_eq!(written.code, 0, "{}", written.stdout);
+    let file = fs::read_to_string(d.join("b.json")).unwrap();
+    assert!(file.contains("\"kind\":\"Rollout\""), "{file}");
+    assert!(
+        file.contains("\"pointer\":\"/securityContext/privileged\""),
+        "keys inside the container: {file}"
+    );
+
+    // The Rollout's template moves down (a strategy written first), and a
+    // second worker group is added to the Ray cluster with the same
+    // container: only its findings are new.
+    write(
+        d,
+        "k8s/rollout.yaml",
+        &rollout.replace(
+            "spec:\n  template:",
+            "spec:\n  strategy: {canary: {steps: [{setWeight: 20}]}}\n  template:",
+        ),
+    );
+    let per_worker = run(d, &["check", "--format", "json", "k8s/ray.yaml"]).json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["container"] == "worker")
+        .count();
+    assert!(per_worker > 1, "{per_worker}");
+    write(
+        d,
+        "k8s/ray.yaml",
+        &format!("{ray}{}", group.replace("GROUP", "gpu")),
+    );
+    let out = run(
+        d,
+        &["check", "--baseline", "b.json", "--format", "json", "k8s/"],
+    );
+    let new: Vec<String> = out.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["pointer"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(new.len(), per_worker, "{new:#?}");
+    assert!(
+        new.iter()
+            .all(|p| p.starts_with("/spec/workerGroupSpecs/1/")),
+        "{new:#?}"
+    );
+}
+
 #[test]
 fn a_baseline_hides_todays_findings_and_shows_new_ones() {
     let dir = repository();

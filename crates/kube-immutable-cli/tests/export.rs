@@ -105,7 +105,7 @@ fn settings_admission_refuses_are_refused_with_the_reason() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out
         .stdout
-        .contains("c.name.matches('(?s)^(?:istio-proxy)$') && (c.?image.hasValue() && c.image.matches('(?s)^(?:docker\\\\.io/istio/proxyv2:.*)$'))"), "{}", out.stdout);
+        .contains("c.?name.orValue('').matches('(?s)^(?:istio-proxy)$') && (c.?image.hasValue() && c.image.matches('(?s)^(?:docker\\\\.io/istio/proxyv2:.*)$'))"), "{}", out.stdout);
 }
 
 #[test]

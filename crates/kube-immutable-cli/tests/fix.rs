@@ -200,3 +200,99 @@ fn check_counts_what_fix_would_resolve() {
         out.stdout
     );
 }
+
+/// `fix --write` on an Argo Rollout makes the edits it makes on a
+/// Deployment with the same lines; `check` names the object `Rollout/…`;
+/// a kind declared under `workloads` in `--config` is checked and fixed.
+#[test]
+fn custom_resources_are_checked_and_fixed_like_a_deployment() {
+    let rollout = std::fs::read_to_string(
+        root().join("crates/kube-immutable-core/tests/workloads/argo-rollout.yaml"),
+    )
+    .unwrap();
+    let header = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\n";
+    let deployment = rollout.replace(header, "apiVersion: apps/v1\nkind: Deployment\n");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rollout.yaml"), &rollout).unwrap();
+    std::fs::write(dir.path().join("deployment.yaml"), &deployment).unwrap();
+
+    let out = run(dir.path(), &["check", "rollout.yaml"], None);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("Rollout/rollout-canary"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("rollout.yaml:25:11"), "{}", out.stdout);
+
+    let out = run(
+        dir.path(),
+        &[
+            "fix",
+            "--write",
+            "--unsafe-fixes",
+            "rollout.yaml",
+            "deployment.yaml",
+        ],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let fixed_rollout = std::fs::read_to_string(dir.path().join("rollout.yaml")).unwrap();
+    let fixed_deployment = std::fs::read_to_string(dir.path().join("deployment.yaml")).unwrap();
+    assert_ne!(fixed_rollout, rollout);
+    assert!(fixed_rollout.starts_with(&rollout[..rollout.find(header).unwrap() + header.len()]));
+    assert_eq!(
+        fixed_rollout.replace(header, "apiVersion: apps/v1\nkind: Deployment\n"),
+        fixed_deployment
+    );
+
+    // A kind of one's own, declared in the config file.
+    let runner = deployment.replace(
+        "apps/v1\nkind: Deployment",
+        "pipelines.example.com/v1\nkind: Runner",
+    );
+    std::fs::write(dir.path().join("runner.yaml"), &runner).unwrap();
+    let out = run(dir.path(), &["check", "runner.yaml"], None);
+    assert_eq!(out.code, 0, "not declared, not checked: {}", out.stdout);
+    std::fs::write(
+        dir.path().join("config.yaml"),
+        "workloads:\n  - apiVersion: pipelines.example.com/*\n    kind: Runner\n    podSpecs: [/spec/template/spec]\n",
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &["check", "--config", "config.yaml", "runner.yaml"],
+        None,
+    );
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("Runner/rollout-canary"),
+        "{}",
+        out.stdout
+    );
+    let out = run(
+        dir.path(),
+        &["fix", "--config", "config.yaml", "runner.yaml"],
+        None,
+    );
+    assert!(out.stdout.contains("privileged: false"), "{}", out.stdout);
+
+    // A pointer that is not one: exit 2, the key and its line named.
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "workloads:\n  - apiVersion: pipelines.example.com/v1\n    kind: Runner\n    podSpecs:\n      - spec/template/spec\n",
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &["check", "--config", "bad.yaml", "runner.yaml"],
+        None,
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("invalid settings at `workloads[0].podSpecs[0]`: `spec/template/spec` is not a JSON pointer"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("bad.yaml:5:9"), "{}", out.stderr);
+}

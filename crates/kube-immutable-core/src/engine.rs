@@ -32,6 +32,8 @@ pub struct Violation<'c> {
 pub struct Emitter<'s> {
     settings: &'s Settings,
     object: ObjectRef,
+    /// Pointer of the pod spec the rules are looking at.
+    pod: String,
     ignore: Option<IgnoreAnnotation<'s>>,
     /// Rules that reported something on this object, suppressed or not.
     reported_rules: Vec<&'static str>,
@@ -42,12 +44,14 @@ pub struct Emitter<'s> {
     /// A probe only counts what rules would report (see [`Emitter::would_report`]).
     probing: bool,
     probed: usize,
-    /// The pod spec and its pointer, for probes.
-    spec: Option<(&'s Node, &'s str)>,
-    /// Some containers were left out by the settings' exemptions.
+    /// The object's pod specs and their pointers, for probes.
+    specs: &'s [(&'s Node, String)],
+    /// Some containers (or pod specs) were left out by the settings'
+    /// exemptions.
     exempt_containers: bool,
-    /// The pod with every container, built on the first probe that needs it.
-    full_pod: OnceCell<Option<Pod<'s>>>,
+    /// The pods with every container, built on the first probe that needs
+    /// them.
+    full_pods: OnceCell<Vec<Pod<'s>>>,
 }
 
 /// The `kube-immutable.io/ignore` annotation of one object, as read (only
@@ -119,6 +123,7 @@ impl<'s> Emitter<'s> {
             message: v.message,
             help: v.help,
             object: self.object.clone(),
+            pod: self.pod.clone(),
             container: v.container.and_then(|c| c.name).map(ToOwned::to_owned),
             pointer: v.pointer,
             span: v.span,
@@ -166,20 +171,25 @@ impl<'s> Emitter<'s> {
     /// Whether `rule` would report something on this object under other
     /// settings: at any level, and with no container exempt. A rule that
     /// ran on every container and reported nothing reports nothing; one
-    /// that is off, or that did not see exempt containers, is run again on
-    /// the whole pod, only counting.
+    /// that is off, or that did not see exempt containers (or pod specs), is
+    /// run again on every pod spec whole, only counting.
     pub(crate) fn would_report(&self, rule: &RuleMeta) -> bool {
         if self.settings.severity(rule).is_some() && !self.exempt_containers {
             return false;
         }
-        let pod = self.full_pod.get_or_init(|| {
-            let (spec, pointer) = self.spec?;
-            build_pod(spec, pointer.to_owned(), None, None, &mut Vec::new())
+        let pods = self.full_pods.get_or_init(|| {
+            self.specs
+                .iter()
+                .filter_map(|(spec, pointer)| {
+                    build_pod(spec, pointer.clone(), None, None, &mut Vec::new())
+                })
+                .collect()
         });
-        let Some(pod) = pod else { return false };
         let mut probe = Emitter::new(self.settings, self.object.clone(), None);
         probe.probing = true;
-        (rule.check)(pod, &mut probe);
+        for pod in pods {
+            (rule.check)(pod, &mut probe);
+        }
         probe.probed > 0
     }
 
@@ -191,6 +201,7 @@ impl<'s> Emitter<'s> {
         Emitter {
             settings,
             object,
+            pod: String::new(),
             ignore,
             reported_rules: Vec::new(),
             findings: Vec::new(),
@@ -198,9 +209,9 @@ impl<'s> Emitter<'s> {
             clean: true,
             probing: false,
             probed: 0,
-            spec: None,
+            specs: &[],
             exempt_containers: false,
-            full_pod: OnceCell::new(),
+            full_pods: OnceCell::new(),
         }
     }
 }
@@ -237,38 +248,59 @@ fn check_object(
     context: &Context<'_>,
     report: &mut Report,
 ) {
-    let Some((spec, pointer)) = object.pod_spec() else {
+    let specs = object.pod_specs(&settings.workloads);
+    if specs.is_empty() {
         return;
-    };
+    }
     report.objects += 1;
     let namespace = object.namespace();
-    // Exemptions a tenant cannot forge first: who asks, where, which
-    // sandbox the operator trusts.
+    // Exemptions a tenant cannot forge first: who asks, where.
     if (context.admission && settings.requester_exempt(&context.requester))
         || settings.namespace_exempt(namespace)
-        || settings.runtime_class_exempt(spec.get("runtimeClassName").and_then(Node::as_str))
     {
         return;
     }
     let mut errors = Vec::new();
     let ignore = read_ignore_annotation(object, settings, context, &mut errors);
-    let pod = build_pod(
-        spec,
-        pointer.clone(),
-        Some(settings),
-        namespace,
-        &mut errors,
-    );
     let mut emitter = Emitter::new(settings, object_ref(object), ignore);
-    emitter.clean = !errors.iter().any(Diagnostic::is_error);
-    emitter.spec = Some((spec, &pointer));
-    if let Some(pod) = pod {
-        emitter.exempt_containers = pod.containers.len() < container_count(spec);
+    emitter.specs = &specs;
+    // Each pod spec of the object (a Ray cluster's head and worker groups)
+    // is checked as a pod of its own, under the object's name, annotation
+    // and namespace; one that runs in a sandbox the operator trusts is not.
+    let mut checked = None;
+    for (spec, pointer) in &specs {
+        if settings.runtime_class_exempt(spec.get("runtimeClassName").and_then(Node::as_str)) {
+            emitter.exempt_containers = true;
+            continue;
+        }
+        let Some(pod) = build_pod(
+            spec,
+            pointer.clone(),
+            Some(settings),
+            namespace,
+            &mut errors,
+        ) else {
+            continue;
+        };
+        emitter.pod.clone_from(pointer);
+        emitter.exempt_containers |= pod.containers.len() < container_count(spec);
         // A rule that is off would only build findings for the emitter to
         // drop (messages in two languages, pointers, fixes): skip it.
-        // `unused-ignore` is last: it reads what the others reported.
         for rule in rules::RULES {
-            if settings.severity(rule).is_some() {
+            if rule.id != rules::UNUSED_IGNORE_ID && settings.severity(rule).is_some() {
+                (rule.check)(&pod, &mut emitter);
+            }
+        }
+        checked.get_or_insert((pod, pointer));
+    }
+    // `unused-ignore` reads what the others reported on every pod spec:
+    // once, last, when some pod spec was checked.
+    emitter.clean = !errors.iter().any(Diagnostic::is_error);
+    if let Some((pod, pointer)) = checked {
+        // Its finding is on the annotation: grouped with the first pod spec.
+        emitter.pod.clone_from(pointer);
+        for rule in rules::RULES {
+            if rule.id == rules::UNUSED_IGNORE_ID && settings.severity(rule).is_some() {
                 (rule.check)(&pod, &mut emitter);
             }
         }

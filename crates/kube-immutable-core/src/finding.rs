@@ -93,6 +93,9 @@ pub struct Finding {
     /// What to do about it.
     pub help: Message,
     pub object: ObjectRef,
+    /// JSON pointer of the pod spec the finding is in (an object may hold
+    /// several: a Ray cluster's head and worker groups).
+    pub pod: String,
     /// `None` for pod-level findings.
     pub container: Option<String>,
     /// JSON pointer (from the document root) of the offending field; when

@@ -38,6 +38,7 @@ pub use settings::{
     SettingsError, TiedContainerExemption,
 };
 pub use span::{LineIndex, Position, Span};
+pub use workload::WorkloadEntry;
 
 /// The version of the rules and the fixer (the workspace version).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -181,7 +182,7 @@ pub fn check_text_listing_objects(
     let mut objects = Vec::with_capacity(report.objects);
     for doc in &documents {
         workload::for_each_object(&doc.root, doc.index, &mut |object| {
-            if object.pod_spec().is_some() {
+            if !object.pod_specs(&settings.workloads).is_empty() {
                 objects.push(engine::object_ref(object));
             }
         });

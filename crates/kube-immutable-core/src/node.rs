@@ -219,7 +219,7 @@ pub fn escape_token(token: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn unescape_token(token: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn unescape_token(token: &str) -> std::borrow::Cow<'_, str> {
     if token.contains('~') {
         token.replace("~1", "/").replace("~0", "~").into()
     } else {

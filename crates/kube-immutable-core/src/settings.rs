@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::finding::Severity;
 use crate::rules;
+use crate::workload::{self, WorkloadEntry};
 
 /// The level a rule runs at.
 ///
@@ -211,6 +212,10 @@ pub struct Settings {
     /// Apply unsafe fixes too (policy mutate mode; the CLI has `--unsafe-fixes`).
     #[serde(default)]
     pub unsafe_fixes: bool,
+    /// Kinds that hold pod specs beyond the built-in ones (custom
+    /// resources), matched by API group and kind; see [`crate::workload`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workloads: Vec<WorkloadEntry>,
 }
 
 /// Why settings were refused.
@@ -315,6 +320,8 @@ impl Settings {
                 "invalid settings: `exemptions.serviceAccounts` entry `{sa}` is not `namespace/name`"
             )));
         }
+        workload::validate_entries(&self.workloads)
+            .map_err(|e| SettingsError(format!("invalid settings: {e}")))?;
         Ok(())
     }
 

@@ -340,22 +340,45 @@ fn pod_spec() -> impl Strategy<Value = V> {
         })
 }
 
-/// Wrap a pod spec where its kind keeps it.
+/// Custom resources the generated objects may be, beside Kubernetes' kinds.
+const CUSTOM_KINDS: &[&str] = &["Rollout", "PyTorchJob", "RayCluster"];
+
+/// Wrap a pod spec where its kind keeps it (`[0]`: the first item of a
+/// list, as Ray's worker groups).
 fn workload(kind: &str, name: &str, spec: V) -> V {
-    let path: &[&str] = match kind {
-        "Pod" => &["spec"],
-        "PodTemplate" => &["template", "spec"],
-        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
-        "ConfigMap" => &["data"],
-        _ => &["spec", "template", "spec"],
+    let (api_version, path): (Option<&str>, &[&str]) = match kind {
+        "Pod" => (None, &["spec"]),
+        "PodTemplate" => (None, &["template", "spec"]),
+        "CronJob" => (None, &["spec", "jobTemplate", "spec", "template", "spec"]),
+        "ConfigMap" => (None, &["data"]),
+        "Rollout" => (Some("argoproj.io/v1alpha1"), &["spec", "template", "spec"]),
+        "PyTorchJob" => (
+            Some("kubeflow.org/v1"),
+            &["spec", "pytorchReplicaSpecs", "Worker", "template", "spec"],
+        ),
+        "RayCluster" => (
+            Some("ray.io/v1"),
+            &["spec", "workerGroupSpecs", "[0]", "template", "spec"],
+        ),
+        _ => (None, &["spec", "template", "spec"]),
     };
     let mut v = spec;
     for key in path.iter().rev() {
-        v = V::map(vec![(key, v)], false);
+        v = if *key == "[0]" {
+            V::Seq(vec![v], false)
+        } else {
+            V::map(vec![(key, v)], false)
+        };
     }
     let V::Map(mut entries, _) = v else {
         unreachable!()
     };
+    if let Some(api_version) = api_version {
+        entries.insert(
+            0,
+            ("apiVersion".into(), s(api_version, Json::from(api_version))),
+        );
+    }
     entries.insert(0, ("kind".into(), s(kind, Json::from(kind))));
     entries.insert(
         1,
@@ -370,6 +393,7 @@ fn workload(kind: &str, name: &str, spec: V) -> V {
 fn object() -> BoxedStrategy<V> {
     let mut kinds: Vec<&'static str> = WORKLOAD_KINDS.to_vec();
     kinds.push("ConfigMap");
+    kinds.extend(CUSTOM_KINDS);
     let one = (prop::sample::select(kinds), pod_spec())
         .prop_map(|(k, spec)| workload(k, "w", spec))
         .boxed();

@@ -42,6 +42,22 @@ export interface Settings {
   mode?: "validate" | "mutate";
   /** The Kubewarden policy's mutate mode (ignored here: see `FixOptions.unsafeFixes`). */
   unsafeFixes?: boolean;
+  /**
+   * Kinds that hold pod specs beyond the built-in ones (custom resources),
+   * matched by API group and kind.
+   */
+  workloads?: WorkloadEntry[];
+}
+
+/** One kind declared in `Settings.workloads`. */
+export interface WorkloadEntry {
+  /** `group/version`, `group/*` for every version, or `v1` for the core group. */
+  apiVersion: string;
+  kind: string;
+  /** JSON pointers to the pod specs; `*` matches every item of a list or key of a map. */
+  podSpecs: string[];
+  /** Give a built-in kind these paths instead of its own. */
+  replace?: boolean;
 }
 
 /** Options of `check` and `rules`. */

@@ -7,7 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
-use kube_immutable_core::workload::{for_each_object, WORKLOAD_KINDS};
+use kube_immutable_core::workload::{
+    builtin, for_each_object, split_api_version, KUBERNETES, WORKLOAD_KINDS,
+};
 use kube_immutable_core::{yaml, Limits};
 use serde_json::Value;
 
@@ -43,7 +45,14 @@ pub fn workload_objects(text: &str) -> Vec<ManifestObject> {
     let mut objects = Vec::new();
     for doc in &documents {
         for_each_object(&doc.root, doc.index, &mut |object| {
-            if WORKLOAD_KINDS.contains(&object.kind) && object.pod_spec().is_some() {
+            // Kubernetes' own kinds (a custom resource of the same kind,
+            // Volcano's `Job`, has no collection on a bare API server).
+            let custom = object
+                .api_version
+                .and_then(|v| builtin(split_api_version(v).0, object.kind))
+                .is_some_and(|row| row.project != KUBERNETES);
+            if WORKLOAD_KINDS.contains(&object.kind) && !custom && !object.pod_specs(&[]).is_empty()
+            {
                 objects.push(ManifestObject {
                     document: object.document,
                     pointer: object.pointer.to_owned(),

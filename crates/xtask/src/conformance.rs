@@ -30,7 +30,7 @@ use std::fmt::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use kube_immutable_core::workload::{for_each_object, WORKLOAD_KINDS};
+use kube_immutable_core::workload::for_each_object;
 use kube_immutable_core::{check_text, yaml, Level, Limits, Node, Settings};
 
 /// One PSA check and the rule(s) that implement it.
@@ -468,7 +468,7 @@ fn check_file(path: &Path) -> Result<(Vec<Checked>, Option<String>), String> {
             let mut counted = false;
             for_each_object(&doc.root, doc.index, &mut |object| {
                 counted = true;
-                if WORKLOAD_KINDS.contains(&object.kind) {
+                if object.is_workload(&[]) {
                     by_pointer.insert((doc.index, object.pointer.to_owned()), objects.len());
                     objects.push(Checked {
                         kind: object.kind.to_owned(),

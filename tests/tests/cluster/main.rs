@@ -61,6 +61,10 @@ const TESTS: &[(&str, Test)] = &[
     ),
     ("vap::affordable", vap::affordable),
     (
+        "vap::custom_resources_judged_as_the_core_judges",
+        vap::custom_resources_judged_as_the_core_judges,
+    ),
+    (
         "vap::exemptions_as_the_core_grants_them",
         vap::exemptions_as_the_core_grants_them,
     ),
@@ -81,6 +85,10 @@ const TESTS: &[(&str, Test)] = &[
     (
         "webhooks::updates_and_ephemeral_containers",
         webhooks::updates_and_ephemeral_containers,
+    ),
+    (
+        "webhooks::custom_resources_through_the_admission_chain",
+        webhooks::custom_resources_through_the_admission_chain,
     ),
     (
         "tenants::default_settings_refuse_every_way_in",

@@ -22,6 +22,47 @@ pub fn namespace(
     Ok(name)
 }
 
+/// Installs a CRD for `kind` in `group` (served at `version`, every field
+/// kept: what admission needs of a project's CRD), and waits until the API
+/// server serves it. Installing it again is no error.
+pub fn install_crd(
+    cluster: &Cluster,
+    group: &str,
+    kind: &str,
+    plural: &str,
+    version: &str,
+) -> Result<(), Failed> {
+    let crd = serde_json::json!({
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": format!("{plural}.{group}")},
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "names": {"kind": kind, "plural": plural, "singular": kind.to_lowercase(), "listKind": format!("{kind}List")},
+            "versions": [{"name": version, "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}],
+        },
+    });
+    let r = cluster.request(
+        "POST",
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        Some(&crd),
+    );
+    if !r.ok() && r.status != 409 {
+        return Err(format!("CRD {plural}.{group}: {} {}", r.status, r.message()).into());
+    }
+    let probe = serde_json::json!({"apiVersion": format!("{group}/{version}"), "kind": kind});
+    let served = cluster.wait_until(std::time::Duration::from_secs(30), || {
+        cluster.forget_discovery();
+        cluster.collection_path("default", &probe).is_some()
+    });
+    if !served {
+        return Err(format!("the CRD {plural}.{group} was never served").into());
+    }
+    Ok(())
+}
+
 /// A path in the repository.
 pub fn repo(path: &str) -> PathBuf {
     kube_immutable_tests::workspace_root().join(path)

@@ -25,7 +25,7 @@ use kube_immutable_test_cluster::{Cluster, Response};
 use libtest_mimic::Failed;
 use serde_json::{json, Value};
 
-use crate::support::{fixture_files, namespace, none_of, repo, short};
+use crate::support::{fixture_files, install_crd, namespace, none_of, repo, short};
 
 /// The label that puts a namespace under one test's policies.
 pub const VAP_LABEL: &str = "kube-immutable-test/vap";
@@ -553,6 +553,91 @@ pub fn corpus_judged_as_the_core_judges(cluster: &Cluster) -> Result<(), Failed>
         "corpus",
         &manifest_files(&corpus.join("realworld")),
         1_000,
+    )
+}
+
+/// The custom resources with one pod spec (Argo Rollouts, OpenShift,
+/// Knative, KEDA), with their CRDs installed: the core's fixtures for them
+/// are judged by the exported policies as the core judges them, under the
+/// default settings and the restricted preset (a Rollout that points at a
+/// Deployment, with no pod spec, is admitted).
+pub fn custom_resources_judged_as_the_core_judges(cluster: &Cluster) -> Result<(), Failed> {
+    let kinds = [
+        ("argoproj.io", "Rollout", "rollouts", "v1alpha1"),
+        (
+            "apps.openshift.io",
+            "DeploymentConfig",
+            "deploymentconfigs",
+            "v1",
+        ),
+        ("serving.knative.dev", "Service", "services", "v1"),
+        (
+            "serving.knative.dev",
+            "Configuration",
+            "configurations",
+            "v1",
+        ),
+        ("serving.knative.dev", "Revision", "revisions", "v1"),
+        ("keda.sh", "ScaledJob", "scaledjobs", "v1alpha1"),
+    ];
+    for (group, kind, plural, version) in kinds {
+        install_crd(cluster, group, kind, plural, version)?;
+    }
+    let mut cases = Vec::new();
+    for file in [
+        "argo-rollout",
+        "argo-rollout-workload-ref",
+        "openshift-deploymentconfig",
+        "knative-service",
+        "knative-configuration",
+        "knative-revision",
+        "keda-scaledjob",
+    ] {
+        let path = repo(&format!(
+            "crates/kube-immutable-core/tests/workloads/{file}.yaml"
+        ));
+        let text = std::fs::read_to_string(&path)?;
+        for document in yaml::parse_stream(&text, &Limits::default()).0 {
+            let mut object = document.root.to_json();
+            let group = object["apiVersion"]
+                .as_str()
+                .and_then(|v| v.split_once('/'))
+                .map(|(g, _)| g);
+            if !kinds
+                .iter()
+                .any(|(g, k, ..)| Some(*g) == group && object["kind"] == *k)
+            {
+                continue;
+            }
+            if let Some(meta) = object["metadata"].as_object_mut() {
+                meta.remove("namespace");
+            }
+            cases.push(Case {
+                label: format!(
+                    "{file}.yaml {}/{}",
+                    object["kind"], object["metadata"]["name"]
+                ),
+                object,
+            });
+        }
+    }
+    let mut failures = Vec::new();
+    for (profile, settings) in profiles()? {
+        let installed = install(cluster, &format!("crd-{profile}"), &settings)?;
+        let summary = judge(&installed, &cases)?;
+        eprintln!("exported policies ({profile} settings) on custom resources: {summary}");
+        if summary.judged != cases.len() || summary.denied == 0 {
+            failures.push(format!(
+                "{profile}: {} of {} objects judged: {summary}",
+                summary.judged,
+                cases.len()
+            ));
+        }
+        failures.extend(summary.failures.iter().map(|f| format!("{profile}: {f}")));
+    }
+    none_of(
+        "disagreements between the exported policies and the core on custom resources",
+        &failures,
     )
 }
 

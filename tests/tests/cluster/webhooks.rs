@@ -25,7 +25,7 @@ use kube_immutable_tests::kubewarden::{
 use libtest_mimic::Failed;
 use serde_json::{json, Value};
 
-use crate::support::{fixture_files, namespace, none_of, repo, short};
+use crate::support::{fixture_files, install_crd, namespace, none_of, repo, short};
 
 /// The label that routes a namespace to one chain's webhook.
 pub const CHAIN_LABEL: &str = "kube-immutable-test/chain";
@@ -67,9 +67,9 @@ impl Chain<'_> {
     }
 }
 
-/// The README's two `ClusterAdmissionPolicy` manifests (validate mode, then
-/// mutate mode), as JSON.
-pub fn readme_policies() -> Result<[Value; 2], Failed> {
+/// The README's `ClusterAdmissionPolicy` manifests, in order, as JSON:
+/// validate mode, mutate mode, then the rules for custom resources.
+pub fn readme_manifests() -> Result<Vec<Value>, Failed> {
     let readme = std::fs::read_to_string(repo("policy-wasm/README.md"))?;
     let mut found = Vec::new();
     let mut rest = readme.as_str();
@@ -86,14 +86,21 @@ pub fn readme_policies() -> Result<[Value; 2], Failed> {
             found.extend(documents.iter().map(|d| d.root.to_json()));
         }
     }
-    match <[Value; 2]>::try_from(found) {
-        Ok(pair) => Ok(pair),
-        Err(found) => Err(format!(
-            "policy-wasm/README.md has {} ClusterAdmissionPolicy manifests, not 2",
+    if found.len() != 3 {
+        return Err(format!(
+            "policy-wasm/README.md has {} ClusterAdmissionPolicy manifests, not 3",
             found.len()
         )
-        .into()),
+        .into());
     }
+    Ok(found)
+}
+
+/// The README's first two manifests (validate mode, then mutate mode).
+pub fn readme_policies() -> Result<[Value; 2], Failed> {
+    let mut manifests = readme_manifests()?;
+    manifests.truncate(2);
+    <[Value; 2]>::try_from(manifests).map_err(|_| "two manifests expected".into())
 }
 
 /// Starts a chain named `tag` from the README's manifests, with `edit`
@@ -341,7 +348,12 @@ pub fn fixtures_through_the_admission_chain(cluster: &Cluster) -> Result<(), Fai
         let request: Value =
             serde_json::from_str(&kube_immutable_tests::fixture(&name)).unwrap_or(Value::Null);
         let object = &request["object"];
-        if object["kind"].is_string() && object["spec"].is_object() {
+        // The custom resources (rollout.json, knative-service.json) go
+        // through the README's rules for them, in
+        // `custom_resources_through_the_admission_chain`: these manifests
+        // do not select them, whether their CRDs are installed or not.
+        let kubernetes = !object["apiVersion"].as_str().unwrap_or("v1").contains('.');
+        if kubernetes && object["kind"].is_string() && object["spec"].is_object() {
             objects.push((format!("tests/fixtures/admission/{name}"), object.clone()));
         }
     }
@@ -853,4 +865,98 @@ pub fn updates_and_ephemeral_containers(cluster: &Cluster) -> Result<(), Failed>
         ));
     }
     none_of("admission checks that did not hold", &failures)
+}
+
+/// The README's rules for custom resources, on a real API server: with the
+/// CRDs of Argo Rollouts and Knative Serving installed, a privileged
+/// Rollout and a Knative Service running as root are refused at apply
+/// time with the policy's findings, the Rollout is fixed in mutate mode,
+/// and the core `v1` Service of the same kind name is not a workload.
+pub fn custom_resources_through_the_admission_chain(cluster: &Cluster) -> Result<(), Failed> {
+    let manifests = readme_manifests()?;
+    let rules = manifests[2]["spec"]["rules"].clone();
+    let Some(chain) = start_chain(cluster, "crd", |m| m["spec"]["rules"] = rules.clone())? else {
+        return Ok(());
+    };
+    install_crd(cluster, "argoproj.io", "Rollout", "rollouts", "v1alpha1")?;
+    install_crd(cluster, "serving.knative.dev", "Service", "services", "v1")?;
+    let fixture = |name: &str| -> Result<Value, Failed> {
+        let text = std::fs::read_to_string(repo(&format!("tests/fixtures/admission/{name}")))?;
+        let mut object = serde_json::from_str::<Value>(&text)?["object"].clone();
+        if let Some(metadata) = object["metadata"].as_object_mut() {
+            metadata.remove("namespace");
+        }
+        Ok(object)
+    };
+    let rollout = fixture("rollout.json")?;
+    let knative = fixture("knative-service.json")?;
+    let validate = chain.namespace(&chain.validate, "crd")?;
+    let mutate = chain.namespace(&chain.mutate, "crd")?;
+    let mut failures = Vec::new();
+    let id = &chain.validate.id;
+    for (object, label, pointer) in [
+        (
+            &rollout,
+            "Rollout/rollout-canary",
+            "/spec/template/spec/containers/0/securityContext/privileged",
+        ),
+        (
+            &knative,
+            "Service/helloworld-go",
+            "/spec/template/spec/containers/0/securityContext/runAsUser",
+        ),
+    ] {
+        // As the core says in admission, in validate mode.
+        let root = Node::from_json(object);
+        let report = check_admission(&root, &chain.validate.settings, &admin(&admin_groups()));
+        if !report.has_errors() {
+            failures.push(format!("{label}: the core finds no error"));
+        }
+        let r = cluster.create(&validate, object, false);
+        let message = r.message();
+        if r.status != 403
+            || !message.contains(&format!(
+                "admission webhook \"{id}.kubewarden.admission\" denied the request"
+            ))
+            || !message.contains(label)
+            || !message.contains(pointer)
+        {
+            failures.push(format!("{label} in validate mode: {} {message}", r.status));
+        }
+    }
+    // Mutate mode: the Rollout's privileged container is fixed (a safe
+    // fix) before the controller would copy its template.
+    let r = cluster.create(&mutate, &rollout, false);
+    let stored = r.json();
+    let container = &stored["spec"]["template"]["spec"]["containers"][0];
+    if !r.ok() || container["securityContext"]["privileged"] != false {
+        failures.push(format!(
+            "Rollout in mutate mode: {} {}",
+            r.status,
+            if r.ok() {
+                container.to_string()
+            } else {
+                r.message()
+            }
+        ));
+    }
+    // The Knative Service runs as root: unsafe to fix, still refused.
+    let r = cluster.create(&mutate, &knative, false);
+    if r.status != 403 || !r.message().contains("run-as-root") {
+        failures.push(format!(
+            "Knative Service in mutate mode: {} {}",
+            r.status,
+            r.message()
+        ));
+    }
+    // The core `v1` Service is not a workload, even with a pod template.
+    let mut core_service = knative.clone();
+    core_service["apiVersion"] = Value::from("v1");
+    core_service["spec"] = json!({"ports": [{"port": 80}]});
+    core_service["metadata"]["name"] = Value::from("plain");
+    let r = cluster.create(&validate, &core_service, false);
+    if !r.ok() {
+        failures.push(format!("a core v1 Service: {} {}", r.status, r.message()));
+    }
+    none_of("custom resources through the admission chain", &failures)
 }

@@ -72,12 +72,18 @@ macro_rules! host_port {
     };
 }
 
-/// The pod spec, where the object's kind holds it (`workload.rs`). The API
-/// server has validated the object before admission: the path is there.
+/// The pod spec, where the object's kind holds it (`workload.rs`): the
+/// kinds of Kubernetes, whose objects the API server has validated (the
+/// path is there), then the custom resources with one pod spec, which a
+/// CRD may leave unchecked (a Rollout that points at a Deployment has no
+/// template: no pod spec, nothing to judge).
 const SPEC: &str = "request.kind.kind == 'Pod' ? object.spec :\n\
     request.kind.kind == 'PodTemplate' ? object.template.spec :\n\
     request.kind.kind == 'CronJob' ? object.spec.jobTemplate.spec.template.spec :\n\
-    object.spec.template.spec";
+    request.kind.group in ['', 'apps', 'batch'] ? object.spec.template.spec :\n\
+    request.kind.kind == 'Revision' ? object.?spec.orValue({}) :\n\
+    request.kind.kind == 'ScaledJob' ? object.?spec.?jobTargetRef.?template.?spec.orValue({}) :\n\
+    object.?spec.?template.?spec.orValue({})";
 
 /// The variables every policy starts with: comment, name, expression
 /// (`lists` depends on the settings: [`lists`]).
@@ -87,7 +93,7 @@ const BASE_VARIABLES: &[(&str, &str, &str)] = &[
     ("", "containers", "variables.lists.flatten()"),
     ("", "labels",
         "variables.lists.transformList(i, list, list.map(c,\n  \
-         ['init container \"', 'container \"', 'ephemeral container \"'][i] + c.name + '\"')).flatten()",
+         ['init container \"', 'container \"', 'ephemeral container \"'][i] + c.?name.orValue('') + '\"')).flatten()",
     ),
     ("", "baseline", baseline!()),
     (
@@ -374,6 +380,19 @@ fn policy(
              operations: [CREATE, UPDATE]\n      \
              - apiGroups: [batch]\n        apiVersions: [v1]\n        \
              resources: [jobs, cronjobs]\n        \
+             operations: [CREATE, UPDATE]\n      \
+             # custom resources with one pod spec (Argo Rollouts, OpenShift, Knative, KEDA)\n      \
+             - apiGroups: [argoproj.io]\n        apiVersions: [\"*\"]\n        \
+             resources: [rollouts]\n        \
+             operations: [CREATE, UPDATE]\n      \
+             - apiGroups: [apps.openshift.io]\n        apiVersions: [\"*\"]\n        \
+             resources: [deploymentconfigs]\n        \
+             operations: [CREATE, UPDATE]\n      \
+             - apiGroups: [serving.knative.dev]\n        apiVersions: [\"*\"]\n        \
+             resources: [services, configurations, revisions]\n        \
+             operations: [CREATE, UPDATE]\n      \
+             - apiGroups: [keda.sh]\n        apiVersions: [\"*\"]\n        \
+             resources: [scaledjobs]\n        \
              operations: [CREATE, UPDATE]\n",
         ],
     );
@@ -627,7 +646,7 @@ fn lists(settings: &Settings) -> String {
     }
     for exemption in &ex.containers {
         let mut clause = [
-            "c.name.matches(",
+            "c.?name.orValue('').matches(",
             &cel_string(&glob_regex(&[exemption.name()])),
             ")",
         ]

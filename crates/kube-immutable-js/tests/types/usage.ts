@@ -11,7 +11,10 @@ const source: string = "kind: Pod\n";
 const settings: Settings = {
   rules: { privileged: "off", "run-as-root": "warning", "host-namespaces": false },
   exemptions: { namespaces: ["kube-system"], images: ["registry.k8s.io/*"], containers: ["istio-proxy"] },
+  workloads: [{ apiVersion: "pipelines.example.com/*", kind: "Runner", podSpecs: ["/spec/runner/podSpec"] }],
 };
+// @ts-expect-error a workload entry names its pod specs
+const noPodSpecs: Settings = { workloads: [{ apiVersion: "x.io/v1", kind: "R" }] };
 
 const result: CheckResult = check(source);
 check(source, settings);
