@@ -31,7 +31,8 @@ pub use split::{Origin, Splitter};
 
 pub use crate::yaml::Excerpt;
 
-use saphyr_parser::Input;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use crate::diagnostic::{Diagnostic, ErrorKind, Message};
 use crate::engine;
@@ -39,9 +40,9 @@ use crate::finding::Finding;
 use crate::node::Node;
 use crate::settings::Settings;
 use crate::span::{Position, Span};
-use crate::yaml::window::{Feed, PieceInput, SharedFeed, Window};
+use crate::yaml::window::{Feed, Pending, PieceInput, SharedFeed, Window};
 use crate::yaml::{
-    flow_closer_break, relax_flow_closer, Loaded, Loader, TextView, MAX_RELAXATIONS,
+    flow_closer_break, relax_flow_closer, EventSource, Loaded, Loader, TextView, MAX_RELAXATIONS,
 };
 use crate::{Limits, Report};
 
@@ -136,8 +137,8 @@ pub fn check_chunk(text: &str, options: &Options<'_>, sink: &mut dyn FnMut(Event
         let source = relaxed.as_deref().unwrap_or(text);
         // The parser reads the relaxed text; positions and excerpts come
         // from the text as written (a relaxed line break is a space).
-        let mut loader = Loader::with_input(
-            saphyr_parser::StrInput::new(source),
+        let mut loader = Loader::with_events(
+            saphyr_parser::Parser::new_from_str(source),
             crate::yaml::Offsets::new(text, 0),
             options.limits,
         )
@@ -189,33 +190,285 @@ impl<F: FnMut() -> Option<String>> Pieces for FromFn<F> {
 /// Returns how many document indices it takes.
 ///
 /// The text is forgotten as it is read, but for what the objects being read
-/// need, a document's first lines (before its items) and what follows an
-/// anchor: more than `max_input_bytes` of that is an error. A misplaced
+/// need, a document's first lines (before its items) and the lines of
+/// anchors: more than `max_input_bytes` of that is an error. A misplaced
 /// flow collection closer, which kubectl reads by joining its line to the
-/// one before, needs the chunk read again: when the pieces cannot be
-/// ([`Pieces::rewind`]), it is an error.
+/// one before, needs the chunk read again, and so does an alias budget
+/// passed early (the budget grows with the chunk, whose length is known at
+/// its end): when the pieces cannot be ([`Pieces::rewind`]), the closer is
+/// an error and the budget the one of what was read.
+///
+/// This reads and checks on the caller's thread; [`ChunkParser`] and
+/// [`check_batches`] are the same in two halves, for two threads.
 pub fn check_chunk_pieces(
     pieces: &mut dyn Pieces,
     options: &Options<'_>,
     sink: &mut dyn FnMut(Event),
 ) -> usize {
     let rewindable = pieces.rewindable();
+    let pieces = Rc::new(RefCell::new(pieces));
+    let source = Rc::clone(&pieces);
+    let mut inline = Inline {
+        parser: Some(ChunkParser::new(
+            Box::new(move || source.borrow_mut().next()),
+            &[],
+        )),
+        pieces,
+        rewindable,
+    };
+    check_batches(&mut inline, options, sink)
+}
+
+/// Batches parsed on demand, on the same thread.
+struct Inline<'a, 'p> {
+    pieces: Rc<RefCell<&'p mut dyn Pieces>>,
+    parser: Option<ChunkParser<'a>>,
+    rewindable: bool,
+}
+
+impl<'a, 'p: 'a> Batches for Inline<'a, 'p> {
+    fn next(&mut self) -> Option<Batch> {
+        self.parser.as_mut()?.next_batch()
+    }
+
+    fn rewindable(&self) -> bool {
+        self.rewindable
+    }
+
+    fn restart(&mut self, relaxed: &[(usize, usize)]) {
+        self.parser = None;
+        self.pieces.borrow_mut().rewind();
+        let source = Rc::clone(&self.pieces);
+        self.parser = Some(ChunkParser::new(
+            Box::new(move || source.borrow_mut().next()),
+            relaxed,
+        ));
+    }
+
+    fn skip_to_end(&mut self) {
+        if let Some(parser) = &mut self.parser {
+            parser.skip_to_end();
+        }
+    }
+}
+
+/// Events a parser read, with the text it read meanwhile: what
+/// [`ChunkParser`] sends [`check_batches`].
+#[allow(missing_debug_implementations)] // parser events
+pub struct Batch {
+    events: Vec<Parsed>,
+    pieces: Vec<String>,
+    /// The chunk's end, in its last batch.
+    end: Option<ChunkEnd>,
+}
+
+type Parsed =
+    Result<(saphyr_parser::Event<'static>, saphyr_parser::Span), saphyr_parser::ScanError>;
+
+/// What is known at a chunk's end: its length, where its first NUL is.
+#[derive(Debug, Clone)]
+struct ChunkEnd {
+    len: usize,
+    nul: Option<(usize, Position, Excerpt)>,
+}
+
+impl Batch {
+    /// Whether this is the chunk's last batch.
+    pub fn is_last(&self) -> bool {
+        self.end.is_some()
+    }
+}
+
+/// Where [`check_batches`] gets its batches: a [`ChunkParser`], on this
+/// thread or another.
+pub trait Batches {
+    /// The next batch; `None` if the parser is gone.
+    fn next(&mut self) -> Option<Batch>;
+    /// Whether the chunk can be parsed again ([`Batches::restart`]).
+    fn rewindable(&self) -> bool;
+    /// Parse again from the chunk's first piece, with these line breaks
+    /// read as spaces. Batches of the earlier parse must not follow.
+    fn restart(&mut self, relaxed: &[(usize, usize)]);
+    /// No more events are needed: only the chunk's end (its last batch).
+    fn skip_to_end(&mut self);
+}
+
+/// The parsing half of [`check_chunk_pieces`]: reads a chunk's pieces,
+/// parses them, and hands the events out in batches, for
+/// [`check_batches`] to read and check (on another thread).
+#[allow(missing_debug_implementations)] // the parser
+pub struct ChunkParser<'a> {
+    parser: Option<saphyr_parser::Parser<'static, PieceInput<'a>>>,
+    feed: SharedFeed<'a>,
+    ended: bool,
+}
+
+/// Events per batch.
+const BATCH: usize = 4096;
+
+impl<'a> ChunkParser<'a> {
+    /// Parse the pieces `source` gives (see [`Pieces`]), reading the line
+    /// breaks in `relaxed` as spaces (from [`Batches::restart`]).
+    pub fn new(
+        source: Box<dyn FnMut() -> Option<String> + 'a>,
+        relaxed: &[(usize, usize)],
+    ) -> Self {
+        let feed = Feed::new(source);
+        feed.borrow_mut().relax(relaxed);
+        let parser = saphyr_parser::Parser::new(PieceInput::new(feed.clone()));
+        Self {
+            parser: Some(parser),
+            feed,
+            ended: false,
+        }
+    }
+
+    /// Stop parsing: the next batch reads to the chunk's end and is the last.
+    pub fn skip_to_end(&mut self) {
+        self.parser = None;
+    }
+
+    /// The next batch; `None` after the last.
+    pub fn next_batch(&mut self) -> Option<Batch> {
+        if self.ended {
+            return None;
+        }
+        let mut events = Vec::with_capacity(BATCH);
+        if let Some(parser) = &mut self.parser {
+            while events.len() < BATCH {
+                match parser.next_event() {
+                    Some(Ok((event, span))) => events.push(Ok((owned(event), span))),
+                    // The parser stops at its first error.
+                    Some(Err(error)) => {
+                        events.push(Err(error));
+                        self.parser = None;
+                        break;
+                    }
+                    None => {
+                        self.parser = None;
+                        break;
+                    }
+                }
+            }
+        }
+        let pending = Rc::clone(&self.feed.borrow().pending);
+        let pieces = std::mem::take(&mut *pending.borrow_mut());
+        if self.parser.is_some() {
+            return Some(Batch {
+                events,
+                pieces,
+                end: None,
+            });
+        }
+        self.ended = true;
+        let mut feed = self.feed.borrow_mut();
+        feed.drain();
+        let (len, nul) = feed.end();
+        Some(Batch {
+            events,
+            pieces,
+            end: Some(ChunkEnd { len, nul }),
+        })
+    }
+}
+
+/// An event that owns its text (it crosses threads).
+fn owned(event: saphyr_parser::Event<'_>) -> saphyr_parser::Event<'static> {
+    use saphyr_parser::Event as E;
+    use std::borrow::Cow;
+    let tag = |t: Option<Cow<'_, saphyr_parser::Tag>>| t.map(|t| Cow::Owned(t.into_owned()));
+    match event {
+        E::Nothing => E::Nothing,
+        E::StreamStart => E::StreamStart,
+        E::StreamEnd => E::StreamEnd,
+        E::DocumentStart(explicit) => E::DocumentStart(explicit),
+        E::DocumentEnd => E::DocumentEnd,
+        E::Alias(id) => E::Alias(id),
+        E::Scalar(text, style, anchor, t) => {
+            E::Scalar(Cow::Owned(text.into_owned()), style, anchor, tag(t))
+        }
+        E::SequenceStart(anchor, t) => E::SequenceStart(anchor, tag(t)),
+        E::SequenceEnd => E::SequenceEnd,
+        E::MappingStart(anchor, t) => E::MappingStart(anchor, tag(t)),
+        E::MappingEnd => E::MappingEnd,
+    }
+}
+
+/// The loader's events, from batches; their text goes to the text view.
+struct BatchEvents<'b> {
+    batches: &'b mut dyn Batches,
+    pending: Pending,
+    events: std::vec::IntoIter<Parsed>,
+    end: Option<ChunkEnd>,
+}
+
+impl BatchEvents<'_> {
+    /// The next batch; `false` past the last.
+    fn pull(&mut self) -> bool {
+        if self.end.is_some() {
+            return false;
+        }
+        let Some(batch) = self.batches.next() else {
+            // The parser is gone: as if the chunk ended here.
+            self.end = Some(ChunkEnd { len: 0, nul: None });
+            return false;
+        };
+        self.pending.borrow_mut().extend(batch.pieces);
+        self.events = batch.events.into_iter();
+        self.end = batch.end;
+        true
+    }
+
+    /// Read to the chunk's end, skipping what was not read.
+    fn finish(&mut self) -> ChunkEnd {
+        if self.end.is_none() {
+            self.batches.skip_to_end();
+            while self.pull() {}
+        }
+        self.end.clone().unwrap_or(ChunkEnd { len: 0, nul: None })
+    }
+}
+
+impl EventSource<'static> for BatchEvents<'_> {
+    fn next_event(&mut self) -> Option<Parsed> {
+        loop {
+            if let Some(event) = self.events.next() {
+                return Some(event);
+            }
+            if !self.pull() {
+                return None;
+            }
+        }
+    }
+}
+
+/// The checking half of [`check_chunk_pieces`]: reads the events of
+/// [`ChunkParser`]'s batches, checks what they hold, sends what it finds.
+/// Returns how many document indices the chunk takes.
+pub fn check_batches(
+    batches: &mut dyn Batches,
+    options: &Options<'_>,
+    sink: &mut dyn FnMut(Event),
+) -> usize {
     let mut relaxed: Vec<(usize, usize)> = Vec::new();
     let mut final_len = None;
     for attempt in 0.. {
-        let source = &mut *pieces;
-        let feed = Feed::new(Box::new(move || source.next()));
-        feed.borrow_mut().relax(&relaxed);
-        let mut window = Window::new(feed.clone());
+        let pending = Pending::default();
+        let events = BatchEvents {
+            batches: &mut *batches,
+            pending: Rc::clone(&pending),
+            events: Vec::new().into_iter(),
+            end: None,
+        };
+        let mut window = Window::new(pending);
         window.final_len = final_len;
-        let mut loader = Loader::with_input(PieceInput::new(feed.clone()), window, options.limits)
-            .streaming_items();
+        let mut loader = Loader::with_events(events, window, options.limits).streaming_items();
         let mut count = 0;
         if let Err(error) = drive(&mut loader, options, sink, &mut count) {
             // kubectl's reading of a misplaced closer: the line joined to
             // the one before, the chunk read again.
             let at = error.span.map_or(0, |s| s.start);
-            let join = (rewindable && attempt < MAX_RELAXATIONS && feed.borrow().nul.is_none())
+            let join = (attempt < MAX_RELAXATIONS && loader.events.batches.rewindable())
                 .then(|| {
                     let (base, text) = loader.text.held(at)?;
                     let mut text = text.to_owned();
@@ -230,9 +483,8 @@ pub fn check_chunk_pieces(
                 .flatten();
             if let Some(join) = join {
                 drop(loader);
-                drop(feed);
-                pieces.rewind();
                 relaxed.push(join);
+                batches.restart(&relaxed);
                 sink(Event::Restart);
                 continue;
             }
@@ -240,37 +492,33 @@ pub fn check_chunk_pieces(
             count += 1;
         }
         let over_budget = loader.over_budget;
+        let end = loader.events.finish();
         drop(loader);
-        let len = feed.borrow_mut().drain();
         // An alias budget passed once the chunk's length is known: read it
         // again knowing it (what it finds stops where it should have).
-        if final_len.is_none()
-            && rewindable
-            && over_budget > options.limits.alias_budget(len)
-            && feed.borrow().nul.is_none()
+        if batches.rewindable()
+            && final_len.is_none()
+            && end.nul.is_none()
+            && over_budget > options.limits.alias_budget(end.len)
         {
-            drop(feed);
-            pieces.rewind();
-            final_len = Some(len);
+            final_len = Some(end.len);
+            batches.restart(&relaxed);
             sink(Event::Restart);
             continue;
         }
-        return finish_pieces(&feed, count, options, sink);
+        return finish_chunk(end, count, options, sink);
     }
     unreachable!("the loop returns")
 }
 
-/// What is left to read after an error that cannot be fixed by reading
-/// again: the rest of the chunk, for a NUL. `count` documents were read.
-fn finish_pieces(
-    feed: &SharedFeed<'_>,
+/// The chunk read: a NUL anywhere voids what it held (YAML allows none).
+fn finish_chunk(
+    end: ChunkEnd,
     count: usize,
     options: &Options<'_>,
     sink: &mut dyn FnMut(Event),
 ) -> usize {
-    let mut feed = feed.borrow_mut();
-    feed.drain();
-    let Some((at, start, excerpt)) = feed.nul.clone() else {
+    let Some((at, start, excerpt)) = end.nul else {
         return count;
     };
     sink(Event::Restart);
@@ -310,8 +558,8 @@ fn nul_error(at: usize) -> Diagnostic {
 }
 
 /// The document that broke: what was read of it, and the error.
-fn broken<I: Input, T: TextView>(
-    loader: &mut Loader<'_, I, T>,
+fn broken<'a, E: EventSource<'a>, T: TextView>(
+    loader: &mut Loader<'a, E, T>,
     error: Diagnostic,
     document: usize,
     options: &Options<'_>,
@@ -334,8 +582,8 @@ fn broken<I: Input, T: TextView>(
 }
 
 /// Read documents and items, check them, send what they hold.
-fn drive<I: Input, T: TextView>(
-    loader: &mut Loader<'_, I, T>,
+fn drive<'a, E: EventSource<'a>, T: TextView>(
+    loader: &mut Loader<'a, E, T>,
     options: &Options<'_>,
     sink: &mut dyn FnMut(Event),
     count: &mut usize,

@@ -461,10 +461,23 @@ struct ItemState {
     root_nodes: usize,
 }
 
-pub(crate) struct Loader<'a, I: Input, T: TextView> {
-    parser: Parser<'a, I>,
+/// Where the loader's events come from: the parser itself, or batches of
+/// events a parser on another thread sent.
+pub(crate) trait EventSource<'a> {
+    fn next_event(&mut self) -> Option<Result<(Event<'a>, saphyr_parser::Span), ScanError>>;
+}
+
+impl<'a, I: Input> EventSource<'a> for Parser<'a, I> {
+    fn next_event(&mut self) -> Option<Result<(Event<'a>, saphyr_parser::Span), ScanError>> {
+        Parser::next_event(self)
+    }
+}
+
+pub(crate) struct Loader<'a, E: EventSource<'a>, T: TextView> {
+    pub(crate) events: E,
     pub(crate) text: T,
-    limits: &'a Limits,
+    limits: Limits,
+    _events: std::marker::PhantomData<&'a ()>,
     stack: Vec<Frame>,
     /// Anchored nodes with their size and height (alias budget and depth).
     anchors: HashMap<usize, Anchored>,
@@ -490,23 +503,24 @@ pub(crate) struct Loader<'a, I: Input, T: TextView> {
 // Boxed: errors are rare, and the hot path returns `Ok(())` by the million.
 type LoadResult<T> = Result<T, Box<Diagnostic>>;
 
-impl<'a> Loader<'a, saphyr_parser::StrInput<'a>, Offsets<'a>> {
+impl<'a> Loader<'a, Parser<'a, saphyr_parser::StrInput<'a>>, Offsets<'a>> {
     /// A loader over a chunk held whole, found at byte `base` of the stream.
     pub(crate) fn new(chunk: &'a str, base: usize, limits: &'a Limits) -> Self {
-        Loader::with_input(
-            saphyr_parser::StrInput::new(chunk),
+        Loader::with_events(
+            Parser::new_from_str(chunk),
             Offsets::new(chunk, base),
             limits,
         )
     }
 }
 
-impl<'a, I: Input, T: TextView> Loader<'a, I, T> {
-    pub(crate) fn with_input(input: I, text: T, limits: &'a Limits) -> Self {
+impl<'a, E: EventSource<'a>, T: TextView> Loader<'a, E, T> {
+    pub(crate) fn with_events(events: E, text: T, limits: &Limits) -> Self {
         Self {
-            parser: Parser::new(input),
+            events,
+            _events: std::marker::PhantomData,
             text,
-            limits,
+            limits: *limits,
             stack: Vec::new(),
             anchors: HashMap::new(),
             nodes: 0,
@@ -538,10 +552,10 @@ impl<'a, I: Input, T: TextView> Loader<'a, I, T> {
 
     /// Read on to the next document or streamed item; `None` at the end.
     pub(crate) fn next(&mut self) -> LoadResult<Option<Loaded>> {
-        while let Some(event) = self.parser.next_event() {
+        while let Some(event) = self.events.next_event() {
             let (event, span) = event.map_err(|e| Box::new(self.scan_error(&e)))?;
             let span = self.text.span(span);
-            if let Some(error) = self.text.over_limit(self.limits) {
+            if let Some(error) = self.text.over_limit(&self.limits) {
                 return Err(Box::new(error));
             }
             if matches!(
@@ -715,7 +729,7 @@ impl<'a, I: Input, T: TextView> Loader<'a, I, T> {
         let at = self.text.byte(e.marker().index());
         if e.info().contains("recursion limit") {
             // The parser's own nesting limit (deep flow collections).
-            return too_deep(self.limits, Span::empty(at));
+            return too_deep(&self.limits, Span::empty(at));
         }
         syntax(
             &format!("invalid YAML: {}", e.info()),
@@ -797,7 +811,7 @@ impl<'a, I: Input, T: TextView> Loader<'a, I, T> {
 
     fn check_depth(&self, depth: usize, span: Span) -> LoadResult<()> {
         if depth > self.limits.max_depth {
-            return Err(Box::new(too_deep(self.limits, span)));
+            return Err(Box::new(too_deep(&self.limits, span)));
         }
         Ok(())
     }

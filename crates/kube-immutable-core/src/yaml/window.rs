@@ -36,7 +36,7 @@ pub(crate) type PieceSource<'a> = Box<dyn FnMut() -> Option<String> + 'a>;
 pub(crate) struct Feed<'a> {
     source: PieceSource<'a>,
     /// Pieces pulled by the input, not yet taken by the text view.
-    pending: Vec<String>,
+    pub(crate) pending: Pending,
     /// Bytes pulled so far.
     pulled: usize,
     /// Lines and UTF-16 units pulled so far.
@@ -53,11 +53,14 @@ pub(crate) struct Feed<'a> {
 
 pub(crate) type SharedFeed<'a> = Rc<RefCell<Feed<'a>>>;
 
+/// Pieces read by a parser, on their way to the loader's text view.
+pub(crate) type Pending = Rc<RefCell<Vec<String>>>;
+
 impl<'a> Feed<'a> {
     pub(crate) fn new(source: PieceSource<'a>) -> SharedFeed<'a> {
         Rc::new(RefCell::new(Self {
             source,
-            pending: Vec::new(),
+            pending: Pending::default(),
             pulled: 0,
             lines: 0,
             utf16: 0,
@@ -83,7 +86,7 @@ impl<'a> Feed<'a> {
                 Some(mut piece) => {
                     let start = self.pulled;
                     self.count(&piece);
-                    self.pending.push(piece.clone());
+                    self.pending.borrow_mut().push(piece.clone());
                     let ended = piece.ends_with('\n');
                     for &(from, to) in &self.relaxed {
                         if from < start + piece.len() && to > start {
@@ -152,8 +155,13 @@ impl<'a> Feed<'a> {
                 None => self.done = true,
             }
         }
-        self.pending.clear();
+        self.pending.borrow_mut().clear();
         self.pulled
+    }
+
+    /// The chunk's length once drained, and where its first NUL is.
+    pub(crate) fn end(&self) -> (usize, Option<(usize, Position, Excerpt)>) {
+        (self.pulled, self.nul.clone())
     }
 }
 
@@ -308,13 +316,23 @@ impl Input for PieceInput<'_> {
 
     #[inline]
     fn skip(&mut self) {
-        if let Some(c) = self.rest().chars().next() {
-            self.advance(c.len_utf8());
+        match self.buffer.as_bytes().get(self.pos) {
+            Some(&b) if b < 0x80 => self.advance(1),
+            Some(_) => {
+                let c = self.rest().chars().next().map_or(1, char::len_utf8);
+                self.advance(c);
+            }
+            None => {}
         }
     }
 
     #[inline]
     fn skip_n(&mut self, count: usize) {
+        let bytes = self.buffer.as_bytes();
+        if self.pos + count <= bytes.len() && bytes[self.pos..self.pos + count].is_ascii() {
+            self.advance(count);
+            return;
+        }
         for _ in 0..count {
             match self.rest().chars().next() {
                 Some(c) => self.advance(c.len_utf8()),
@@ -325,11 +343,21 @@ impl Input for PieceInput<'_> {
 
     #[inline]
     fn peek(&self) -> char {
-        self.rest().chars().next().unwrap_or('\0')
+        match self.buffer.as_bytes().get(self.pos) {
+            Some(&b) if b < 0x80 => char::from(b),
+            Some(_) => self.rest().chars().next().unwrap_or('\0'),
+            None => '\0',
+        }
     }
 
     #[inline]
     fn peek_nth(&self, n: usize) -> char {
+        let bytes = self.buffer.as_bytes();
+        if let Some(ahead) = bytes.get(self.pos..=self.pos + n) {
+            if ahead.is_ascii() {
+                return char::from(ahead[n]);
+            }
+        }
         self.rest().chars().nth(n).unwrap_or('\0')
     }
 
@@ -532,43 +560,49 @@ impl Input for PieceInput<'_> {
 
 /// A stretch of the chunk's text that is kept, from a line start.
 struct Stretch {
-    /// Offset of its first (live) byte in the chunk.
-    start: usize,
+    /// Offset in the chunk of `buffer`'s first byte.
+    base: usize,
     /// Its text, after `dead` bytes forgotten but not yet dropped (moving
-    /// the rest down once per release would copy the parser's lookahead
+    /// the rest down at each release would copy the parser's lookahead
     /// again and again).
     buffer: String,
     dead: usize,
+    /// Positions in `buffer`.
     lines: Lines,
 }
 
 impl Stretch {
     fn new(start: usize, text: String, origin: Origin) -> Self {
         Self {
-            start,
+            base: start,
             buffer: text,
             dead: 0,
             lines: Lines::new(origin),
         }
     }
 
+    /// Offset in the chunk of its first byte kept.
+    fn start(&self) -> usize {
+        self.base + self.dead
+    }
+
+    fn end(&self) -> usize {
+        self.base + self.buffer.len()
+    }
+
     fn text(&self) -> &str {
         &self.buffer[self.dead..]
     }
 
-    fn end(&self) -> usize {
-        self.start + self.buffer.len() - self.dead
-    }
-
-    /// Forget the first `bytes` live bytes, which start at a line at
-    /// `origin`... the next line start.
-    fn forget(&mut self, bytes: usize, origin: Origin) {
-        self.dead += bytes;
-        self.start += bytes;
-        self.lines = Lines::new(origin);
-        if self.dead > self.buffer.len() / 2 {
+    /// Forget what lies before `at` (a line start).
+    fn forget(&mut self, at: usize) {
+        self.dead = at - self.base;
+        if self.dead > 64 * 1024 && self.dead > self.buffer.len() / 2 {
+            let (_, origin) = self.lines.line_of(&self.buffer, self.dead);
             self.buffer.drain(..self.dead);
+            self.base += self.dead;
             self.dead = 0;
+            self.lines = Lines::new(origin);
         }
     }
 }
@@ -612,8 +646,8 @@ pub(crate) fn walk(text: &str, at: usize, n: usize, forward: bool) -> (usize, us
 /// (the lines of the object being read; a document's first lines, before
 /// its items; what follows an anchor, until the document ends), the rest
 /// forgotten as the parser moves on.
-pub(crate) struct Window<'a> {
-    feed: SharedFeed<'a>,
+pub(crate) struct Window {
+    pending: Pending,
     /// Kept stretches, in order; the last one grows as pieces are read.
     stretches: Vec<Stretch>,
     /// Bytes of the chunk read so far.
@@ -627,12 +661,15 @@ pub(crate) struct Window<'a> {
     byte_pos: usize,
     /// The chunk's length, when read again after it was measured.
     pub(crate) final_len: Option<usize>,
+    /// How far the parser's events reached (the text after it is only the
+    /// parser's lookahead).
+    read: usize,
 }
 
-impl<'a> Window<'a> {
-    pub(crate) fn new(feed: SharedFeed<'a>) -> Self {
+impl Window {
+    pub(crate) fn new(pending: Pending) -> Self {
         Self {
-            feed,
+            pending,
             stretches: vec![Stretch::new(0, String::new(), Origin::default())],
             end: 0,
             held: 0,
@@ -640,12 +677,13 @@ impl<'a> Window<'a> {
             char_pos: 0,
             byte_pos: 0,
             final_len: None,
+            read: 0,
         }
     }
 
     /// Take the pieces the parser read since the last call.
     fn sync(&mut self) {
-        let pending = std::mem::take(&mut self.feed.borrow_mut().pending);
+        let pending = std::mem::take(&mut *self.pending.borrow_mut());
         for piece in pending {
             if self.ascii && !piece.is_ascii() {
                 // Up to here characters were bytes: start counting.
@@ -667,49 +705,47 @@ impl<'a> Window<'a> {
     fn stretch_of(&self, offset: usize) -> Option<usize> {
         self.stretches
             .iter()
-            .rposition(|s| s.start <= offset && offset <= s.end())
+            .rposition(|s| s.start() <= offset && offset <= s.end())
     }
 
     /// Where the line that holds `offset` starts, if it is held.
     fn line_start(&mut self, offset: usize) -> Option<usize> {
         let i = self.stretch_of(offset)?;
-        let stretch = &mut self.stretches[i];
-        let text = &stretch.buffer[stretch.dead..];
-        let (start, _) = stretch.lines.line_of(text, offset - stretch.start);
-        Some(stretch.start + start)
+        let stretch = &self.stretches[i];
+        let before = &stretch.buffer[stretch.dead..offset - stretch.base];
+        Some(
+            before
+                .rfind('\n')
+                .map_or(stretch.start(), |n| stretch.start() + n + 1),
+        )
     }
 
-    /// Split the last stretch at `at` (a line start inside it); returns
-    /// the new last stretch's start.
-    fn split(&mut self, at: usize, keep_before: bool) {
+    /// Keep what lies before `at` (a line start inside the last stretch)
+    /// as a stretch of its own; the last one goes on from `at`.
+    fn split(&mut self, at: usize) {
         let last = self.last();
-        if at <= last.start || at > last.end() {
+        if at <= last.start() || at > last.end() {
             return;
         }
-        let relative = at - last.start;
-        let text = &last.buffer[last.dead..];
-        let (_, origin) = last.lines.line_of(text, relative);
-        if keep_before {
-            let rest = last.buffer.split_off(last.dead + relative);
-            let next = Stretch::new(at, rest, origin);
-            self.stretches.push(next);
-        } else {
-            last.forget(relative, origin);
-            self.held -= relative;
-        }
+        let (_, origin) = last.lines.line_of(&last.buffer, at - last.base);
+        let rest = last.buffer.split_off(at - last.base);
+        let next = Stretch::new(at, rest, origin);
+        self.stretches.push(next);
     }
 }
 
-impl TextView for Window<'_> {
+impl TextView for Window {
     fn byte(&mut self, char_index: usize) -> usize {
         self.sync();
         if self.ascii {
-            return char_index.min(self.end);
+            let byte = char_index.min(self.end);
+            self.read = self.read.max(byte);
+            return byte;
         }
         let i = self.stretches.len() - 1;
         let stretch = &self.stretches[i];
         let text = stretch.text();
-        let start = stretch.start;
+        let start = stretch.start();
         // Walk within the last stretch (the parser reads on from there).
         let local = self.byte_pos.saturating_sub(start).min(text.len());
         let (local, moved) = if char_index >= self.char_pos {
@@ -723,6 +759,7 @@ impl TextView for Window<'_> {
         };
         let _ = moved;
         self.byte_pos = start + local;
+        self.read = self.read.max(self.byte_pos);
         self.byte_pos
     }
 
@@ -732,10 +769,10 @@ impl TextView for Window<'_> {
         };
         let stretch = &self.stretches[i];
         let text = stretch.text();
-        let from = span.start - stretch.start;
+        let from = span.start - stretch.start();
         let to = span
             .end
-            .saturating_sub(stretch.start)
+            .saturating_sub(stretch.start())
             .clamp(from, text.len());
         text.get(from..to).unwrap_or_default()
     }
@@ -764,11 +801,10 @@ impl TextView for Window<'_> {
             let stretch = &mut self.stretches[i];
             let run = rest
                 .iter()
-                .take_while(|&&o| o >= stretch.start && o <= stretch.end())
+                .take_while(|&&o| o >= stretch.start() && o <= stretch.end())
                 .count();
-            let relative: Vec<usize> = rest[..run].iter().map(|o| o - stretch.start).collect();
-            let text = &stretch.buffer[stretch.dead..];
-            out.extend(stretch.lines.positions(text, &relative));
+            let relative: Vec<usize> = rest[..run].iter().map(|o| o - stretch.base).collect();
+            out.extend(stretch.lines.positions(&stretch.buffer, &relative));
             rest = &rest[run..];
         }
         out
@@ -777,11 +813,11 @@ impl TextView for Window<'_> {
     fn excerpt(&mut self, span: Span) -> Option<Excerpt> {
         let i = self.stretch_of(span.start)?;
         let stretch = &mut self.stretches[i];
-        let text = &stretch.buffer[stretch.dead..];
-        let start = span.start - stretch.start;
+        let text = stretch.buffer.as_str();
+        let start = span.start - stretch.base;
         let end = span
             .end
-            .saturating_sub(stretch.start)
+            .saturating_sub(stretch.base)
             .clamp(start, text.len());
         let (from, origin) = stretch.lines.line_of(text, start);
         let to = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
@@ -793,7 +829,7 @@ impl TextView for Window<'_> {
 
     fn held(&self, at: usize) -> Option<(usize, &str)> {
         let stretch = &self.stretches[self.stretch_of(at)?];
-        Some((stretch.start, stretch.text()))
+        Some((stretch.start(), stretch.text()))
     }
 
     fn keep(&mut self, span: Span) {
@@ -802,15 +838,15 @@ impl TextView for Window<'_> {
             return;
         };
         let stretch = &mut self.stretches[i];
-        let text = &stretch.buffer[stretch.dead..];
-        let start = span.start - stretch.start;
+        let text = stretch.buffer.as_str();
+        let start = span.start - stretch.base;
         let end = span
             .end
-            .saturating_sub(stretch.start)
+            .saturating_sub(stretch.base)
             .clamp(start, text.len());
         let (from, origin) = stretch.lines.line_of(text, start);
         let to = text[end..].find('\n').map_or(text.len(), |n| end + n + 1);
-        let copy = Stretch::new(stretch.start + from, text[from..to].to_owned(), origin);
+        let copy = Stretch::new(stretch.base + from, text[from..to].to_owned(), origin);
         self.held += to - from;
         let last = self.stretches.len() - 1;
         self.stretches.insert(last, copy);
@@ -818,30 +854,36 @@ impl TextView for Window<'_> {
 
     fn release(&mut self, to: usize) {
         self.sync();
-        if let Some(at) = self.line_start(to) {
-            if self.stretch_of(at) == Some(self.stretches.len() - 1) {
-                self.split(at, false);
-            }
+        let Some(at) = self.line_start(to) else {
+            return;
+        };
+        let last = self.stretches.len() - 1;
+        let stretch = &mut self.stretches[last];
+        if at > stretch.start() && at <= stretch.end() {
+            self.held -= at - stretch.start();
+            stretch.forget(at);
         }
     }
 
     fn set_aside(&mut self, at: usize) {
         self.sync();
         if let Some(at) = self.line_start(at) {
-            self.split(at, true);
+            self.split(at);
         }
     }
 
     fn forget_aside(&mut self) {
         let last = self.stretches.pop();
         for stretch in self.stretches.drain(..) {
-            self.held -= stretch.end() - stretch.start;
+            self.held -= stretch.end() - stretch.start();
         }
         self.stretches.extend(last);
     }
 
     fn over_limit(&self, limits: &Limits) -> Option<Diagnostic> {
-        (self.held > limits.max_input_bytes).then(|| {
+        // Not counting what was read ahead.
+        let held = self.held - self.end.saturating_sub(self.read).min(self.held);
+        (held > limits.max_input_bytes).then(|| {
             Diagnostic::new(
                 ErrorKind::Limit,
                 Message::new(
@@ -854,7 +896,7 @@ impl TextView for Window<'_> {
                         limits.max_input_bytes
                     ),
                 ),
-                Some(Span::empty(self.end)),
+                Some(Span::empty(self.read)),
             )
         })
     }
