@@ -64,6 +64,8 @@ pub struct Part {
     pub objects: usize,
     /// Findings silenced by the ignore annotation.
     pub suppressed: usize,
+    /// Documents whose root is a Kubernetes object ([`Report::manifests`]).
+    pub manifests: usize,
     /// The lines the spans above are on, when asked for (code frames).
     pub excerpts: Vec<Excerpt>,
 }
@@ -681,6 +683,7 @@ fn part<T: TextView>(
         mut errors,
         objects,
         suppressed,
+        manifests,
     } = report;
     // Stable sorts: ties keep the order found.
     findings.sort_by_key(|f| f.span.map(|s| s.start));
@@ -688,7 +691,11 @@ fn part<T: TextView>(
     read_errors.sort_by_key(|e| e.span.map(|s| s.start));
     let spans: Vec<Span> = findings
         .iter()
-        .filter_map(|f| f.span)
+        .flat_map(|f| {
+            f.span
+                .into_iter()
+                .chain(f.related.as_ref().and_then(|r| r.span))
+        })
         .chain(errors.iter().chain(&read_errors).filter_map(|e| e.span))
         .collect();
     let mut offsets: Vec<usize> = spans.iter().flat_map(|s| [s.start, s.end]).collect();
@@ -700,6 +707,12 @@ fn part<T: TextView>(
         if let Some(span) = f.span {
             f.start = at(span.start);
             f.end = at(span.end);
+        }
+        if let Some(related) = &mut f.related {
+            if let Some(span) = related.span {
+                related.start = at(span.start);
+                related.end = at(span.end);
+            }
         }
     }
     for e in errors.iter_mut().chain(&mut read_errors) {
@@ -730,6 +743,7 @@ fn part<T: TextView>(
         read_errors,
         objects,
         suppressed,
+        manifests,
         excerpts: lines,
     }
 }
@@ -833,6 +847,7 @@ impl Assembler {
             }
             self.report.objects += part.objects;
             self.report.suppressed += part.suppressed;
+            self.report.manifests += part.manifests;
             for e in part.errors {
                 let key = (
                     usize::from(e.span.is_some()),
@@ -902,6 +917,12 @@ pub fn shift_finding(f: &mut Finding, origin: Origin, first: usize) {
     f.span = f.span.map(|s| s.shift(origin.offset));
     for p in [&mut f.start, &mut f.end].into_iter().flatten() {
         shift_position(p, origin);
+    }
+    if let Some(related) = &mut f.related {
+        related.span = related.span.map(|s| s.shift(origin.offset));
+        for p in [&mut related.start, &mut related.end].into_iter().flatten() {
+            shift_position(p, origin);
+        }
     }
     f.object.document += first;
 }
