@@ -1229,4 +1229,3 @@ fn unframe(reader: &mut dyn std::io::Read) -> std::io::Result<Option<(usize, Fin
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
     Ok(Some((list, key, text)))
 }
-

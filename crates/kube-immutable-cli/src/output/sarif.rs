@@ -42,7 +42,12 @@ pub fn build(run: &Run, lang: Lang) -> Value {
         results.extend(r);
         notifications.extend(n);
     }
-    document(lang, results, notifications, run.summary().input_errors == 0)
+    document(
+        lang,
+        results,
+        notifications,
+        run.summary().input_errors == 0,
+    )
 }
 
 pub fn render(run: &Run, lang: Lang) -> String {
