@@ -598,7 +598,7 @@ fn render_stream(rows: &[crate::bench_stream::Row], objects: usize) -> String {
         let s = &r.measured.summary;
         let _ = writeln!(
             out,
-            "(each of the stream and the List: {} objects, {} errors and {} warnings found)",
+            "(the stream: {} objects, {} errors and {} warnings found; the List, the same per copy of the objects)",
             s["objects"], s["errors"], s["warnings"]
         );
     }
