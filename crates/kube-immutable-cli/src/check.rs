@@ -224,4 +224,49 @@ impl Summary {
             exit::OK
         }
     }
+
+    /// Count one finding.
+    pub fn finding(&mut self, f: &kube_immutable_core::Finding) {
+        match f.fix.as_ref().map(|fix| fix.applicability) {
+            Some(Applicability::Safe) => self.fixable += 1,
+            Some(Applicability::Unsafe) => self.fixable_unsafe += 1,
+            None => {}
+        }
+        match f.severity {
+            Severity::Error => self.errors += 1,
+            Severity::Warning => self.warnings += 1,
+        }
+    }
+
+    /// Count one input problem: an error, or a warning (duplicate key).
+    pub fn input_problem(&mut self, is_error: bool) {
+        if is_error {
+            self.input_errors += 1;
+        } else {
+            self.input_warnings += 1;
+        }
+    }
+
+    fn add(&mut self, other: &Summary) {
+        self.files += other.files;
+        self.files_with_findings += other.files_with_findings;
+        self.objects += other.objects;
+        self.errors += other.errors;
+        self.warnings += other.warnings;
+        self.input_errors += other.input_errors;
+        self.input_warnings += other.input_warnings;
+        self.suppressed += other.suppressed;
+        self.fixable += other.fixable;
+        self.fixable_unsafe += other.fixable_unsafe;
+        self.baselined += other.baselined;
+        self.baseline_stale += other.baseline_stale;
+    }
+
+    fn findings(&self) -> usize {
+        self.errors + self.warnings
+    }
 }
+
+pub mod stream;
+#[cfg(test)]
+mod tests;

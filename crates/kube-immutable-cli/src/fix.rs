@@ -15,7 +15,7 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-use kube_immutable_core::fix::text::{fix_text, FixedText};
+use kube_immutable_core::fix::text::{fix_stream_with_limits, FixedText};
 use kube_immutable_core::fix::FixOptions;
 use kube_immutable_core::{check_text, ErrorKind, Settings, Severity};
 
@@ -64,7 +64,11 @@ pub fn run(
         let read = input.and_then(|input| inputs::read(&input).map(|text| (input, text)));
         match read {
             Ok((input, original)) => {
-                let result = fix_text(&original, settings.get(&input), options);
+                // Document by document: the text is kept whole, one
+                // document's tree at a time.
+                let limits = kube_immutable_core::Limits::default();
+                let result =
+                    fix_stream_with_limits(&original, settings.get(&input), options, &limits);
                 input_errors += result
                     .remaining
                     .errors

@@ -159,16 +159,107 @@ fn read_with_limit(input: &Input, limit: usize) -> Result<String, InputError> {
             read_bounded(&mut file, limit, too_large, io_error)
         }
     }?;
-    String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        InputError {
-            name: input.name.clone(),
-            message: Message::new(
-                format!("cannot read: not UTF-8 text (invalid byte at offset {at})"),
-                format!("lecture impossible : ce n'est pas du texte UTF-8 (octet invalide à la position {at})"),
-            ),
+    String::from_utf8(bytes).map_err(|e| not_utf8(&input.name, e.utf8_error().valid_up_to()))
+}
+
+/// Opens an input to read it as it comes (standard input, or a file).
+pub fn open(input: &Input) -> Result<Box<dyn Read + Send>, InputError> {
+    match &input.source {
+        Source::Stdin => Ok(Box::new(io::stdin())),
+        Source::File(path) => fs::File::open(path)
+            .map(|f| Box::new(f) as Box<dyn Read + Send>)
+            .map_err(|e| InputError {
+                name: input.name.clone(),
+                message: describe(&e),
+            }),
+    }
+}
+
+/// An input's bytes as UTF-8 text, block by block.
+pub struct TextReader {
+    name: String,
+    reader: Box<dyn Read + Send>,
+    /// Bytes of a character cut by the end of the last block.
+    carry: Vec<u8>,
+    /// Bytes read so far.
+    offset: usize,
+    block: usize,
+}
+
+impl TextReader {
+    pub fn new(name: &str, reader: Box<dyn Read + Send>, block: usize) -> Self {
+        Self {
+            name: name.to_owned(),
+            reader,
+            carry: Vec::new(),
+            offset: 0,
+            block,
         }
-    })
+    }
+
+    /// The next block of text; `Ok(None)` at the end.
+    pub fn next_block(&mut self) -> Result<Option<String>, InputError> {
+        loop {
+            let mut bytes = std::mem::take(&mut self.carry);
+            let had = bytes.len();
+            bytes.resize(had + self.block, 0);
+            let n = loop {
+                match self.reader.read(&mut bytes[had..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        return Err(InputError {
+                            name: self.name.clone(),
+                            message: describe(&e),
+                        })
+                    }
+                }
+            };
+            bytes.truncate(had + n);
+            if n == 0 {
+                if bytes.is_empty() {
+                    return Ok(None);
+                }
+                // The input ends inside a character.
+                return Err(self.not_utf8(self.offset));
+            }
+            match String::from_utf8(bytes) {
+                Ok(text) => {
+                    self.offset += text.len();
+                    return Ok(Some(text));
+                }
+                Err(e) => {
+                    let valid = e.utf8_error().valid_up_to();
+                    if e.utf8_error().error_len().is_some() {
+                        return Err(self.not_utf8(self.offset + valid));
+                    }
+                    // A character cut at the end: keep its bytes for the next block.
+                    let mut bytes = e.into_bytes();
+                    self.carry = bytes.split_off(valid);
+                    if valid == 0 {
+                        continue;
+                    }
+                    let text = String::from_utf8(bytes).unwrap_or_default();
+                    self.offset += text.len();
+                    return Ok(Some(text));
+                }
+            }
+        }
+    }
+
+    fn not_utf8(&self, at: usize) -> InputError {
+        not_utf8(&self.name, at)
+    }
+}
+
+fn not_utf8(name: &str, at: usize) -> InputError {
+    InputError {
+        name: name.to_owned(),
+        message: Message::new(
+            format!("cannot read: not UTF-8 text (invalid byte at offset {at})"),
+            format!("lecture impossible : ce n'est pas du texte UTF-8 (octet invalide à la position {at})"),
+        ),
+    }
 }
 
 /// At most `limit` bytes of `reader`; past them, the error `too_large` gives

@@ -29,6 +29,7 @@ pub(crate) mod lsp;
 pub(crate) mod output;
 pub(crate) mod playground;
 pub(crate) mod post_renderer;
+pub(crate) mod spool;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -357,6 +358,17 @@ fn run_check(args: &CheckArgs) -> u8 {
         objects: formats.contains(&Format::Junit),
     };
     let jobs = args.jobs.map_or_else(check::default_jobs, usize::from);
+    // One report, no baseline: printed as the inputs are read, in memory
+    // bounded by the largest object. The rest needs every input's findings
+    // at once (a baseline matches and counts them; JUnit lists every
+    // object; several reports render the same run).
+    let whole_run = args.baseline.is_some()
+        || args.write_baseline.is_some()
+        || formats.contains(&Format::Junit)
+        || formats.len() > 1;
+    if !whole_run {
+        return check_streaming(args, inputs, &settings, jobs);
+    }
     let mut run = Run::check(inputs, &settings, jobs, keep);
     let mut code = exit::OK;
     if let Some(path) = &args.write_baseline {
@@ -409,6 +421,67 @@ fn run_check(args: &CheckArgs) -> u8 {
     // out; the process ends here, and the OS takes the memory back at once.
     std::mem::forget(run);
     code
+}
+
+/// `check` with one report and no baseline, printed as the inputs are read.
+fn check_streaming(
+    args: &CheckArgs,
+    inputs: Vec<Result<inputs::Input, inputs::InputError>>,
+    settings: &discover::SettingsFor,
+    jobs: usize,
+) -> u8 {
+    let format: Box<dyn output::Format> = match args.format {
+        Format::Text => Box::new(output::text::Text {
+            lang: args.lang,
+            quiet: args.quiet,
+        }),
+        Format::Json => Box::new(output::json::Json { lang: args.lang }),
+        Format::Sarif => Box::new(output::sarif::Sarif::new(args.lang)),
+        Format::Github => Box::new(output::github::Github { lang: args.lang }),
+        // A whole run (see `run_check`).
+        Format::Junit => return exit::INPUT_ERROR,
+    };
+    let format = format.as_ref();
+    // The report is written as the inputs are checked: to a file, or to
+    // standard output (text through anstream, which drops colours where
+    // they do not belong; data for other tools as is).
+    let (summary, error) = match &args.output {
+        Some(file) => match std::fs::File::create(file) {
+            Ok(f) => {
+                let mut out = std::io::BufWriter::new(anstream::StripStream::new(f));
+                check::stream::run(inputs, settings, jobs, format, &mut out)
+            }
+            Err(e) => (check::Summary::default(), Some(e)),
+        },
+        None if args.format == Format::Text => {
+            let mut out = std::io::BufWriter::new(anstream::stdout().lock());
+            check::stream::run(inputs, settings, jobs, format, &mut out)
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            check::stream::run(inputs, settings, jobs, format, &mut out)
+        }
+    };
+    match error {
+        None => summary.exit_code(),
+        // A closed pipe (`| head`) is not an error: the exit code says
+        // what was found up to there.
+        Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe && args.output.is_none() => {
+            summary.exit_code()
+        }
+        Some(e) => {
+            match &args.output {
+                Some(file) => eprint_styled(&format!(
+                    "{} {}: {e}",
+                    args.lang
+                        .pick("error: cannot write", "erreur : écriture impossible de"),
+                    file.display()
+                )),
+                None => eprint_styled(&format!("error: {e}")),
+            }
+            exit::INPUT_ERROR
+        }
+    }
 }
 
 /// One report of a run.

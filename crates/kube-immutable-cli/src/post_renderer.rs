@@ -8,7 +8,7 @@
 //! the core cannot read, are counted on stderr but do not fail the release:
 //! `check` is the gate, this mode only makes what it can immutable.
 
-use kube_immutable_core::fix::text::fix_text;
+use kube_immutable_core::fix::text::fix_stream_with_limits;
 use kube_immutable_core::fix::FixOptions;
 
 use crate::check::exit;
@@ -37,7 +37,9 @@ pub fn run(settings: &SettingsFor, options: FixOptions, lang: Lang) -> Output {
             }
         }
     };
-    let fixed = fix_text(&text, settings, options);
+    // `helm template`'s stream, document by document.
+    let limits = kube_immutable_core::Limits::default();
+    let fixed = fix_stream_with_limits(&text, settings, options, &limits);
     let left = fixed.remaining.findings.len();
     let unreadable = fixed
         .remaining

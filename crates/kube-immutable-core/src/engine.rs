@@ -242,6 +242,22 @@ pub(crate) fn check_document(
     });
 }
 
+/// Check every object of a node found at `pointer` of document `document`
+/// (an item of a `List`, read on its own).
+#[cfg(feature = "yaml")]
+pub(crate) fn check_node_at(
+    node: &Node,
+    document: usize,
+    pointer: String,
+    settings: &Settings,
+    context: &Context<'_>,
+    report: &mut Report,
+) {
+    crate::workload::for_each_object_at(node, document, pointer, &mut |object| {
+        check_object(object, settings, context, report)
+    });
+}
+
 fn check_object(
     object: &Object<'_>,
     settings: &Settings,

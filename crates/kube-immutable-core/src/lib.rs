@@ -22,6 +22,8 @@ mod recheck;
 pub mod rules;
 pub mod settings;
 pub mod span;
+#[cfg(feature = "yaml")]
+pub mod stream;
 pub mod workload;
 #[cfg(feature = "yaml")]
 pub mod yaml;

@@ -433,6 +433,17 @@ pub fn for_each_object<'a>(root: &'a Node, document: usize, visit: &mut dyn FnMu
     visit_object(root, document, String::new(), visit);
 }
 
+/// [`for_each_object`] on a node found at `pointer` of its document: an
+/// item of a `List` read on its own is checked as it would be in its list.
+pub fn for_each_object_at(
+    node: &Node,
+    document: usize,
+    pointer: String,
+    visit: &mut dyn FnMut(&Object<'_>),
+) {
+    visit_object(node, document, pointer, visit);
+}
+
 fn visit_object(node: &Node, document: usize, pointer: String, visit: &mut dyn FnMut(&Object<'_>)) {
     let Some(kind) = node.get("kind").and_then(Node::as_str) else {
         return;

@@ -47,6 +47,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut runs = DEFAULT_RUNS;
     let mut in_process = false;
     let mut dir = None;
+    let mut stream_bytes = DEFAULT_STREAM_BYTES;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -58,9 +59,16 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                     .filter(|&n| n > 0)
                     .ok_or("bench: --runs needs a positive number")?;
             }
+            "--stream-mb" => {
+                stream_bytes = args
+                    .next()
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .map(|mb| mb * 1_000_000)
+                    .ok_or("bench: --stream-mb needs a number of megabytes (0: no streaming rows)")?;
+            }
             flag if flag.starts_with('-') => {
                 return Err(format!(
-                "bench: unknown option `{flag}` (usage: cargo xtask bench [--runs N] [CORPUS_DIR])"
+                "bench: unknown option `{flag}` (usage: cargo xtask bench [--runs N] [--stream-mb MB] [CORPUS_DIR])"
             ))
             }
             path => dir = Some(PathBuf::from(path)),
@@ -74,8 +82,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     let corpus = crate::conformance::corpus_dir(dir, &["realworld/index.tsv"])?;
     let realworld = corpus.join("realworld");
-    run_outer(&realworld, runs)
+    run_outer(&realworld, runs, stream_bytes)
 }
+
+/// The stream and `List` of the streaming rows: 1 GB.
+const DEFAULT_STREAM_BYTES: usize = 1_000_000_000;
 
 /// Medians over all files, in milliseconds.
 #[derive(Debug, Default)]
@@ -89,6 +100,8 @@ struct Timings {
     saphyr_marked_ms: f64,
     core_reader_ms: f64,
     core_check_ms: f64,
+    /// Objects that read strictly (the streaming rows' objects).
+    strict_objects: usize,
 }
 
 const FIELDS: &[&str] = &[
@@ -100,10 +113,11 @@ const FIELDS: &[&str] = &[
     "saphyr_marked_ms",
     "core_reader_ms",
     "core_check_ms",
+    "strict_objects",
 ];
 
 impl Timings {
-    fn values(&self) -> [f64; 8] {
+    fn values(&self) -> [f64; 9] {
         [
             self.files as f64,
             self.bytes as f64,
@@ -113,6 +127,7 @@ impl Timings {
             self.saphyr_marked_ms,
             self.core_reader_ms,
             self.core_check_ms,
+            self.strict_objects as f64,
         ]
     }
 
@@ -143,6 +158,7 @@ impl Timings {
             saphyr_marked_ms: get("saphyr_marked_ms"),
             core_reader_ms: get("core_reader_ms"),
             core_check_ms: get("core_check_ms"),
+            strict_objects: get("strict_objects") as usize,
         })
     }
 }
@@ -240,6 +256,7 @@ fn in_process_timings(dir: &Path, runs: usize) -> Result<Timings, String> {
         }),
         core_reader_ms: time_all(&texts, runs, |t| yaml::parse_stream(t, &limits).0.len()),
         core_check_ms: time_all(&texts, runs, |t| check_text(t, &all_rules).findings.len()),
+        strict_objects: crate::bench_stream::write_units(&texts)?,
     })
 }
 
@@ -266,7 +283,7 @@ pub(crate) fn target_dir() -> PathBuf {
         .unwrap_or_else(|| crate::workspace_root().join("target"))
 }
 
-fn run_outer(realworld: &Path, runs: usize) -> Result<(), String> {
+fn run_outer(realworld: &Path, runs: usize, stream_bytes: usize) -> Result<(), String> {
     // 1. In-process timings in a release build of this task.
     eprintln!("building and running the in-process timings (release)...");
     let output = cargo()
@@ -315,7 +332,7 @@ fn run_outer(realworld: &Path, runs: usize) -> Result<(), String> {
     }
 
     print!("{}", render(&timings, &cli_runs, realworld));
-    let over: Vec<String> = cli_runs
+    let mut over: Vec<String> = cli_runs
         .iter()
         .filter(|r| r.ms > r.budget() * timings.saphyr_yaml_ms)
         .map(|r| {
@@ -327,6 +344,17 @@ fn run_outer(realworld: &Path, runs: usize) -> Result<(), String> {
             )
         })
         .collect();
+
+    // 3. Input of any size (issue 25): a stream and a List on stdin, a
+    // 10 MB file of each, with every rule on.
+    if stream_bytes > 0 {
+        if !Path::new("/usr/bin/time").is_file() {
+            return Err("bench: the streaming rows need GNU time at /usr/bin/time (Debian: apt-get install time); --stream-mb 0 skips them".into());
+        }
+        let rows = crate::bench_stream::rows(&cli, &config, stream_bytes)?;
+        print!("{}", render_stream(&rows, timings.strict_objects));
+        over.extend(rows.iter().flat_map(crate::bench_stream::Row::over));
+    }
     if over.is_empty() {
         Ok(())
     } else {
@@ -536,6 +564,47 @@ fn render(t: &Timings, cli: &[CliRun], dir: &Path) -> String {
     out
 }
 
+fn render_stream(rows: &[crate::bench_stream::Row], objects: usize) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(ToOwned::to_owned))
+        .unwrap_or_else(|| "?".to_owned());
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "input of any size: the corpus's {objects} objects that read strictly, repeated; `check --format json`, every rule on (load average {load} at the end)"
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<28} {:>10} {:>9} {:>9} {:>10} {:>14}",
+        "what", "MB", "seconds", "MB/s", "peak MB", "peak budget MB"
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "{:<28} {:>10.1} {:>9.2} {:>9.1} {:>10.1} {:>14.0}",
+            r.what,
+            r.bytes as f64 / 1e6,
+            r.measured.seconds,
+            r.speed(),
+            r.peak() as f64 / 1e6,
+            r.peak_budget as f64 / 1e6
+        );
+    }
+    if let Some(r) = rows.first() {
+        let s = &r.measured.summary;
+        let _ = writeln!(
+            out,
+            "(the stream: {} objects, {} errors and {} warnings found; the List, the same per copy of the objects)",
+            s["objects"], s["errors"], s["warnings"]
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -558,6 +627,7 @@ mod tests {
             saphyr_marked_ms: 2.5,
             core_reader_ms: 3.5,
             core_check_ms: 4.5,
+            strict_objects: 6,
         };
         let back = Timings::from_json(&t.to_json()).unwrap();
         assert_eq!(back.values(), t.values());

@@ -5,6 +5,7 @@ mod bench;
 mod bench_admission;
 mod bench_hostile;
 mod bench_lsp;
+mod bench_stream;
 mod bench_vap;
 mod conformance;
 mod docs;
@@ -28,7 +29,9 @@ cargo xtask <task>
 Tasks:
   docs [--check]              generate docs/rules/*.md from the rules' doc comments, docs/man/*.1 from the CLI
   conformance [CORPUS_DIR]    per-rule agreement with ../shared/corpus (or CORPUS_DIR / $KUBE_IMMUTABLE_CORPUS)
-  bench [CORPUS_DIR]          time the CLI against the YAML parser alone on the real-world corpus
+  bench [--stream-mb MB] [CORPUS_DIR]
+                              time the CLI against the YAML parser alone on the real-world corpus, then a
+                              1 GB stream and List on stdin and 10 MB files (time, peak memory)
   bench-hostile [--runs N]    time and peak memory of the CLI on alias bombs, deep nesting, a 100 MB input
   build-policy                build the optimised Kubewarden module into target/policy/ (annotated when kwctl is found)
   build-web [--check-budgets] build the playground's release dist into target/web/ and print its sizes

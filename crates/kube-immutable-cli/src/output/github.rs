@@ -8,10 +8,12 @@
 //! and `,`. Columns count Unicode characters, as GitHub's do. Nothing else is
 //! printed: no summary, no colours (the exit code says the rest).
 
-use kube_immutable_core::{Finding, Position, Severity};
+use kube_immutable_core::stream::Excerpt;
+use kube_immutable_core::{Diagnostic, Finding, Position, Severity};
 
-use super::{describe_object, sorted, Lang};
-use crate::check::{Outcome, Run};
+use super::{describe_object, sorted, Format, Lang};
+use crate::check::{Outcome, Run, Summary};
+use crate::inputs::InputError;
 
 pub fn render(run: &Run, lang: Lang) -> String {
     run.per_outcome(|outcome| lines(outcome, lang)).concat()
@@ -31,14 +33,7 @@ fn lines(outcome: &Outcome, lang: Lang) -> String {
         Outcome::Checked(c) => {
             let file = c.input.name.as_str();
             for e in &c.report.errors {
-                out.push_str(&command(
-                    e.severity.as_str(),
-                    file,
-                    e.start,
-                    e.end,
-                    "kube-immutable",
-                    lang.get(&e.message),
-                ));
+                out.push_str(&error(file, e, lang));
             }
             for f in sorted(&c.report.findings) {
                 out.push_str(&finding(file, f, lang));
@@ -48,7 +43,52 @@ fn lines(outcome: &Outcome, lang: Lang) -> String {
     out
 }
 
-fn finding(file: &str, f: &Finding, lang: Lang) -> String {
+/// GitHub Actions workflow commands.
+pub struct Github {
+    pub lang: Lang,
+}
+
+impl Format for Github {
+    fn errors_first(&self) -> bool {
+        true
+    }
+
+    fn finding(&self, file: &str, f: &Finding, _excerpts: &[Excerpt]) -> String {
+        finding(file, f, self.lang)
+    }
+
+    fn error(&self, file: &str, e: &Diagnostic, _excerpts: &[Excerpt]) -> String {
+        error(file, e, self.lang)
+    }
+
+    fn unreadable(&self, e: &InputError) -> String {
+        command(
+            "error",
+            &e.name,
+            None,
+            None,
+            "kube-immutable",
+            self.lang.get(&e.message),
+        )
+    }
+
+    fn tail(&self, _any: bool, _summary: &Summary) -> String {
+        String::new()
+    }
+}
+
+pub(crate) fn error(file: &str, e: &Diagnostic, lang: Lang) -> String {
+    command(
+        e.severity.as_str(),
+        file,
+        e.start,
+        e.end,
+        "kube-immutable",
+        lang.get(&e.message),
+    )
+}
+
+pub(crate) fn finding(file: &str, f: &Finding, lang: Lang) -> String {
     let level = match f.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
@@ -72,7 +112,7 @@ fn finding(file: &str, f: &Finding, lang: Lang) -> String {
 
 /// One workflow command line. Without a position, GitHub puts the
 /// annotation on the file; `-` (stdin) names no file at all.
-fn command(
+pub(crate) fn command(
     level: &str,
     file: &str,
     start: Option<Position>,

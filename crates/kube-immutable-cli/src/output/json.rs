@@ -1,11 +1,13 @@
 //! Machine output. Other tools read these field names: add fields, never
 //! rename or remove one.
 
-use kube_immutable_core::{rules, Applicability, Finding, Operation};
+use kube_immutable_core::stream::Excerpt;
+use kube_immutable_core::{rules, Applicability, Diagnostic, Finding, Operation};
 use serde::Serialize;
 
-use super::{sorted, Lang};
-use crate::check::{Outcome, Run};
+use super::{sorted, Format, Lang};
+use crate::check::{Outcome, Run, Summary};
+use crate::inputs::InputError;
 
 /// The whole output's shape. [`render`] writes it piece by piece; the test
 /// that holds `render` to `serde_json::to_string_pretty` builds it whole.
@@ -98,34 +100,10 @@ fn items(outcome: &Outcome, lang: Lang) -> (Vec<JsonFinding<'_>>, Vec<JsonError<
     let mut findings = Vec::new();
     let mut errors = Vec::new();
     match outcome {
-        Outcome::Unreadable(e) => errors.push(JsonError {
-            file: &e.name,
-            line: None,
-            column: None,
-            end_line: None,
-            end_column: None,
-            message: lang.get(&e.message),
-            severity: "error",
-            kind: "io".to_owned(),
-            document: None,
-            pointer: None,
-        }),
+        Outcome::Unreadable(e) => errors.push(unreadable(e, lang)),
         Outcome::Checked(c) => {
             let file = c.input.name.as_str();
-            for e in &c.report.errors {
-                errors.push(JsonError {
-                    file,
-                    line: e.start.map(|p| p.line),
-                    column: e.start.map(|p| p.column),
-                    end_line: e.end.map(|p| p.line),
-                    end_column: e.end.map(|p| p.column),
-                    message: lang.get(&e.message),
-                    severity: e.severity.as_str(),
-                    kind: error_kind(e.kind),
-                    document: e.document,
-                    pointer: e.pointer.as_deref(),
-                });
-            }
+            errors.extend(c.report.errors.iter().map(|e| error(file, e, lang)));
             findings.extend(
                 sorted(&c.report.findings)
                     .into_iter()
@@ -134,6 +112,81 @@ fn items(outcome: &Outcome, lang: Lang) -> (Vec<JsonFinding<'_>>, Vec<JsonError<
         }
     }
     (findings, errors)
+}
+
+pub(crate) fn error<'a>(file: &'a str, e: &'a Diagnostic, lang: Lang) -> JsonError<'a> {
+    JsonError {
+        file,
+        line: e.start.map(|p| p.line),
+        column: e.start.map(|p| p.column),
+        end_line: e.end.map(|p| p.line),
+        end_column: e.end.map(|p| p.column),
+        message: lang.get(&e.message),
+        severity: e.severity.as_str(),
+        kind: error_kind(e.kind),
+        document: e.document,
+        pointer: e.pointer.as_deref(),
+    }
+}
+
+pub(crate) fn unreadable(e: &InputError, lang: Lang) -> JsonError<'_> {
+    JsonError {
+        file: &e.name,
+        line: None,
+        column: None,
+        end_line: None,
+        end_column: None,
+        message: lang.get(&e.message),
+        severity: "error",
+        kind: "io".to_owned(),
+        document: None,
+        pointer: None,
+    }
+}
+
+/// JSON output record by record: `{"findings": [...], "errors": [...],
+/// "summary": {...}}`, byte for byte what [`render`] writes.
+pub struct Json {
+    pub lang: Lang,
+}
+
+impl Format for Json {
+    fn errors_first(&self) -> bool {
+        false
+    }
+
+    fn elements(&self) -> bool {
+        true
+    }
+
+    fn head(&self) -> String {
+        "{\n  \"findings\": [".to_owned()
+    }
+
+    fn finding(&self, file: &str, f: &Finding, _excerpts: &[Excerpt]) -> String {
+        format!(",\n{}", element(&finding(file, f, self.lang)))
+    }
+
+    fn error(&self, file: &str, e: &Diagnostic, _excerpts: &[Excerpt]) -> String {
+        format!(",\n{}", element(&error(file, e, self.lang)))
+    }
+
+    fn unreadable(&self, e: &InputError) -> String {
+        format!(",\n{}", element(&unreadable(e, self.lang)))
+    }
+
+    fn middle(&self, any: bool, _summary: &Summary) -> String {
+        let close = if any { "\n  ]" } else { "]" };
+        format!("{close},\n  \"errors\": [")
+    }
+
+    fn tail(&self, any: bool, summary: &Summary) -> String {
+        let close = if any { "\n  ]" } else { "]" };
+        format!(
+            "{close},\n  \"summary\": {}\n}}\n",
+            pretty(summary).replace('\n', "\n  ")
+        )
+    }
 }
 
 /// The whole output, pretty-printed: byte for byte what
@@ -166,14 +219,14 @@ pub fn render(run: &Run, lang: Lang) -> String {
     out
 }
 
-fn pretty<T: Serialize>(value: &T) -> String {
+pub(crate) fn pretty<T: Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value)
         .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise: {e}\"}}"))
 }
 
 /// An element of a top-level array: pretty, four spaces in. (JSON strings
 /// escape their line breaks, so every `\n` here is the printer's.)
-fn element<T: Serialize>(value: &T) -> String {
+pub(crate) fn element<T: Serialize>(value: &T) -> String {
     format!("    {}", pretty(value).replace('\n', "\n    "))
 }
 
@@ -194,7 +247,7 @@ fn array(out: &mut String, key: &str, elements: &[&String]) {
     out.push_str("\n  ]");
 }
 
-fn finding<'a>(file: &'a str, f: &'a Finding, lang: Lang) -> JsonFinding<'a> {
+pub(crate) fn finding<'a>(file: &'a str, f: &'a Finding, lang: Lang) -> JsonFinding<'a> {
     JsonFinding {
         file,
         document: f.object.document,

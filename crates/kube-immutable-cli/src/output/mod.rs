@@ -1,8 +1,16 @@
-//! Renderers: a [`Run`](crate::check::Run) to text, JSON, SARIF, GitHub
-//! workflow commands or JUnit XML.
+//! Renderers, two ways:
 //!
-//! Each renderer returns a `String`; `main` writes it through `anstream`,
-//! which drops colours when stdout is not a terminal or `NO_COLOR` is set.
+//! - a whole [`Run`](crate::check::Run) to text, JSON, SARIF, GitHub
+//!   workflow commands or JUnit XML, each returning a `String` (what a run
+//!   that needs every input at once uses: a baseline, JUnit, several
+//!   reports);
+//! - a run's findings and input errors one record at a time ([`Format`]),
+//!   put in order by [`crate::check::stream`] as the inputs are read
+//!   (text, JSON, SARIF, GitHub): what `check` prints otherwise, byte for
+//!   byte the same (`crate::check::tests`).
+//!
+//! `main` writes text through `anstream`, which drops colours when stdout
+//! is not a terminal or `NO_COLOR` is set.
 
 pub mod github;
 pub mod json;
@@ -10,7 +18,44 @@ pub mod junit;
 pub mod sarif;
 pub mod text;
 
-use kube_immutable_core::{Finding, Message, ObjectRef};
+use kube_immutable_core::stream::Excerpt;
+use kube_immutable_core::{Diagnostic, Finding, Message, ObjectRef};
+
+use crate::check::Summary;
+use crate::inputs::InputError;
+
+/// How one format prints a run, record by record.
+///
+/// Text and GitHub output print each file's input errors, then its
+/// findings; JSON and SARIF print every finding, then every input error,
+/// in arrays whose elements each start with `,` (the first one drops it).
+pub trait Format: Sync {
+    /// A file's input errors come before its findings (else: every finding
+    /// before every input error).
+    fn errors_first(&self) -> bool;
+    /// Records are array elements, each starting with `,`.
+    fn elements(&self) -> bool {
+        false
+    }
+    /// Code frames need the source lines of each finding.
+    fn needs_excerpts(&self) -> bool {
+        false
+    }
+    /// Before everything.
+    fn head(&self) -> String {
+        String::new()
+    }
+    fn finding(&self, file: &str, f: &Finding, excerpts: &[Excerpt]) -> String;
+    fn error(&self, file: &str, e: &Diagnostic, excerpts: &[Excerpt]) -> String;
+    /// An input that could not be read.
+    fn unreadable(&self, e: &InputError) -> String;
+    /// After the findings (`any`: some were printed), before the errors.
+    fn middle(&self, _any: bool, _summary: &Summary) -> String {
+        String::new()
+    }
+    /// After the errors (`any`: some were printed).
+    fn tail(&self, any: bool, summary: &Summary) -> String;
+}
 
 /// The language of messages and of the CLI's own sentences.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]

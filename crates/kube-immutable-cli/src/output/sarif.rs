@@ -6,11 +6,13 @@
 
 use std::path::Path;
 
-use kube_immutable_core::{Finding, Level, Position, RuleMeta, Severity, RULES};
+use kube_immutable_core::stream::Excerpt;
+use kube_immutable_core::{Diagnostic, Finding, Level, Position, RuleMeta, Severity, RULES};
 use serde_json::{json, Value};
 
-use super::{sorted, Lang};
-use crate::check::{Outcome, Run};
+use super::{sorted, Format, Lang};
+use crate::check::{Outcome, Run, Summary};
+use crate::inputs::InputError;
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub const INFORMATION_URI: &str = "https://github.com/kube-immutable/kube-immutable";
@@ -21,27 +23,11 @@ pub fn build(run: &Run, lang: Lang) -> Value {
         let mut results = Vec::new();
         let mut notifications = Vec::new();
         match outcome {
-            Outcome::Unreadable(e) => notifications.push(json!({
-                "level": "error",
-                "message": { "text": lang.get(&e.message) },
-                "descriptor": { "id": "io" },
-                "locations": [{ "physicalLocation": {
-                    "artifactLocation": { "uri": uri(&e.name) }
-                }}],
-            })),
+            Outcome::Unreadable(e) => notifications.push(unreadable(e, lang)),
             Outcome::Checked(c) => {
                 let uri = uri(&c.input.name);
                 for e in &c.report.errors {
-                    let mut physical = json!({ "artifactLocation": { "uri": uri } });
-                    if let Some(region) = region(e.start, e.end) {
-                        physical["region"] = region;
-                    }
-                    notifications.push(json!({
-                        "level": level(e.severity),
-                        "message": { "text": lang.get(&e.message) },
-                        "descriptor": { "id": super::json::error_kind(e.kind) },
-                        "locations": [{ "physicalLocation": physical }],
-                    }));
+                    notifications.push(notification(&uri, e, lang));
                 }
                 for f in sorted(&c.report.findings) {
                     results.push(result(&uri, &c.input.name, f, lang));
@@ -56,7 +42,28 @@ pub fn build(run: &Run, lang: Lang) -> Value {
         results.extend(r);
         notifications.extend(n);
     }
-    let summary = run.summary();
+    document(
+        lang,
+        results,
+        notifications,
+        run.summary().input_errors == 0,
+    )
+}
+
+pub fn render(run: &Run, lang: Lang) -> String {
+    let mut out = serde_json::to_string_pretty(&build(run, lang))
+        .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise: {e}\"}}"));
+    out.push('\n');
+    out
+}
+
+/// The whole SARIF document around its results and notifications.
+pub(crate) fn document(
+    lang: Lang,
+    results: Vec<Value>,
+    notifications: Vec<Value>,
+    success: bool,
+) -> Value {
     json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -71,18 +78,156 @@ pub fn build(run: &Run, lang: Lang) -> Value {
             "columnKind": "unicodeCodePoints",
             "results": results,
             "invocations": [{
-                "executionSuccessful": summary.input_errors == 0,
+                "executionSuccessful": success,
                 "toolExecutionNotifications": notifications,
             }],
         }],
     })
 }
 
-pub fn render(run: &Run, lang: Lang) -> String {
-    let mut out = serde_json::to_string_pretty(&build(run, lang))
-        .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise: {e}\"}}"));
-    out.push('\n');
-    out
+/// A notification for an input error.
+pub(crate) fn notification(uri: &str, e: &Diagnostic, lang: Lang) -> Value {
+    let mut physical = json!({ "artifactLocation": { "uri": uri } });
+    if let Some(region) = region(e.start, e.end) {
+        physical["region"] = region;
+    }
+    json!({
+        "level": level(e.severity),
+        "message": { "text": lang.get(&e.message) },
+        "descriptor": { "id": super::json::error_kind(e.kind) },
+        "locations": [{ "physicalLocation": physical }],
+    })
+}
+
+/// A notification for an input that could not be read.
+pub(crate) fn unreadable(e: &InputError, lang: Lang) -> Value {
+    json!({
+        "level": "error",
+        "message": { "text": lang.get(&e.message) },
+        "descriptor": { "id": "io" },
+        "locations": [{ "physicalLocation": {
+            "artifactLocation": { "uri": uri(&e.name) }
+        }}],
+    })
+}
+
+/// SARIF output: byte for byte what `serde_json::to_string_pretty` writes
+/// of [`document`], written result by result.
+pub struct Sarif {
+    lang: Lang,
+    /// Everything up to the results' `[`.
+    head: String,
+    /// How deep results and notifications sit.
+    results_indent: String,
+    notifications_indent: String,
+}
+
+/// Stand-ins for the two arrays' elements in the pretty-printed document.
+const RESULTS: &str = "\"@@kube-immutable-results@@\"";
+const NOTIFICATIONS: &str = "\"@@kube-immutable-notifications@@\"";
+
+impl Sarif {
+    pub fn new(lang: Lang) -> Self {
+        let skeleton = Self::skeleton(lang, true);
+        let at = skeleton.find(RESULTS).unwrap_or(0);
+        let line = skeleton[..at].rfind('\n').unwrap_or(0);
+        let head = skeleton[..line].to_owned();
+        let results_indent = skeleton[line + 1..at].to_owned();
+        let at = skeleton.find(NOTIFICATIONS).unwrap_or(0);
+        let line = skeleton[..at].rfind('\n').unwrap_or(0);
+        let notifications_indent = skeleton[line + 1..at].to_owned();
+        Self {
+            lang,
+            head,
+            results_indent,
+            notifications_indent,
+        }
+    }
+
+    /// The document with one stand-in in each array, pretty-printed.
+    fn skeleton(lang: Lang, success: bool) -> String {
+        let stand_in = |s: &str| Value::String(s.trim_matches('"').to_owned());
+        let value = document(
+            lang,
+            vec![stand_in(RESULTS)],
+            vec![stand_in(NOTIFICATIONS)],
+            success,
+        );
+        serde_json::to_string_pretty(&value).unwrap_or_default()
+    }
+
+    fn element(indent: &str, value: &Value) -> String {
+        let pretty = serde_json::to_string_pretty(value)
+            .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise: {e}\"}}"));
+        format!(
+            ",\n{indent}{}",
+            pretty.replace('\n', &format!("\n{indent}"))
+        )
+    }
+
+    /// What follows the array the stand-in `marker` is in (closed as
+    /// `[]` when it got no element), up to the next stand-in's array.
+    fn after(skeleton: &str, marker: &str, any: bool, until: Option<&str>) -> String {
+        let at = skeleton.find(marker).unwrap_or(0) + marker.len();
+        let rest = &skeleton[at..];
+        // `\n<indent>]`: the array's end.
+        let close = rest.find(']').map_or(rest.len(), |i| i + 1);
+        let mut out = if any {
+            rest[..close].to_owned()
+        } else {
+            "]".to_owned()
+        };
+        let end = until.map_or(rest.len(), |next| {
+            let next = rest.find(next).unwrap_or(rest.len());
+            rest[..next].rfind('\n').unwrap_or(next)
+        });
+        out.push_str(&rest[close..end.max(close)]);
+        out
+    }
+}
+
+impl Format for Sarif {
+    fn errors_first(&self) -> bool {
+        false
+    }
+
+    fn elements(&self) -> bool {
+        true
+    }
+
+    fn head(&self) -> String {
+        self.head.clone()
+    }
+
+    fn finding(&self, file: &str, f: &Finding, _excerpts: &[Excerpt]) -> String {
+        Self::element(
+            &self.results_indent,
+            &result(&uri(file), file, f, self.lang),
+        )
+    }
+
+    fn error(&self, file: &str, e: &Diagnostic, _excerpts: &[Excerpt]) -> String {
+        Self::element(
+            &self.notifications_indent,
+            &notification(&uri(file), e, self.lang),
+        )
+    }
+
+    fn unreadable(&self, e: &InputError) -> String {
+        Self::element(&self.notifications_indent, &unreadable(e, self.lang))
+    }
+
+    fn middle(&self, any: bool, summary: &Summary) -> String {
+        let skeleton = Self::skeleton(self.lang, summary.input_errors == 0);
+        Self::after(&skeleton, RESULTS, any, Some(NOTIFICATIONS))
+    }
+
+    fn tail(&self, any: bool, summary: &Summary) -> String {
+        let skeleton = Self::skeleton(self.lang, summary.input_errors == 0);
+        let mut out = Self::after(&skeleton, NOTIFICATIONS, any, None);
+        out.push('\n');
+        out
+    }
 }
 
 fn rule(r: &RuleMeta, lang: Lang) -> Value {
@@ -103,7 +248,7 @@ fn rule(r: &RuleMeta, lang: Lang) -> Value {
     })
 }
 
-fn result(uri: &str, file: &str, f: &Finding, lang: Lang) -> Value {
+pub(crate) fn result(uri: &str, file: &str, f: &Finding, lang: Lang) -> Value {
     let rule_index = RULES.iter().position(|r| r.id == f.rule);
     let mut physical = json!({ "artifactLocation": { "uri": uri } });
     if let Some(region) = region(f.start, f.end) {

@@ -2,11 +2,15 @@
 
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 use anstyle::{AnsiColor, Style};
-use kube_immutable_core::{Applicability, LineIndex, Severity, Span};
+use kube_immutable_core::stream::Excerpt;
+use kube_immutable_core::{
+    Applicability, Diagnostic, Finding, LineIndex, Position, Severity, Span,
+};
 
-use super::{describe_object, sorted, Lang};
+use super::{describe_object, sorted, Format, Lang};
 use crate::check::{Outcome, Run, Summary};
 use crate::config::ConfigError;
+use crate::inputs::InputError;
 
 /// Everything a run found, as frames, and the summary line (not when
 /// `quiet`: then only the frames, nothing when all is well).
@@ -40,85 +44,201 @@ pub fn render(run: &Run, lang: Lang, quiet: bool) -> String {
 
 /// The frames of one input, each followed by an empty line.
 fn frames(outcome: &Outcome, lang: Lang) -> String {
-    let mut frames: Vec<String> = Vec::new();
-    {
-        match outcome {
-            Outcome::Unreadable(e) => {
-                frames.push(frame(
-                    lang,
-                    &error_level(lang),
-                    None,
-                    lang.get(&e.message),
-                    &e.name,
-                    None,
-                    &[],
-                ));
+    let mut out = String::new();
+    match outcome {
+        Outcome::Unreadable(e) => out.push_str(&Text { lang, quiet: false }.unreadable(e)),
+        Outcome::Checked(c) => {
+            let index = LineIndex::new(&c.text);
+            let source = Source {
+                text: &c.text,
+                index: &index,
+            };
+            for e in &c.report.errors {
+                let located = e.span.map(|s| window(source, s));
+                out.push_str(&error_frame(lang, &c.input.name, e, located));
             }
-            Outcome::Checked(c) => {
-                let index = LineIndex::new(&c.text);
-                let source = Source {
-                    text: &c.text,
-                    index: &index,
-                };
-                for e in &c.report.errors {
-                    let kind = super::json::error_kind(e.kind);
-                    let level = match e.severity {
-                        Severity::Error => error_level(lang),
-                        Severity::Warning => warning_level(lang),
-                    };
-                    frames.push(frame(
-                        lang,
-                        &level,
-                        Some(&kind),
-                        lang.get(&e.message),
-                        &c.input.name,
-                        e.span.map(|s| (source, s)),
-                        &[],
-                    ));
-                }
-                for f in sorted(&c.report.findings) {
-                    let level = match f.severity {
-                        Severity::Error => error_level(lang),
-                        Severity::Warning => warning_level(lang),
-                    };
-                    let mut notes = vec![(help_level(lang), lang.get(&f.help).trim().to_owned())];
-                    notes.push((
-                        note_level(lang),
-                        describe_object(&f.object, f.container.as_deref(), lang),
-                    ));
-                    if let Some(fix) = &f.fix {
-                        let how = match (fix.applicability, lang) {
-                            (Applicability::Safe, Lang::En) => "safe fix available",
-                            (Applicability::Unsafe, Lang::En) => "unsafe fix available",
-                            (Applicability::Safe, Lang::Fr) => "correction sûre disponible",
-                            (Applicability::Unsafe, Lang::Fr) => "correction risquée disponible",
-                        };
-                        let title = lang.get(&fix.title);
-                        let note = match lang {
-                            Lang::En => format!("{how}: {title}"),
-                            // After a colon, French goes on in lower case.
-                            Lang::Fr => format!("{how} : {}", lowercase_first(title)),
-                        };
-                        notes.push((note_level(lang), note));
-                    }
-                    frames.push(frame(
-                        lang,
-                        &level,
-                        Some(f.rule),
-                        lang.get(&f.message),
-                        &c.input.name,
-                        f.span.map(|s| (source, s)),
-                        &notes,
-                    ));
-                }
+            for f in sorted(&c.report.findings) {
+                let located = f.span.map(|s| window(source, s));
+                out.push_str(&finding_frame(lang, &c.input.name, f, located));
             }
         }
     }
-    let mut out = String::new();
-    for f in frames {
-        out.push_str(&f);
-        out.push_str("\n\n");
+    out
+}
+
+/// Text output: code frames and a summary line (not when `quiet`: then
+/// only the frames, nothing when all is well).
+pub struct Text {
+    pub lang: Lang,
+    pub quiet: bool,
+}
+
+impl Format for Text {
+    fn errors_first(&self) -> bool {
+        true
     }
+
+    fn needs_excerpts(&self) -> bool {
+        true
+    }
+
+    fn finding(&self, file: &str, f: &Finding, excerpts: &[Excerpt]) -> String {
+        let located = f
+            .span
+            .and_then(|span| window_in(excerpts, span, f.start?, f.end?));
+        finding_frame(self.lang, file, f, located)
+    }
+
+    fn error(&self, file: &str, e: &Diagnostic, excerpts: &[Excerpt]) -> String {
+        let located = e
+            .span
+            .and_then(|span| window_in(excerpts, span, e.start?, e.end?));
+        error_frame(self.lang, file, e, located)
+    }
+
+    fn unreadable(&self, e: &InputError) -> String {
+        let lang = self.lang;
+        let mut out = frame(
+            lang,
+            &error_level(lang),
+            None,
+            lang.get(&e.message),
+            &e.name,
+            None,
+            &[],
+        );
+        out.push_str("\n\n");
+        out
+    }
+
+    fn tail(&self, _any: bool, summary: &Summary) -> String {
+        if self.quiet {
+            return String::new();
+        }
+        let mut out = summary_line(summary, self.lang);
+        out.push('\n');
+        out.push_str(&fixable_note(summary, self.lang));
+        out
+    }
+}
+
+/// The lines of `span` (from `start` to `end`) in the excerpt that holds
+/// them: first line number, their text, the span within it.
+fn window_in(
+    excerpts: &[Excerpt],
+    span: Span,
+    start: Position,
+    end: Position,
+) -> Option<Window<'_>> {
+    // The excerpt that holds the span; one that ends on the span's line
+    // break only if no other does (the line after a chunk's last line
+    // break is the next chunk's first line).
+    let holds =
+        |e: &&Excerpt| e.origin.offset <= span.start && span.end <= e.origin.offset + e.text.len();
+    let excerpt = excerpts
+        .iter()
+        .filter(holds)
+        .find(|e| {
+            span.start < e.origin.offset + e.text.len()
+                || !e.text.ends_with('\n') && !e.text.is_empty()
+        })
+        .or_else(|| excerpts.iter().find(holds))?;
+    let text = excerpt.text.as_str();
+    let base = excerpt.origin.offset;
+    let first = start.line;
+    // A span ending right after a line break ends on the line before.
+    let last = if end.line > first && end.column == 1 {
+        end.line - 1
+    } else {
+        end.line
+    };
+    let at = start.offset - base;
+    let from = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    // Line `last`: its start, then its end without the line break.
+    let mut line_start = from;
+    for _ in first..last {
+        line_start = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |i| line_start + i + 1);
+    }
+    let mut to = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
+    if text[..to].ends_with('\r') {
+        to -= 1;
+    }
+    let to = to.max(from);
+    let s = (start.offset - base).clamp(from, to);
+    let e = (end.offset.max(start.offset) - base).clamp(s, to);
+    Some((first, &text[from..to], s - from..e - from))
+}
+
+/// A finding as a frame, then an empty line.
+pub(crate) fn finding_frame(
+    lang: Lang,
+    file: &str,
+    f: &Finding,
+    located: Option<Window<'_>>,
+) -> String {
+    let level = match f.severity {
+        Severity::Error => error_level(lang),
+        Severity::Warning => warning_level(lang),
+    };
+    let mut notes = vec![(help_level(lang), lang.get(&f.help).trim().to_owned())];
+    notes.push((
+        note_level(lang),
+        describe_object(&f.object, f.container.as_deref(), lang),
+    ));
+    if let Some(fix) = &f.fix {
+        let how = match (fix.applicability, lang) {
+            (Applicability::Safe, Lang::En) => "safe fix available",
+            (Applicability::Unsafe, Lang::En) => "unsafe fix available",
+            (Applicability::Safe, Lang::Fr) => "correction sûre disponible",
+            (Applicability::Unsafe, Lang::Fr) => "correction risquée disponible",
+        };
+        let title = lang.get(&fix.title);
+        let note = match lang {
+            Lang::En => format!("{how}: {title}"),
+            // After a colon, French goes on in lower case.
+            Lang::Fr => format!("{how} : {}", lowercase_first(title)),
+        };
+        notes.push((note_level(lang), note));
+    }
+    let mut out = frame(
+        lang,
+        &level,
+        Some(f.rule),
+        lang.get(&f.message),
+        file,
+        located,
+        &notes,
+    );
+    out.push_str("\n\n");
+    out
+}
+
+/// An input error as a frame, then an empty line.
+pub(crate) fn error_frame(
+    lang: Lang,
+    file: &str,
+    e: &Diagnostic,
+    located: Option<Window<'_>>,
+) -> String {
+    let kind = super::json::error_kind(e.kind);
+    let level = match e.severity {
+        Severity::Error => error_level(lang),
+        Severity::Warning => warning_level(lang),
+    };
+    let mut out = frame(
+        lang,
+        &level,
+        Some(&kind),
+        lang.get(&e.message),
+        file,
+        located,
+        &[],
+    );
+    out.push_str("\n\n");
     out
 }
 
@@ -133,7 +253,7 @@ pub fn render_config_error(e: &ConfigError, lang: Lang) -> String {
     };
     let index = e.text.as_deref().map(LineIndex::new);
     let located = match (&e.text, &index, e.span) {
-        (Some(text), Some(index), Some(span)) => Some((Source { text, index }, span)),
+        (Some(text), Some(index), Some(span)) => Some(window(Source { text, index }, span)),
         _ => None,
     };
     frame(
@@ -150,7 +270,7 @@ pub fn render_config_error(e: &ConfigError, lang: Lang) -> String {
 /// How many findings `kube-immutable fix` would take on (counted from the
 /// findings' fixes; a fix that waits for another, like
 /// `allowPrivilegeEscalation` on a privileged container, counts as unsafe).
-fn fixable_note(s: &Summary, lang: Lang) -> String {
+pub(crate) fn fixable_note(s: &Summary, lang: Lang) -> String {
     let (n, u) = (s.fixable, s.fixable_unsafe);
     match (u, lang) {
         _ if n + u == 0 => String::new(),
@@ -329,11 +449,14 @@ fn note_level(lang: Lang) -> Level<'static> {
     Level::NOTE.with_name(Some(lang.pick("note", "note ")))
 }
 
+/// Where a frame points: the first line's number, the lines, the span in them.
+pub(crate) type Window<'a> = (usize, &'a str, std::ops::Range<usize>);
+
 /// A source text with its line index, computed once per file.
 #[derive(Clone, Copy)]
-struct Source<'a> {
-    text: &'a str,
-    index: &'a LineIndex,
+pub(crate) struct Source<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) index: &'a LineIndex,
 }
 
 /// One diagnostic: title, then the lines of `span` annotated (or just the
@@ -344,7 +467,7 @@ fn frame(
     id: Option<&str>,
     title: &str,
     path: &str,
-    located: Option<(Source<'_>, Span)>,
+    located: Option<Window<'_>>,
     notes: &[(Level<'static>, String)],
 ) -> String {
     let mut title = match lang {
@@ -365,8 +488,7 @@ fn frame(
     }
     let mut group = Group::with_title(title);
     match located {
-        Some((source, span)) => {
-            let (line, window, range) = window(source, span);
+        Some((line, window, range)) => {
             group = group.element(
                 Snippet::source(window)
                     .line_start(line)
@@ -384,7 +506,7 @@ fn frame(
 
 /// The whole lines `span` touches: first line number, their text, and the
 /// span relative to that text.
-fn window<'a>(source: Source<'a>, span: Span) -> (usize, &'a str, std::ops::Range<usize>) {
+pub(crate) fn window(source: Source<'_>, span: Span) -> Window<'_> {
     let Source { text, index } = source;
     let start = index.position(text, span.start);
     let end = index.position(text, span.end.max(span.start));

@@ -58,7 +58,91 @@ pub fn fix_text(source: &str, settings: &Settings, options: FixOptions) -> Fixed
     fix_text_with_limits(source, settings, options, &Limits::default())
 }
 
-/// [`fix_text`] with explicit limits (the playground's are smaller).
+/// [`fix_text`] for a stream of any length (the CLI's `fix`): fixed
+/// document by document (the chunks of [`crate::stream::Splitter`], each
+/// read and fixed alone), the check of the result put together from the
+/// check of each fixed document ([`crate::stream::Assembler`]). The whole
+/// text is kept, but only one document's tree at a time. The result is
+/// [`fix_text_with_limits`]'s (`tests/fix_stream.rs`), its remaining
+/// findings in the order every face prints them (by document, then
+/// position).
+pub fn fix_stream_with_limits(
+    source: &str,
+    settings: &Settings,
+    options: FixOptions,
+    limits: &Limits,
+) -> FixedText {
+    let chunks = stream_chunks(source);
+    // A NUL voids the whole input's reading (YAML allows none): as a whole.
+    if chunks.len() <= 1 || source.contains('\0') {
+        return fix_text_with_limits(source, settings, options, limits);
+    }
+    let stream = crate::stream::Options {
+        settings,
+        limits,
+        excerpts: false,
+    };
+    let mut assembler = crate::stream::Assembler::default();
+    let mut text = String::with_capacity(source.len() + source.len() / 16);
+    let mut origin = crate::stream::Origin::default();
+    let mut applied = Vec::new();
+    let mut first = 0;
+    // What comes before the first document (a byte order mark) stays.
+    let before = chunks.first().map_or(0, |c| c.0);
+    text.push_str(&source[..before]);
+    advance(&mut origin, &source[..before]);
+    for &(start, end) in &chunks {
+        let chunk = &source[start..end];
+        if assembler.stopped() {
+            // Past `max_documents`: neither read nor fixed.
+            text.push_str(chunk);
+            continue;
+        }
+        let fixed = fix_text_with_limits(chunk, settings, options, limits);
+        let mut documents = 0;
+        assembler.chunk(origin, limits, |sink| {
+            documents = crate::stream::check_chunk(&fixed.text, &stream, sink);
+            documents
+        });
+        applied.extend(fixed.applied.into_iter().map(|mut a| {
+            a.document += first;
+            a
+        }));
+        first += documents;
+        text.push_str(&fixed.text);
+        advance(&mut origin, &fixed.text);
+    }
+    FixedText {
+        text,
+        applied,
+        remaining: assembler.finish(),
+    }
+}
+
+/// Where the chunks of a stream start and end (byte ranges, none empty).
+fn stream_chunks(source: &str) -> Vec<(usize, usize)> {
+    let mut splitter = crate::stream::Splitter::default();
+    let mut starts = Vec::new();
+    splitter.feed(source, &mut starts);
+    splitter.finish(&mut starts);
+    let mut cuts = vec![splitter.stream_start().offset];
+    cuts.extend(starts.iter().map(|o| o.offset));
+    cuts.push(source.len());
+    cuts.windows(2)
+        .filter(|w| w[1] > w[0])
+        .map(|w| (w[0], w[1]))
+        .collect()
+}
+
+/// `origin` moved past `text`.
+fn advance(origin: &mut crate::stream::Origin, text: &str) {
+    origin.offset += text.len();
+    origin.line += text.bytes().filter(|&b| b == b'\n').count();
+    origin.utf16 += text.chars().map(char::len_utf16).sum::<usize>();
+}
+
+/// [`fix_text`] with explicit limits (the playground's are smaller): every
+/// document's tree at once.
 pub fn fix_text_with_limits(
     source: &str,
     settings: &Settings,

@@ -7,6 +7,7 @@
 //! others readable. Every limit of [`Limits`] is enforced here.
 
 mod scalar;
+pub(crate) mod window;
 
 /// How Kubernetes reads a plain (unquoted) scalar.
 pub fn resolve_plain_str(text: &str) -> Value {
@@ -16,11 +17,11 @@ pub fn resolve_plain_str(text: &str) -> Value {
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
+use saphyr_parser::{Event, Input, Parser, ScalarStyle, ScanError, Tag};
 
 use crate::diagnostic::{Diagnostic, ErrorKind, Message};
 use crate::node::{Entry, Node, Value};
-use crate::span::Span;
+use crate::span::{Position, Span};
 use crate::Limits;
 
 /// One document of a stream.
@@ -159,7 +160,7 @@ pub(crate) fn read_chunk(original: &str, base: usize, first: usize, limits: &Lim
 }
 
 /// Closing brackets moved per document (each costs a new parse).
-const MAX_RELAXATIONS: usize = 16;
+pub(crate) const MAX_RELAXATIONS: usize = 16;
 
 /// go-yaml (so kubectl) accepts a flow collection whose closing `]` or `}`
 /// sits at or left of its key's column; YAML 1.2 and our parser do not:
@@ -173,7 +174,18 @@ const MAX_RELAXATIONS: usize = 16;
 /// When the error is on such a line, join it to the line before by turning
 /// the line break into spaces. Byte and character offsets do not move, so
 /// spans still point into the original text.
-fn relax_flow_closer(source: &str, error_at: usize) -> Option<String> {
+pub(crate) fn relax_flow_closer(source: &str, error_at: usize) -> Option<String> {
+    let (break_start, line_start) = flow_closer_break(source, error_at)?;
+    let mut relaxed = String::with_capacity(source.len());
+    relaxed.push_str(&source[..break_start]);
+    relaxed.push_str(&" ".repeat(line_start - break_start));
+    relaxed.push_str(&source[line_start..]);
+    Some(relaxed)
+}
+
+/// The line break [`relax_flow_closer`] turns into spaces: from where it
+/// starts to where the error's line starts.
+pub(crate) fn flow_closer_break(source: &str, error_at: usize) -> Option<(usize, usize)> {
     let error_at = error_at.min(source.len());
     let line_start = source[..error_at].rfind('\n')? + 1;
     let line = &source[line_start..];
@@ -189,11 +201,7 @@ fn relax_flow_closer(source: &str, error_at: usize) -> Option<String> {
     if source[previous_start..break_start].contains('#') {
         return None; // the bracket would land in a comment
     }
-    let mut relaxed = String::with_capacity(source.len());
-    relaxed.push_str(&source[..break_start]);
-    relaxed.push_str(&" ".repeat(line_start - break_start));
-    relaxed.push_str(&source[line_start..]);
-    Some(relaxed)
+    Some((break_start, line_start))
 }
 
 /// Split a stream at `---` lines (and the directives before them).
@@ -235,61 +243,155 @@ fn is_marker(line: &str, marker: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
 }
 
-/// Converts the parser's character indices into byte offsets of the whole text.
+/// The chunk's text as the loader sees it: converts the parser's character
+/// indices into byte offsets of the stream, and gives back the text of a
+/// span (a block scalar's, to trim it; a collection's first character).
+pub(crate) trait TextView {
+    /// Byte offset of the stream (the chunk's `base` added) of a character
+    /// index of the chunk, as the parser counts them.
+    fn byte(&mut self, char_index: usize) -> usize;
+    /// The text of a span of the stream, as far as it is held.
+    fn slice(&self, span: Span) -> &str;
+    /// Bytes of the chunk read so far.
+    fn len(&self) -> usize;
+    /// The chunk's length, when known (the alias budget grows with it).
+    fn final_len(&self) -> Option<usize>;
+
+    fn span(&mut self, span: saphyr_parser::Span) -> Span {
+        let start = self.byte(span.start.index());
+        let end = self.byte(span.end.index());
+        Span::new(start, end.max(start))
+    }
+
+    /// The span without trailing whitespace and line breaks.
+    fn trim_end(&self, span: Span) -> Span {
+        let local = self.slice(span);
+        Span::new(span.start, span.start + local.trim_end().len())
+    }
+
+    /// Positions of offsets of the chunk (ascending is fastest), relative
+    /// to the chunk's start.
+    fn positions(&mut self, offsets: &[usize]) -> Vec<Position>;
+
+    /// The whole lines that hold `span`, with where they start.
+    fn excerpt(&mut self, span: Span) -> Option<Excerpt>;
+
+    /// An anchored node was read there: keep its lines while the document
+    /// lasts (its aliases copy it, and their spans point there).
+    fn keep(&mut self, _span: Span) {}
+
+    /// Forget the text before the line that holds `to` (what was not kept
+    /// or set aside).
+    fn release(&mut self, _to: usize) {}
+
+    /// Keep the text before the line that holds `at` (a document's first
+    /// lines, before its items) apart from what is released after it.
+    fn set_aside(&mut self, _at: usize) {}
+
+    /// Forget what was set aside (the document ended).
+    fn forget_aside(&mut self) {}
+
+    /// The held stretch of text around `at`: where it starts, and its text.
+    fn held(&self, at: usize) -> Option<(usize, &str)>;
+
+    /// An error when more text is held than `max_input_bytes`.
+    fn over_limit(&self, _limits: &Limits) -> Option<Diagnostic> {
+        None
+    }
+}
+
+/// Whole lines of the source, for code frames.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Excerpt {
+    /// Where the first line starts (relative to the chunk, line 0-based).
+    pub origin: crate::stream::Origin,
+    pub text: String,
+}
+
+/// A chunk held whole.
 ///
 /// Events arrive in nearly increasing order, so a cursor that walks from the
 /// last position costs O(input) in total.
-struct Offsets<'a> {
+pub(crate) struct Offsets<'a> {
     chunk: &'a str,
     base: usize,
     ascii: bool,
     char_pos: usize,
     byte_pos: usize,
+    lines: crate::stream::lines::Lines,
 }
 
 impl<'a> Offsets<'a> {
-    fn new(chunk: &'a str, base: usize) -> Self {
+    pub(crate) fn new(chunk: &'a str, base: usize) -> Self {
         Self {
             chunk,
             base,
             ascii: chunk.is_ascii(),
             char_pos: 0,
             byte_pos: 0,
+            lines: crate::stream::lines::Lines::new(crate::stream::Origin::default()),
         }
     }
+}
 
+impl TextView for Offsets<'_> {
     fn byte(&mut self, char_index: usize) -> usize {
         if self.ascii {
             return self.base + char_index.min(self.chunk.len());
         }
-        let bytes = self.chunk.as_bytes();
-        while self.char_pos < char_index && self.byte_pos < bytes.len() {
-            self.byte_pos += 1;
-            while self.byte_pos < bytes.len() && !self.chunk.is_char_boundary(self.byte_pos) {
-                self.byte_pos += 1;
-            }
-            self.char_pos += 1;
+        let (local, moved) = if char_index >= self.char_pos {
+            window::walk(self.chunk, self.byte_pos, char_index - self.char_pos, true)
+        } else {
+            window::walk(self.chunk, self.byte_pos, self.char_pos - char_index, false)
+        };
+        if char_index >= self.char_pos {
+            self.char_pos += moved;
+        } else {
+            self.char_pos -= moved;
         }
-        while self.char_pos > char_index && self.byte_pos > 0 {
-            self.byte_pos -= 1;
-            while self.byte_pos > 0 && !self.chunk.is_char_boundary(self.byte_pos) {
-                self.byte_pos -= 1;
-            }
-            self.char_pos -= 1;
-        }
+        self.byte_pos = local;
         self.base + self.byte_pos
     }
 
-    /// The span without trailing whitespace and line breaks.
-    fn trim_end(&self, span: Span) -> Span {
-        let local = &self.chunk[span.start - self.base..span.end - self.base];
-        Span::new(span.start, span.start + local.trim_end().len())
+    fn slice(&self, span: Span) -> &str {
+        let start = span.start.saturating_sub(self.base).min(self.chunk.len());
+        let end = span
+            .end
+            .saturating_sub(self.base)
+            .clamp(start, self.chunk.len());
+        self.chunk.get(start..end).unwrap_or_default()
     }
 
-    fn span(&mut self, span: saphyr_parser::Span) -> Span {
-        let start = self.byte(span.start.index());
-        let end = self.byte(span.end.index());
-        Span::new(start, end.max(start))
+    fn len(&self) -> usize {
+        self.chunk.len()
+    }
+
+    fn final_len(&self) -> Option<usize> {
+        Some(self.chunk.len())
+    }
+
+    fn held(&self, _at: usize) -> Option<(usize, &str)> {
+        Some((self.base, self.chunk))
+    }
+
+    fn positions(&mut self, offsets: &[usize]) -> Vec<Position> {
+        let relative: Vec<usize> = offsets.iter().map(|o| o - self.base.min(*o)).collect();
+        self.lines.positions(self.chunk, &relative)
+    }
+
+    fn excerpt(&mut self, span: Span) -> Option<Excerpt> {
+        let start = span.start.checked_sub(self.base)?;
+        let end = span.end.checked_sub(self.base)?.max(start);
+        let (from, origin) = self.lines.line_of(self.chunk, start);
+        let to = self
+            .chunk
+            .get(end..)?
+            .find('\n')
+            .map_or(self.chunk.len(), |i| end + i + 1);
+        Some(Excerpt {
+            origin,
+            text: self.chunk.get(from..to)?.to_owned(),
+        })
     }
 }
 
@@ -298,6 +400,10 @@ enum Frame {
         items: Vec<Node>,
         start: Span,
         anchor: usize,
+        flow: bool,
+        /// The root's `items` list, whose items are handed out one by one
+        /// instead of kept ([`Loaded::Item`]).
+        streamed: Option<Streamed>,
     },
     Map {
         entries: Vec<Entry>,
@@ -308,7 +414,17 @@ enum Frame {
         index: Option<HashMap<String, usize>>,
         start: Span,
         anchor: usize,
+        flow: bool,
     },
+}
+
+/// A list whose items are handed out as they are read.
+#[derive(Clone, Copy)]
+struct Streamed {
+    /// Items handed out so far.
+    count: usize,
+    /// Where the last one ended (the list's span ends there).
+    last_end: usize,
 }
 
 /// Mappings with this many keys get a lookup table for duplicate keys.
@@ -320,63 +436,167 @@ struct Anchored {
     height: usize,
 }
 
-struct Loader<'a> {
-    parser: Parser<'a, saphyr_parser::StrInput<'a>>,
-    offsets: Offsets<'a>,
-    limits: &'a Limits,
+/// What the loader hands out: a document, or an item of the root's
+/// `items` list read on its own (the document then holds the list empty).
+pub(crate) enum Loaded {
+    Document {
+        root: Node,
+        soft_errors: Vec<Diagnostic>,
+    },
+    Item {
+        node: Node,
+        /// Its index in the list.
+        index: usize,
+        /// Where the list starts: which `items` list (a key written twice
+        /// has two).
+        list: usize,
+        /// Problems found while reading it (duplicate keys).
+        soft_errors: Vec<Diagnostic>,
+    },
+}
+
+/// The item being read, when the root's `items` list is streamed.
+struct ItemState {
+    /// The root's node count, while the item counts its own.
+    root_nodes: usize,
+}
+
+/// Where the loader's events come from: the parser itself, or batches of
+/// events a parser on another thread sent.
+pub(crate) trait EventSource<'a> {
+    fn next_event(&mut self) -> Option<Result<(Event<'a>, saphyr_parser::Span), ScanError>>;
+}
+
+impl<'a, I: Input> EventSource<'a> for Parser<'a, I> {
+    fn next_event(&mut self) -> Option<Result<(Event<'a>, saphyr_parser::Span), ScanError>> {
+        Parser::next_event(self)
+    }
+}
+
+pub(crate) struct Loader<'a, E: EventSource<'a>, T: TextView> {
+    pub(crate) events: E,
+    pub(crate) text: T,
+    limits: Limits,
+    _events: std::marker::PhantomData<&'a ()>,
     stack: Vec<Frame>,
     /// Anchored nodes with their size and height (alias budget and depth).
     anchors: HashMap<usize, Anchored>,
+    /// Nodes of the document, or of the item being read when the root's
+    /// `items` are handed out one by one (`max_nodes` bounds each).
     nodes: usize,
-    /// Of `nodes`, those added by aliases.
+    /// Nodes of the whole document (go-yaml's alias ratio).
+    total: usize,
+    /// Of `total`, those added by aliases.
     expanded: usize,
-    /// Nodes aliases may add to a document of this chunk.
-    alias_budget: usize,
     /// Problems that do not stop the document (duplicate keys).
-    soft_errors: Vec<Diagnostic>,
+    pub(crate) soft_errors: Vec<Diagnostic>,
+    /// Hand the root's `items` out one by one.
+    stream_items: bool,
+    /// The most nodes aliases added to a document past the alias budget
+    /// of what was read so far (a chunk read as it comes, see
+    /// `count_alias`).
+    pub(crate) over_budget: usize,
+    item: Option<ItemState>,
+    root: Option<Node>,
 }
 
 // Boxed: errors are rare, and the hot path returns `Ok(())` by the million.
 type LoadResult<T> = Result<T, Box<Diagnostic>>;
 
-impl<'a> Loader<'a> {
-    fn new(chunk: &'a str, base: usize, limits: &'a Limits) -> Self {
-        Self {
-            parser: Parser::new_from_str(chunk),
-            offsets: Offsets::new(chunk, base),
+impl<'a> Loader<'a, Parser<'a, saphyr_parser::StrInput<'a>>, Offsets<'a>> {
+    /// A loader over a chunk held whole, found at byte `base` of the stream.
+    pub(crate) fn new(chunk: &'a str, base: usize, limits: &'a Limits) -> Self {
+        Loader::with_events(
+            Parser::new_from_str(chunk),
+            Offsets::new(chunk, base),
             limits,
+        )
+    }
+}
+
+impl<'a, E: EventSource<'a>, T: TextView> Loader<'a, E, T> {
+    pub(crate) fn with_events(events: E, text: T, limits: &Limits) -> Self {
+        Self {
+            events,
+            _events: std::marker::PhantomData,
+            text,
+            limits: *limits,
             stack: Vec::new(),
             anchors: HashMap::new(),
             nodes: 0,
+            total: 0,
             expanded: 0,
-            alias_budget: limits.alias_budget(chunk.len()),
             soft_errors: Vec::new(),
+            stream_items: false,
+            over_budget: 0,
+            item: None,
+            root: None,
         }
     }
 
+    /// Hand the items of a root `items` list out one by one.
+    pub(crate) fn streaming_items(mut self) -> Self {
+        self.stream_items = true;
+        self
+    }
+
+    /// Read every document, handing each to `emit`.
     fn run(&mut self, emit: &mut dyn FnMut(Node, Vec<Diagnostic>)) -> LoadResult<()> {
-        let mut root: Option<Node> = None;
-        while let Some(event) = self.parser.next_event() {
+        while let Some(loaded) = self.next()? {
+            if let Loaded::Document { root, soft_errors } = loaded {
+                emit(root, soft_errors);
+            }
+        }
+        Ok(())
+    }
+
+    /// Read on to the next document or streamed item; `None` at the end.
+    pub(crate) fn next(&mut self) -> LoadResult<Option<Loaded>> {
+        while let Some(event) = self.events.next_event() {
             let (event, span) = event.map_err(|e| Box::new(self.scan_error(&e)))?;
-            let span = self.offsets.span(span);
-            match event {
-                Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+            let span = self.text.span(span);
+            if let Some(error) = self.text.over_limit(&self.limits) {
+                return Err(Box::new(error));
+            }
+            if matches!(
+                event,
+                Event::Scalar(..)
+                    | Event::Alias(_)
+                    | Event::SequenceStart(..)
+                    | Event::MappingStart(..)
+            ) && self.at_streamed_list()
+            {
+                // The first event of an item: it counts its own nodes.
+                self.item = Some(ItemState {
+                    root_nodes: self.nodes,
+                });
+                self.nodes = 0;
+            }
+            let node = match event {
+                Event::StreamStart | Event::StreamEnd | Event::Nothing => None,
                 Event::DocumentStart(_) => {
-                    root = None;
+                    self.root = None;
                     self.anchors.clear();
                     self.nodes = 0;
+                    self.total = 0;
                     self.expanded = 0;
+                    self.item = None;
+                    None
                 }
                 Event::DocumentEnd => {
-                    let root = root
+                    let root = self
+                        .root
                         .take()
                         .unwrap_or_else(|| Node::new(Value::Null, Some(span)));
-                    emit(root, std::mem::take(&mut self.soft_errors));
+                    return Ok(Some(Loaded::Document {
+                        root,
+                        soft_errors: std::mem::take(&mut self.soft_errors),
+                    }));
                 }
                 Event::Scalar(text, style, anchor, tag) => {
                     let span = if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
                         // Block scalars' spans run into the next line's indentation.
-                        self.offsets.trim_end(span)
+                        self.text.trim_end(span)
                     } else {
                         span
                     };
@@ -400,6 +620,7 @@ impl<'a> Loader<'a> {
                     let node = Node::new(value, Some(span));
                     self.count(1, span)?;
                     if anchor > 0 {
+                        self.text.keep(span);
                         let node = node.clone();
                         self.anchors.insert(
                             anchor,
@@ -410,7 +631,7 @@ impl<'a> Loader<'a> {
                             },
                         );
                     }
-                    self.push(node, plain_merge, &mut root)?;
+                    Some((node, plain_merge))
                 }
                 Event::Alias(id) => {
                     let Some(anchored) = self.anchors.get(&id) else {
@@ -423,18 +644,34 @@ impl<'a> Loader<'a> {
                     self.count_alias(size, span)?;
                     let mut node = self.anchors[&id].node.clone();
                     mark_aliased(&mut node);
-                    self.push(node, false, &mut root)?;
+                    Some((node, false))
                 }
                 Event::SequenceStart(anchor, _) => {
                     self.enter(span)?;
+                    let streamed = (self.stream_items
+                        && anchor == 0
+                        && self.stack.len() == 1
+                        && matches!(
+                            &self.stack[0],
+                            Frame::Map { key: Some((key, _, false)), .. } if key == "items"
+                        ))
+                    .then_some(Streamed {
+                        count: 0,
+                        last_end: span.start,
+                    });
+                    let flow = self.text.slice(Span::new(span.start, span.start + 1)) == "[";
                     self.stack.push(Frame::Seq {
                         items: Vec::new(),
                         start: span,
                         anchor,
+                        flow,
+                        streamed,
                     });
+                    None
                 }
                 Event::MappingStart(anchor, _) => {
                     self.enter(span)?;
+                    let flow = self.text.slice(Span::new(span.start, span.start + 1)) == "{";
                     self.stack.push(Frame::Map {
                         entries: Vec::new(),
                         key: None,
@@ -442,7 +679,9 @@ impl<'a> Loader<'a> {
                         index: None,
                         start: span,
                         anchor,
+                        flow,
                     });
+                    None
                 }
                 Event::SequenceEnd | Event::MappingEnd => {
                     let Some(frame) = self.stack.pop() else {
@@ -455,21 +694,42 @@ impl<'a> Loader<'a> {
                     let (node, anchor) = self.finish(frame, span)?;
                     if anchor > 0 {
                         let (size, height) = node.size_and_height();
+                        // Its copies point into its text (and into that of
+                        // anchors before it, already kept).
+                        if let Some(span) = node.span {
+                            self.text.keep(span);
+                        }
                         let node = node.clone();
                         self.anchors.insert(anchor, Anchored { node, size, height });
                     }
-                    self.push(node, false, &mut root)?;
+                    Some((node, false))
+                }
+            };
+            if let Some((node, plain_merge)) = node {
+                if let Some(item) = self.push(node, plain_merge)? {
+                    return Ok(Some(item));
                 }
             }
         }
-        Ok(())
+        Ok(None)
+    }
+
+    /// Whether the next node read is an item of a streamed list.
+    fn at_streamed_list(&self) -> bool {
+        matches!(
+            self.stack.last(),
+            Some(Frame::Seq {
+                streamed: Some(_),
+                ..
+            })
+        )
     }
 
     fn scan_error(&mut self, e: &ScanError) -> Diagnostic {
-        let at = self.offsets.byte(e.marker().index());
+        let at = self.text.byte(e.marker().index());
         if e.info().contains("recursion limit") {
             // The parser's own nesting limit (deep flow collections).
-            return too_deep(self.limits, Span::empty(at));
+            return too_deep(&self.limits, Span::empty(at));
         }
         syntax(
             &format!("invalid YAML: {}", e.info()),
@@ -480,6 +740,7 @@ impl<'a> Loader<'a> {
 
     fn count(&mut self, n: usize, span: Span) -> LoadResult<()> {
         self.nodes = self.nodes.saturating_add(n);
+        self.total = self.total.saturating_add(n);
         if self.nodes > self.limits.max_nodes {
             return Err(Box::new(limit(
                 &format!(
@@ -500,31 +761,42 @@ impl<'a> Loader<'a> {
     /// the alias budget, then go-yaml's ratio rule.
     fn count_alias(&mut self, n: usize, span: Span) -> LoadResult<()> {
         self.expanded = self.expanded.saturating_add(n);
-        if self.expanded > self.alias_budget {
+        let budget = match self.text.final_len() {
+            Some(len) => self.limits.alias_budget(len),
+            None => {
+                // Read as it comes: the budget grows with the chunk, whose
+                // length is known at its end. Past what has been read so
+                // far, note it: the caller reads the chunk again if the
+                // budget turns out to be passed.
+                if self.expanded > self.limits.alias_budget(self.text.len()) {
+                    self.over_budget = self.over_budget.max(self.expanded);
+                }
+                usize::MAX
+            }
+        };
+        if self.expanded > budget {
             return Err(Box::new(limit(
                 &format!(
-                    "aliases expand to more than {} nodes in this document ({} (max_alias_nodes) plus one per byte of the document); it was not checked",
-                    self.alias_budget,
+                    "aliases expand to more than {budget} nodes in this document ({} (max_alias_nodes) plus one per byte of the document); it was not checked",
                     self.limits.max_alias_nodes
                 ),
                 &format!(
-                    "les alias développent plus de {} nœuds dans ce document ({} (max_alias_nodes) plus un par octet du document) ; il n'a pas été vérifié",
-                    self.alias_budget,
+                    "les alias développent plus de {budget} nœuds dans ce document ({} (max_alias_nodes) plus un par octet du document) ; il n'a pas été vérifié",
                     self.limits.max_alias_nodes
                 ),
                 span,
             )));
         }
         self.count(n, span)?;
-        if excessive_aliasing(self.expanded, self.nodes) {
+        if excessive_aliasing(self.expanded, self.total) {
             return Err(Box::new(limit(
                 &format!(
                     "excessive aliasing: {} of the document's {} nodes come from aliases (go-yaml's alias ratio, which kubectl and the API server apply); it was not checked",
-                    self.expanded, self.nodes
+                    self.expanded, self.total
                 ),
                 &format!(
                     "alias excessifs : {} des {} nœuds du document viennent d'alias (le ratio d'alias de go-yaml, qu'appliquent kubectl et le serveur d'API) ; il n'a pas été vérifié",
-                    self.expanded, self.nodes
+                    self.expanded, self.total
                 ),
                 span,
             )));
@@ -539,7 +811,7 @@ impl<'a> Loader<'a> {
 
     fn check_depth(&self, depth: usize, span: Span) -> LoadResult<()> {
         if depth > self.limits.max_depth {
-            return Err(Box::new(too_deep(self.limits, span)));
+            return Err(Box::new(too_deep(&self.limits, span)));
         }
         Ok(())
     }
@@ -550,14 +822,16 @@ impl<'a> Loader<'a> {
                 items,
                 start,
                 anchor,
+                flow,
+                streamed,
             } => {
-                let span = collection_span(
-                    start,
-                    end,
-                    items.iter().filter_map(|n| n.span),
-                    '[',
-                    &self.offsets,
-                );
+                let span = match streamed {
+                    // Its items are gone; the span is still the list's.
+                    Some(streamed) if !flow && streamed.count > 0 => {
+                        Span::new(start.start, streamed.last_end.max(start.start))
+                    }
+                    _ => collection_span(start, end, items.iter().filter_map(|n| n.span), flow),
+                };
                 Ok((Node::new(Value::Seq(items), Some(span)), anchor))
             }
             Frame::Map {
@@ -567,6 +841,7 @@ impl<'a> Loader<'a> {
                 index: _,
                 start,
                 anchor,
+                flow,
             } => {
                 if let Some((_, key_span, _)) = key {
                     return Err(Box::new(syntax(
@@ -607,7 +882,7 @@ impl<'a> Loader<'a> {
                     }
                 }
                 let ends = entries.iter().filter_map(|e| e.value.span.or(e.key_span));
-                let span = collection_span(start, end, ends, '{', &self.offsets);
+                let span = collection_span(start, end, ends, flow);
                 Ok((Node::new(Value::Map(entries), Some(span)), anchor))
             }
         }
@@ -621,6 +896,10 @@ impl<'a> Loader<'a> {
         let parents = &self.stack[..self.stack.len().saturating_sub(1)];
         for frame in parents {
             match frame {
+                Frame::Seq {
+                    streamed: Some(streamed),
+                    ..
+                } => pointer.push_str(&format!("/{}", streamed.count)),
                 Frame::Seq { items, .. } => pointer.push_str(&format!("/{}", items.len())),
                 Frame::Map {
                     key: Some((k, _, _)),
@@ -634,9 +913,32 @@ impl<'a> Loader<'a> {
         crate::workload::join(&pointer, key)
     }
 
-    fn push(&mut self, node: Node, plain_merge: bool, root: &mut Option<Node>) -> LoadResult<()> {
+    /// Put a node where it belongs; an item of a streamed list is handed
+    /// back instead.
+    fn push(&mut self, node: Node, plain_merge: bool) -> LoadResult<Option<Loaded>> {
         match self.stack.last_mut() {
-            None => *root = Some(node),
+            None => self.root = Some(node),
+            Some(Frame::Seq {
+                streamed: Some(streamed),
+                start,
+                ..
+            }) => {
+                let index = streamed.count;
+                streamed.count += 1;
+                if let Some(span) = node.span {
+                    streamed.last_end = streamed.last_end.max(span.end);
+                }
+                let list = start.start;
+                if let Some(item) = self.item.take() {
+                    self.nodes = item.root_nodes;
+                }
+                return Ok(Some(Loaded::Item {
+                    node,
+                    index,
+                    list,
+                    soft_errors: std::mem::take(&mut self.soft_errors),
+                }));
+            }
             Some(Frame::Seq { items, .. }) => items.push(node),
             Some(Frame::Map {
                 entries,
@@ -697,7 +999,7 @@ impl<'a> Loader<'a> {
                 }
             },
         }
-        Ok(())
+        Ok(None)
     }
 }
 
@@ -776,13 +1078,9 @@ fn collection_span(
     start: Span,
     end: Span,
     children: impl Iterator<Item = Span>,
-    open: char,
-    offsets: &Offsets<'_>,
+    flow: bool,
 ) -> Span {
-    let base = offsets.base;
-    let is_flow = offsets.chunk[start.start.saturating_sub(base).min(offsets.chunk.len())..]
-        .starts_with([open]);
-    if is_flow {
+    if flow {
         Span::new(start.start, end.end.max(start.start))
     } else {
         let last = children.map(|s| s.end).max().unwrap_or(start.start);

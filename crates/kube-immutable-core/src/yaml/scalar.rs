@@ -19,6 +19,10 @@ pub(crate) fn resolve_plain_cow(s: std::borrow::Cow<'_, str>) -> Value {
 
 /// What a plain scalar is when it is not a string.
 fn resolve_non_string(s: &str) -> Option<Value> {
+    // No word below is longer than five bytes: most strings stop here.
+    if s.len() > 5 && !matches!(s.as_bytes()[0], b'0'..=b'9' | b'+' | b'-' | b'.') {
+        return None;
+    }
     Some(match s {
         "" | "~" | "null" | "Null" | "NULL" => Value::Null,
         "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
