@@ -1,6 +1,6 @@
 //! The settings panel's exports: a `--config` file for the CLI and a
 //! Kubewarden `ClusterAdmissionPolicy`, both from the core's `Settings`
-//! through serde, and the ValidatingAdmissionPolicies the core writes
+//! as JSON (`Settings::to_json`), and the ValidatingAdmissionPolicies the core writes
 //! (`kube-immutable export vap`). The policy's `rules` and `backgroundAudit`
 //! come from `policy-wasm/metadata.yml`, read with the core's YAML reader,
 //! so the export cannot drift from the module.

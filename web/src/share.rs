@@ -67,8 +67,8 @@ pub fn read_payload(json: &str) -> Result<Shared, String> {
 /// Settings as the core serialises them, minus the defaults, so that links
 /// and exported files say only what was chosen.
 pub fn settings_json(settings: &Settings) -> serde_json::Value {
-    let mut value = serde_json::to_value(settings).unwrap_or_default();
-    let defaults = serde_json::to_value(Settings::default()).unwrap_or_default();
+    let mut value = settings.to_json();
+    let defaults = Settings::default().to_json();
     if let (Some(map), Some(defaults)) = (value.as_object_mut(), defaults.as_object()) {
         map.retain(|key, v| defaults.get(key) != Some(v));
         if let Some(ex) = map.get_mut("exemptions").and_then(|e| e.as_object_mut()) {

@@ -11,6 +11,8 @@ use crate::finding::Severity;
 use crate::rules;
 use crate::workload::{self, WorkloadEntry};
 
+mod json;
+
 /// The level a rule runs at.
 ///
 /// Also reads the boolean `false` as `off`: YAML 1.1 (and so Kubewarden
@@ -50,6 +52,15 @@ impl TryFrom<LevelText> for Level {
 }
 
 impl Level {
+    /// The level as settings write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Off => "off",
+        }
+    }
+
     pub fn severity(self) -> Option<Severity> {
         match self {
             Level::Error => Some(Severity::Error),
@@ -231,20 +242,28 @@ impl std::fmt::Display for SettingsError {
 impl std::error::Error for SettingsError {}
 
 impl Settings {
-    /// Settings from a JSON value, validated.
+    /// Settings from a JSON value, validated. Read by hand, not through
+    /// the serde derive, which reads the same (a test holds them equal)
+    /// at several times the size in the playground's wasm (`settings/json.rs`).
     pub fn from_json(value: serde_json::Value) -> Result<Self, SettingsError> {
-        let settings: Settings = serde_json::from_value(value)
-            .map_err(|e| SettingsError(format!("invalid settings: {e}")))?;
+        let settings =
+            json::settings(value).map_err(|e| SettingsError(format!("invalid settings: {e}")))?;
         settings.validate()?;
         Ok(settings)
     }
 
     /// Settings from JSON text, validated.
     pub fn from_json_str(text: &str) -> Result<Self, SettingsError> {
-        let settings: Settings = serde_json::from_str(text)
+        let value = serde_json::from_str(text)
             .map_err(|e| SettingsError(format!("invalid settings: {e}")))?;
-        settings.validate()?;
-        Ok(settings)
+        Self::from_json(value)
+    }
+
+    /// The settings as JSON, as their serde `Serialize` writes them: every
+    /// key of `Settings`, the empty lists and unset options of the others
+    /// left out.
+    pub fn to_json(&self) -> serde_json::Value {
+        json::to_json(self)
     }
 
     /// Checks what serde cannot: rule ids exist, globs are not empty.
