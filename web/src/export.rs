@@ -10,7 +10,7 @@ use kube_immutable_core::yaml::parse_stream;
 use kube_immutable_core::{Limits, LineIndex, Mode, Settings};
 use serde_json::{json, Value};
 
-use crate::share::{json_value, settings_json};
+use crate::share::{json_text, json_value, settings_json};
 
 /// `rules` of `policy-wasm/metadata.yml`, as JSON.
 const MODULE_RULES: &str = r#"[
@@ -37,19 +37,40 @@ pub fn cli_config(settings: &Settings) -> String {
 /// A `ClusterAdmissionPolicy` for the kube-immutable Kubewarden module.
 pub fn cluster_admission_policy(settings: &Settings) -> String {
     let mutate = settings.mode == Mode::Mutate;
-    let policy = json!({
-        "apiVersion": "policies.kubewarden.io/v1",
-        "kind": "ClusterAdmissionPolicy",
-        "metadata": { "name": if mutate { "kube-immutable-fix" } else { "kube-immutable" } },
-        "spec": {
-            "module": format!("{MODULE}:v{}", kube_immutable_core::VERSION),
-            "mode": "protect",
-            "mutating": mutate,
-            "backgroundAudit": BACKGROUND_AUDIT,
-            "rules": json_value(MODULE_RULES).unwrap_or_default(),
-            "settings": settings_json(settings),
-        }
-    });
+    // Built as values, not with `json!`, whose serialising of values into
+    // values weighed 1.2 KB of the wasm.
+    let object = |entries: Vec<(&str, Value)>| {
+        Value::Object(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+        )
+    };
+    let name = if mutate {
+        "kube-immutable-fix"
+    } else {
+        "kube-immutable"
+    };
+    let policy = object(vec![
+        ("apiVersion", "policies.kubewarden.io/v1".into()),
+        ("kind", "ClusterAdmissionPolicy".into()),
+        ("metadata", object(vec![("name", name.into())])),
+        (
+            "spec",
+            object(vec![
+                (
+                    "module",
+                    format!("{MODULE}:v{}", kube_immutable_core::VERSION).into(),
+                ),
+                ("mode", "protect".into()),
+                ("mutating", mutate.into()),
+                ("backgroundAudit", BACKGROUND_AUDIT.into()),
+                ("rules", json_value(MODULE_RULES).unwrap_or_default()),
+                ("settings", settings_json(settings)),
+            ]),
+        ),
+    ]);
     let mut out = String::from(
         "# Kubewarden ClusterAdmissionPolicy with the playground's settings.\n\
          # The module is published at release time; until then build it with\n\
@@ -158,7 +179,7 @@ fn scalar(v: &Value) -> String {
         Value::Object(_) => "{}".to_owned(),
         Value::Array(_) => "[]".to_owned(),
         Value::String(s) if is_plain(s) => s.clone(),
-        other => other.to_string(),
+        other => json_text(other),
     }
 }
 

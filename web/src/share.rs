@@ -12,6 +12,8 @@ use kube_immutable_core::yaml::parse_stream;
 use kube_immutable_core::{Limits, Settings};
 use serde_json::Value;
 
+use crate::checker::json_string;
+
 /// What a link or local storage holds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shared {
@@ -25,7 +27,47 @@ pub fn payload(manifest: &str, settings: &Settings) -> String {
     if *settings != Settings::default() {
         payload["settings"] = settings_json(settings);
     }
-    payload.to_string()
+    json_text(&payload)
+}
+
+/// Compact JSON text, as `Value`'s `Display` writes it but for the escapes
+/// of control characters (`\u0009`, equally JSON): that `Display` brings
+/// serde_json's serialiser, compact and pretty, 2.5 KB of the wasm.
+pub fn json_text(value: &Value) -> String {
+    let mut out = String::new();
+    write_json(value, &mut out);
+    out
+}
+
+fn write_json(value: &Value, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => json_string(out, &[s]),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (key, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_string(out, &[key]);
+                out.push(':');
+                write_json(v, out);
+            }
+            out.push('}');
+        }
+    }
 }
 
 /// JSON text as a value, read by the core's reader (JSON is YAML): one
