@@ -59,16 +59,20 @@ pub(super) fn settings(value: Value) -> Result<Settings> {
 fn exemptions(value: Value) -> Result<Exemptions> {
     let mut e = Exemptions::default();
     for (key, v) in object(value, "struct Exemptions")? {
-        match key.as_str() {
-            "namespaces" => e.namespaces = strings(v)?,
-            "images" => e.images = strings(v)?,
-            "containers" => e.containers = list(v, container)?,
-            "usernames" => e.usernames = strings(v)?,
-            "groups" => e.groups = strings(v)?,
-            "serviceAccounts" => e.service_accounts = strings(v)?,
-            "runtimeClasses" => e.runtime_classes = strings(v)?,
+        let list = match key.as_str() {
+            "containers" => {
+                e.containers = list(v, container)?;
+                continue;
+            }
+            "namespaces" => &mut e.namespaces,
+            "images" => &mut e.images,
+            "usernames" => &mut e.usernames,
+            "groups" => &mut e.groups,
+            "serviceAccounts" => &mut e.service_accounts,
+            "runtimeClasses" => &mut e.runtime_classes,
             _ => return Err(unknown_field(&key, EXEMPTIONS)),
-        }
+        };
+        *list = strings(v)?;
     }
     Ok(e)
 }
@@ -119,10 +123,11 @@ fn no_variant(why: String) -> String {
 }
 
 fn levels(value: Value) -> Result<BTreeMap<String, Level>> {
-    object(value, "a map")?
-        .into_iter()
-        .map(|(id, v)| Ok((id, level(v)?)))
-        .collect()
+    let mut levels = BTreeMap::new();
+    for (id, v) in object(value, "a map")? {
+        levels.insert(id, level(v)?);
+    }
+    Ok(levels)
 }
 
 /// `error`, `warning`, `off`, or `false` (YAML 1.1's bare `off`).
@@ -159,10 +164,14 @@ fn object(value: Value, expected: &str) -> Result<Map<String, Value>> {
 }
 
 fn list<T>(value: Value, item: fn(Value) -> Result<T>) -> Result<Vec<T>> {
-    match value {
-        Value::Array(items) => items.into_iter().map(item).collect(),
-        other => Err(invalid_type(&other, "a sequence")),
+    let Value::Array(items) = value else {
+        return Err(invalid_type(&value, "a sequence"));
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for v in items {
+        out.push(item(v)?);
     }
+    Ok(out)
 }
 
 fn strings(value: Value) -> Result<Vec<String>> {
