@@ -247,7 +247,7 @@ impl Settings {
     /// at several times the size in the playground's wasm (`settings/json.rs`).
     pub fn from_json(value: serde_json::Value) -> Result<Self, SettingsError> {
         let settings =
-            json::settings(value).map_err(|e| SettingsError(format!("invalid settings: {e}")))?;
+            json::settings(&value).map_err(|e| SettingsError(format!("invalid settings: {e}")))?;
         settings.validate()?;
         Ok(settings)
     }

@@ -41,7 +41,7 @@ const IGNORE_ANNOTATION: &[&str] = &["allowed", "rules", "namespaces"];
 const TIED: &[&str] = &["name", "images", "namespaces"];
 const LEVELS: &str = "`error`, `warning` or `off`";
 
-pub(super) fn settings(value: Value) -> Result<Settings> {
+pub(super) fn settings(value: &Value) -> Result<Settings> {
     let mut s = Settings::default();
     for (key, v) in object(value, "struct Settings")? {
         match key.as_str() {
@@ -50,13 +50,13 @@ pub(super) fn settings(value: Value) -> Result<Settings> {
             "ignoreAnnotation" => s.ignore_annotation = ignore_annotation(v)?,
             "mode" => s.mode = mode(v)?,
             "unsafeFixes" => s.unsafe_fixes = boolean(v)?,
-            _ => return Err(unknown_field(&key, SETTINGS)),
+            _ => return Err(unknown_field(key, SETTINGS)),
         }
     }
     Ok(s)
 }
 
-fn exemptions(value: Value) -> Result<Exemptions> {
+fn exemptions(value: &Value) -> Result<Exemptions> {
     let mut e = Exemptions::default();
     for (key, v) in object(value, "struct Exemptions")? {
         let list = match key.as_str() {
@@ -70,32 +70,32 @@ fn exemptions(value: Value) -> Result<Exemptions> {
             "groups" => &mut e.groups,
             "serviceAccounts" => &mut e.service_accounts,
             "runtimeClasses" => &mut e.runtime_classes,
-            _ => return Err(unknown_field(&key, EXEMPTIONS)),
+            _ => return Err(unknown_field(key, EXEMPTIONS)),
         };
         *list = strings(v)?;
     }
     Ok(e)
 }
 
-fn ignore_annotation(value: Value) -> Result<IgnoreAnnotation> {
+fn ignore_annotation(value: &Value) -> Result<IgnoreAnnotation> {
     let mut a = IgnoreAnnotation::default();
     for (key, v) in object(value, "struct IgnoreAnnotation")? {
         match key.as_str() {
             "allowed" => a.allowed = optional(v, boolean)?,
             "rules" => a.rules = optional(v, strings)?,
             "namespaces" => a.namespaces = optional(v, strings)?,
-            _ => return Err(unknown_field(&key, IGNORE_ANNOTATION)),
+            _ => return Err(unknown_field(key, IGNORE_ANNOTATION)),
         }
     }
     Ok(a)
 }
 
 /// A name glob, or `{name, images, namespaces}`.
-fn container(value: Value) -> Result<ContainerExemption> {
+fn container(value: &Value) -> Result<ContainerExemption> {
     let map = match value {
-        Value::String(name) => return Ok(ContainerExemption::Name(name)),
+        Value::String(name) => return Ok(ContainerExemption::Name(name.clone())),
         Value::Object(map) => map,
-        other => return Err(no_variant(invalid_type(&other, "a string or a map"))),
+        other => return Err(no_variant(invalid_type(other, "a string or a map"))),
     };
     let (mut name, mut images, mut namespaces) = (None, Vec::new(), Vec::new());
     for (key, v) in map {
@@ -103,7 +103,7 @@ fn container(value: Value) -> Result<ContainerExemption> {
             "name" => name = Some(string(v).map_err(no_variant)?),
             "images" => images = strings(v).map_err(no_variant)?,
             "namespaces" => namespaces = strings(v).map_err(no_variant)?,
-            _ => return Err(no_variant(unknown_field(&key, TIED))),
+            _ => return Err(no_variant(unknown_field(key, TIED))),
         }
     }
     let name = name.ok_or_else(|| no_variant("missing field `name`".to_owned()))?;
@@ -122,16 +122,16 @@ fn no_variant(why: String) -> String {
     )
 }
 
-fn levels(value: Value) -> Result<BTreeMap<String, Level>> {
+fn levels(value: &Value) -> Result<BTreeMap<String, Level>> {
     let mut levels = BTreeMap::new();
     for (id, v) in object(value, "a map")? {
-        levels.insert(id, level(v)?);
+        levels.insert(id.clone(), level(v)?);
     }
     Ok(levels)
 }
 
 /// `error`, `warning`, `off`, or `false` (YAML 1.1's bare `off`).
-fn level(value: Value) -> Result<Level> {
+fn level(value: &Value) -> Result<Level> {
     match value {
         Value::String(t) => match t.as_str() {
             "error" => Ok(Level::Error),
@@ -141,31 +141,31 @@ fn level(value: Value) -> Result<Level> {
         },
         Value::Bool(false) => Ok(Level::Off),
         Value::Bool(true) => Err(format!("unknown level `true`, expected {LEVELS}")),
-        other => Err(invalid_type(&other, LEVELS)),
+        other => Err(invalid_type(other, LEVELS)),
     }
 }
 
-fn mode(value: Value) -> Result<Mode> {
+fn mode(value: &Value) -> Result<Mode> {
     match value {
         Value::String(t) if t == "validate" => Ok(Mode::Validate),
         Value::String(t) if t == "mutate" => Ok(Mode::Mutate),
         Value::String(t) => Err(format!(
             "unknown variant `{t}`, expected `validate` or `mutate`"
         )),
-        other => Err(invalid_type(&other, "`validate` or `mutate`")),
+        other => Err(invalid_type(other, "`validate` or `mutate`")),
     }
 }
 
-fn object(value: Value, expected: &str) -> Result<Map<String, Value>> {
+fn object<'a>(value: &'a Value, expected: &str) -> Result<&'a Map<String, Value>> {
     match value {
         Value::Object(map) => Ok(map),
-        other => Err(invalid_type(&other, expected)),
+        other => Err(invalid_type(other, expected)),
     }
 }
 
-fn list<T>(value: Value, item: fn(Value) -> Result<T>) -> Result<Vec<T>> {
+fn list<T>(value: &Value, item: fn(&Value) -> Result<T>) -> Result<Vec<T>> {
     let Value::Array(items) = value else {
-        return Err(invalid_type(&value, "a sequence"));
+        return Err(invalid_type(value, "a sequence"));
     };
     let mut out = Vec::with_capacity(items.len());
     for v in items {
@@ -174,26 +174,26 @@ fn list<T>(value: Value, item: fn(Value) -> Result<T>) -> Result<Vec<T>> {
     Ok(out)
 }
 
-fn strings(value: Value) -> Result<Vec<String>> {
+fn strings(value: &Value) -> Result<Vec<String>> {
     list(value, string)
 }
 
-fn string(value: Value) -> Result<String> {
+fn string(value: &Value) -> Result<String> {
     match value {
-        Value::String(s) => Ok(s),
-        other => Err(invalid_type(&other, "a string")),
+        Value::String(s) => Ok(s.clone()),
+        other => Err(invalid_type(other, "a string")),
     }
 }
 
-fn boolean(value: Value) -> Result<bool> {
+fn boolean(value: &Value) -> Result<bool> {
     match value {
-        Value::Bool(b) => Ok(b),
-        other => Err(invalid_type(&other, "a boolean")),
+        Value::Bool(b) => Ok(*b),
+        other => Err(invalid_type(other, "a boolean")),
     }
 }
 
 /// `null` is `None`, as serde reads an `Option`.
-fn optional<T>(value: Value, read: fn(Value) -> Result<T>) -> Result<Option<T>> {
+fn optional<T>(value: &Value, read: fn(&Value) -> Result<T>) -> Result<Option<T>> {
     match value {
         Value::Null => Ok(None),
         v => read(v).map(Some),
@@ -387,7 +387,7 @@ mod tests {
         ] {
             assert!(serde_json::from_value::<Settings>(value.clone()).is_ok());
             assert!(
-                settings(value.clone())
+                settings(&value)
                     .unwrap_err()
                     .contains("invalid type: sequence"),
                 "{value}"
@@ -403,7 +403,7 @@ mod tests {
             .chain(accepted().into_iter().map(|v| (v.to_string(), v)))
             .chain(refused().into_iter().map(|v| (v.to_string(), v)));
         for (name, value) in cases {
-            let by_hand = settings(value.clone());
+            let by_hand = settings(&value);
             let by_serde = serde_json::from_value::<Settings>(value.clone());
             match (&by_hand, &by_serde) {
                 (Ok(hand), Ok(serde)) => {
@@ -423,16 +423,16 @@ mod tests {
         // whose rule or container `validate` refuses read fine).
         assert!(accepted_count >= accepted().len() + 5, "{accepted_count}");
         for value in accepted() {
-            assert!(settings(value.clone()).is_ok(), "{value}");
+            assert!(settings(&value).is_ok(), "{value}");
         }
         for value in refused() {
-            assert!(settings(value.clone()).is_err(), "{value}");
+            assert!(settings(&value).is_err(), "{value}");
         }
     }
 
     #[test]
     fn messages_say_what_serde_says() {
-        let message = |v: Value| settings(v).unwrap_err();
+        let message = |v: Value| settings(&v).unwrap_err();
         assert_eq!(
             message(json!({"rulez": {}})),
             "unknown field `rulez`, expected one of `rules`, `exemptions`, `ignoreAnnotation`, `mode`, `unsafeFixes`"
