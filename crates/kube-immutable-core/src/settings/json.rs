@@ -9,7 +9,8 @@
 //! something useful (`unknown field`, `invalid type`, `missing field`),
 //! and name what was expected where serde's untagged enums do not.
 //!
-//! A new key is one arm in the struct's `match` and its name in `FIELDS`.
+//! A new key is one arm in its struct's `match`, its name in the struct's
+//! list of keys, and a line in `to_json`.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +19,7 @@ use serde_json::{Map, Value};
 use super::{
     ContainerExemption, Exemptions, IgnoreAnnotation, Level, Mode, Settings, TiedContainerExemption,
 };
+use crate::workload::WorkloadEntry;
 
 type Result<T> = std::result::Result<T, String>;
 
@@ -27,6 +29,7 @@ const SETTINGS: &[&str] = &[
     "ignoreAnnotation",
     "mode",
     "unsafeFixes",
+    "workloads",
 ];
 const EXEMPTIONS: &[&str] = &[
     "namespaces",
@@ -39,6 +42,7 @@ const EXEMPTIONS: &[&str] = &[
 ];
 const IGNORE_ANNOTATION: &[&str] = &["allowed", "rules", "namespaces"];
 const TIED: &[&str] = &["name", "images", "namespaces"];
+const WORKLOAD: &[&str] = &["apiVersion", "kind", "podSpecs", "replace"];
 const LEVELS: &str = "`error`, `warning` or `off`";
 
 pub(super) fn settings(value: &Value) -> Result<Settings> {
@@ -50,6 +54,7 @@ pub(super) fn settings(value: &Value) -> Result<Settings> {
             "ignoreAnnotation" => s.ignore_annotation = ignore_annotation(v)?,
             "mode" => s.mode = mode(v)?,
             "unsafeFixes" => s.unsafe_fixes = boolean(v)?,
+            "workloads" => s.workloads = list(v, workload)?,
             _ => return Err(unknown_field(key, SETTINGS)),
         }
     }
@@ -88,6 +93,27 @@ fn ignore_annotation(value: &Value) -> Result<IgnoreAnnotation> {
         }
     }
     Ok(a)
+}
+
+fn workload(value: &Value) -> Result<WorkloadEntry> {
+    let (mut api_version, mut kind, mut pod_specs) = (None, None, None);
+    let mut replace = false;
+    for (key, v) in object(value, "struct WorkloadEntry")? {
+        match key.as_str() {
+            "apiVersion" => api_version = Some(string(v)?),
+            "kind" => kind = Some(string(v)?),
+            "podSpecs" => pod_specs = Some(strings(v)?),
+            "replace" => replace = boolean(v)?,
+            _ => return Err(unknown_field(key, WORKLOAD)),
+        }
+    }
+    let missing = |field: &str| format!("missing field `{field}`");
+    Ok(WorkloadEntry {
+        api_version: api_version.ok_or_else(|| missing("apiVersion"))?,
+        kind: kind.ok_or_else(|| missing("kind"))?,
+        pod_specs: pod_specs.ok_or_else(|| missing("podSpecs"))?,
+        replace,
+    })
 }
 
 /// A name glob, or `{name, images, namespaces}`.
@@ -270,6 +296,20 @@ pub(super) fn to_json(s: &Settings) -> Value {
     };
     out.insert("mode".into(), Value::from(mode));
     out.insert("unsafeFixes".into(), Value::Bool(s.unsafe_fixes));
+    let workloads = s.workloads.iter().map(|w| {
+        let mut m = Map::new();
+        m.insert("apiVersion".into(), Value::from(w.api_version.as_str()));
+        m.insert("kind".into(), Value::from(w.kind.as_str()));
+        m.insert(
+            "podSpecs".into(),
+            Value::Array(texts(&w.pod_specs).collect()),
+        );
+        if w.replace {
+            m.insert("replace".into(), Value::Bool(true));
+        }
+        Value::Object(m)
+    });
+    put_list(&mut out, "workloads", workloads);
     Value::Object(out)
 }
 
@@ -331,6 +371,11 @@ mod tests {
             json!({"ignoreAnnotation": {"allowed": null, "rules": null, "namespaces": null}}),
             json!({"ignoreAnnotation": {"allowed": false, "rules": [], "namespaces": ["a"]}}),
             json!({"mode": "mutate", "unsafeFixes": true}),
+            json!({"workloads": [
+                {"apiVersion": "example.com/v1", "kind": "Thing", "podSpecs": ["/spec/template/spec"]},
+                {"apiVersion": "argoproj.io/*", "kind": "Rollout", "podSpecs": [], "replace": true},
+                {"apiVersion": "v1", "kind": "X", "podSpecs": ["/a"], "replace": false}]}),
+            json!({"workloads": []}),
             json!({"rules": {}, "exemptions": {}, "ignoreAnnotation": {}, "mode": "validate", "unsafeFixes": false}),
             // Unknown rule ids and empty globs are `validate`'s business.
             json!({"rules": {"nope": "off"}, "exemptions": {"images": [""]}}),
@@ -372,6 +417,16 @@ mod tests {
             json!({"unsafeFixes": "true"}),
             json!({"unsafeFixes": null}),
             json!({"unsafeFixes": 1.5}),
+            json!({"workloads": null}),
+            json!({"workloads": {}}),
+            json!({"workloads": ["Thing"]}),
+            json!({"workloads": [{"apiVersion": "a/v1", "kind": "T"}]}),
+            json!({"workloads": [{"kind": "T", "podSpecs": []}]}),
+            json!({"workloads": [{"apiVersion": "a/v1", "podSpecs": []}]}),
+            json!({"workloads": [{"apiVersion": "a/v1", "kind": "T", "podSpecs": "/spec"}]}),
+            json!({"workloads": [{"apiVersion": "a/v1", "kind": "T", "podSpecs": [], "replace": "yes"}]}),
+            json!({"workloads": [{"apiVersion": "a/v1", "kind": "T", "podSpecs": [], "podSpec": []}]}),
+            json!({"workloads": [{"apiVersion": 1, "kind": "T", "podSpecs": []}]}),
         ]
     }
 
@@ -435,7 +490,7 @@ mod tests {
         let message = |v: Value| settings(&v).unwrap_err();
         assert_eq!(
             message(json!({"rulez": {}})),
-            "unknown field `rulez`, expected one of `rules`, `exemptions`, `ignoreAnnotation`, `mode`, `unsafeFixes`"
+            "unknown field `rulez`, expected one of `rules`, `exemptions`, `ignoreAnnotation`, `mode`, `unsafeFixes`, `workloads`"
         );
         for (value, serde_says) in [
             (
