@@ -246,8 +246,9 @@ impl Settings {
     /// the serde derive, which reads the same (a test holds them equal)
     /// at several times the size in the playground's wasm (`settings/json.rs`).
     pub fn from_json(value: serde_json::Value) -> Result<Self, SettingsError> {
-        let settings =
-            json::settings(&value).map_err(|e| SettingsError(format!("invalid settings: {e}")))?;
+        let mut settings = Settings::default();
+        json::settings(&value, &mut settings)
+            .map_err(|e| SettingsError(format!("invalid settings: {e}")))?;
         settings.validate()?;
         Ok(settings)
     }

@@ -45,24 +45,24 @@ const TIED: &[&str] = &["name", "images", "namespaces"];
 const WORKLOAD: &[&str] = &["apiVersion", "kind", "podSpecs", "replace"];
 const LEVELS: &str = "`error`, `warning` or `off`";
 
-pub(super) fn settings(value: &Value) -> Result<Settings> {
-    let mut s = Settings::default();
+/// Reads into `s`, a default: each key read replaces its default (JSON
+/// keys are unique), and a refusal drops what was read once, at the caller.
+pub(super) fn settings(value: &Value, s: &mut Settings) -> Result<()> {
     for (key, v) in object(value, "struct Settings")? {
         match key.as_str() {
-            "rules" => s.rules = levels(v)?,
-            "exemptions" => s.exemptions = exemptions(v)?,
-            "ignoreAnnotation" => s.ignore_annotation = ignore_annotation(v)?,
+            "rules" => levels(v, &mut s.rules)?,
+            "exemptions" => exemptions(v, &mut s.exemptions)?,
+            "ignoreAnnotation" => ignore_annotation(v, &mut s.ignore_annotation)?,
             "mode" => s.mode = mode(v)?,
             "unsafeFixes" => s.unsafe_fixes = boolean(v)?,
             "workloads" => s.workloads = list(v, workload)?,
             _ => return Err(unknown_field(key, SETTINGS)),
         }
     }
-    Ok(s)
+    Ok(())
 }
 
-fn exemptions(value: &Value) -> Result<Exemptions> {
-    let mut e = Exemptions::default();
+fn exemptions(value: &Value, e: &mut Exemptions) -> Result<()> {
     for (key, v) in object(value, "struct Exemptions")? {
         let list = match key.as_str() {
             "containers" => {
@@ -79,11 +79,10 @@ fn exemptions(value: &Value) -> Result<Exemptions> {
         };
         *list = strings(v)?;
     }
-    Ok(e)
+    Ok(())
 }
 
-fn ignore_annotation(value: &Value) -> Result<IgnoreAnnotation> {
-    let mut a = IgnoreAnnotation::default();
+fn ignore_annotation(value: &Value, a: &mut IgnoreAnnotation) -> Result<()> {
     for (key, v) in object(value, "struct IgnoreAnnotation")? {
         match key.as_str() {
             "allowed" => a.allowed = optional(v, boolean)?,
@@ -92,7 +91,7 @@ fn ignore_annotation(value: &Value) -> Result<IgnoreAnnotation> {
             _ => return Err(unknown_field(key, IGNORE_ANNOTATION)),
         }
     }
-    Ok(a)
+    Ok(())
 }
 
 fn workload(value: &Value) -> Result<WorkloadEntry> {
@@ -148,12 +147,11 @@ fn no_variant(why: String) -> String {
     )
 }
 
-fn levels(value: &Value) -> Result<BTreeMap<String, Level>> {
-    let mut levels = BTreeMap::new();
+fn levels(value: &Value, levels: &mut BTreeMap<String, Level>) -> Result<()> {
     for (id, v) in object(value, "a map")? {
         levels.insert(id.clone(), level(v)?);
     }
-    Ok(levels)
+    Ok(())
 }
 
 /// `error`, `warning`, `off`, or `false` (YAML 1.1's bare `off`).
@@ -330,6 +328,12 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
+
+    fn settings(value: &Value) -> Result<Settings> {
+        let mut s = Settings::default();
+        super::settings(value, &mut s)?;
+        Ok(s)
+    }
 
     /// The repository's settings: the presets and the admission fixtures.
     fn repository_settings() -> Vec<(String, Value)> {
