@@ -109,13 +109,17 @@ pub fn read_payload(json: &str) -> Result<Shared, String> {
 /// Settings as the core serialises them, minus the defaults, so that links
 /// and exported files say only what was chosen.
 pub fn settings_json(settings: &Settings) -> serde_json::Value {
+    // `to_json` leaves out empty lists and unset options: what is left at
+    // its default is an empty mapping (`rules`, `exemptions`,
+    // `ignoreAnnotation`), `mode: validate` or `unsafeFixes: false` (a test
+    // compares with the defaults' JSON).
     let mut value = settings.to_json();
-    let defaults = Settings::default().to_json();
-    if let (Some(map), Some(defaults)) = (value.as_object_mut(), defaults.as_object()) {
-        map.retain(|key, v| defaults.get(key) != Some(v));
-        if let Some(ex) = map.get_mut("exemptions").and_then(|e| e.as_object_mut()) {
-            ex.retain(|_, list| list.as_array().is_none_or(|l| !l.is_empty()));
-        }
+    if let Some(map) = value.as_object_mut() {
+        map.retain(|_, v| {
+            !(v.as_object().is_some_and(|m| m.is_empty())
+                || v.as_str() == Some("validate")
+                || v.as_bool() == Some(false))
+        });
     }
     value
 }
@@ -123,6 +127,24 @@ pub fn settings_json(settings: &Settings) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_json_leaves_out_exactly_the_defaults() {
+        assert_eq!(settings_json(&Settings::default()), serde_json::json!({}));
+        let defaults = Settings::default().to_json();
+        let mut s = Settings::default();
+        s.mode = kube_immutable_core::Mode::Mutate;
+        s.unsafe_fixes = true;
+        s.exemptions.images = vec!["x/*".into()];
+        s.ignore_annotation.allowed = Some(false);
+        s.rules
+            .insert("privileged".into(), kube_immutable_core::Level::Off);
+        let all = settings_json(&s);
+        for key in defaults.as_object().unwrap().keys() {
+            assert!(all.get(key).is_some(), "{key}: {all}");
+        }
+        assert_eq!(Settings::from_json(all).unwrap(), s);
+    }
     use kube_immutable_core::Level;
 
     #[test]

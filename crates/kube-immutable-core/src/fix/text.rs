@@ -937,7 +937,7 @@ fn flow(value: &Json, json: bool) -> String {
 
 fn flow_key(key: &str, json: bool) -> String {
     if json || !plain_safe(key) {
-        json_string(key)
+        crate::node::json_string(key)
     } else {
         key.to_owned()
     }
@@ -946,36 +946,13 @@ fn flow_key(key: &str, json: bool) -> String {
 fn scalar(value: &Json, json: bool) -> String {
     match value {
         Json::String(s) if !json && plain_safe(s) => s.clone(),
-        Json::String(s) => json_string(s),
+        Json::String(s) => crate::node::json_string(s),
         Json::Number(n) => n.to_string(),
         Json::Bool(b) => b.to_string(),
         Json::Null => "null".to_owned(),
         // Callers pass scalars only.
         Json::Array(_) | Json::Object(_) => flow(value, json),
     }
-}
-
-/// A JSON string as serde_json writes it, escapes included. Not through
-/// `Value`'s `Display`, whose serialiser weighed 1.2 KB of the
-/// playground's wasm.
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if c < ' ' => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// A string that reads back as the same string when written plain.

@@ -231,7 +231,9 @@ fn invalid_type(value: &Value, expected: &str) -> String {
         Value::Bool(b) => format!("boolean `{b}`"),
         Value::Number(n) if n.is_f64() => format!("floating point `{n}`"),
         Value::Number(n) => format!("integer `{n}`"),
-        Value::String(s) => format!("string {s:?}"),
+        // serde quotes with `Debug`; JSON's quotes are the same for
+        // anything but control characters, and keep `Debug` out of the wasm.
+        Value::String(s) => format!("string {}", crate::node::json_string(s)),
         Value::Array(_) => "sequence".to_owned(),
         Value::Object(_) => "map".to_owned(),
     };
@@ -259,16 +261,20 @@ pub(super) fn to_json(s: &Settings) -> Value {
     out.insert("rules".into(), Value::Object(rules));
     let ex = &s.exemptions;
     let mut e = Map::new();
-    let containers = ex.containers.iter().map(|c| match c {
-        ContainerExemption::Name(name) => Value::from(name.as_str()),
-        ContainerExemption::Tied(t) => {
-            let mut m = Map::new();
-            m.insert("name".into(), Value::from(t.name.as_str()));
-            put_list(&mut m, "images", texts(&t.images));
-            put_list(&mut m, "namespaces", texts(&t.namespaces));
-            Value::Object(m)
-        }
-    });
+    let containers = ex
+        .containers
+        .iter()
+        .map(|c| match c {
+            ContainerExemption::Name(name) => Value::from(name.as_str()),
+            ContainerExemption::Tied(t) => {
+                let mut m = Map::new();
+                m.insert("name".into(), Value::from(t.name.as_str()));
+                put_list(&mut m, "images", texts(&t.images));
+                put_list(&mut m, "namespaces", texts(&t.namespaces));
+                Value::Object(m)
+            }
+        })
+        .collect();
     put_list(&mut e, "namespaces", texts(&ex.namespaces));
     put_list(&mut e, "images", texts(&ex.images));
     put_list(&mut e, "containers", containers);
@@ -284,7 +290,7 @@ pub(super) fn to_json(s: &Settings) -> Value {
     }
     for (key, list) in [("rules", &a.rules), ("namespaces", &a.namespaces)] {
         if let Some(list) = list {
-            m.insert(key.into(), Value::Array(texts(list).collect()));
+            m.insert(key.into(), Value::Array(texts(list)));
         }
     }
     out.insert("ignoreAnnotation".into(), Value::Object(m));
@@ -294,30 +300,30 @@ pub(super) fn to_json(s: &Settings) -> Value {
     };
     out.insert("mode".into(), Value::from(mode));
     out.insert("unsafeFixes".into(), Value::Bool(s.unsafe_fixes));
-    let workloads = s.workloads.iter().map(|w| {
-        let mut m = Map::new();
-        m.insert("apiVersion".into(), Value::from(w.api_version.as_str()));
-        m.insert("kind".into(), Value::from(w.kind.as_str()));
-        m.insert(
-            "podSpecs".into(),
-            Value::Array(texts(&w.pod_specs).collect()),
-        );
-        if w.replace {
-            m.insert("replace".into(), Value::Bool(true));
-        }
-        Value::Object(m)
-    });
+    let workloads = s
+        .workloads
+        .iter()
+        .map(|w| {
+            let mut m = Map::new();
+            m.insert("apiVersion".into(), Value::from(w.api_version.as_str()));
+            m.insert("kind".into(), Value::from(w.kind.as_str()));
+            m.insert("podSpecs".into(), Value::Array(texts(&w.pod_specs)));
+            if w.replace {
+                m.insert("replace".into(), Value::Bool(true));
+            }
+            Value::Object(m)
+        })
+        .collect();
     put_list(&mut out, "workloads", workloads);
     Value::Object(out)
 }
 
-fn texts(list: &[String]) -> impl Iterator<Item = Value> + '_ {
-    list.iter().map(|t| Value::from(t.as_str()))
+fn texts(list: &[String]) -> Vec<Value> {
+    list.iter().map(|t| Value::from(t.as_str())).collect()
 }
 
 /// A list under `key`, left out when empty (`skip_serializing_if`).
-fn put_list(map: &mut Map<String, Value>, key: &str, items: impl Iterator<Item = Value>) {
-    let items: Vec<Value> = items.collect();
+fn put_list(map: &mut Map<String, Value>, key: &str, items: Vec<Value>) {
     if !items.is_empty() {
         map.insert(key.into(), Value::Array(items));
     }
