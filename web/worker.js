@@ -12,16 +12,18 @@
 // terminates this worker and starts another.
 //
 // Once loaded, between requests, it checks the examples a few times
-// (`workerWarmUp`): the browser then compiles the hot functions with its
-// optimising tier before a long text arrives.
+// (`workerWarmUp`; the page sends them as { warmUp: text } when it has
+// them): the browser then compiles the hot functions with its optimising
+// tier before a long text arrives.
 
 let glue;
 const waiting = [];
 let warmUps = 6;
+let examples;
 
 const warmUp = () => {
-  if (warmUps-- <= 0) return;
-  glue.workerWarmUp();
+  if (!glue || examples === undefined || warmUps-- <= 0) return;
+  glue.workerWarmUp(examples);
   // One at a time, each its own task: a request waits for one at most.
   setTimeout(warmUp);
 };
@@ -32,6 +34,11 @@ const answer = ({ id, kind, text, settings, lang, listed }) => {
 };
 
 self.onmessage = async ({ data }) => {
+  if (data.warmUp !== undefined) {
+    examples = data.warmUp;
+    setTimeout(warmUp);
+    return;
+  }
   if (data.glue === undefined) {
     if (glue) answer(data);
     else waiting.push(data);

@@ -110,6 +110,13 @@ test("the tutorial's pod: four errors on the right lines, fixed in two steps, no
   await expect(verdict(page)).toHaveAttribute("data-verdict", "immutable");
   await expect(verdict(page)).toHaveAttribute("data-errors", "0");
 
+  // The examples menu's manifests were fetched with the page too
+  // (examples.json, not in the wasm): picking one sends nothing.
+  expect(requests.filter((u) => u.endsWith("/examples.json")).length).toBeGreaterThan(0);
+  await page.locator('[data-action="examples"]').selectOption("json");
+  await expect(verdict(page)).toHaveAttribute("data-verdict", "mutable");
+  await expect(page.locator(".cm-content")).toContainText('"hostPID": true');
+
   // Nothing but the playground's own files, and nothing at all once loaded.
   const origin = new URL(page.url()).origin;
   expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith("data:"))).toEqual([]);
@@ -418,6 +425,10 @@ test("remembers the last manifest, resets to the example, and works offline once
   const hostNamespaces = page.locator('[data-finding][data-rule="host-namespaces"]');
   await hostNamespaces.locator("summary").click();
   await expect(hostNamespaces.locator(".rule-docs")).toContainText("Why it matters");
+  // And the examples (examples.json, not in the wasm either).
+  await page.locator('[data-action="examples"]').selectOption("list");
+  await expect(page.locator("[data-finding]").first()).toBeVisible();
+  await expect(page.locator('[data-finding][data-rule="host-namespaces"]')).toHaveCount(0);
   await page.context().setOffline(false);
 
   await page.locator('[data-action="reset"]').click();

@@ -14,6 +14,8 @@
 // - If no worker can be had (the browser refuses module workers, or the
 //   script does not load), the same entries run in the page.
 
+import { examples } from "./examples.mjs";
+
 /** A worker started as soon as this module runs, while the page's wasm
  * still loads: its thread and script are ready when the app asks. */
 let early = startWorker();
@@ -63,6 +65,12 @@ export class Checker {
     // Before it is ready: no worker to be had. After: its request failed.
     this.worker.onerror = () => (this.ready ? this.stop(null) : this.inPage());
     this.worker.postMessage({ glue: this.glue, module: this.module });
+    // What it checks when idle, to warm up (worker.js): the examples.
+    const worker = this.worker;
+    examples().then(
+      (all) => worker.postMessage({ warmUp: Object.values(all).join("---\n") }),
+      () => {},
+    );
   }
 
   /** Check or fix in the page from now on (the glue is already loaded). */

@@ -10,8 +10,9 @@ import snarkdown from "snarkdown";
 import { Editor } from "./editor.mjs";
 import { encodeShare, decodeShare } from "./share.mjs";
 import { Checker } from "./checker.mjs";
+import { examples } from "./examples.mjs";
 
-globalThis.kubeImmutablePlayground = { Checker, Editor, encodeShare, decodeShare, ruleDocs };
+globalThis.kubeImmutablePlayground = { Checker, Editor, encodeShare, decodeShare, ruleDocs, exampleText };
 
 /**
  * A rule's docs (`RuleMeta::docs`, our own Markdown) as HTML, without the
@@ -52,4 +53,16 @@ async function ruleDocs(id, lang) {
     pages = undefined;
     throw error;
   }
+}
+
+/**
+ * An example's manifest (`file`: its path from the repository's root, as
+ * web/src/examples.rs names it), from `examples.json` (written by
+ * web/js/build.mjs, preloaded by index.html, cached by sw.js). Rejects when
+ * it could not be fetched.
+ */
+async function exampleText(file) {
+  const text = (await examples())[file];
+  if (text === undefined) throw new Error(`examples.json: no ${file}`);
+  return text;
 }

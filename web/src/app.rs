@@ -253,7 +253,7 @@ fn load_text(ctl: &Ctl, text: &str) {
 
 fn save_prefs(lang: Lang, theme: Theme) {
     let prefs = serde_json::json!({ "lang": lang.code(), "theme": theme.as_str() });
-    browser::save(PREFS_KEY, &prefs.to_string());
+    browser::save(PREFS_KEY, &crate::share::json_text(&prefs));
 }
 
 #[component]
@@ -450,8 +450,17 @@ pub fn App() -> Html {
         let ctl = ctl.clone();
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
-            if let Some(example) = examples::by_id(&select.value()) {
-                load_text(&ctl, example.text);
+            match examples::by_id(&select.value()) {
+                Some(e) if e.id == EXAMPLES[0].id => load_text(&ctl, examples::default_text()),
+                Some(e) => {
+                    let ctl = ctl.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        if let Some(text) = js::example_text(e.file).await {
+                            load_text(&ctl, &text);
+                        }
+                    });
+                }
+                None => {}
             }
             select.set_value("");
         })

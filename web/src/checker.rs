@@ -635,7 +635,7 @@ pub fn markers(report: &Found<'_>, lang: Lang) -> String {
 }
 
 /// Append the parts, one after the other, as one JSON string.
-fn json_string(out: &mut String, parts: &[&str]) {
+pub(crate) fn json_string(out: &mut String, parts: &[&str]) {
     out.push('"');
     for part in parts {
         let mut plain = 0;

@@ -1,12 +1,19 @@
 //! The examples menu. The tutorial's two pods are the repository's own
 //! `examples/`, the same files the CLI's first-minute walkthrough checks.
+//!
+//! Only the first, the page's first content, is in the wasm; the others are
+//! data the page fetches as it loads (`examples.json`, written by
+//! `web/js/build.mjs`, read through [`crate::js::example_text`]): 1.4 KB of
+//! the gzipped wasm.
 
 pub struct Example {
     /// Stable id (the menu's option value).
     pub id: &'static str,
     pub title_en: &'static str,
     pub title_fr: &'static str,
-    pub text: &'static str,
+    /// The manifest's path from the repository's root (its key in
+    /// `examples.json`).
+    pub file: &'static str,
 }
 
 impl Example {
@@ -23,49 +30,50 @@ pub static EXAMPLES: &[Example] = &[
         id: "mutable-pod",
         title_en: "Tutorial: the mutable nginx pod",
         title_fr: "Tutoriel : le pod nginx mutable",
-        text: include_str!("../../examples/mutable-pod.yaml"),
+        file: "examples/mutable-pod.yaml",
     },
     Example {
         id: "immutable-pod",
         title_en: "Tutorial: the immutable nginx pod",
         title_fr: "Tutoriel : le pod nginx immuable",
-        text: include_str!("../../examples/immutable-pod.yaml"),
+        file: "examples/immutable-pod.yaml",
     },
     Example {
         id: "deployment",
         title_en: "Deployment with an init container",
         title_fr: "Deployment avec un conteneur d'initialisation",
-        text: include_str!("../examples/deployment.yaml"),
+        file: "web/examples/deployment.yaml",
     },
     Example {
         id: "cronjob",
         title_en: "CronJob",
         title_fr: "CronJob",
-        text: include_str!("../examples/cronjob.yaml"),
+        file: "web/examples/cronjob.yaml",
     },
     Example {
         id: "helm-output",
         title_en: "Helm output with a broken document",
         title_fr: "Sortie de Helm avec un document cassé",
-        text: include_str!("../examples/helm-output.yaml"),
+        file: "web/examples/helm-output.yaml",
     },
     Example {
         id: "json",
         title_en: "JSON manifest",
         title_fr: "Manifeste JSON",
-        text: include_str!("../examples/pod.json"),
+        file: "web/examples/pod.json",
     },
     Example {
         id: "list",
         title_en: "List of objects (kubectl get -o yaml)",
         title_fr: "Liste d'objets (kubectl get -o yaml)",
-        text: include_str!("../examples/list.yaml"),
+        file: "web/examples/list.yaml",
     },
 ];
 
-/// The content on a first visit: the tutorial's starting point.
+/// The content on a first visit: the tutorial's starting point, the first
+/// example.
 pub fn default_text() -> &'static str {
-    EXAMPLES[0].text
+    include_str!("../../examples/mutable-pod.yaml")
 }
 
 pub fn by_id(id: &str) -> Option<&'static Example> {
@@ -79,10 +87,20 @@ mod tests {
     use crate::checker::Verdict;
     use kube_immutable_core::Settings;
 
+    fn text(example: &Example) -> String {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        std::fs::read_to_string(format!("{root}/{}", example.file)).unwrap()
+    }
+
+    #[test]
+    fn the_first_example_is_the_default_text() {
+        assert_eq!(text(&EXAMPLES[0]), default_text());
+    }
+
     /// Each example shows what its title promises.
     #[test]
     fn examples_say_what_they_show() {
-        let verdict = |id: &str| check_once(by_id(id).unwrap().text, &Settings::default());
+        let verdict = |id: &str| check_once(&text(by_id(id).unwrap()), &Settings::default());
         assert_eq!(verdict("mutable-pod").verdict, Verdict::Mutable);
         assert_eq!(verdict("immutable-pod").verdict, Verdict::Immutable);
         for id in ["deployment", "cronjob", "json", "list"] {

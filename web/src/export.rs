@@ -1,17 +1,25 @@
 //! The settings panel's exports: a `--config` file for the CLI and a
 //! Kubewarden `ClusterAdmissionPolicy`, both from the core's `Settings`
-//! through serde, and the ValidatingAdmissionPolicies the core writes
+//! as JSON (`Settings::to_json`), and the ValidatingAdmissionPolicies the core writes
 //! (`kube-immutable export vap`). The policy's `rules` and `backgroundAudit`
-//! come from `policy-wasm/metadata.yml`, read with the core's YAML reader,
-//! so the export cannot drift from the module.
+//! are `policy-wasm/metadata.yml`'s, copied here (the whole file, comments
+//! and Artifact Hub annotations, weighed 1 KB of the gzipped wasm); a test
+//! holds the copy to the file, so the export cannot drift from the module.
 
 use kube_immutable_core::yaml::parse_stream;
 use kube_immutable_core::{Limits, LineIndex, Mode, Settings};
 use serde_json::{json, Value};
 
-use crate::share::settings_json;
+use crate::share::{json_text, json_value, settings_json};
 
-const METADATA: &str = include_str!("../../policy-wasm/metadata.yml");
+/// `rules` of `policy-wasm/metadata.yml`, as JSON.
+const MODULE_RULES: &str = r#"[
+{"apiGroups":[""],"apiVersions":["v1"],"resources":["pods","pods/ephemeralcontainers","replicationcontrollers","podtemplates"],"operations":["CREATE","UPDATE"]},
+{"apiGroups":["apps"],"apiVersions":["v1"],"resources":["deployments","replicasets","statefulsets","daemonsets"],"operations":["CREATE","UPDATE"]},
+{"apiGroups":["batch"],"apiVersions":["v1"],"resources":["jobs","cronjobs"],"operations":["CREATE","UPDATE"]}]"#;
+
+/// `backgroundAudit` of `policy-wasm/metadata.yml`.
+const BACKGROUND_AUDIT: bool = true;
 
 /// Where the policy module is published (at release time; see the policy README).
 const MODULE: &str = "registry://ghcr.io/kube-immutable/policies/kube-immutable";
@@ -28,26 +36,41 @@ pub fn cli_config(settings: &Settings) -> String {
 
 /// A `ClusterAdmissionPolicy` for the kube-immutable Kubewarden module.
 pub fn cluster_admission_policy(settings: &Settings) -> String {
-    let metadata = parse_stream(METADATA, &Limits::default())
-        .0
-        .into_iter()
-        .next()
-        .map(|d| d.root.to_json())
-        .unwrap_or_default();
     let mutate = settings.mode == Mode::Mutate;
-    let policy = json!({
-        "apiVersion": "policies.kubewarden.io/v1",
-        "kind": "ClusterAdmissionPolicy",
-        "metadata": { "name": if mutate { "kube-immutable-fix" } else { "kube-immutable" } },
-        "spec": {
-            "module": format!("{MODULE}:v{}", kube_immutable_core::VERSION),
-            "mode": "protect",
-            "mutating": mutate,
-            "backgroundAudit": metadata.get("backgroundAudit").cloned().unwrap_or(Value::Bool(true)),
-            "rules": metadata.get("rules").cloned().unwrap_or_else(|| json!([])),
-            "settings": settings_json(settings),
-        }
-    });
+    // Built as values, not with `json!`, whose serialising of values into
+    // values weighed 1.2 KB of the wasm.
+    let object = |entries: Vec<(&str, Value)>| {
+        Value::Object(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+        )
+    };
+    let name = if mutate {
+        "kube-immutable-fix"
+    } else {
+        "kube-immutable"
+    };
+    let policy = object(vec![
+        ("apiVersion", "policies.kubewarden.io/v1".into()),
+        ("kind", "ClusterAdmissionPolicy".into()),
+        ("metadata", object(vec![("name", name.into())])),
+        (
+            "spec",
+            object(vec![
+                (
+                    "module",
+                    format!("{MODULE}:v{}", kube_immutable_core::VERSION).into(),
+                ),
+                ("mode", "protect".into()),
+                ("mutating", mutate.into()),
+                ("backgroundAudit", BACKGROUND_AUDIT.into()),
+                ("rules", json_value(MODULE_RULES).unwrap_or_default()),
+                ("settings", settings_json(settings)),
+            ]),
+        ),
+    ]);
     let mut out = String::from(
         "# Kubewarden ClusterAdmissionPolicy with the playground's settings.\n\
          # The module is published at release time; until then build it with\n\
@@ -156,7 +179,7 @@ fn scalar(v: &Value) -> String {
         Value::Object(_) => "{}".to_owned(),
         Value::Array(_) => "[]".to_owned(),
         Value::String(s) if is_plain(s) => s.clone(),
-        other => other.to_string(),
+        other => json_text(other),
     }
 }
 
@@ -285,8 +308,12 @@ mod tests {
             Settings::from_json(policy["spec"]["settings"].clone()).unwrap(),
             s
         );
-        let metadata = read(METADATA);
+        let metadata = read(include_str!("../../policy-wasm/metadata.yml"));
         assert_eq!(policy["spec"]["rules"], metadata["rules"]);
+        assert_eq!(
+            policy["spec"]["backgroundAudit"],
+            metadata["backgroundAudit"]
+        );
         assert!(policy["spec"]["rules"]
             .as_array()
             .is_some_and(|r| !r.is_empty()));

@@ -26,6 +26,10 @@ extern "C" {
     #[wasm_bindgen(js_name = ruleDocs)]
     fn rule_docs(id: &str, lang: &str) -> js_sys::Promise;
 
+    /// An example's manifest, fetched from `examples.json` once.
+    #[wasm_bindgen(js_name = exampleText)]
+    fn example_text_js(file: &str) -> js_sys::Promise;
+
     /// The checker worker's client (`web/js/checker.mjs`).
     #[wasm_bindgen(js_name = Checker)]
     pub type JsChecker;
@@ -134,6 +138,15 @@ pub async fn rule_docs_html(id: &'static str, lang: &'static str) -> Option<std:
         .into();
     RULE_DOCS.with_borrow_mut(|cache| cache.push((id, lang, html.clone())));
     Some(html)
+}
+
+/// An example's manifest (`None` when `examples.json` cannot be had:
+/// offline before the service worker cached it).
+pub async fn example_text(file: &str) -> Option<String> {
+    JsFuture::from(example_text_js(file))
+        .await
+        .ok()?
+        .as_string()
 }
 
 /// A live editor and the callbacks it holds (dropped with it).

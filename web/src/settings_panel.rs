@@ -94,7 +94,7 @@ pub fn SettingsPanel(props: &Props) -> Html {
             error.clone(),
         );
         move |edit: Box<dyn Fn(&mut serde_json::Value)>| {
-            let mut value = serde_json::to_value(&*settings).unwrap_or_default();
+            let mut value = settings.to_json();
             edit(&mut value);
             match Settings::from_json(value) {
                 Ok(s) => {

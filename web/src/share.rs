@@ -12,6 +12,8 @@ use kube_immutable_core::yaml::parse_stream;
 use kube_immutable_core::{Limits, Settings};
 use serde_json::Value;
 
+use crate::checker::json_string;
+
 /// What a link or local storage holds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shared {
@@ -25,7 +27,47 @@ pub fn payload(manifest: &str, settings: &Settings) -> String {
     if *settings != Settings::default() {
         payload["settings"] = settings_json(settings);
     }
-    payload.to_string()
+    json_text(&payload)
+}
+
+/// Compact JSON text, as `Value`'s `Display` writes it but for the escapes
+/// of control characters (`\u0009`, equally JSON): that `Display` brings
+/// serde_json's serialiser, compact and pretty, 2.5 KB of the wasm.
+pub fn json_text(value: &Value) -> String {
+    let mut out = String::new();
+    write_json(value, &mut out);
+    out
+}
+
+fn write_json(value: &Value, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => json_string(out, &[s]),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (key, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_string(out, &[key]);
+                out.push(':');
+                write_json(v, out);
+            }
+            out.push('}');
+        }
+    }
 }
 
 /// JSON text as a value, read by the core's reader (JSON is YAML): one
@@ -67,13 +109,17 @@ pub fn read_payload(json: &str) -> Result<Shared, String> {
 /// Settings as the core serialises them, minus the defaults, so that links
 /// and exported files say only what was chosen.
 pub fn settings_json(settings: &Settings) -> serde_json::Value {
-    let mut value = serde_json::to_value(settings).unwrap_or_default();
-    let defaults = serde_json::to_value(Settings::default()).unwrap_or_default();
-    if let (Some(map), Some(defaults)) = (value.as_object_mut(), defaults.as_object()) {
-        map.retain(|key, v| defaults.get(key) != Some(v));
-        if let Some(ex) = map.get_mut("exemptions").and_then(|e| e.as_object_mut()) {
-            ex.retain(|_, list| list.as_array().is_none_or(|l| !l.is_empty()));
-        }
+    // `to_json` leaves out empty lists and unset options: what is left at
+    // its default is an empty mapping (`rules`, `exemptions`,
+    // `ignoreAnnotation`), `mode: validate` or `unsafeFixes: false` (a test
+    // compares with the defaults' JSON).
+    let mut value = settings.to_json();
+    if let Some(map) = value.as_object_mut() {
+        map.retain(|_, v| {
+            !(v.as_object().is_some_and(|m| m.is_empty())
+                || v.as_str() == Some("validate")
+                || v.as_bool() == Some(false))
+        });
     }
     value
 }
@@ -81,6 +127,24 @@ pub fn settings_json(settings: &Settings) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_json_leaves_out_exactly_the_defaults() {
+        assert_eq!(settings_json(&Settings::default()), serde_json::json!({}));
+        let defaults = Settings::default().to_json();
+        let mut s = Settings::default();
+        s.mode = kube_immutable_core::Mode::Mutate;
+        s.unsafe_fixes = true;
+        s.exemptions.images = vec!["x/*".into()];
+        s.ignore_annotation.allowed = Some(false);
+        s.rules
+            .insert("privileged".into(), kube_immutable_core::Level::Off);
+        let all = settings_json(&s);
+        for key in defaults.as_object().unwrap().keys() {
+            assert!(all.get(key).is_some(), "{key}: {all}");
+        }
+        assert_eq!(Settings::from_json(all).unwrap(), s);
+    }
     use kube_immutable_core::Level;
 
     #[test]

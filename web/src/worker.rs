@@ -73,10 +73,10 @@ pub fn worker_fix(text: &str, settings: &str, lang: &str) -> js_sys::Array {
 /// start wasm on a baseline tier and compile hot functions with their
 /// optimising one as they run: without this, the first checks of a long
 /// text ran several times slower (README, "The playground").
+/// The examples come from the page (`examples.json`, not in the wasm).
 #[wasm_bindgen(js_name = workerWarmUp)]
-pub fn worker_warm_up() {
-    let examples: Vec<&str> = crate::examples::EXAMPLES.iter().map(|e| e.text).collect();
-    let text = examples.join("---\n").repeat(8);
+pub fn worker_warm_up(examples: &str) {
+    let text = examples.repeat(8);
     checker::check(
         &mut Rechecker::default(),
         &text,
@@ -184,7 +184,7 @@ impl Checker {
     /// Ask for a check or a fix: sent when the worker is free, unless a
     /// newer request of the same kind comes first.
     pub fn send(&self, request: Request) {
-        let settings = share::settings_json(&request.settings).to_string();
+        let settings = share::json_text(&share::settings_json(&request.settings));
         let id = self.js.send(
             request.kind.as_str(),
             &request.text.js(),

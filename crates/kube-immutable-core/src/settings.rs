@@ -11,6 +11,8 @@ use crate::finding::Severity;
 use crate::rules;
 use crate::workload::{self, WorkloadEntry};
 
+mod json;
+
 /// The level a rule runs at.
 ///
 /// Also reads the boolean `false` as `off`: YAML 1.1 (and so Kubewarden
@@ -50,6 +52,15 @@ impl TryFrom<LevelText> for Level {
 }
 
 impl Level {
+    /// The level as settings write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Off => "off",
+        }
+    }
+
     pub fn severity(self) -> Option<Severity> {
         match self {
             Level::Error => Some(Severity::Error),
@@ -231,9 +242,12 @@ impl std::fmt::Display for SettingsError {
 impl std::error::Error for SettingsError {}
 
 impl Settings {
-    /// Settings from a JSON value, validated.
+    /// Settings from a JSON value, validated. Read by hand, not through
+    /// the serde derive, which reads the same (a test holds them equal)
+    /// at several times the size in the playground's wasm (`settings/json.rs`).
     pub fn from_json(value: serde_json::Value) -> Result<Self, SettingsError> {
-        let settings: Settings = serde_json::from_value(value)
+        let mut settings = Settings::default();
+        json::settings(&value, &mut settings)
             .map_err(|e| SettingsError(format!("invalid settings: {e}")))?;
         settings.validate()?;
         Ok(settings)
@@ -241,76 +255,83 @@ impl Settings {
 
     /// Settings from JSON text, validated.
     pub fn from_json_str(text: &str) -> Result<Self, SettingsError> {
-        let settings: Settings = serde_json::from_str(text)
+        let value = serde_json::from_str(text)
             .map_err(|e| SettingsError(format!("invalid settings: {e}")))?;
-        settings.validate()?;
-        Ok(settings)
+        Self::from_json(value)
     }
 
-    /// Checks what serde cannot: rule ids exist, globs are not empty.
+    /// The settings as JSON, as their serde `Serialize` writes them: every
+    /// key of `Settings`, the empty lists and unset options of the others
+    /// left out.
+    pub fn to_json(&self) -> serde_json::Value {
+        json::to_json(self)
+    }
+
+    /// Checks what the JSON shape cannot: rule ids exist, globs are not empty.
     pub fn validate(&self) -> Result<(), SettingsError> {
-        let known = || rules::ids().collect::<Vec<_>>().join(", ");
-        for id in self.rules.keys() {
-            if rules::by_id(id).is_none() {
-                return Err(SettingsError(format!(
-                    "invalid settings: unknown rule `{id}` in `rules`; known rules: {}",
-                    known()
-                )));
+        let rule_ids = |key: &str, ids: &mut dyn Iterator<Item = &String>| {
+            for id in ids {
+                if rules::by_id(id).is_none() {
+                    return Err(SettingsError(format!(
+                        "invalid settings: unknown rule `{id}` in `{key}`; known rules: {}",
+                        rules::ids().collect::<Vec<_>>().join(", ")
+                    )));
+                }
             }
-        }
-        for id in self.ignore_annotation.rules.iter().flatten() {
-            if rules::by_id(id).is_none() {
-                return Err(SettingsError(format!(
-                    "invalid settings: unknown rule `{id}` in `ignoreAnnotation.rules`; known rules: {}",
-                    known()
-                )));
+            Ok(())
+        };
+        rule_ids("rules", &mut self.rules.keys())?;
+        rule_ids(
+            "ignoreAnnotation.rules",
+            &mut self.ignore_annotation.rules.iter().flatten(),
+        )?;
+        let no_empty = |key: &str, list: &mut dyn Iterator<Item = &str>| {
+            for item in list {
+                if item.is_empty() {
+                    return Err(SettingsError(format!(
+                        "invalid settings: `{key}` has an empty entry"
+                    )));
+                }
             }
-        }
+            Ok(())
+        };
         let ex = &self.exemptions;
-        let tied: Vec<&TiedContainerExemption> = ex
-            .containers
-            .iter()
-            .filter_map(|c| match c {
-                ContainerExemption::Tied(t) => Some(t),
-                ContainerExemption::Name(_) => None,
-            })
-            .collect();
-        let names: Vec<String> = ex.containers.iter().map(|c| c.name().to_owned()).collect();
         for (key, list) in [
             ("exemptions.namespaces", &ex.namespaces),
             ("exemptions.images", &ex.images),
-            ("exemptions.containers", &names),
+        ] {
+            no_empty(key, &mut list.iter().map(String::as_str))?;
+        }
+        no_empty(
+            "exemptions.containers",
+            &mut ex.containers.iter().map(ContainerExemption::name),
+        )?;
+        for (key, list) in [
             ("exemptions.usernames", &ex.usernames),
             ("exemptions.groups", &ex.groups),
             ("exemptions.serviceAccounts", &ex.service_accounts),
             ("exemptions.runtimeClasses", &ex.runtime_classes),
-        ]
-        .into_iter()
-        .chain(tied.iter().flat_map(|t| {
-            [
-                ("exemptions.containers[].images", &t.images),
-                ("exemptions.containers[].namespaces", &t.namespaces),
-            ]
-        }))
-        .chain(
-            [
-                (
-                    "ignoreAnnotation.rules",
-                    self.ignore_annotation.rules.as_ref(),
-                ),
-                (
-                    "ignoreAnnotation.namespaces",
-                    self.ignore_annotation.namespaces.as_ref(),
-                ),
-            ]
-            .into_iter()
-            .filter_map(|(k, l)| l.map(|l| (k, l))),
-        ) {
-            if list.iter().any(String::is_empty) {
-                return Err(SettingsError(format!(
-                    "invalid settings: `{key}` has an empty entry"
-                )));
+        ] {
+            no_empty(key, &mut list.iter().map(String::as_str))?;
+        }
+        for c in &ex.containers {
+            if let ContainerExemption::Tied(t) = c {
+                no_empty(
+                    "exemptions.containers[].images",
+                    &mut t.images.iter().map(String::as_str),
+                )?;
+                no_empty(
+                    "exemptions.containers[].namespaces",
+                    &mut t.namespaces.iter().map(String::as_str),
+                )?;
             }
+        }
+        let a = &self.ignore_annotation;
+        for (key, list) in [
+            ("ignoreAnnotation.rules", &a.rules),
+            ("ignoreAnnotation.namespaces", &a.namespaces),
+        ] {
+            no_empty(key, &mut list.iter().flatten().map(String::as_str))?;
         }
         if let Some(sa) = ex.service_accounts.iter().find(|sa| {
             sa.split_once('/')

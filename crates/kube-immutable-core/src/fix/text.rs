@@ -937,7 +937,7 @@ fn flow(value: &Json, json: bool) -> String {
 
 fn flow_key(key: &str, json: bool) -> String {
     if json || !plain_safe(key) {
-        Json::String(key.to_owned()).to_string()
+        crate::node::json_string(key)
     } else {
         key.to_owned()
     }
@@ -946,7 +946,12 @@ fn flow_key(key: &str, json: bool) -> String {
 fn scalar(value: &Json, json: bool) -> String {
     match value {
         Json::String(s) if !json && plain_safe(s) => s.clone(),
-        other => other.to_string(),
+        Json::String(s) => crate::node::json_string(s),
+        Json::Number(n) => n.to_string(),
+        Json::Bool(b) => b.to_string(),
+        Json::Null => "null".to_owned(),
+        // Callers pass scalars only.
+        Json::Array(_) | Json::Object(_) => flow(value, json),
     }
 }
 
@@ -962,6 +967,37 @@ fn plain_safe(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scalars_are_written_as_serde_json_writes_them() {
+        let all_controls: String = (0u8..0x20).map(char::from).collect();
+        let strings = [
+            "",
+            "plain",
+            "say \"hi\"",
+            "back\\slash",
+            "é ü 漢字 🦀 \u{7f} \u{2028}",
+            &all_controls,
+        ];
+        for s in strings {
+            let value = Json::String(s.to_owned());
+            assert_eq!(scalar(&value, true), value.to_string(), "{s:?}");
+            assert_eq!(flow_key(s, true), value.to_string(), "{s:?}");
+        }
+        for value in [
+            serde_json::json!(0),
+            serde_json::json!(-12),
+            serde_json::json!(u64::MAX),
+            serde_json::json!(1.5),
+            serde_json::json!(1e300),
+            serde_json::json!(true),
+            serde_json::json!(false),
+            serde_json::json!(null),
+        ] {
+            assert_eq!(scalar(&value, true), value.to_string());
+            assert_eq!(scalar(&value, false), value.to_string());
+        }
+    }
 
     fn fix(text: &str, unsafe_fixes: bool) -> String {
         fix_text(text, &Settings::default(), FixOptions { unsafe_fixes }).text
