@@ -11,7 +11,7 @@ use kube_immutable_core::workload::{
     builtin, for_each_object, split_api_version, KUBERNETES, WORKLOAD_KINDS,
 };
 use kube_immutable_core::{yaml, Limits};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::{Cluster, Response};
 
@@ -133,4 +133,66 @@ pub fn create_all(
             .flat_map(|h| h.join().unwrap_or_default())
             .collect()
     })
+}
+
+/// A Pod of `containers` containers, each with 20 capabilities added and 20
+/// host ports: everything an admission policy iterates over, many times.
+/// Compliant (under `presets/restricted.yaml`) or breaking every rule. The
+/// cluster tests and `cargo xtask bench-vap` send it.
+pub fn big_pod(name: &str, containers: usize, compliant: bool) -> Value {
+    const CAPS: [&str; 20] = [
+        "AUDIT_WRITE",
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "FOWNER",
+        "FSETID",
+        "KILL",
+        "MKNOD",
+        "NET_BIND_SERVICE",
+        "SETFCAP",
+        "SETGID",
+        "SETPCAP",
+        "SETUID",
+        "SYS_CHROOT",
+        "SYS_ADMIN",
+        "NET_ADMIN",
+        "NET_RAW",
+        "SYS_PTRACE",
+        "SYS_MODULE",
+        "SYS_TIME",
+        "BPF",
+    ];
+    let digest = format!("sha256:{}", "a".repeat(64));
+    let list: Vec<Value> = (0..containers)
+        .map(|i| {
+            let ports: Vec<Value> = (0..20)
+                .map(|j| {
+                    let port = 1000 + i * 20 + j;
+                    if compliant {
+                        json!({"containerPort": port})
+                    } else {
+                        json!({"containerPort": port, "hostPort": 20000 + i * 20 + j})
+                    }
+                })
+                .collect();
+            if compliant {
+                let add = vec!["NET_BIND_SERVICE"; 20];
+                json!({"name": format!("c{i}"), "image": format!("registry.example/app{i}:1.0@{digest}"),
+                    "ports": ports,
+                    "securityContext": {"readOnlyRootFilesystem": true, "allowPrivilegeEscalation": false,
+                        "capabilities": {"add": add, "drop": ["ALL"]}}})
+            } else {
+                json!({"name": format!("c{i}"), "image": format!("registry.example/app{i}:latest"),
+                    "ports": ports,
+                    "securityContext": {"capabilities": {"add": CAPS, "drop": ["NET_RAW"]}}})
+            }
+        })
+        .collect();
+    let security = if compliant {
+        json!({"runAsNonRoot": true})
+    } else {
+        json!({})
+    };
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+        "spec": {"securityContext": security, "containers": list}})
 }

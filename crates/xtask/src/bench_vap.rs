@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use kube_immutable_core::export::vap::validating_admission_policy;
 use kube_immutable_core::{yaml, Limits, Settings};
+use kube_immutable_test_cluster::manifests::big_pod;
 use kube_immutable_test_cluster::{Cluster, Tools};
 use serde_json::{json, Value};
 
@@ -57,12 +58,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ),
         (
             "a compliant Pod of 100 containers × 20 capabilities × 20 ports",
-            big_pod(100, true),
+            big_pod("big", 100, true),
             requests / 20,
         ),
         (
             "the same, every rule broken",
-            big_pod(100, false),
+            big_pod("big", 100, false),
             requests / 20,
         ),
     ];
@@ -117,7 +118,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     // Headroom: the largest compliant pod the restricted policy still judges.
     let installed = install(&cluster, configurations[3].1.as_deref().unwrap_or_default())?;
     for containers in [500, 1_000, 1_500] {
-        let pod = big_pod(containers, true);
+        let pod = big_pod("big", containers, true);
         let started = Instant::now();
         let r = cluster.create("bench", &pod, true);
         println!(
@@ -224,62 +225,4 @@ fn deployment() -> Value {
                 "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}]}],
                 "volumes": [{"name": "tmp", "emptyDir": {}}]}}}
     })
-}
-
-/// A Pod of `containers` containers with 20 added capabilities and 20 ports
-/// each: compliant (restricted preset) or breaking every rule.
-fn big_pod(containers: usize, compliant: bool) -> Value {
-    const CAPS: [&str; 20] = [
-        "AUDIT_WRITE",
-        "CHOWN",
-        "DAC_OVERRIDE",
-        "FOWNER",
-        "FSETID",
-        "KILL",
-        "MKNOD",
-        "NET_BIND_SERVICE",
-        "SETFCAP",
-        "SETGID",
-        "SETPCAP",
-        "SETUID",
-        "SYS_CHROOT",
-        "SYS_ADMIN",
-        "NET_ADMIN",
-        "NET_RAW",
-        "SYS_PTRACE",
-        "SYS_MODULE",
-        "SYS_TIME",
-        "BPF",
-    ];
-    let digest = format!("sha256:{}", "a".repeat(64));
-    let list: Vec<Value> = (0..containers)
-        .map(|i| {
-            let ports: Vec<Value> = (0..20)
-                .map(|j| {
-                    let port = 1000 + i * 20 + j;
-                    if compliant {
-                        json!({"containerPort": port})
-                    } else {
-                        json!({"containerPort": port, "hostPort": 20000 + i * 20 + j})
-                    }
-                })
-                .collect();
-            if compliant {
-                let add = vec!["NET_BIND_SERVICE"; 20];
-                json!({"name": format!("c{i}"), "image": format!("registry.example/app{i}:1.0@{digest}"), "ports": ports,
-                    "securityContext": {"readOnlyRootFilesystem": true, "allowPrivilegeEscalation": false,
-                        "capabilities": {"add": add, "drop": ["ALL"]}}})
-            } else {
-                json!({"name": format!("c{i}"), "image": format!("registry.example/app{i}:latest"), "ports": ports,
-                    "securityContext": {"capabilities": {"add": CAPS, "drop": ["NET_RAW"]}}})
-            }
-        })
-        .collect();
-    let security = if compliant {
-        json!({"runAsNonRoot": true})
-    } else {
-        json!({})
-    };
-    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "big"},
-        "spec": {"securityContext": security, "containers": list}})
 }

@@ -19,7 +19,7 @@ use kube_immutable_core::{
     check_admission, yaml, Limits, Node, Report, Requester, Settings, Severity, RULES,
 };
 use kube_immutable_test_cluster::manifests::{
-    corpus, create_all, manifest_files, workload_objects,
+    big_pod, corpus, create_all, manifest_files, workload_objects,
 };
 use kube_immutable_test_cluster::{Cluster, Response};
 use libtest_mimic::Failed;
@@ -639,66 +639,6 @@ pub fn custom_resources_judged_as_the_core_judges(cluster: &Cluster) -> Result<(
         "disagreements between the exported policies and the core on custom resources",
         &failures,
     )
-}
-
-/// A Pod of `containers` containers, each with 20 capabilities added and 20
-/// host ports: everything the policies iterate over, many times.
-fn big_pod(name: &str, containers: usize, compliant: bool) -> Value {
-    const CAPS: [&str; 20] = [
-        "AUDIT_WRITE",
-        "CHOWN",
-        "DAC_OVERRIDE",
-        "FOWNER",
-        "FSETID",
-        "KILL",
-        "MKNOD",
-        "NET_BIND_SERVICE",
-        "SETFCAP",
-        "SETGID",
-        "SETPCAP",
-        "SETUID",
-        "SYS_CHROOT",
-        "SYS_ADMIN",
-        "NET_ADMIN",
-        "NET_RAW",
-        "SYS_PTRACE",
-        "SYS_MODULE",
-        "SYS_TIME",
-        "BPF",
-    ];
-    let digest = format!("sha256:{}", "a".repeat(64));
-    let list: Vec<Value> = (0..containers)
-        .map(|i| {
-            let ports: Vec<Value> = (0..20)
-                .map(|j| {
-                    let port = 1000 + i * 20 + j;
-                    if compliant {
-                        json!({"containerPort": port})
-                    } else {
-                        json!({"containerPort": port, "hostPort": 20000 + i * 20 + j})
-                    }
-                })
-                .collect();
-            if compliant {
-                let add = vec!["NET_BIND_SERVICE"; 20];
-                json!({"name": format!("c{i}"), "image": format!("registry.example/app{i}:1.0@{digest}"),
-                    "ports": ports,
-                    "securityContext": {"readOnlyRootFilesystem": true, "allowPrivilegeEscalation": false,
-                        "capabilities": {"add": add, "drop": ["ALL"]}}})
-            } else {
-                json!({"name": format!("c{i}"), "image": format!("registry.example/app{i}:latest"),
-                    "ports": ports,
-                    "securityContext": {"capabilities": {"add": CAPS, "drop": ["NET_RAW"]}}})
-            }
-        })
-        .collect();
-    let security = if compliant {
-        json!({"runAsNonRoot": true})
-    } else {
-        json!({})
-    };
-    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-        "spec": {"securityContext": security, "containers": list}})
 }
 
 /// The worst case the issue names, a Pod with 100 containers each with 20
