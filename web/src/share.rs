@@ -132,9 +132,11 @@ mod tests {
     fn settings_json_leaves_out_exactly_the_defaults() {
         assert_eq!(settings_json(&Settings::default()), serde_json::json!({}));
         let defaults = Settings::default().to_json();
-        let mut s = Settings::default();
-        s.mode = kube_immutable_core::Mode::Mutate;
-        s.unsafe_fixes = true;
+        let mut s = Settings {
+            mode: kube_immutable_core::Mode::Mutate,
+            unsafe_fixes: true,
+            ..Settings::default()
+        };
         s.exemptions.images = vec!["x/*".into()];
         s.ignore_annotation.allowed = Some(false);
         s.rules
