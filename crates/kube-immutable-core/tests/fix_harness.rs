@@ -11,26 +11,11 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+mod common;
+
 use kube_immutable_core::fix::text::fix_text;
 use kube_immutable_core::fix::FixOptions;
 use kube_immutable_core::{check_text, ErrorKind, Report, Settings};
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml" | "json")
-        ) {
-            out.push(path);
-        }
-    }
-}
 
 fn syntax_errors(report: &Report) -> usize {
     report
@@ -180,9 +165,8 @@ fn run(files: &[PathBuf], options: FixOptions) -> (usize, Vec<String>) {
 
 fn project_files() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    yaml_files(&root.join("tests/fixtures"), &mut files);
-    yaml_files(&root.join("../../examples"), &mut files);
+    let mut files = common::manifest_files(&root.join("tests/fixtures"));
+    files.extend(common::manifest_files(&root.join("../../examples")));
     files.sort();
     files
 }
@@ -261,9 +245,7 @@ fn fixes_hold_on_the_real_world_corpus() {
         eprintln!("SKIPPED: set KUBE_IMMUTABLE_CORPUS to the corpus folder (../shared/corpus) to run the fix harness on real-world files");
         return;
     };
-    let mut files = Vec::new();
-    yaml_files(&Path::new(&corpus).join("realworld"), &mut files);
-    files.sort();
+    let files = common::manifest_files(&Path::new(&corpus).join("realworld"));
     assert!(
         files.len() > 1000,
         "expected ~1,500 files under {corpus:?}/realworld, found {}",

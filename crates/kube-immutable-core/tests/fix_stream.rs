@@ -11,6 +11,8 @@
 
 use std::path::{Path, PathBuf};
 
+mod common;
+
 use kube_immutable_core::fix::text::{fix_stream_with_limits, fix_text_with_limits};
 use kube_immutable_core::fix::FixOptions;
 use kube_immutable_core::{Level, Limits, Settings};
@@ -147,22 +149,7 @@ fn real_world_corpus() {
         eprintln!("SKIPPED: no realworld/ in {}", root.display());
         return;
     }
-    let mut files = Vec::new();
-    let mut dirs = vec![root];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path
-                .extension()
-                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
-            {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
+    let files = common::manifest_files(&root);
     // The files of several documents (one is fixed whole either way), with
     // every rule on and every fix (the most edits), to keep CI short.
     for file in &files {

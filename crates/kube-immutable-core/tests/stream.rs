@@ -15,6 +15,8 @@
 
 use std::path::{Path, PathBuf};
 
+mod common;
+
 use kube_immutable_core::stream::{
     check_chunk, check_chunk_pieces, Assembler, Event, FromFn, Options, Origin, Pieces, Splitter,
 };
@@ -570,22 +572,7 @@ fn real_world_corpus() {
         eprintln!("SKIPPED: no realworld/ in {}", root.display());
         return;
     }
-    let mut files = Vec::new();
-    let mut dirs = vec![root];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path
-                .extension()
-                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
-            {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
+    let files = common::manifest_files(&root);
     let settings = every_rule();
     let limits = Limits::default();
     let mut texts = Vec::new();

@@ -8,6 +8,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 use kube_immutable_core::{Finding, Level, Position, Report, Settings};
 
@@ -139,4 +140,28 @@ pub fn rule_lines(report: &Report) -> Vec<(&'static str, usize, usize)> {
         .collect();
     v.sort_unstable();
     v
+}
+
+/// Every `.yaml`, `.yml` and `.json` file under `dir`, sorted (the corpus
+/// tests walk `$KUBE_IMMUTABLE_CORPUS/realworld` with it).
+pub fn manifest_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for path in entries.flatten().map(|e| e.path()) {
+            if path.is_dir() {
+                dirs.push(path);
+            } else if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml" | "json")
+            ) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
 }
