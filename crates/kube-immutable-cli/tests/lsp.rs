@@ -258,23 +258,7 @@ fn findings_are_diagnostics_on_their_lines_as_check_reports_them() {
     client.open(&uri, &text);
     let diagnostics = client.diagnostics(&uri);
 
-    let check = common::run_in(
-        &root(),
-        &["check", "--format", "json", "examples/mutable-pod.yaml"],
-        None,
-    );
-    let mut expected: Vec<(String, u64)> = check.json()["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_owned(),
-                f["line"].as_u64().unwrap(),
-            )
-        })
-        .collect();
-    expected.sort();
+    let expected = common::check_rules_and_lines("examples/mutable-pod.yaml");
     assert_eq!(rules_and_lines(&diagnostics), expected);
 
     let privileged = diagnostics

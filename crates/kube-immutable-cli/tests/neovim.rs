@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::{root, run_in};
+use common::{check_rules_and_lines, root, run_in};
 
 fn nvim() -> Option<PathBuf> {
     let program = std::env::var_os("NVIM").map_or_else(|| PathBuf::from("nvim"), PathBuf::from);
@@ -102,23 +102,7 @@ fn neovim_shows_the_findings_and_applies_the_fixes() {
     assert!(status.success(), "{status}");
 
     // The diagnostics: the findings of `check`, on the same lines.
-    let check = run_in(
-        &root(),
-        &["check", "--format", "json", "examples/mutable-pod.yaml"],
-        None,
-    );
-    let mut expected: Vec<(String, u64)> = check.json()["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_owned(),
-                f["line"].as_u64().unwrap(),
-            )
-        })
-        .collect();
-    expected.sort();
+    let expected = check_rules_and_lines("examples/mutable-pod.yaml");
     assert_eq!(rules_and_lines(&result["first"]), expected);
     let privileged = result["first"]
         .as_array()

@@ -70,3 +70,23 @@ pub fn run_program(
         stderr: String::from_utf8(output.stderr).unwrap(),
     }
 }
+
+/// What `check --format json` says of `path` (relative to the repository's
+/// root): each finding's rule and 1-based line, sorted. The editor tests
+/// compare their diagnostics with it.
+pub fn check_rules_and_lines(path: &str) -> Vec<(String, u64)> {
+    let check = run_in(&root(), &["check", "--format", "json", path], None);
+    let mut found: Vec<(String, u64)> = check.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
