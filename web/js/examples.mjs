@@ -4,20 +4,11 @@
 // kept out of the wasm. The page's menu (main.mjs `exampleText`) and the
 // checker worker's warm-up (checker.mjs) read them.
 
-let loaded;
+import { jsonAsset, preload } from "./assets.mjs";
 
-/** The examples, `{ path: text }`; a failed fetch is tried again next time. */
+/** The examples, `{ path: text }`. */
 export function examples() {
-  loaded ??= fetch(new URL("examples.json", document.baseURI))
-    .then((response) => {
-      if (!response.ok) throw new Error(`examples.json: HTTP ${response.status}`);
-      return response.json();
-    })
-    .catch((error) => {
-      loaded = undefined;
-      throw error;
-    });
-  return loaded;
+  return jsonAsset("examples.json");
 }
 
-if (typeof document !== "undefined") examples().catch(() => {});
+preload("examples.json");

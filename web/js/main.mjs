@@ -11,6 +11,7 @@ import { Editor } from "./editor.mjs";
 import { encodeShare, decodeShare } from "./share.mjs";
 import { Checker } from "./checker.mjs";
 import { examples } from "./examples.mjs";
+import { jsonAsset, preload } from "./assets.mjs";
 
 globalThis.kubeImmutablePlayground = { Checker, Editor, encodeShare, decodeShare, ruleDocs, exampleText };
 
@@ -26,18 +27,7 @@ function markdown(text) {
     .replace(/<a href=/g, '<a target="_blank" rel="noopener" href=');
 }
 
-/** The rule pages, fetched as the page loads (index.html preloads them). */
-let pages;
-
-function loadPages() {
-  pages ??= fetch(new URL("rule-pages.json", document.baseURI)).then((response) => {
-    if (!response.ok) throw new Error(`rule-pages.json: HTTP ${response.status}`);
-    return response.json();
-  });
-  return pages;
-}
-
-if (typeof document !== "undefined") loadPages().catch(() => {});
+preload("rule-pages.json");
 
 /**
  * A rule's page in a language ("en" or "fr") as HTML. The pages are not in
@@ -46,13 +36,8 @@ if (typeof document !== "undefined") loadPages().catch(() => {});
  * Rejects when it could not be fetched; a later call tries again.
  */
 async function ruleDocs(id, lang) {
-  try {
-    const text = (await loadPages())[lang]?.[id];
-    return text === undefined ? "" : markdown(text);
-  } catch (error) {
-    pages = undefined;
-    throw error;
-  }
+  const text = (await jsonAsset("rule-pages.json"))[lang]?.[id];
+  return text === undefined ? "" : markdown(text);
 }
 
 /**
