@@ -13,7 +13,7 @@ fi
 
 # rust-toolchain.toml names the components and targets; make sure they are here.
 installed_targets=$(rustup target list --installed 2>/dev/null || true)
-for target in wasm32-unknown-unknown wasm32-wasip1; do
+for target in wasm32-unknown-unknown wasm32-wasip1 wasm32-wasip2; do
     if ! grep -qx "$target" <<<"$installed_targets"; then
         step "rustup target add $target"
         rustup target add "$target"

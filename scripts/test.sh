@@ -109,6 +109,16 @@ precommit_version=$(sed -n 's/^precommit_version=//p' scripts/setup.sh)
 step "the VS Code extension (editors/vscode): type-checked and packaged (the server it starts is tested by cargo test: tests/lsp.rs, tests/neovim.rs)"
 (cd editors/vscode && npx --no-install tsc -p ./ --noEmit && npx --no-install vsce package --skip-license --out "$sarif_dir/kube-immutable.vsix" >/dev/null)
 
+step "the Zed extension (editors/zed): its tests, and built for Zed's target, wasm32-wasip2, as a component"
+# Its own workspace (Zed's API stays out of the project's lock); the same
+# target dir as the rest, so a warm CI run builds nothing.
+(cd editors/zed && export CARGO_TARGET_DIR="$PWD/../../target/zed" && cargo fmt --check \
+    && cargo clippy --locked --quiet --all-targets -- -D warnings && cargo test --locked --quiet \
+    && cargo build --locked --quiet --release --target wasm32-wasip2)
+# A WebAssembly component (layer 1), which is what Zed loads, not a core module.
+[ "$(od -An -tx1 -j4 -N4 target/zed/wasm32-wasip2/release/kube_immutable_zed.wasm | tr -d ' ')" = 0d000100 ] \
+    || { echo "editors/zed: the build is not a WebAssembly component" >&2; exit 1; }
+
 step "the npm package (cargo xtask build-npm): in Node, packed and installed, its TypeScript types"
 cargo xtask build-npm
 node --test crates/kube-immutable-js/tests/package.test.mjs
