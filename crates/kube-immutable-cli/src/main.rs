@@ -359,13 +359,15 @@ fn run_check(args: &CheckArgs) -> u8 {
     };
     let jobs = args.jobs.map_or_else(check::default_jobs, usize::from);
     // One report, no baseline: printed as the inputs are read, in memory
-    // bounded by the largest object. The rest needs every input's findings
-    // at once (a baseline matches and counts them; JUnit lists every
-    // object; several reports render the same run).
+    // bounded by the largest object, unless the inputs are small files
+    // (`check::small`: checked faster whole, the same output). The rest
+    // needs every input's findings at once (a baseline matches and counts
+    // them; JUnit lists every object; several reports render the same run).
     let whole_run = args.baseline.is_some()
         || args.write_baseline.is_some()
         || formats.contains(&Format::Junit)
-        || formats.len() > 1;
+        || formats.len() > 1
+        || check::small(&inputs);
     if !whole_run {
         return check_streaming(args, inputs, &settings, jobs);
     }

@@ -275,3 +275,59 @@ fn discovered_settings_print_as_before() {
     let settings = SettingsFor::discover(inputs.iter().filter_map(|i| i.as_ref().ok())).unwrap();
     assert_same_with(&paths, &settings, Thorough::Yes);
 }
+
+/// Which runs are small enough to check whole (`super::small`): regular
+/// files up to 4 MiB each and 32 MiB in all; standard input, a larger file
+/// or a larger total stream. Sparse files: only their length counts.
+#[test]
+fn small_runs_are_regular_files_of_bounded_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, len: u64| {
+        let path = dir.path().join(name);
+        std::fs::File::create(&path).unwrap().set_len(len).unwrap();
+        Ok(inputs::Input {
+            name: name.to_owned(),
+            source: inputs::Source::File(path),
+        })
+    };
+    const MIB: u64 = 1024 * 1024;
+    let stdin = || {
+        Ok(inputs::Input {
+            name: "-".to_owned(),
+            source: inputs::Source::Stdin,
+        })
+    };
+    let missing = || {
+        Err(inputs::InputError {
+            name: "gone.yaml".to_owned(),
+            message: kube_immutable_core::Message::new("not found", "introuvable"),
+        })
+    };
+
+    assert!(super::small(&[
+        file("a.yaml", 10),
+        file("b.yaml", 4 * MIB),
+        missing()
+    ]));
+    assert!(
+        !super::small(&[file("c.yaml", 10), stdin()]),
+        "stdin streams"
+    );
+    assert!(
+        !super::small(&[file("d.yaml", 4 * MIB + 1)]),
+        "a larger file streams"
+    );
+    let eight: Vec<_> = (0..8)
+        .map(|i| file(&format!("e{i}.yaml"), 4 * MIB))
+        .collect();
+    assert!(super::small(&eight), "32 MiB in all");
+    let nine: Vec<_> = (0..9)
+        .map(|i| file(&format!("f{i}.yaml"), 4 * MIB))
+        .collect();
+    assert!(!super::small(&nine), "36 MiB in all streams");
+    let gone = Ok(inputs::Input {
+        name: "vanished.yaml".to_owned(),
+        source: inputs::Source::File(dir.path().join("vanished.yaml")),
+    });
+    assert!(!super::small(&[gone]), "what cannot be sized streams");
+}
