@@ -55,7 +55,7 @@ pub struct Position {
 }
 
 /// Line starts of a text, to turn byte offsets into [`Position`]s.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineIndex {
     /// Byte offset of the start of every line.
     line_starts: Vec<usize>,
@@ -78,11 +78,7 @@ impl LineIndex {
         while let Some(len) = text[start..].find('\n') {
             let line = &text[start..=start + len];
             line_ascii.push(line.is_ascii());
-            utf16 += if line.is_ascii() {
-                line.len()
-            } else {
-                line.chars().map(char::len_utf16).sum()
-            };
+            utf16 += utf16_len(line);
             start += len + 1;
             line_starts.push(start);
             line_starts_utf16.push(utf16);
@@ -93,6 +89,55 @@ impl LineIndex {
             line_starts_utf16,
             line_ascii,
         }
+    }
+
+    /// The index of `text`, made from this index of the text before an
+    /// edit that replaced `old` (a span of that text) by `new_len` bytes:
+    /// the edited lines are indexed again, the later ones only moved. An
+    /// editor's keystroke in a long text costs its line, not the text.
+    pub fn edit(&mut self, text: &str, old: Span, new_len: usize) {
+        let first = self.line_starts.partition_point(|&s| s <= old.start) - 1;
+        let last = self.line_starts.partition_point(|&s| s <= old.end) - 1;
+        // The first line after the edited ones, where it starts now.
+        let after = last + 1;
+        let end = self
+            .line_starts
+            .get(after)
+            .map_or(text.len(), |&s| old.start + new_len + (s - old.end));
+        let mut starts = Vec::new();
+        let mut starts16 = Vec::new();
+        let mut ascii = Vec::new();
+        let mut start = self.line_starts[first];
+        let mut utf16 = self.line_starts_utf16[first];
+        while let Some(len) = text[start..end].find('\n') {
+            let line = &text[start..=start + len];
+            ascii.push(line.is_ascii());
+            utf16 += utf16_len(line);
+            start += len + 1;
+            starts.push(start);
+            starts16.push(utf16);
+        }
+        if after < self.line_starts.len() {
+            // The edited lines end with a line break: `starts` ends with the
+            // next line's start, which moves the lines after it.
+            let (moved, moved16) = (self.line_starts[after], self.line_starts_utf16[after]);
+            let shift = |values: &mut [usize], from: usize, to: usize| {
+                for v in values {
+                    *v = *v - from + to;
+                }
+            };
+            shift(&mut self.line_starts[after + 1..], moved, start);
+            shift(&mut self.line_starts_utf16[after + 1..], moved16, utf16);
+            self.line_starts.splice(first + 1..=after, starts);
+            self.line_starts_utf16.splice(first + 1..=after, starts16);
+        } else {
+            ascii.push(text[start..].is_ascii());
+            self.line_starts.truncate(first + 1);
+            self.line_starts.extend(starts);
+            self.line_starts_utf16.truncate(first + 1);
+            self.line_starts_utf16.extend(starts16);
+        }
+        self.line_ascii.splice(first..=last, ascii);
     }
 
     /// Position of a byte offset. Offsets past the end, or inside a
@@ -188,9 +233,57 @@ impl LineIndex {
     }
 }
 
+/// UTF-16 code units of a text (bytes, when it is ASCII).
+fn utf16_len(text: &str) -> usize {
+    if text.is_ascii() {
+        text.len()
+    } else {
+        text.chars().map(char::len_utf16).sum()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_edited_index_is_the_index_of_the_edited_text() {
+        let pieces = ["", "a", "\n", "\r\n", "é", "😀", "b: c\n", "\n\n", "x\ny"];
+        let texts = [
+            "",
+            "a",
+            "\n",
+            "a: é\r\nb: 😀x\n",
+            "one\ntwo\nthree",
+            "\u{feff}k: v\n\né\n",
+        ];
+        // A small linear congruential generator: the same edits every run.
+        let mut seed: u64 = 7;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            usize::try_from(seed >> 33).unwrap_or_default() % n.max(1)
+        };
+        for start in texts {
+            let mut text = start.to_owned();
+            let mut index = LineIndex::new(&text);
+            for _ in 0..200 {
+                let boundaries: Vec<usize> = (0..=text.len())
+                    .filter(|&i| text.is_char_boundary(i))
+                    .collect();
+                let a = boundaries[next(boundaries.len())];
+                let b = boundaries[next(boundaries.len())];
+                let old = Span::new(a.min(b), a.max(b));
+                let new = pieces[next(pieces.len())].repeat(1 + next(3));
+                text.replace_range(old.start..old.end, &new);
+                index.edit(&text, old, new.len());
+                assert_eq!(
+                    index,
+                    LineIndex::new(&text),
+                    "{text:?} after {old:?} → {new:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn positions_count_chars_and_utf16() {
