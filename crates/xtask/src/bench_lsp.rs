@@ -1,4 +1,4 @@
-//! `cargo xtask bench-lsp [--runs N] [CORPUS_DIR]`: the language server's
+//! `cargo xtask bench-lsp [--runs N] [--binary PATH] [CORPUS_DIR]`: the language server's
 //! speed and memory on the two 1 MB manifests `bench-web` builds from the
 //! real-world corpus (its first YAML files in name order joined with
 //! `---`: about 500 documents; and the same objects as the items of one
@@ -15,6 +15,10 @@
 //! `/proc/PID/status`) against the manifest's size. Goals (issue 22):
 //! first diagnostics ≤ 100 ms, after an edit ≤ 10 ms, memory ≤ 10× the
 //! file. Benchmarks measure: nothing fails on a figure.
+//!
+//! `--binary PATH` measures that build of `kube-immutable` instead of
+//! building the release one (to compare two versions, run alternately under
+//! the same load); the load average is printed before and after.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -30,6 +34,7 @@ const TARGET: usize = 1024 * 1024;
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut runs = 11;
     let mut corpus = None;
+    let mut binary = None;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -39,6 +44,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                     .and_then(|n| n.parse().ok())
                     .filter(|&n| n > 0)
                     .ok_or("bench-lsp: --runs needs a positive number")?;
+            }
+            "--binary" => {
+                binary = Some(PathBuf::from(
+                    args.next().ok_or("bench-lsp: --binary needs a path")?,
+                ));
             }
             other => corpus = Some(PathBuf::from(other)),
         }
@@ -50,17 +60,24 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let (stream, source) = manifest(&corpus)?;
     let list = as_list(&stream);
 
-    let status = Command::new(env!("CARGO"))
-        .current_dir(&root)
-        .args(["build", "--release", "--locked", "-p", "kube-immutable"])
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err("the release build failed".into());
-    }
-    let binary = root.join("target/release/kube-immutable");
+    let binary = match binary {
+        Some(binary) => binary,
+        None => {
+            let status = Command::new(env!("CARGO"))
+                .current_dir(&root)
+                .args(["build", "--release", "--locked", "-p", "kube-immutable"])
+                .status()
+                .map_err(|e| format!("cannot run cargo: {e}"))?;
+            if !status.success() {
+                return Err("the release build failed".into());
+            }
+            root.join("target/release/kube-immutable")
+        }
+    };
 
+    println!("binary:    {}", binary.display());
     println!("manifests: {source}");
+    println!("load average at the start: {}", load_average());
     println!(
         "machine:   {} CPU(s), {}",
         std::thread::available_parallelism().map_or(0, usize::from),
@@ -98,16 +115,18 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             (m.peak - m.idle) as f64 / text.len() as f64,
         );
     }
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!();
-    println!(
-        "load average at the end: {}",
-        load.split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
+    println!("load average at the end: {}", load_average());
     Ok(())
+}
+
+/// The 1, 5 and 15 minutes load averages.
+fn load_average() -> String {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    load.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The manifest `bench-web` pastes: the corpus's first YAML files in name

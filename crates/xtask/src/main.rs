@@ -38,7 +38,7 @@ Tasks:
   build-npm                   build the npm package (check, fix, the <kube-immutable-check> element) into target/npm/
   bench-web [--runs N] [CORPUS_DIR]
                               time the playground in Chromium: first render, a 1 MB manifest, typing
-  bench-lsp [--runs N] [CORPUS_DIR]
+  bench-lsp [--runs N] [--binary PATH] [CORPUS_DIR]
                               time the language server on the two 1 MB manifests of bench-web: first diagnostics, an edit, memory
   bench-admission [--duration SECS] [--concurrency 1,8,32]
                               load policy-server on 127.0.0.1: our policy beside the five official ones
