@@ -765,6 +765,115 @@ fn a_one_megabyte_stream_is_checked_and_an_edit_rechecked() {
     assert_eq!(client.stop(), 0);
 }
 
+/// The client's position of a byte offset: UTF-16 code units, or bytes.
+fn position_of(text: &str, offset: usize, utf16: bool) -> Value {
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = &before[line_start..];
+    let character = if utf16 {
+        column.encode_utf16().count()
+    } else {
+        column.len()
+    };
+    json!({"line": before.matches('\n').count(), "character": character})
+}
+
+/// The byte offset of the `n`th (0-based) `needle` in `text`.
+fn nth(text: &str, needle: &str, n: usize) -> usize {
+    text.match_indices(needle).nth(n).unwrap().0
+}
+
+#[test]
+fn diagnostics_after_edits_that_move_lines_are_those_of_the_text_checked_afresh() {
+    // About 40 documents: the server re-reads only the edited ones, keeps
+    // the index of lines up to date edit by edit, and writes the
+    // diagnostics of all the others moved.
+    let examples = ["examples/mutable-pod.yaml", "web/examples/deployment.yaml"]
+        .map(|f| std::fs::read_to_string(root().join(f)).unwrap());
+    let mut start = String::new();
+    for i in 0..40 {
+        start.push_str("---\n");
+        start.push_str(&examples[i % 2]);
+    }
+    // Each edit: the byte range it replaces in the current text, and the
+    // new text there.
+    type Edit = fn(&str) -> (usize, usize, String);
+    let edits: [Edit; 9] = [
+        // A comment line at the start of the third document.
+        |t| {
+            (
+                nth(t, "---\n", 2) + 4,
+                nth(t, "---\n", 2) + 4,
+                "# a comment\n".into(),
+            )
+        },
+        // Two non-ASCII lines inside a document, before its findings.
+        |t| {
+            let at = nth(t, "containers:", 5);
+            (at, at, "# é😀 one\n# two\n".into())
+        },
+        // A line removed: the first pod's privileged finding goes.
+        |t| {
+            let at = nth(t, "privileged: true", 0);
+            let start = t[..at].rfind('\n').unwrap() + 1;
+            (start, at + t[at..].find('\n').unwrap() + 1, String::new())
+        },
+        // A document split in two, then two merged.
+        |t| (nth(t, "kind:", 7), nth(t, "kind:", 7), "---\n".into()),
+        |t| (nth(t, "---\n", 12), nth(t, "---\n", 12) + 4, String::new()),
+        // Non-ASCII text before a finding on its line.
+        |t| {
+            let at = nth(t, "privileged: true", 3);
+            let start = t[..at].rfind('\n').unwrap() + 1;
+            (start, start, "#é😀\n".into())
+        },
+        // A range across three documents replaced by one line.
+        |t| {
+            let from = nth(t, "image:", 20);
+            (from, nth(t, "image:", 24), "x: [é]\n  ".into())
+        },
+        // Typing at the very end, then removing the last document.
+        |t| (t.len(), t.len(), "a".into()),
+        |t| (t.rfind("---\n").unwrap(), t.len(), String::new()),
+    ];
+    for utf16 in [true, false] {
+        let capabilities = if utf16 {
+            json!({})
+        } else {
+            json!({"general": {"positionEncodings": ["utf-8"]}})
+        };
+        let (mut client, _) = Client::start(capabilities, json!({}));
+        let uri = "untitled:edited.yaml";
+        let mut text = start.clone();
+        client.open(uri, &text);
+        client.diagnostics(uri);
+        for (i, edit) in edits.iter().enumerate() {
+            let (from, to, new) = edit(&text);
+            let range = json!({"start": position_of(&text, from, utf16), "end": position_of(&text, to, utf16)});
+            text.replace_range(from..to, &new);
+            let version = i32::try_from(i).unwrap() + 2;
+            client.change(uri, version, json!([{"range": range, "text": new}]));
+            let edited = client.diagnostics(uri);
+            let fresh_uri = format!("untitled:fresh-{i}.yaml");
+            client.open(&fresh_uri, &text);
+            let fresh = serde_json::to_string(&client.diagnostics(&fresh_uri))
+                .unwrap()
+                .replace(&fresh_uri, uri);
+            assert!(edited.len() > 100, "edit {i}: {}", edited.len());
+            assert_eq!(
+                serde_json::to_string(&edited).unwrap(),
+                fresh,
+                "edit {i} (UTF-16: {utf16})"
+            );
+            client.notify(
+                "textDocument/didClose",
+                json!({"textDocument": {"uri": fresh_uri}}),
+            );
+        }
+        assert_eq!(client.stop(), 0);
+    }
+}
+
 #[test]
 fn garbage_and_bad_requests_never_stop_the_server() {
     let mut client = Client::default();

@@ -140,6 +140,157 @@ pub fn finding(uri: &lsp::Url, lines: &Lines<'_>, f: &Finding, lang: Lang) -> ls
     }
 }
 
+/// Diagnostics written as JSON text straight from the core's findings: the
+/// JSON that lsp-types writes of [`finding`]'s `lsp::Diagnostic` (a test
+/// holds the two equal), without building it. A re-check after an edit
+/// sends every diagnostic of the document again (a 1 MB stream: 2,400 of
+/// them, 3 MB of JSON); building each as an `lsp::Diagnostic` (its link
+/// parsed as a URL, its strings copied), then as a tree of
+/// `serde_json::Value`s, then writing the tree, cost more than the check.
+#[derive(Debug)]
+pub struct DiagnosticsJson<'a> {
+    lines: Lines<'a>,
+    /// The document's URI, as a JSON string.
+    uri: Vec<u8>,
+    lang: Lang,
+    /// Each rule's page, as a JSON string (as `lsp::Url` writes it), once
+    /// asked for.
+    hrefs: Vec<(&'static str, Option<Vec<u8>>)>,
+}
+
+impl<'a> DiagnosticsJson<'a> {
+    pub fn new(uri: &lsp::Url, lines: Lines<'a>, lang: Lang) -> Self {
+        let mut json = Vec::new();
+        string(&mut json, uri.as_str());
+        Self {
+            lines,
+            uri: json,
+            lang,
+            hrefs: Vec::new(),
+        }
+    }
+
+    /// A finding as [`finding`] makes it, written as JSON.
+    pub fn finding(&mut self, out: &mut Vec<u8>, f: &Finding) {
+        out.extend_from_slice(b"{\"range\":");
+        self.range(out, f.start.as_ref(), f.end.as_ref());
+        out.extend_from_slice(match f.severity {
+            Severity::Error => b",\"severity\":1,\"code\":",
+            Severity::Warning => b",\"severity\":2,\"code\":",
+        });
+        string(out, f.rule);
+        if let Some(href) = self.href(f.rule) {
+            out.extend_from_slice(b",\"codeDescription\":{\"href\":");
+            out.extend_from_slice(href);
+            out.push(b'}');
+        }
+        out.extend_from_slice(b",\"source\":");
+        string(out, SOURCE);
+        out.extend_from_slice(b",\"message\":\"");
+        escape(out, self.lang.get(&f.message));
+        let help = self.lang.get(&f.help);
+        if !help.is_empty() {
+            out.extend_from_slice(b"\\n");
+            escape(out, help);
+        }
+        out.push(b'"');
+        if let Some(r) = &f.related {
+            out.extend_from_slice(b",\"relatedInformation\":[{\"location\":{\"uri\":");
+            out.extend_from_slice(&self.uri);
+            out.extend_from_slice(b",\"range\":");
+            self.range(out, r.start.as_ref(), r.end.as_ref());
+            out.extend_from_slice(b"},\"message\":");
+            string(out, self.lang.get(&r.message));
+            out.extend_from_slice(b"}]");
+        }
+        out.push(b'}');
+    }
+
+    /// An input problem as [`input_error`] makes it, written as JSON (there
+    /// are few: they go through lsp-types).
+    pub fn input_error(&self, out: &mut Vec<u8>, e: &Diagnostic) {
+        let diagnostic = input_error(&self.lines, e, self.lang);
+        // Writing into memory cannot fail.
+        let _ = serde_json::to_writer(out, &diagnostic);
+    }
+
+    /// [`Lines::range`], written as JSON.
+    fn range(&self, out: &mut Vec<u8>, start: Option<&Position>, end: Option<&Position>) {
+        let (start, end) = match (start, end) {
+            (Some(s), Some(e)) => (self.lines.position(s), self.lines.position(e)),
+            (Some(s), None) => (self.lines.position(s), self.lines.position(s)),
+            _ => Default::default(),
+        };
+        let mut number = itoa::Buffer::new();
+        for (key, p) in [
+            (&b"{\"start\":{\"line\":"[..], start),
+            (b"},\"end\":{\"line\":", end),
+        ] {
+            out.extend_from_slice(key);
+            out.extend_from_slice(number.format(p.line).as_bytes());
+            out.extend_from_slice(b",\"character\":");
+            out.extend_from_slice(number.format(p.character).as_bytes());
+        }
+        out.extend_from_slice(b"}}");
+    }
+
+    /// The JSON string of a rule's page, as [`finding`] links it.
+    fn href(&mut self, rule: &'static str) -> Option<&[u8]> {
+        let at = match self.hrefs.iter().position(|(r, _)| *r == rule) {
+            Some(at) => at,
+            None => {
+                let href = rules::by_id(rule)
+                    .and_then(|r| lsp::Url::parse(&r.url_in(self.lang.code())).ok())
+                    .map(|url| {
+                        let mut json = Vec::new();
+                        string(&mut json, url.as_str());
+                        json
+                    });
+                self.hrefs.push((rule, href));
+                self.hrefs.len() - 1
+            }
+        };
+        self.hrefs[at].1.as_deref()
+    }
+}
+
+/// A JSON string.
+pub fn string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    escape(out, s);
+    out.push(b'"');
+}
+
+/// A string's contents escaped for JSON as serde_json escapes them
+/// (quotes, backslashes and control characters; the rest as it is, UTF-8).
+fn escape(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    let mut from = 0;
+    let mut unicode = *b"\\u0000";
+    for (i, &b) in bytes.iter().enumerate() {
+        let short: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..=0x1f => {
+                unicode[4] = HEX[usize::from(b >> 4)];
+                unicode[5] = HEX[usize::from(b & 0xf)];
+                &unicode
+            }
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[from..i]);
+        out.extend_from_slice(short);
+        from = i + 1;
+    }
+    out.extend_from_slice(&bytes[from..]);
+}
+
 /// An input problem (syntax, duplicate key, wrong type, limit) as a
 /// diagnostic at its position, `code` its kind, at its own level: an error
 /// when Kubernetes would not take the input, a warning when it would (a
@@ -219,6 +370,48 @@ mod tests {
                 lsp::Position::new(1, 3)
             );
         }
+    }
+
+    #[test]
+    fn findings_written_as_json_are_what_lsp_types_writes_of_their_diagnostics() {
+        let texts = [
+            include_str!("../../../../examples/mutable-pod.yaml"),
+            // Escapes and non-ASCII text in messages; an inherited finding
+            // (related information); a broken document (input errors).
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: \"q\\\"b\\\\s\\tt\\u0001\\b\\fé😀\"}\nspec:\n  securityContext:\n    runAsNonRoot: false\n  containers:\n  - name: \"c\\\"\\\\\\u0007é😀\"\n    image: nginx:1.27\n    securityContext: {privileged: true, runAsUser: 0}\n---\nkind: Pod\napiVersion: v1\nspec: {containers: [{name: a, name: b}]\n",
+        ];
+        let uri = lsp::Url::parse("file:///tmp/a%20b/p%C3%A9d.yaml").unwrap();
+        let mut seen = (0, 0, 0);
+        for text in texts {
+            let report = kube_immutable_core::check_text(text, &Default::default());
+            let index = LineIndex::new(text);
+            for encoding in [Encoding::Utf16, Encoding::Utf8] {
+                let lines = Lines {
+                    text,
+                    index: &index,
+                    encoding,
+                };
+                for lang in [Lang::En, Lang::Fr] {
+                    let mut json = DiagnosticsJson::new(&uri, lines, lang);
+                    for f in &report.findings {
+                        let mut out = Vec::new();
+                        json.finding(&mut out, f);
+                        let expected = serde_json::to_string(&finding(&uri, &lines, f, lang));
+                        assert_eq!(String::from_utf8(out).unwrap(), expected.unwrap());
+                        seen.0 += 1;
+                        seen.1 += usize::from(f.related.is_some());
+                    }
+                    for e in &report.errors {
+                        let mut out = Vec::new();
+                        json.input_error(&mut out, e);
+                        let expected = serde_json::to_string(&input_error(&lines, e, lang));
+                        assert_eq!(String::from_utf8(out).unwrap(), expected.unwrap());
+                        seen.2 += 1;
+                    }
+                }
+            }
+        }
+        assert!(seen.0 > 20 && seen.1 > 0 && seen.2 > 0, "{seen:?}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use kube_immutable_core::{LineIndex, Rechecker, Report};
+use kube_immutable_core::{LineIndex, Rechecker};
 use lsp_types as lsp;
 
 use super::convert::{Encoding, Lines};
@@ -29,15 +29,18 @@ pub struct Document {
     pub version: i32,
     pub text: String,
     pub index: LineIndex,
+    /// The results of the last text checked, by document: what the
+    /// server shows is borrowed from it (`Rechecker::check_ref`), never
+    /// copied, and a request about the current text reads nothing again.
     pub rechecker: Rechecker,
-    /// The check of the current text, once made.
+    /// Whether the current text was checked, and what that said.
     pub checked: Option<Checked>,
 }
 
-/// A check of one version of a document.
-#[derive(Debug)]
+/// What the check of one version of a document said, beyond its findings
+/// (which stay in the rechecker).
+#[derive(Debug, Clone, Copy)]
 pub struct Checked {
-    pub report: Report,
     /// Shown: the text is a manifest (not Helm values or CI configuration).
     pub manifest: bool,
 }
@@ -95,13 +98,17 @@ impl Document {
     ) {
         for change in changes {
             match change.range {
-                None => self.text = change.text,
+                None => {
+                    self.text = change.text;
+                    self.index = LineIndex::new(&self.text);
+                }
                 Some(range) => {
                     let span = self.lines(encoding).span(range);
                     self.text.replace_range(span.start..span.end, &change.text);
+                    // Only the edited lines are indexed again.
+                    self.index.edit(&self.text, span, change.text.len());
                 }
             }
-            self.index = LineIndex::new(&self.text);
         }
         self.version = version;
         self.checked = None;

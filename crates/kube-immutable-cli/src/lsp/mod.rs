@@ -15,6 +15,7 @@
 mod convert;
 mod document;
 mod server;
+mod transport;
 
 use lsp_server::Connection;
 
@@ -24,8 +25,8 @@ use crate::check::exit;
 /// 0 after `shutdown` then `exit`, 1 when `exit` came without `shutdown` or
 /// the connection broke (as the specification asks).
 pub fn run() -> u8 {
-    let (connection, io_threads) = Connection::stdio();
-    let code = serve(&connection);
+    let (connection, io_threads) = transport::stdio();
+    let code = serve(&connection, true);
     drop(connection);
     // The writer thread ends once the connection's sender is dropped; the
     // reader ends on `exit` or when stdin closes.
@@ -36,7 +37,9 @@ pub fn run() -> u8 {
 }
 
 /// The session on an established connection (stdio, or memory in tests).
-pub fn serve(connection: &Connection) -> u8 {
+/// `raw`: the connection writes [`transport::raw`] messages as they are
+/// (stdio); else messages written as JSON text are parsed back first.
+pub fn serve(connection: &Connection, raw: bool) -> u8 {
     let (id, params) = match connection.initialize_start() {
         Ok(start) => start,
         Err(e) => {
@@ -58,7 +61,7 @@ pub fn serve(connection: &Connection) -> u8 {
             return exit::FINDINGS;
         }
     };
-    let mut server = server::Server::new(&params);
+    let mut server = server::Server::new(&params, raw);
     let result = serde_json::json!({
         "capabilities": server.capabilities(),
         "serverInfo": { "name": "kube-immutable", "version": env!("CARGO_PKG_VERSION") },

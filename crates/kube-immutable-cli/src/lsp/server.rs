@@ -7,14 +7,17 @@ use std::path::{Path, PathBuf};
 
 use kube_immutable_core::fix::text::{finding_edits, fix_text_with_limits, ignore_edits, TextEdit};
 use kube_immutable_core::fix::FixOptions;
-use kube_immutable_core::{rules, Applicability, Finding, Limits, Settings, Span};
+use kube_immutable_core::{
+    looks_like_manifest, rules, Applicability, Finding, Limits, Rechecked, Report, Settings, Span,
+};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types as lsp;
 use lsp_types::notification::Notification as _;
 use lsp_types::request::Request as _;
 
-use super::convert::{self, Encoding};
+use super::convert::{self, DiagnosticsJson, Encoding, Lines};
 use super::document::{Checked, Document, Role};
+use super::transport;
 use crate::check::exit;
 use crate::config::ConfigError;
 use crate::discover::{self, Discovery};
@@ -52,10 +55,24 @@ pub struct Server {
     shutdown: bool,
     /// Ids of the requests the server sent (registration, refresh).
     next_id: i32,
+    /// Messages written as JSON text go to the client as they are (the
+    /// stdio transport of [`transport`]); else (a connection in memory,
+    /// in tests) they are parsed back into messages.
+    raw: bool,
+}
+
+/// The check of a document's current text, lent by [`Server::with_check`].
+struct View<'a> {
+    text: &'a str,
+    lines: Lines<'a>,
+    /// The report, borrowed from the document's rechecker: `None` when
+    /// nothing is shown (not a manifest, a settings file, a Helm template).
+    report: Option<&'a Rechecked<'a>>,
+    settings: &'a Settings,
 }
 
 impl Server {
-    pub fn new(params: &lsp::InitializeParams) -> Self {
+    pub fn new(params: &lsp::InitializeParams, raw: bool) -> Self {
         let caps = &params.capabilities;
         let encoding = Encoding::negotiate(
             caps.general
@@ -104,6 +121,7 @@ impl Server {
             config_errors: HashMap::new(),
             shutdown: false,
             next_id: 0,
+            raw,
         };
         if let Some(options) = &params.initialization_options {
             server.configure(options);
@@ -199,7 +217,9 @@ impl Server {
                     )
                 } else {
                     match catch_unwind(AssertUnwindSafe(|| self.request(connection, request))) {
-                        Ok(response) => response,
+                        Ok(Some(response)) => response,
+                        // Answered already, as JSON text.
+                        Ok(None) => return None,
                         Err(panic) => Response::new_err(
                             id,
                             ErrorCode::InternalError as i32,
@@ -241,12 +261,19 @@ impl Server {
         }
     }
 
-    fn request(&mut self, connection: &Connection, request: Request) -> Response {
+    /// The answer to a request; `None` when the handler sent it itself.
+    fn request(&mut self, connection: &Connection, request: Request) -> Option<Response> {
         let id = request.id.clone();
         let method = request.method.clone();
         let result = match method.as_str() {
             lsp::request::DocumentDiagnosticRequest::METHOD => {
-                params(request).map(|p| to_json(&self.pull_diagnostics(connection, &p)))
+                match params::<lsp::DocumentDiagnosticParams>(request) {
+                    Ok(p) => {
+                        self.pull_diagnostics(connection, &id, &p);
+                        return None;
+                    }
+                    Err(e) => Err(e),
+                }
             }
             lsp::request::CodeActionRequest::METHOD => {
                 params(request).map(|p| to_json(&self.code_actions(connection, &p)))
@@ -265,10 +292,10 @@ impl Server {
                 format!("kube-immutable lsp does not handle `{other}`"),
             )),
         };
-        match result {
+        Some(match result {
             Ok(value) => Response::new_ok(id, value),
             Err((code, message)) => Response::new_err(id, code as i32, message),
-        }
+        })
     }
 
     fn notification(&mut self, connection: &Connection, n: Notification) {
@@ -394,38 +421,66 @@ impl Server {
             .map(|d| d.uri.clone())
             .collect();
         for uri in stale {
-            let diagnostics =
-                match catch_unwind(AssertUnwindSafe(|| self.diagnostics(connection, &uri))) {
-                    Ok(diagnostics) => diagnostics,
-                    Err(panic) => {
-                        // Shown as checked with nothing found, so that the same
-                        // text is not tried again on every message.
-                        if let Some(doc) = self.documents.get_mut(&uri) {
-                            doc.checked = Some(Checked {
-                                report: kube_immutable_core::Report::default(),
-                                manifest: false,
-                            });
-                        }
-                        log(
-                            connection,
-                            lsp::MessageType::ERROR,
-                            &format!(
-                                "kube-immutable lsp: internal error checking {uri}: {}",
-                                panic_message(&panic)
-                            ),
-                        );
-                        Vec::new()
-                    }
-                };
-            let version = self.documents.get(&uri).map(|d| d.version);
-            publish(connection, uri, diagnostics, version);
+            let mut body =
+                br#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"#
+                    .to_vec();
+            convert::string(&mut body, uri.as_str());
+            body.extend_from_slice(br#","diagnostics":"#);
+            let before = body.len();
+            let checked = catch_unwind(AssertUnwindSafe(|| {
+                self.diagnostics(connection, &uri, &mut body);
+            }));
+            if let Err(panic) = checked {
+                // Shown as checked with nothing found, so that the same
+                // text is not tried again on every message.
+                if let Some(doc) = self.documents.get_mut(&uri) {
+                    doc.checked = Some(Checked { manifest: false });
+                }
+                log(
+                    connection,
+                    lsp::MessageType::ERROR,
+                    &format!(
+                        "kube-immutable lsp: internal error checking {uri}: {}",
+                        panic_message(&panic)
+                    ),
+                );
+                body.truncate(before);
+                body.extend_from_slice(b"[]");
+            }
+            if let Some(doc) = self.documents.get(&uri) {
+                body.extend_from_slice(br#","version":"#);
+                body.extend_from_slice(itoa::Buffer::new().format(doc.version).as_bytes());
+            }
+            body.extend_from_slice(b"}}");
+            self.send_json(connection, body);
+        }
+    }
+
+    /// Send a message written as JSON text.
+    fn send_json(&self, connection: &Connection, body: Vec<u8>) {
+        let message = if self.raw {
+            String::from_utf8(body)
+                .map(transport::raw)
+                .map_err(|e| e.to_string())
+        } else {
+            serde_json::from_slice::<Message>(&body).map_err(|e| e.to_string())
+        };
+        match message {
+            Ok(message) => {
+                let _ = connection.sender.send(message);
+            }
+            Err(e) => log(
+                connection,
+                lsp::MessageType::ERROR,
+                &format!("kube-immutable lsp: internal error: a message that is not JSON: {e}"),
+            ),
         }
     }
 
     fn check_all(&mut self, connection: &Connection) {
         let uris: Vec<lsp::Url> = self.documents.keys().cloned().collect();
         for uri in uris {
-            self.ensure_checked(connection, &uri);
+            self.with_check(connection, &uri, |_| ());
         }
     }
 
@@ -456,14 +511,19 @@ impl Server {
         }
     }
 
-    /// Check a document if its current text was not checked yet.
-    fn ensure_checked(&mut self, connection: &Connection, uri: &lsp::Url) {
-        let Some(doc) = self.documents.get(uri) else {
-            return;
-        };
-        if doc.checked.is_some() {
-            return;
-        }
+    /// Lend `f` the check of a document's current text, checking it first
+    /// if it was not: the text, its lines, the report borrowed from the
+    /// document's rechecker (when the text is a manifest shown), and its
+    /// settings. Asking again about a text already checked reads none of
+    /// it again: the rechecker finds every document's results where it
+    /// left them (a pass over the text).
+    fn with_check<R>(
+        &mut self,
+        connection: &Connection,
+        uri: &lsp::Url,
+        f: impl FnOnce(View<'_>) -> R,
+    ) -> Option<R> {
+        let doc = self.documents.get(uri)?;
         let role = doc.role();
         let dir = doc
             .path
@@ -475,92 +535,105 @@ impl Server {
         } else {
             Settings::default()
         };
-        let Some(doc) = self.documents.get_mut(uri) else {
-            return;
+        let encoding = self.encoding;
+        let Document {
+            text,
+            index,
+            rechecker,
+            checked,
+            ..
+        } = self.documents.get_mut(uri)?;
+        let text: &str = text;
+        let lines = Lines {
+            text,
+            index,
+            encoding,
         };
-        let (report, manifest) = match role {
-            Role::Yaml => {
-                let report = doc.rechecker.check(&doc.text, &settings, &LIMITS);
-                let manifest = kube_immutable_core::looks_like_manifest(&doc.text, &report);
-                (report, manifest)
-            }
-            Role::Settings | Role::HelmTemplate => (kube_immutable_core::Report::default(), false),
+        let mut view = View {
+            text,
+            lines,
+            report: None,
+            settings: &settings,
         };
-        doc.checked = Some(Checked { report, manifest });
+        if role != Role::Yaml || checked.is_some_and(|c| !c.manifest) {
+            *checked = Some(Checked { manifest: false });
+            return Some(f(view));
+        }
+        let report = rechecker.check_ref(text, &settings, &LIMITS);
+        let manifest = checked.map_or_else(|| is_manifest(text, &report), |c| c.manifest);
+        *checked = Some(Checked { manifest });
+        if manifest {
+            view.report = Some(&report);
+        }
+        Some(f(view))
     }
 
-    /// A document's diagnostics, checking it first if needed.
-    fn diagnostics(&mut self, connection: &Connection, uri: &lsp::Url) -> Vec<lsp::Diagnostic> {
-        self.ensure_checked(connection, uri);
+    /// A document's diagnostics, as a JSON array, checking it first if
+    /// needed.
+    fn diagnostics(&mut self, connection: &Connection, uri: &lsp::Url, out: &mut Vec<u8>) {
         let (encoding, lang) = (self.encoding, self.lang);
-        let Some(doc) = self.documents.get(uri) else {
-            return Vec::new();
-        };
-        if doc.role() == Role::Settings {
+        out.push(b'[');
+        let settings_file = self
+            .documents
+            .get_mut(uri)
+            .filter(|d| d.role() == Role::Settings);
+        if let Some(doc) = settings_file {
+            doc.checked = Some(Checked { manifest: false });
             // The buffer as typed, before it is saved.
             let name = doc
                 .path
                 .as_ref()
                 .map_or_else(String::new, |p| p.display().to_string());
-            return match crate::config::parse(&name, doc.text.clone()) {
-                Ok(_) => Vec::new(),
-                Err(error) => config_diagnostics(&error, encoding, lang),
-            };
+            if let Err(error) = crate::config::parse(&name, doc.text.clone()) {
+                let diagnostics = config_diagnostics(&error, encoding, lang);
+                for (i, d) in diagnostics.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    let _ = serde_json::to_writer(&mut *out, d);
+                }
+            }
+        } else {
+            self.with_check(connection, uri, |view| {
+                let Some(report) = view.report else {
+                    return;
+                };
+                let mut json = DiagnosticsJson::new(uri, view.lines, lang);
+                // Room for them all at once (an estimate; pages not written
+                // are not touched).
+                out.reserve(1536 * report.findings().count() + 512 * report.errors().len());
+                let mut first = true;
+                let mut comma = |out: &mut Vec<u8>| {
+                    if !std::mem::take(&mut first) {
+                        out.push(b',');
+                    }
+                };
+                for e in report.errors() {
+                    comma(out);
+                    json.input_error(out, e);
+                }
+                for f in report.findings() {
+                    comma(out);
+                    json.finding(out, f);
+                }
+            });
         }
-        let Some(checked) = doc.checked.as_ref().filter(|c| c.manifest) else {
-            return Vec::new();
-        };
-        let lines = doc.lines(encoding);
-        let report = &checked.report;
-        let mut out: Vec<lsp::Diagnostic> = report
-            .errors
-            .iter()
-            .map(|e| convert::input_error(&lines, e, lang))
-            .collect();
-        out.extend(
-            report
-                .findings
-                .iter()
-                .map(|f| convert::finding(uri, &lines, f, lang)),
-        );
-        out
+        out.push(b']');
     }
 
+    /// `textDocument/diagnostic`: the answer, sent as JSON text.
     fn pull_diagnostics(
         &mut self,
         connection: &Connection,
+        id: &RequestId,
         p: &lsp::DocumentDiagnosticParams,
-    ) -> lsp::DocumentDiagnosticReportResult {
-        let items = self.diagnostics(connection, &p.text_document.uri);
-        lsp::DocumentDiagnosticReportResult::Report(lsp::DocumentDiagnosticReport::Full(
-            lsp::RelatedFullDocumentDiagnosticReport {
-                related_documents: None,
-                full_document_diagnostic_report: lsp::FullDocumentDiagnosticReport {
-                    result_id: None,
-                    items,
-                },
-            },
-        ))
-    }
-
-    /// The findings of a shown manifest whose span meets `span` (a cursor
-    /// inside or at either end counts).
-    fn findings_at(&self, uri: &lsp::Url, span: Span) -> Vec<&Finding> {
-        let Some(doc) = self.documents.get(uri) else {
-            return Vec::new();
-        };
-        let Some(checked) = doc.checked.as_ref().filter(|c| c.manifest) else {
-            return Vec::new();
-        };
-        checked
-            .report
-            .findings
-            .iter()
-            .filter(|f| {
-                f.span
-                    .is_some_and(|s| s.start <= span.end && span.start <= s.end)
-            })
-            .collect()
+    ) {
+        let mut body = br#"{"jsonrpc":"2.0","id":"#.to_vec();
+        let _ = serde_json::to_writer(&mut body, id);
+        body.extend_from_slice(br#","result":{"kind":"full","items":"#);
+        self.diagnostics(connection, &p.text_document.uri, &mut body);
+        body.extend_from_slice(b"}}");
+        self.send_json(connection, body);
     }
 
     fn code_actions(
@@ -569,18 +642,7 @@ impl Server {
         p: &lsp::CodeActionParams,
     ) -> Option<lsp::CodeActionResponse> {
         let uri = &p.text_document.uri;
-        self.ensure_checked(connection, uri);
-        let dir = self
-            .documents
-            .get(uri)?
-            .path
-            .as_ref()
-            .and_then(|p| p.parent())
-            .map(Path::to_path_buf);
-        let settings = self.settings_for(connection, dir.as_deref());
-        let (encoding, lang) = (self.encoding, self.lang);
-        let doc = self.documents.get(uri)?;
-        let lines = doc.lines(encoding);
+        let lang = self.lang;
         let wanted = |kind: &lsp::CodeActionKind| {
             p.context.only.as_ref().is_none_or(|only| {
                 only.iter().any(|o| {
@@ -589,73 +651,76 @@ impl Server {
                 })
             })
         };
-        let mut actions = Vec::new();
-        let edit_of = |edits: Vec<TextEdit>| lsp::WorkspaceEdit {
-            changes: Some(HashMap::from([(
-                uri.clone(),
-                edits.iter().map(|e| lines.edit(e)).collect(),
-            )])),
-            ..lsp::WorkspaceEdit::default()
-        };
-        if wanted(&lsp::CodeActionKind::QUICKFIX) {
-            let span = lines.span(p.range);
-            let findings = self.findings_at(uri, span);
-            let mut ignored: Vec<(&str, &str)> = Vec::new();
-            for f in &findings {
-                let diagnostic = convert::finding(uri, &lines, f, lang);
-                if let Some(fix) = &f.fix {
-                    if let Some(edits) = finding_edits(&doc.text, f, &LIMITS) {
-                        let mut title = lang.get(&fix.title).to_owned();
-                        if fix.applicability == Applicability::Unsafe {
-                            title.push_str(lang.pick(
-                                " (unsafe: may break the workload)",
-                                " (risqué : peut casser la charge de travail)",
-                            ));
+        let (mut actions, any_safe) = self.with_check(connection, uri, |view| {
+            let mut actions = Vec::new();
+            let Some(report) = view.report else {
+                return (actions, false);
+            };
+            let (text, lines, settings) = (view.text, view.lines, view.settings);
+            let edit_of = |edits: Vec<TextEdit>| lsp::WorkspaceEdit {
+                changes: Some(HashMap::from([(
+                    uri.clone(),
+                    edits.iter().map(|e| lines.edit(e)).collect(),
+                )])),
+                ..lsp::WorkspaceEdit::default()
+            };
+            if wanted(&lsp::CodeActionKind::QUICKFIX) {
+                let span = lines.span(p.range);
+                let mut ignored: Vec<(&str, &str)> = Vec::new();
+                for f in findings_at(report, span) {
+                    let diagnostic = convert::finding(uri, &lines, f, lang);
+                    if let Some(fix) = &f.fix {
+                        if let Some(edits) = finding_edits(text, f, &LIMITS) {
+                            let mut title = lang.get(&fix.title).to_owned();
+                            if fix.applicability == Applicability::Unsafe {
+                                title.push_str(lang.pick(
+                                    " (unsafe: may break the workload)",
+                                    " (risqué : peut casser la charge de travail)",
+                                ));
+                            }
+                            actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+                                title,
+                                kind: Some(lsp::CodeActionKind::QUICKFIX),
+                                diagnostics: Some(vec![diagnostic.clone()]),
+                                edit: Some(edit_of(edits)),
+                                is_preferred: Some(fix.applicability == Applicability::Safe),
+                                ..lsp::CodeAction::default()
+                            }));
                         }
+                    }
+                    // One "ignore" per rule and object, however many findings;
+                    // none where the settings would not honour the annotation.
+                    let honoured = settings.annotation_allowed(false)
+                        && settings.annotation_may_ignore(f.rule, f.object.namespace.as_deref());
+                    if !honoured || ignored.contains(&(f.rule, f.object.pointer.as_str())) {
+                        continue;
+                    }
+                    ignored.push((f.rule, f.object.pointer.as_str()));
+                    let reason = lang.pick("TODO: say why", "TODO : dire pourquoi");
+                    if let Some(edits) = ignore_edits(text, f, reason, &LIMITS) {
+                        let object = describe_object(&f.object, None, lang);
                         actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
-                            title,
+                            title: match lang {
+                                Lang::En => format!("Ignore {} for this object ({object})", f.rule),
+                                Lang::Fr => format!("Ignorer {} pour cet objet ({object})", f.rule),
+                            },
                             kind: Some(lsp::CodeActionKind::QUICKFIX),
-                            diagnostics: Some(vec![diagnostic.clone()]),
+                            diagnostics: Some(vec![diagnostic]),
                             edit: Some(edit_of(edits)),
-                            is_preferred: Some(fix.applicability == Applicability::Safe),
+                            is_preferred: Some(false),
                             ..lsp::CodeAction::default()
                         }));
                     }
                 }
-                // One "ignore" per rule and object, however many findings;
-                // none where the settings would not honour the annotation.
-                let honoured = settings.annotation_allowed(false)
-                    && settings.annotation_may_ignore(f.rule, f.object.namespace.as_deref());
-                if !honoured || ignored.contains(&(f.rule, f.object.pointer.as_str())) {
-                    continue;
-                }
-                ignored.push((f.rule, f.object.pointer.as_str()));
-                let reason = lang.pick("TODO: say why", "TODO : dire pourquoi");
-                if let Some(edits) = ignore_edits(&doc.text, f, reason, &LIMITS) {
-                    let object = describe_object(&f.object, None, lang);
-                    actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
-                        title: match lang {
-                            Lang::En => format!("Ignore {} for this object ({object})", f.rule),
-                            Lang::Fr => format!("Ignorer {} pour cet objet ({object})", f.rule),
-                        },
-                        kind: Some(lsp::CodeActionKind::QUICKFIX),
-                        diagnostics: Some(vec![diagnostic]),
-                        edit: Some(edit_of(edits)),
-                        is_preferred: Some(false),
-                        ..lsp::CodeAction::default()
-                    }));
-                }
             }
-        }
+            let any_safe = report.findings().any(|f| {
+                f.fix
+                    .as_ref()
+                    .is_some_and(|x| x.applicability == Applicability::Safe)
+            });
+            (actions, any_safe)
+        })?;
         let fix_all = lsp::CodeActionKind::from(FIX_ALL);
-        let any_safe = doc.checked.as_ref().is_some_and(|c| {
-            c.manifest
-                && c.report.findings.iter().any(|f| {
-                    f.fix
-                        .as_ref()
-                        .is_some_and(|x| x.applicability == Applicability::Safe)
-                })
-        });
         if wanted(&fix_all) && any_safe {
             let asked = p
                 .context
@@ -733,51 +798,76 @@ impl Server {
     /// the playground.
     fn hover(&mut self, connection: &Connection, p: &lsp::HoverParams) -> Option<lsp::Hover> {
         let uri = &p.text_document_position_params.text_document.uri;
-        self.ensure_checked(connection, uri);
         let lang = self.lang;
-        let doc = self.documents.get(uri)?;
-        let lines = doc.lines(self.encoding);
-        let at = lines.offset(p.text_document_position_params.position);
-        let findings = self.findings_at(uri, Span::empty(at));
-        let mut seen: Vec<&str> = Vec::new();
-        let mut pages = Vec::new();
-        let mut range: Option<Span> = None;
-        for f in findings {
-            if let Some(s) = f.span {
-                range = Some(range.map_or(s, |r| r.cover(s)));
-            }
-            if seen.contains(&f.rule) {
-                continue;
-            }
-            seen.push(f.rule);
-            let Some(rule) = rules::by_id(f.rule) else {
-                continue;
-            };
-            let mut page = rule.docs_markdown_in(lang.code());
-            page.push_str(&format!(
-                "\n\n[{}]({})",
-                lang.pick("Rule page", "Page de la règle"),
-                rule.url_in(lang.code())
-            ));
-            if let Some(link) = crate::playground::rule_link(rule, lang.code()) {
+        let position = p.text_document_position_params.position;
+        self.with_check(connection, uri, |view| {
+            let report = view.report?;
+            let lines = view.lines;
+            let at = lines.offset(position);
+            let mut seen: Vec<&str> = Vec::new();
+            let mut pages = Vec::new();
+            let mut range: Option<Span> = None;
+            for f in findings_at(report, Span::empty(at)) {
+                if let Some(s) = f.span {
+                    range = Some(range.map_or(s, |r| r.cover(s)));
+                }
+                if seen.contains(&f.rule) {
+                    continue;
+                }
+                seen.push(f.rule);
+                let Some(rule) = rules::by_id(f.rule) else {
+                    continue;
+                };
+                let mut page = rule.docs_markdown_in(lang.code());
                 page.push_str(&format!(
-                    " · [{}]({link})",
-                    lang.pick("Try it in the playground", "Essayez-la dans le bac à sable")
+                    "\n\n[{}]({})",
+                    lang.pick("Rule page", "Page de la règle"),
+                    rule.url_in(lang.code())
                 ));
+                if let Some(link) = crate::playground::rule_link(rule, lang.code()) {
+                    page.push_str(&format!(
+                        " · [{}]({link})",
+                        lang.pick("Try it in the playground", "Essayez-la dans le bac à sable")
+                    ));
+                }
+                pages.push(page);
             }
-            pages.push(page);
-        }
-        if pages.is_empty() {
-            return None;
-        }
-        Some(lsp::Hover {
-            contents: lsp::HoverContents::Markup(lsp::MarkupContent {
-                kind: lsp::MarkupKind::Markdown,
-                value: pages.join("\n\n---\n\n"),
-            }),
-            range: range.map(|r| lines.range_of(r)),
-        })
+            if pages.is_empty() {
+                return None;
+            }
+            Some(lsp::Hover {
+                contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+                    kind: lsp::MarkupKind::Markdown,
+                    value: pages.join("\n\n---\n\n"),
+                }),
+                range: range.map(|r| lines.range_of(r)),
+            })
+        })?
     }
+}
+
+/// The findings of a report whose span meets `span` (a cursor inside or at
+/// either end counts).
+fn findings_at<'a>(report: &Rechecked<'a>, span: Span) -> Vec<&'a Finding> {
+    report
+        .findings()
+        .filter(|f| {
+            f.span
+                .is_some_and(|s| s.start <= span.end && span.start <= s.end)
+        })
+        .collect()
+}
+
+/// Whether a checked text is a manifest to show findings in
+/// (`looks_like_manifest`, which reads only the report's input errors and
+/// how many documents are objects).
+fn is_manifest(text: &str, report: &Rechecked<'_>) -> bool {
+    let summary = Report {
+        errors: report.errors().to_vec(),
+        manifests: report.manifests(),
+        ..Report::default()
+    };
+    looks_like_manifest(text, &summary)
 }
 
 /// The client's language: French for `fr`, `fr-FR`, `fr_CA`; else English.
@@ -903,7 +993,7 @@ mod tests {
     #[test]
     fn a_bug_in_a_handler_answers_that_request_with_an_error_and_the_server_goes_on() {
         let (server, client) = Connection::memory();
-        let thread = std::thread::spawn(move || super::super::serve(&server));
+        let thread = std::thread::spawn(move || super::super::serve(&server, false));
         let init = request(&client, 1, "initialize", json!({"capabilities": {}}));
         assert!(init.error.is_none());
         client
