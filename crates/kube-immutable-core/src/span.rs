@@ -68,9 +68,16 @@ pub struct LineIndex {
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
-        let mut line_starts = vec![0];
-        let mut line_starts_utf16 = vec![0];
-        let mut line_ascii = Vec::new();
+        // As long as needed: growing three vectors copied them at each
+        // doubling and left the old copies in an allocator that keeps freed
+        // pages (an editor keeps the index of every open file). Counting the
+        // line breaks first is one pass the compiler vectorises.
+        let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
+        let mut line_starts = Vec::with_capacity(lines);
+        let mut line_starts_utf16 = Vec::with_capacity(lines);
+        let mut line_ascii = Vec::with_capacity(lines);
+        line_starts.push(0);
+        line_starts_utf16.push(0);
         let mut utf16 = 0;
         let mut start = 0;
         // Line by line: an ASCII line (most of them) is as long in UTF-16
