@@ -140,6 +140,42 @@ pub fn finding(uri: &lsp::Url, lines: &Lines<'_>, f: &Finding, lang: Lang) -> ls
     }
 }
 
+/// Where JSON text goes: written (`Vec<u8>`, the transport's streamed
+/// message), or only counted ([`JsonLength`]: a message's length goes
+/// before its text).
+pub trait JsonOut {
+    /// Bytes of JSON text, as they are.
+    fn bytes(&mut self, bytes: &[u8]);
+    /// A string's contents, escaped (without its quotes).
+    fn escaped(&mut self, s: &str);
+    /// The end of a diagnostic: a place where the text may be cut.
+    fn boundary(&mut self) {}
+}
+
+impl JsonOut for Vec<u8> {
+    fn bytes(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+
+    fn escaped(&mut self, s: &str) {
+        escape_into(self, s);
+    }
+}
+
+/// The length of the JSON text written to it.
+#[derive(Debug, Default)]
+pub struct JsonLength(pub usize);
+
+impl JsonOut for JsonLength {
+    fn bytes(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len();
+    }
+
+    fn escaped(&mut self, s: &str) {
+        self.0 += escaped_len(s);
+    }
+}
+
 /// Diagnostics written as JSON text straight from the core's findings: the
 /// JSON that lsp-types writes of [`finding`]'s `lsp::Diagnostic` (a test
 /// holds the two equal), without building it. A re-check after an edit
@@ -170,52 +206,81 @@ impl<'a> DiagnosticsJson<'a> {
         }
     }
 
+    /// A JSON array of the diagnostics of a report's input errors then
+    /// findings, as a document's diagnostics list them.
+    pub fn list<'f>(
+        &mut self,
+        out: &mut impl JsonOut,
+        errors: &[Diagnostic],
+        findings: impl Iterator<Item = &'f Finding>,
+    ) {
+        out.bytes(b"[");
+        let mut first = true;
+        for e in errors {
+            if !std::mem::take(&mut first) {
+                out.bytes(b",");
+            }
+            self.input_error(out, e);
+            out.boundary();
+        }
+        for f in findings {
+            if !std::mem::take(&mut first) {
+                out.bytes(b",");
+            }
+            self.finding(out, f);
+            out.boundary();
+        }
+        out.bytes(b"]");
+    }
+
     /// A finding as [`finding`] makes it, written as JSON.
-    pub fn finding(&mut self, out: &mut Vec<u8>, f: &Finding) {
-        out.extend_from_slice(b"{\"range\":");
+    pub fn finding(&mut self, out: &mut impl JsonOut, f: &Finding) {
+        out.bytes(b"{\"range\":");
         self.range(out, f.start.as_ref(), f.end.as_ref());
-        out.extend_from_slice(match f.severity {
+        out.bytes(match f.severity {
             Severity::Error => b",\"severity\":1,\"code\":",
             Severity::Warning => b",\"severity\":2,\"code\":",
         });
         string(out, f.rule);
         if let Some(href) = self.href(f.rule) {
-            out.extend_from_slice(b",\"codeDescription\":{\"href\":");
-            out.extend_from_slice(href);
-            out.push(b'}');
+            out.bytes(b",\"codeDescription\":{\"href\":");
+            out.bytes(href);
+            out.bytes(b"}");
         }
-        out.extend_from_slice(b",\"source\":");
+        out.bytes(b",\"source\":");
         string(out, SOURCE);
-        out.extend_from_slice(b",\"message\":\"");
-        escape(out, self.lang.get(&f.message));
+        out.bytes(b",\"message\":\"");
+        out.escaped(self.lang.get(&f.message));
         let help = self.lang.get(&f.help);
         if !help.is_empty() {
-            out.extend_from_slice(b"\\n");
-            escape(out, help);
+            out.bytes(b"\\n");
+            out.escaped(help);
         }
-        out.push(b'"');
+        out.bytes(b"\"");
         if let Some(r) = &f.related {
-            out.extend_from_slice(b",\"relatedInformation\":[{\"location\":{\"uri\":");
-            out.extend_from_slice(&self.uri);
-            out.extend_from_slice(b",\"range\":");
+            out.bytes(b",\"relatedInformation\":[{\"location\":{\"uri\":");
+            out.bytes(&self.uri);
+            out.bytes(b",\"range\":");
             self.range(out, r.start.as_ref(), r.end.as_ref());
-            out.extend_from_slice(b"},\"message\":");
+            out.bytes(b"},\"message\":");
             string(out, self.lang.get(&r.message));
-            out.extend_from_slice(b"}]");
+            out.bytes(b"}]");
         }
-        out.push(b'}');
+        out.bytes(b"}");
     }
 
     /// An input problem as [`input_error`] makes it, written as JSON (there
     /// are few: they go through lsp-types).
-    pub fn input_error(&self, out: &mut Vec<u8>, e: &Diagnostic) {
+    pub fn input_error(&self, out: &mut impl JsonOut, e: &Diagnostic) {
         let diagnostic = input_error(&self.lines, e, self.lang);
+        let mut json = Vec::new();
         // Writing into memory cannot fail.
-        let _ = serde_json::to_writer(out, &diagnostic);
+        let _ = serde_json::to_writer(&mut json, &diagnostic);
+        out.bytes(&json);
     }
 
     /// [`Lines::range`], written as JSON.
-    fn range(&self, out: &mut Vec<u8>, start: Option<&Position>, end: Option<&Position>) {
+    fn range(&self, out: &mut impl JsonOut, start: Option<&Position>, end: Option<&Position>) {
         let (start, end) = match (start, end) {
             (Some(s), Some(e)) => (self.lines.position(s), self.lines.position(e)),
             (Some(s), None) => (self.lines.position(s), self.lines.position(s)),
@@ -226,12 +291,12 @@ impl<'a> DiagnosticsJson<'a> {
             (&b"{\"start\":{\"line\":"[..], start),
             (b"},\"end\":{\"line\":", end),
         ] {
-            out.extend_from_slice(key);
-            out.extend_from_slice(number.format(p.line).as_bytes());
-            out.extend_from_slice(b",\"character\":");
-            out.extend_from_slice(number.format(p.character).as_bytes());
+            out.bytes(key);
+            out.bytes(number.format(p.line).as_bytes());
+            out.bytes(b",\"character\":");
+            out.bytes(number.format(p.character).as_bytes());
         }
-        out.extend_from_slice(b"}}");
+        out.bytes(b"}}");
     }
 
     /// The JSON string of a rule's page, as [`finding`] links it.
@@ -255,40 +320,56 @@ impl<'a> DiagnosticsJson<'a> {
 }
 
 /// A JSON string.
-pub fn string(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    escape(out, s);
-    out.push(b'"');
+pub fn string(out: &mut impl JsonOut, s: &str) {
+    out.bytes(b"\"");
+    out.escaped(s);
+    out.bytes(b"\"");
+}
+
+/// What JSON escapes a byte of a string into (`None`: itself).
+fn escape_of(b: u8) -> Option<&'static [u8]> {
+    const CONTROL: [&[u8]; 32] = [
+        b"\\u0000", b"\\u0001", b"\\u0002", b"\\u0003", b"\\u0004", b"\\u0005", b"\\u0006",
+        b"\\u0007", b"\\b", b"\\t", b"\\n", b"\\u000b", b"\\f", b"\\r", b"\\u000e", b"\\u000f",
+        b"\\u0010", b"\\u0011", b"\\u0012", b"\\u0013", b"\\u0014", b"\\u0015", b"\\u0016",
+        b"\\u0017", b"\\u0018", b"\\u0019", b"\\u001a", b"\\u001b", b"\\u001c", b"\\u001d",
+        b"\\u001e", b"\\u001f",
+    ];
+    match b {
+        b'"' => Some(b"\\\""),
+        b'\\' => Some(b"\\\\"),
+        0..=0x1f => Some(CONTROL[usize::from(b)]),
+        _ => None,
+    }
 }
 
 /// A string's contents escaped for JSON as serde_json escapes them
 /// (quotes, backslashes and control characters; the rest as it is, UTF-8).
-fn escape(out: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+pub fn escape_into(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     let mut from = 0;
-    let mut unicode = *b"\\u0000";
     for (i, &b) in bytes.iter().enumerate() {
-        let short: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0..=0x1f => {
-                unicode[4] = HEX[usize::from(b >> 4)];
-                unicode[5] = HEX[usize::from(b & 0xf)];
-                &unicode
-            }
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[from..i]);
-        out.extend_from_slice(short);
-        from = i + 1;
+        if let Some(escaped) = escape_of(b) {
+            out.extend_from_slice(&bytes[from..i]);
+            out.extend_from_slice(escaped);
+            from = i + 1;
+        }
     }
     out.extend_from_slice(&bytes[from..]);
+}
+
+/// The length of [`escape_into`]'s output, without writing it. Most strings
+/// have nothing to escape, which one pass that the compiler vectorises
+/// tells.
+fn escaped_len(s: &str) -> usize {
+    let special = s
+        .bytes()
+        .filter(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .count();
+    if special == 0 {
+        return s.len();
+    }
+    s.bytes().map(|b| escape_of(b).map_or(1, <[u8]>::len)).sum()
 }
 
 /// An input problem (syntax, duplicate key, wrong type, limit) as a
@@ -408,10 +489,55 @@ mod tests {
                         assert_eq!(String::from_utf8(out).unwrap(), expected.unwrap());
                         seen.2 += 1;
                     }
+                    // The whole list, and its length counted beforehand.
+                    let mut whole = Vec::new();
+                    json.list(&mut whole, &report.errors, report.findings.iter());
+                    let mut length = JsonLength::default();
+                    json.list(&mut length, &report.errors, report.findings.iter());
+                    let expected: Vec<lsp::Diagnostic> = report
+                        .errors
+                        .iter()
+                        .map(|e| input_error(&lines, e, lang))
+                        .chain(
+                            report
+                                .findings
+                                .iter()
+                                .map(|f| finding(&uri, &lines, f, lang)),
+                        )
+                        .collect();
+                    assert_eq!(length.0, whole.len());
+                    assert_eq!(
+                        String::from_utf8(whole).unwrap(),
+                        serde_json::to_string(&expected).unwrap()
+                    );
                 }
             }
         }
         assert!(seen.0 > 20 && seen.1 > 0 && seen.2 > 0, "{seen:?}");
+    }
+
+    #[test]
+    fn escaped_lengths_are_the_lengths_of_the_escaped_strings() {
+        let mut strings: Vec<String> = (0..=0x7f_u8).map(|b| char::from(b).to_string()).collect();
+        strings.extend(
+            [
+                "",
+                "plain",
+                "a\"b\\c\nd\u{1}é😀\t",
+                "\u{7f}\u{1f}\u{8}\u{c}",
+            ]
+            .map(String::from),
+        );
+        for s in &strings {
+            let mut out = Vec::new();
+            escape_into(&mut out, s);
+            assert_eq!(escaped_len(s), out.len(), "{s:?}");
+            assert_eq!(
+                serde_json::to_string(s).unwrap().as_bytes(),
+                [&b"\""[..], &out, b"\""].concat(),
+                "{s:?}"
+            );
+        }
     }
 
     #[test]

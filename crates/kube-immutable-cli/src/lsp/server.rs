@@ -15,9 +15,9 @@ use lsp_types as lsp;
 use lsp_types::notification::Notification as _;
 use lsp_types::request::Request as _;
 
-use super::convert::{self, DiagnosticsJson, Encoding, Lines};
+use super::convert::{self, DiagnosticsJson, Encoding, JsonLength, JsonOut, Lines};
 use super::document::{Checked, Document, Role};
-use super::transport;
+use super::transport::Streamed;
 use crate::check::exit;
 use crate::config::ConfigError;
 use crate::discover::{self, Discovery};
@@ -55,9 +55,9 @@ pub struct Server {
     shutdown: bool,
     /// Ids of the requests the server sent (registration, refresh).
     next_id: i32,
-    /// Messages written as JSON text go to the client as they are (the
-    /// stdio transport of [`transport`]); else (a connection in memory,
-    /// in tests) they are parsed back into messages.
+    /// Messages written as JSON text go to the client piece by piece as
+    /// they are written (the stdio transport of `transport.rs`); else (a
+    /// connection in memory, in tests) they are parsed back into messages.
     raw: bool,
 }
 
@@ -421,16 +421,19 @@ impl Server {
             .map(|d| d.uri.clone())
             .collect();
         for uri in stale {
-            let mut body =
+            let mut prefix =
                 br#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"#
                     .to_vec();
-            convert::string(&mut body, uri.as_str());
-            body.extend_from_slice(br#","diagnostics":"#);
-            let before = body.len();
-            let checked = catch_unwind(AssertUnwindSafe(|| {
-                self.diagnostics(connection, &uri, &mut body);
+            convert::string(&mut prefix, uri.as_str());
+            prefix.extend_from_slice(br#","diagnostics":"#);
+            let mut suffix = br#","version":"#.to_vec();
+            let version = self.documents.get(&uri).map_or(0, |d| d.version);
+            suffix.extend_from_slice(itoa::Buffer::new().format(version).as_bytes());
+            suffix.extend_from_slice(b"}}");
+            let sent = catch_unwind(AssertUnwindSafe(|| {
+                self.send_diagnostics(connection, &uri, &prefix, &suffix);
             }));
-            if let Err(panic) = checked {
+            if let Err(panic) = sent {
                 // Shown as checked with nothing found, so that the same
                 // text is not tried again on every message.
                 if let Some(doc) = self.documents.get_mut(&uri) {
@@ -444,36 +447,63 @@ impl Server {
                         panic_message(&panic)
                     ),
                 );
-                body.truncate(before);
-                body.extend_from_slice(b"[]");
+                publish(connection, uri, Vec::new(), Some(version));
             }
-            if let Some(doc) = self.documents.get(&uri) {
-                body.extend_from_slice(br#","version":"#);
-                body.extend_from_slice(itoa::Buffer::new().format(doc.version).as_bytes());
-            }
-            body.extend_from_slice(b"}}");
-            self.send_json(connection, body);
         }
     }
 
-    /// Send a message written as JSON text.
-    fn send_json(&self, connection: &Connection, body: Vec<u8>) {
-        let message = if self.raw {
-            String::from_utf8(body)
-                .map(transport::raw)
-                .map_err(|e| e.to_string())
-        } else {
-            serde_json::from_slice::<Message>(&body).map_err(|e| e.to_string())
-        };
-        match message {
-            Ok(message) => {
-                let _ = connection.sender.send(message);
+    /// Send a document's diagnostics (checked first if needed) as a JSON
+    /// array between `prefix` and `suffix`: the rest of the message.
+    fn send_diagnostics(
+        &mut self,
+        connection: &Connection,
+        uri: &lsp::Url,
+        prefix: &[u8],
+        suffix: &[u8],
+    ) {
+        let (encoding, lang, pieces) = (self.encoding, self.lang, self.raw);
+        let send = |text: &[u8]| {
+            let length = prefix.len() + text.len() + suffix.len();
+            let mut out = Streamed::start(&connection.sender, pieces, length);
+            for part in [prefix, text, suffix] {
+                out.bytes(part);
             }
-            Err(e) => log(
-                connection,
-                lsp::MessageType::ERROR,
-                &format!("kube-immutable lsp: internal error: a message that is not JSON: {e}"),
-            ),
+        };
+        let settings_file = self
+            .documents
+            .get_mut(uri)
+            .filter(|d| d.role() == Role::Settings);
+        if let Some(doc) = settings_file {
+            doc.checked = Some(Checked { manifest: false });
+            // The buffer as typed, before it is saved.
+            let name = doc
+                .path
+                .as_ref()
+                .map_or_else(String::new, |p| p.display().to_string());
+            let diagnostics = match crate::config::parse(&name, doc.text.clone()) {
+                Ok(_) => Vec::new(),
+                Err(error) => config_diagnostics(&error, encoding, lang),
+            };
+            send(&serde_json::to_vec(&diagnostics).unwrap_or_else(|_| b"[]".to_vec()));
+            return;
+        }
+        let sent = self.with_check(connection, uri, |view| {
+            let Some(report) = view.report else {
+                send(b"[]");
+                return;
+            };
+            // The text's length first, then the text, sent as it is written.
+            let mut json = DiagnosticsJson::new(uri, view.lines, lang);
+            let mut length = JsonLength::default();
+            json.list(&mut length, report.errors(), report.findings());
+            let length = prefix.len() + length.0 + suffix.len();
+            let mut out = Streamed::start(&connection.sender, pieces, length);
+            out.bytes(prefix);
+            json.list(&mut out, report.errors(), report.findings());
+            out.bytes(suffix);
+        });
+        if sent.is_none() {
+            send(b"[]");
         }
     }
 
@@ -568,59 +598,6 @@ impl Server {
         Some(f(view))
     }
 
-    /// A document's diagnostics, as a JSON array, checking it first if
-    /// needed.
-    fn diagnostics(&mut self, connection: &Connection, uri: &lsp::Url, out: &mut Vec<u8>) {
-        let (encoding, lang) = (self.encoding, self.lang);
-        out.push(b'[');
-        let settings_file = self
-            .documents
-            .get_mut(uri)
-            .filter(|d| d.role() == Role::Settings);
-        if let Some(doc) = settings_file {
-            doc.checked = Some(Checked { manifest: false });
-            // The buffer as typed, before it is saved.
-            let name = doc
-                .path
-                .as_ref()
-                .map_or_else(String::new, |p| p.display().to_string());
-            if let Err(error) = crate::config::parse(&name, doc.text.clone()) {
-                let diagnostics = config_diagnostics(&error, encoding, lang);
-                for (i, d) in diagnostics.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    let _ = serde_json::to_writer(&mut *out, d);
-                }
-            }
-        } else {
-            self.with_check(connection, uri, |view| {
-                let Some(report) = view.report else {
-                    return;
-                };
-                let mut json = DiagnosticsJson::new(uri, view.lines, lang);
-                // Room for them all at once (an estimate; pages not written
-                // are not touched).
-                out.reserve(1536 * report.findings().count() + 512 * report.errors().len());
-                let mut first = true;
-                let mut comma = |out: &mut Vec<u8>| {
-                    if !std::mem::take(&mut first) {
-                        out.push(b',');
-                    }
-                };
-                for e in report.errors() {
-                    comma(out);
-                    json.input_error(out, e);
-                }
-                for f in report.findings() {
-                    comma(out);
-                    json.finding(out, f);
-                }
-            });
-        }
-        out.push(b']');
-    }
-
     /// `textDocument/diagnostic`: the answer, sent as JSON text.
     fn pull_diagnostics(
         &mut self,
@@ -628,12 +605,10 @@ impl Server {
         id: &RequestId,
         p: &lsp::DocumentDiagnosticParams,
     ) {
-        let mut body = br#"{"jsonrpc":"2.0","id":"#.to_vec();
-        let _ = serde_json::to_writer(&mut body, id);
-        body.extend_from_slice(br#","result":{"kind":"full","items":"#);
-        self.diagnostics(connection, &p.text_document.uri, &mut body);
-        body.extend_from_slice(b"}}");
-        self.send_json(connection, body);
+        let mut prefix = br#"{"jsonrpc":"2.0","id":"#.to_vec();
+        let _ = serde_json::to_writer(&mut prefix, id);
+        prefix.extend_from_slice(br#","result":{"kind":"full","items":"#);
+        self.send_diagnostics(connection, &p.text_document.uri, &prefix, b"}}");
     }
 
     fn code_actions(
