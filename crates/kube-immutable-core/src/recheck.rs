@@ -8,17 +8,29 @@
 //! its results are moved to where the chunk now starts. Typing in one
 //! document of a 1 MB stream re-reads that document only.
 //!
+//! A `List` (what `kubectl get -o yaml` prints) is one document, so its
+//! items are kept the same way: when its text can be cut into its items
+//! (block style, `items:` at the root, every item's `- ` at one
+//! indentation; see [`list_items`]), each item is read on its own and its
+//! results kept by its text, and the document's own part (`apiVersion`,
+//! `kind`, `metadata`) is read apart. Typing in one item re-reads that
+//! item. Whatever reading alone could read differently (an alias, a
+//! directive, a syntax error, a duplicate key, limits) reads the chunk
+//! whole.
+//!
 //! The report is [`check_text_with_limits`](crate::check_text_with_limits)'s,
 //! to the byte: `tests/recheck.rs` holds it to that over random edits.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Range;
 
-use crate::yaml::{for_each_chunk, read_chunk, split_documents, stream_start};
-use crate::{check_read, locate, span, Diagnostic, Finding, Limits, Report, Settings};
+use crate::node::Value;
+use crate::yaml::{for_each_chunk, read_chunk, split_documents, stream_start, Loaded, Loader};
+use crate::{check_read, engine, locate, span, Diagnostic, Finding, Limits, Report, Settings};
 
 /// Checks successive versions of a text, re-reading only the documents
-/// whose text changed since the last check.
+/// (and the items of a `List`) whose text changed since the last check.
 ///
 /// ```
 /// use kube_immutable_core::{check_text, Limits, Rechecker, Settings};
@@ -39,10 +51,13 @@ pub struct Rechecker {
     /// start afresh.
     checked_with: Option<(Settings, Limits)>,
     /// The last text's chunks, in its order (a chunk whose text came twice
-    /// is there twice), and the read ahead ones.
+    /// is there twice), and the read ahead ones. A `List` read item by item
+    /// is its document's own part followed by its items' (`Chunk::items`).
     chunks: Vec<Chunk>,
     /// Where each chunk's text is in `chunks` (its first place).
-    index: HashMap<String, usize, BuildHasherDefault<TextHasher>>,
+    index: Index,
+    /// Where each `List` item's text is in `chunks` (its first place).
+    items: Index,
     /// The chunks of the last check, in order: indices into `chunks`.
     order: Vec<usize>,
     /// The stream's own error (too large, too many documents), located.
@@ -50,6 +65,8 @@ pub struct Rechecker {
     /// Where [`Rechecker::read_ahead`] stopped: a byte offset of the text.
     resume: Option<usize>,
 }
+
+type Index = HashMap<String, usize, BuildHasherDefault<TextHasher>>;
 
 /// The chunks' hash: all of every chunk is hashed on every check, and the
 /// standard library's SipHash was a third of a keystroke's check in the
@@ -85,24 +102,40 @@ impl TextHasher {
 }
 
 /// Where a chunk sits in a stream: its byte offset, the index of its first
-/// document, and the lines and UTF-16 code units before it. A chunk starts
-/// at the start of a line (or after a byte order mark, which no column
-/// counts), so moving it moves its positions' lines, offsets and UTF-16
-/// offsets, never their columns.
+/// document, and the lines and UTF-16 code units before it; for an item of
+/// a `List`, its index in the list. A chunk (and an item) starts at the
+/// start of a line (or after a byte order mark, which no column counts), so
+/// moving it moves its positions' lines, offsets and UTF-16 offsets, never
+/// their columns.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Place {
     base: usize,
     first: usize,
     lines: usize,
     utf16: usize,
+    item: usize,
+}
+
+impl Place {
+    /// The place of an item found at `within` of a chunk placed here.
+    fn plus(self, within: Place) -> Place {
+        Place {
+            base: self.base + within.base,
+            first: self.first,
+            lines: self.lines + within.lines,
+            utf16: self.utf16 + within.utf16,
+            item: within.item,
+        }
+    }
 }
 
 /// One chunk's results, where the chunk was last placed: spans, positions
 /// and document indices are those of the stream it was in (as if it were
-/// the whole stream when it has not been placed yet).
-#[derive(Debug, Clone)]
+/// the whole stream when it has not been placed yet). The same for one
+/// item of a `List` (pointers `/items/N` from its document's root).
+#[derive(Debug, Clone, Default)]
 struct Chunk {
-    /// Document indices the chunk takes.
+    /// Document indices the chunk takes (none for an item).
     count: usize,
     findings: Vec<Finding>,
     errors: Vec<Diagnostic>,
@@ -113,6 +146,14 @@ struct Chunk {
     /// Line breaks and UTF-16 code units in the chunk's text.
     lines: usize,
     utf16: usize,
+    /// A `List` read item by item: this many items' results follow it in
+    /// [`Rechecker::chunks`], and it holds the document's own part.
+    items: usize,
+    /// An item's place in its chunk (bytes, lines and UTF-16 code units
+    /// before it, its index), as its chunk was last read.
+    within: Place,
+    /// An item's nodes, as the document counts them (`max_nodes`).
+    nodes: usize,
 }
 
 impl Chunk {
@@ -150,10 +191,74 @@ impl Chunk {
             objects: report.objects,
             suppressed: report.suppressed,
             manifests: report.manifests,
-            at: Place::default(),
-            lines: text.bytes().filter(|&b| b == b'\n').count(),
+            lines: lines(text),
             utf16: utf16_len(text),
+            ..Chunk::default()
         }
+    }
+
+    /// Item `index` of a `List` (`text` runs from its line's start, its
+    /// `- ` at its indentation, to the next item's line), read alone as the
+    /// document reads it: the one item of a list. `None` when reading it
+    /// alone may not give what the document gives: an error (the text cut
+    /// inside a quoted scalar or a flow collection ends in one), an alias
+    /// (an anchor may be elsewhere; the alias budget is the document's).
+    fn item(text: &str, index: usize, settings: &Settings, limits: &Limits) -> Option<Self> {
+        // The document nests it in its root and `items`; alone, in a list.
+        let limits = Limits {
+            max_depth: limits.max_depth.checked_sub(1)?,
+            ..*limits
+        };
+        let mut loader = Loader::new(text, 0, &limits);
+        let Ok(Some(Loaded::Document { root, soft_errors })) = loader.next() else {
+            return None;
+        };
+        let nodes = loader.total.checked_sub(1)?;
+        if loader.expanded > 0 || !matches!(loader.next(), Ok(None)) {
+            return None;
+        }
+        let Value::Seq(mut list) = root.value else {
+            return None;
+        };
+        let item = list.pop().filter(|_| list.is_empty())?;
+        let pointer = format!("/items/{index}");
+        // Duplicate keys: their pointers from the list read, `/0/...`.
+        let errors = soft_errors
+            .into_iter()
+            .map(|mut e| {
+                if let Some(p) = &mut e.pointer {
+                    renumber(p, "/0", &pointer);
+                }
+                e.in_document(0)
+            })
+            .collect();
+        let mut report = Report {
+            errors,
+            ..Report::default()
+        };
+        engine::check_node_at(
+            &item,
+            0,
+            pointer,
+            settings,
+            &engine::Context::default(),
+            &mut report,
+        );
+        locate(&mut report, text);
+        Some(Chunk {
+            findings: report.findings,
+            errors: report.errors,
+            objects: report.objects,
+            suppressed: report.suppressed,
+            at: Place {
+                item: index,
+                ..Place::default()
+            },
+            lines: lines(text),
+            utf16: utf16_len(text),
+            nodes,
+            ..Chunk::default()
+        })
     }
 
     /// Move the results to another place in the stream.
@@ -175,6 +280,18 @@ impl Chunk {
                 p.utf16_offset = p.utf16_offset - from.utf16 + to.utf16;
             }
         };
+        // An item now at another index of its list: its pointers.
+        let items = (from.item != to.item).then(|| {
+            (
+                format!("/items/{}", from.item),
+                format!("/items/{}", to.item),
+            )
+        });
+        let pointer = |p: &mut String| {
+            if let Some((from, to)) = &items {
+                renumber(p, from, to);
+            }
+        };
         for f in &mut self.findings {
             span(&mut f.span);
             position(&mut f.start);
@@ -183,16 +300,302 @@ impl Chunk {
                 span(&mut related.span);
                 position(&mut related.start);
                 position(&mut related.end);
+                pointer(&mut related.pointer);
             }
             f.object.document = f.object.document - from.first + to.first;
+            if items.is_some() {
+                pointer(&mut f.object.pointer);
+                pointer(&mut f.pod);
+                pointer(&mut f.pointer);
+                for op in f.fix.iter_mut().flat_map(|fix| &mut fix.operations) {
+                    match op {
+                        crate::Operation::Add { path, .. }
+                        | crate::Operation::Replace { path, .. }
+                        | crate::Operation::Remove { path } => pointer(path),
+                    }
+                }
+            }
         }
         for e in &mut self.errors {
             span(&mut e.span);
             position(&mut e.start);
             position(&mut e.end);
             e.document = e.document.map(|d| d - from.first + to.first);
+            if let Some(p) = &mut e.pointer {
+                pointer(p);
+            }
         }
     }
+}
+
+/// Replace the leading `from` segments of a JSON pointer with `to`.
+fn renumber(pointer: &mut String, from: &str, to: &str) {
+    let rest = pointer.strip_prefix(from);
+    if rest.is_some_and(|rest| rest.is_empty() || rest.starts_with('/')) {
+        pointer.replace_range(..from.len(), to);
+    }
+}
+
+/// Where a `List`'s items are in its document's text, when it can be cut
+/// into them (where the `items:` line starts, and each item): a root
+/// `items:` key alone on its line (kubectl prints it before `kind: List`),
+/// followed by items each starting with `- ` at one
+/// indentation and running to the next one's line; every other line among
+/// them blank, a comment, or indented deeper than the dashes; the first
+/// line at column 0 after them is the document's again. Each item's text,
+/// read alone, is then what the document reads in that place, or an error
+/// (cut inside a quoted scalar or a flow collection) that sends the chunk
+/// to be read whole. `None` for anything else: flow style (`items: [`),
+/// directives, a NUL (which the parser takes for the end), other layouts.
+fn list_items(text: &str) -> Option<(usize, Vec<Range<usize>>)> {
+    if text.starts_with('%') || text.contains('\0') {
+        return None;
+    }
+    let line_end = |at: usize| text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
+    let blank = |s: &str| s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
+    let mut at = 0;
+    let key = loop {
+        if at >= text.len() {
+            return None;
+        }
+        let (start, end) = (at, line_end(at));
+        at = end;
+        if let Some(after) = text[start..end].strip_prefix("items:") {
+            let rest = after.trim_start_matches([' ', '\t']);
+            // A comment after a space: `items:#` is no key.
+            if blank(rest) || (rest.starts_with('#') && rest.len() < after.len()) {
+                break start;
+            }
+        }
+    };
+    let mut items: Vec<Range<usize>> = Vec::new();
+    let mut indent = None;
+    while at < text.len() {
+        let end = line_end(at);
+        let line = &text[at..end];
+        let content = line.trim_start_matches(' ');
+        let column = line.len() - content.len();
+        if !blank(content) {
+            let dash = content.starts_with('-')
+                && matches!(content.as_bytes().get(1), None | Some(b' ' | b'\n' | b'\r'));
+            let comment = content.starts_with('#');
+            match indent {
+                None if dash => indent = Some(column),
+                None if comment => {
+                    at = end;
+                    continue; // before the first item: the document's
+                }
+                None => return None,
+                Some(n) if column > n || comment => {}
+                Some(n) if column == n && dash => {}
+                Some(_) if column == 0 => break,
+                Some(_) => return None,
+            }
+            if dash && Some(column) == indent {
+                items.push(at..end);
+            }
+        }
+        if let Some(item) = items.last_mut() {
+            item.end = end;
+        }
+        at = end;
+    }
+    (!items.is_empty()).then_some((key, items))
+}
+
+/// The document's own part of a `List` cut into its items (its text with
+/// the items left out: `items:` is then null): whether it is a manifest
+/// (`Report::manifests`), and its nodes as the document counts them, the
+/// null counting for the list. `None` unless it reads as one document
+/// without any problem (a duplicate key, an alias) whose root is a `*List`
+/// by `kind` with that `items` key (at byte `key`): what
+/// `workload::for_each_object` reads item by item.
+fn list_head(text: &str, key: usize, limits: &Limits) -> Option<(usize, usize)> {
+    let mut loader = Loader::new(text, 0, limits);
+    let Ok(Some(Loaded::Document { root, soft_errors })) = loader.next() else {
+        return None;
+    };
+    let nodes = loader.total;
+    if !soft_errors.is_empty() || loader.expanded > 0 || !matches!(loader.next(), Ok(None)) {
+        return None;
+    }
+    let kind = root.get("kind")?.as_str()?;
+    let items = root.entry("items")?;
+    // That key, not an `items:` line inside a quoted scalar.
+    if !kind.ends_with("List") || !items.value.is_null() || items.key_span?.start != key {
+        return None;
+    }
+    Some((usize::from(root.get("apiVersion").is_some()), nodes))
+}
+
+/// Marks a slot of the new check in an index, during a check (the others
+/// are slots of the last one, until the check ends).
+const NEW: usize = 1 << (usize::BITS - 1);
+
+/// What the last check left, taken from as its chunks and items are found
+/// in the new text; the rest is dropped.
+#[derive(Default)]
+struct Old {
+    chunks: Vec<Option<Chunk>>,
+    /// Where each slot taken went in the new check (`usize::MAX`: not
+    /// taken).
+    moved: Vec<usize>,
+}
+
+/// Where the chunks of a check go: found again, copied from the same text
+/// earlier in the stream, or read. The indices keep their keys from check
+/// to check (each text is hashed once when found again): during a check,
+/// a slot of it is marked [`NEW`], others are the last check's, and
+/// [`Store::finish`] makes them all the new check's.
+struct Store<'a> {
+    chunks: &'a mut Vec<Chunk>,
+    index: &'a mut Index,
+    items: &'a mut Index,
+    old: Old,
+    /// [`NEW`] during a check, 0 when reading ahead (no old slots then).
+    new: usize,
+    settings: &'a Settings,
+    limits: &'a Limits,
+}
+
+impl Store<'_> {
+    /// The results at `slot` (an index's value) and the `n` after it (a
+    /// `List`'s items) pushed to the new check's: taken from the last
+    /// check, or copied when taken already (the same text twice). Returns
+    /// where they start; `None` when a `List`'s items were taken apart
+    /// (another `List` has some of them): it is read again.
+    fn found(&mut self, slot: usize, n: impl Fn(&Chunk) -> usize) -> Option<usize> {
+        let at = self.chunks.len();
+        let i = if slot & NEW != 0 || slot >= self.old.chunks.len() {
+            slot & !NEW
+        } else if let Some(chunk) = &self.old.chunks[slot] {
+            let taken = slot..=slot + n(chunk);
+            if !self.old.chunks[taken.clone()].iter().all(Option::is_some) {
+                return None;
+            }
+            for old in taken {
+                self.old.moved[old] = self.chunks.len();
+                self.chunks.extend(self.old.chunks[old].take());
+            }
+            return Some(at);
+        } else {
+            self.old.moved[slot]
+        };
+        let n = n(&self.chunks[i]);
+        self.chunks.extend_from_within(i..=i + n);
+        Some(at)
+    }
+
+    /// The chunk whose text is `key`: its results are at `chunks[i]`, and
+    /// a `List` read item by item's items' after it. Returns `i`.
+    fn chunk(&mut self, key: &str) -> usize {
+        let slot = self.index.get(key).copied();
+        if let Some(at) = slot.and_then(|slot| self.found(slot, |c| c.items)) {
+            return at;
+        }
+        let at = match self.read_list(key) {
+            Some(at) => at,
+            None => {
+                let chunk = Chunk::check(key, self.settings, self.limits);
+                self.chunks.push(chunk);
+                self.chunks.len() - 1
+            }
+        };
+        if slot.is_none() {
+            self.index.insert(key.to_owned(), at | self.new);
+        } else if let Some(slot) = self.index.get_mut(key) {
+            *slot = at | self.new;
+        }
+        at
+    }
+
+    /// Read a `List` item by item, the items found again taken as they
+    /// are: its own part at the returned index, its items after it.
+    /// `None` when it cannot be: the items it found are kept all the same
+    /// (an error in one item does not lose the others when it is mended).
+    fn read_list(&mut self, text: &str) -> Option<usize> {
+        let (key, items) = list_items(text)?;
+        let region = items.first()?.start..items.last()?.end;
+        let head = [&text[..region.start], &text[region.end..]].concat();
+        let (manifests, mut nodes) = list_head(&head, key, self.limits)?;
+        let at = self.chunks.len();
+        // The document's part, once its items are read.
+        self.chunks.push(Chunk::default());
+        let mut within = Place {
+            lines: lines(&text[..region.start]),
+            utf16: utf16_len(&text[..region.start]),
+            ..Place::default()
+        };
+        let mut whole = true;
+        for (index, range) in items.iter().enumerate() {
+            let Some(i) = self.item(&text[range.clone()], index, whole) else {
+                whole = false;
+                continue;
+            };
+            let item = &mut self.chunks[i];
+            within.base = range.start;
+            within.item = index;
+            item.within = within;
+            within.lines += item.lines;
+            within.utf16 += item.utf16;
+            nodes = nodes.saturating_add(item.nodes);
+        }
+        if !whole || nodes > self.limits.max_nodes {
+            return None;
+        }
+        let after = &text[region.end..];
+        self.chunks[at] = Chunk {
+            count: 1,
+            manifests,
+            lines: within.lines + lines(after),
+            utf16: within.utf16 + utf16_len(after),
+            items: items.len(),
+            ..Chunk::default()
+        };
+        Some(at)
+    }
+
+    /// An item of a `List` whose text is `key`: found again, or, when
+    /// `read`, read as item `index`. Returns where its results are.
+    fn item(&mut self, key: &str, index: usize, read: bool) -> Option<usize> {
+        if let Some(&slot) = self.items.get(key) {
+            return self.found(slot, |_| 0);
+        }
+        if !read {
+            return None;
+        }
+        let item = Chunk::item(key, index, self.settings, self.limits)?;
+        let at = self.chunks.len();
+        self.chunks.push(item);
+        self.items.insert(key.to_owned(), at | self.new);
+        Some(at)
+    }
+
+    /// The indices' slots made the new check's; the texts it did not find
+    /// again forgotten.
+    fn finish(self) {
+        if self.new == 0 {
+            return; // read ahead: the slots are the last check's still
+        }
+        let moved = &self.old.moved;
+        let remap = |_: &String, slot: &mut usize| {
+            if *slot & NEW != 0 {
+                *slot &= !NEW;
+            } else if let Some(&to) = moved.get(*slot).filter(|&&to| to != usize::MAX) {
+                *slot = to;
+            } else {
+                return false;
+            }
+            true
+        };
+        self.index.retain(remap);
+        self.items.retain(remap);
+    }
+}
+
+/// Line breaks in a text.
+fn lines(text: &str) -> usize {
+    text.bytes().filter(|&b| b == b'\n').count()
 }
 
 /// UTF-16 code units of a text (bytes, when it is ASCII).
@@ -260,55 +663,61 @@ impl Rechecker {
     }
 
     /// [`Rechecker::check`] without copying the report out: its findings
-    /// are borrowed from the rechecker. The documents that did not change
-    /// are neither read nor copied, only moved to their new place (their
-    /// spans, positions and document indices shifted), so a check costs
-    /// about the documents that changed and a pass over the text.
+    /// are borrowed from the rechecker. The documents (and `List` items)
+    /// that did not change are neither read nor copied, only moved to
+    /// their new place (their spans, positions and document indices
+    /// shifted), so a check costs about the documents that changed and a
+    /// pass over the text.
     pub fn check_ref(&mut self, text: &str, settings: &Settings, limits: &Limits) -> Rechecked<'_> {
         self.use_settings(settings, limits);
-        let mut index = std::mem::take(&mut self.index);
-        let mut previous: Vec<Option<Chunk>> = std::mem::take(&mut self.chunks)
+        let chunks: Vec<Option<Chunk>> = std::mem::take(&mut self.chunks)
             .into_iter()
             .map(Some)
             .collect();
+        let old = Old {
+            moved: vec![usize::MAX; chunks.len()],
+            chunks,
+        };
         let start = stream_start(text);
         let mut next = Place {
             base: start,
-            first: 0,
             lines: 0,
             utf16: utf16_len(&text[..start]),
+            ..Place::default()
         };
-        let (chunks, order, new_index) = (&mut self.chunks, &mut self.order, &mut self.index);
+        let order = &mut self.order;
         order.clear();
+        let mut store = Store {
+            chunks: &mut self.chunks,
+            index: &mut self.index,
+            items: &mut self.items,
+            old,
+            new: NEW,
+            settings,
+            limits,
+        };
         let stream_error = for_each_chunk(text, limits, |span, first| {
-            let key = &text[span.start..span.end];
             let at = Place {
                 base: span.start,
                 first,
                 ..next
             };
-            let mut chunk = match new_index.get(key) {
-                // The same text earlier in this stream.
-                Some(&i) => chunks[i].clone(),
-                None => {
-                    // The last text's key is kept: no copy of the text.
-                    let (key, chunk) = match index.remove_entry(key) {
-                        Some((key, i)) => (key, previous[i].take()),
-                        None => (key.to_owned(), None),
-                    };
-                    let chunk = chunk.unwrap_or_else(|| Chunk::check(&key, settings, limits));
-                    new_index.insert(key, chunks.len());
-                    chunk
-                }
-            };
+            let i = store.chunk(&text[span.start..span.end]);
+            let chunks = &mut *store.chunks;
+            let items = i + 1..=i + chunks[i].items;
+            for item in items.clone() {
+                let to = at.plus(chunks[item].within);
+                chunks[item].move_to(to);
+            }
+            let chunk = &mut chunks[i];
             chunk.move_to(at);
             next.lines += chunk.lines;
             next.utf16 += chunk.utf16;
-            let count = chunk.count;
-            order.push(chunks.len());
-            chunks.push(chunk);
-            count
+            order.push(i);
+            order.extend(items);
+            chunk.count
         });
+        store.finish();
         self.stream_error = stream_error.map(|error| {
             let mut report = Report::default();
             report.errors.push(error);
@@ -368,10 +777,19 @@ impl Rechecker {
                 .flat_map(|_| split_documents(text, start))
                 .take_while(|span| span.start < from),
         );
+        let mut store = Store {
+            chunks: &mut self.chunks,
+            index: &mut self.index,
+            items: &mut self.items,
+            old: Old::default(),
+            new: 0,
+            settings,
+            limits,
+        };
         let mut read = 0;
         for span in spans {
             let key = &text[span.start..span.end];
-            if self.index.contains_key(key) {
+            if store.index.contains_key(key) {
                 continue;
             }
             if read > 0 && read >= budget {
@@ -379,9 +797,7 @@ impl Rechecker {
                 return false;
             }
             read += key.len();
-            let chunk = Chunk::check(key, settings, limits);
-            self.index.insert(key.to_owned(), self.chunks.len());
-            self.chunks.push(chunk);
+            store.chunk(key);
         }
         self.resume = None;
         true
@@ -396,6 +812,7 @@ impl Rechecker {
         {
             self.chunks.clear();
             self.index.clear();
+            self.items.clear();
             self.checked_with = Some((settings.clone(), *limits));
         }
     }

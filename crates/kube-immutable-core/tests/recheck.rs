@@ -4,7 +4,10 @@
 //! The texts are the rules' fixtures joined into one stream (valid and
 //! invalid documents, flow and block YAML, JSON, broken documents), edited
 //! at random: characters and document markers typed, ranges deleted, lines
-//! duplicated, documents reordered, settings and limits changed.
+//! duplicated, documents reordered, settings and limits changed. The same
+//! fixtures as the items of `List`s (block style before and after `kind`,
+//! at two indentations, flow style), edited the same way and in their
+//! items and headers, since a `List`'s items are re-read one by one.
 
 // Helpers outside #[test] fns unwrap too: a panic here is a failing test.
 #![allow(clippy::unwrap_used)]
@@ -317,4 +320,386 @@ fn read_ahead_spreads_the_first_check() {
     );
     // Other settings: nothing read for them yet.
     assert!(!rechecker.read_ahead(&text, &restricted(), &limits, 0));
+}
+
+/// The fixtures' documents as `List` items: `- ` then the document's lines,
+/// indented by `indent` (comments before a document left out).
+fn items(documents: &[&str], indent: &str) -> String {
+    let mut out = String::new();
+    for (n, document) in documents.iter().enumerate() {
+        let mut lines = document
+            .lines()
+            .skip_while(|l| l.trim().is_empty() || l.starts_with('#'));
+        let Some(first) = lines.next() else { continue };
+        out.push_str(&format!("{indent}- {first}\n"));
+        if n % 3 == 1 {
+            // Non-ASCII text: UTF-16 offsets differ from byte offsets.
+            out.push_str(&format!("{indent}  # é, 漢字, 🦀\n"));
+        }
+        for line in lines {
+            out.push_str(&format!("{indent}  {line}\n"));
+        }
+    }
+    out
+}
+
+/// The fixtures' documents, each once, that can be read as a `List`'s
+/// items one by one: no input problem, no alias (either reads the whole
+/// `List` again; the edits bring both in).
+fn documents() -> Vec<String> {
+    let mut documents: Vec<String> = Vec::new();
+    for document in fixtures().split("---\n") {
+        let report = check_text_with_limits(document, &Settings::default(), &Limits::browser());
+        if !documents.iter().any(|d| d == document)
+            && !document.contains('*')
+            && report.errors.is_empty()
+        {
+            documents.push(document.to_owned());
+        }
+    }
+    documents
+}
+
+/// A stream of `List`s holding the fixtures' documents: as kubectl prints
+/// one (`items` before `kind`, at column 0), with `kind` first and items
+/// indented, and flow style; a document between them.
+fn lists() -> String {
+    let documents = documents();
+    let half = |parity| -> Vec<&str> {
+        documents
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 2 == parity)
+            .map(|(_, d)| d.as_str())
+            .collect()
+    };
+    let (even, odd) = (half(0), half(1));
+    format!(
+        "# é: as kubectl prints it\napiVersion: v1\nitems:\n{}kind: List\nmetadata:\n  resourceVersion: \"\"\n---\nkind: ConfigMap\nmetadata: {{name: between}}\n---\napiVersion: v1\nkind: PodList\nitems:\n{}---\n{}",
+        items(&even, ""),
+        items(&odd, "  "),
+        FLOW_LIST,
+    )
+}
+
+const FLOW_LIST: &str = r#"{"apiVersion": "v1", "kind": "List", "items": [
+  {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "é"}, "spec": {"containers": [{"name": "c", "image": "nginx", "securityContext": {"privileged": true}}]}},
+  {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "b"}, "spec": {"hostPID": true, "containers": [{"name": "c", "image": "nginx:1.27"}]}}
+]}
+"#;
+
+#[derive(Debug, Clone)]
+enum ListEdit {
+    /// One of the stream's edits.
+    Edit(Edit),
+    /// Back to the text before the last edit (what broke an item mended).
+    Undo,
+    /// Replace the first `from` with `to`: the `List`'s own lines.
+    Replace(&'static str, &'static str),
+    /// Move the first item of a `List` after the second.
+    SwapItems,
+}
+
+/// Edits of the `List`s' own parts, and what makes them unsafe to read
+/// item by item.
+const REPLACED: &[(&str, &str)] = &[
+    ("kind: List", "kind: Lis"),
+    ("kind: List", "kind: ConfigMapList"),
+    ("kind: PodList", "kind: Pod"),
+    ("apiVersion: v1\nitems", "apiVersion: v1é\nitems"),
+    (
+        "metadata:\n  resourceVersion",
+        "metadata: {}\nmetadata:\n  resourceVersion",
+    ),
+    ("items:\n", "items: # é\n"),
+    ("items:\n", "items: !!seq\n"),
+    ("items:\n", "items: &l\n"),
+    ("items:\n", "items:\n- *a\n"),
+    (
+        "items:\n",
+        "items:\n- &a {kind: Pod, spec: {hostPID: true, containers: []}}\n",
+    ),
+    ("items:\n", "items:\n\n  # c\n"),
+    ("items:\n", "itemz:\n"),
+    ("\n- ", "\n-\t"),
+    ("\n- ", "\n -  "),
+    ("\n  - ", "\n - "),
+    ("\n  - ", "\n  -\n    "),
+    ("\nkind: List", "\n...\nkind: List"),
+    (
+        "apiVersion: v1\nitems",
+        "%YAML 1.1\n---\napiVersion: v1\nitems",
+    ),
+    ("\n- ", "\n- |+\n  x\n\n- "),
+    ("name: ", "name: \""),
+    ("image: ", "image: ["),
+    ("\nkind: List", "\nitems: []\nkind: List"),
+];
+
+fn list_edit() -> impl Strategy<Value = ListEdit> {
+    prop_oneof![
+        10 => edit().prop_map(ListEdit::Edit),
+        3 => Just(ListEdit::Undo),
+        3 => proptest::sample::select(REPLACED).prop_map(|(f, t)| ListEdit::Replace(f, t)),
+        1 => Just(ListEdit::SwapItems),
+    ]
+}
+
+proptest! {
+    // Fewer cases than the stream's: each check of a `List` reads it whole
+    // for the comparison, twice the stream's documents in all.
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    #[test]
+    fn rechecking_lists_gives_the_full_checks_report(edits in proptest::collection::vec(list_edit(), 1..24)) {
+        let mut text = lists();
+        let mut history: Vec<String> = Vec::new();
+        let mut settings = Settings::default();
+        let mut limits = Limits::browser();
+        let mut rechecker = Rechecker::default();
+        prop_assert_eq!(
+            rechecker.check(&text, &settings, &limits),
+            check_text_with_limits(&text, &settings, &limits)
+        );
+        for edit in &edits {
+            let before = text.clone();
+            match edit {
+                ListEdit::Edit(edit) => {
+                    apply(&mut text, &mut settings, &mut limits, edit);
+                    if let Edit::ReadAhead(budget) = *edit {
+                        let mut slices = 0;
+                        while !rechecker.read_ahead(&text, &settings, &limits, usize::from(budget)) {
+                            slices += 1;
+                            prop_assert!(slices <= text.len(), "read_ahead must end");
+                        }
+                    }
+                }
+                ListEdit::Undo => text = history.pop().unwrap_or(text),
+                ListEdit::Replace(from, to) => text = text.replacen(from, to, 1),
+                ListEdit::SwapItems => {
+                    if let Some(first) = text.find("\n- ") {
+                        let second = text[first + 1..].find("\n- ").map(|i| first + 1 + i);
+                        let third = second.and_then(|s| text[s + 1..].find("\n- ").map(|i| s + 1 + i));
+                        if let (Some(second), Some(third)) = (second, third) {
+                            let a = text[first..second].to_owned();
+                            let b = text[second..third].to_owned();
+                            text.replace_range(first..third, &format!("{b}{a}"));
+                        }
+                    }
+                }
+            }
+            if !matches!(edit, ListEdit::Undo) {
+                history.push(before);
+            }
+            prop_assert_eq!(
+                rechecker.check(&text, &settings, &limits),
+                check_text_with_limits(&text, &settings, &limits),
+                "after {:?}", edit
+            );
+        }
+    }
+}
+
+/// The findings' messages' addresses, by the object they are about: a
+/// finding read again has a new message, one moved keeps its own.
+fn addresses(checked: &kube_immutable_core::Rechecked<'_>) -> Vec<(String, *const u8)> {
+    checked
+        .findings()
+        .map(|f| (f.object.pointer.clone(), f.message.en.as_ptr()))
+        .collect()
+}
+
+/// A `List` of the fixtures' documents, as kubectl prints it.
+fn kubectl_list() -> String {
+    let documents = documents();
+    let documents: Vec<&str> = documents.iter().map(String::as_str).collect();
+    format!(
+        "apiVersion: v1\nitems:\n{}kind: List\nmetadata:\n  resourceVersion: \"\"\n",
+        items(&documents, "")
+    )
+}
+
+/// The text's items' starts (`- ` at column 0), and where `kind: List`
+/// follows them.
+fn item_starts(text: &str) -> Vec<usize> {
+    let mut starts: Vec<usize> = text.match_indices("\n- ").map(|(i, _)| i + 1).collect();
+    starts.extend(text.find("\nkind: List").map(|i| i + 1));
+    starts
+}
+
+/// The item of the `List` an object pointer is in.
+fn item_of(pointer: &str) -> usize {
+    pointer.split('/').nth(2).unwrap().parse().unwrap()
+}
+
+/// Typing in one item of a `List` re-reads that item only: the others'
+/// findings are the same ones, moved.
+#[test]
+fn an_edit_in_one_item_reads_that_item_only() {
+    let settings = Settings::default();
+    let limits = Limits::browser();
+    let mut rechecker = Rechecker::default();
+    let text = kubectl_list();
+    let before = addresses(&rechecker.check_ref(&text, &settings, &limits));
+    assert!(before.len() > 100);
+    // A line added to an item with findings, in the middle: the items
+    // after it move down a line.
+    let k = item_of(&before[before.len() / 2].0);
+    let at = item_starts(&text)[k + 1];
+    let mut edited = text.clone();
+    edited.insert_str(at, "  # é\n");
+    let checked = rechecker.check_ref(&edited, &settings, &limits);
+    let after = addresses(&checked);
+    assert_eq!(
+        checked.to_report(),
+        check_text_with_limits(&edited, &settings, &limits)
+    );
+    assert_eq!(after.len(), before.len());
+    let mut reread = 0;
+    for ((p, a), (q, b)) in after.iter().zip(&before) {
+        assert_eq!(p, q);
+        if item_of(p) == k {
+            assert_ne!(a, b, "{p} was edited: read again");
+            reread += 1;
+        } else {
+            assert_eq!(a, b, "{p} was not edited: not read again");
+        }
+    }
+    assert!(reread > 0);
+}
+
+/// An item added before the others: they are renumbered (pointers, fixes)
+/// and moved, not read again.
+#[test]
+fn items_that_move_are_renumbered_not_read() {
+    let settings = Settings::default();
+    let limits = Limits::browser();
+    let mut rechecker = Rechecker::default();
+    let text = kubectl_list();
+    let before = addresses(&rechecker.check_ref(&text, &settings, &limits));
+    let edited = text.replacen(
+        "items:\n",
+        "items:\n- kind: Pod\n  spec: {hostPID: true, containers: []}\n",
+        1,
+    );
+    let checked = rechecker.check_ref(&edited, &settings, &limits);
+    let report = checked.to_report();
+    assert_eq!(report, check_text_with_limits(&edited, &settings, &limits));
+    let after = addresses(&checked);
+    let added = after.iter().take_while(|(p, _)| p == "/items/0").count();
+    assert!(added > 0);
+    assert_eq!(after.len(), before.len() + added);
+    for ((p, a), (q, b)) in after[added..].iter().zip(&before) {
+        let n = item_of(q);
+        let rest = &q[format!("/items/{n}").len()..];
+        assert_eq!(p, &format!("/items/{}{rest}", n + 1));
+        assert_eq!(a, b, "{q} moved to {p}: not read again");
+    }
+    // Fixes and pointers renumbered too, where the finding is.
+    assert!(report.findings[added..].iter().all(|f| {
+        let item = f
+            .object
+            .pointer
+            .split('/')
+            .take(3)
+            .collect::<Vec<_>>()
+            .join("/");
+        f.pointer.starts_with(&item)
+            && f.fix
+                .iter()
+                .flat_map(|x| &x.operations)
+                .all(|o| o.path().starts_with(&item))
+    }));
+    // And back: the same results, renumbered again.
+    let checked = rechecker.check_ref(&text, &settings, &limits);
+    assert_eq!(addresses(&checked), before);
+    assert_eq!(
+        checked.to_report(),
+        check_text_with_limits(&text, &settings, &limits)
+    );
+}
+
+/// A syntax error in one item reads the document whole (its report is the
+/// broken document's), and mending it re-reads that item only.
+#[test]
+fn an_item_broken_then_mended_reads_that_item_again() {
+    let settings = Settings::default();
+    let limits = Limits::browser();
+    let mut rechecker = Rechecker::default();
+    let text = kubectl_list();
+    let before = addresses(&rechecker.check_ref(&text, &settings, &limits));
+    let at = item_starts(&text)[3];
+    let mut broken = text.clone();
+    broken.insert_str(at, "  key: [\n");
+    let report = rechecker.check(&broken, &settings, &limits);
+    assert_eq!(report, check_text_with_limits(&broken, &settings, &limits));
+    assert!(report.has_input_errors());
+    assert!(report.findings.is_empty());
+    let checked = rechecker.check_ref(&text, &settings, &limits);
+    assert_eq!(
+        checked.to_report(),
+        check_text_with_limits(&text, &settings, &limits)
+    );
+    let after = addresses(&checked);
+    let reread = after
+        .iter()
+        .zip(&before)
+        .filter(|(a, b)| a.1 != b.1)
+        .count();
+    assert!(after.iter().zip(&before).all(|(a, b)| a.0 == b.0));
+    assert!(
+        reread < before.len() / 10,
+        "{reread} of {} read again",
+        before.len()
+    );
+}
+
+/// `List`s that are hard to cut into items (read whole, or item by item
+/// with care): the full check's report before and after edits.
+#[test]
+fn lists_that_are_hard_to_cut() {
+    let settings = Settings::default();
+    let limits = Limits::browser();
+    let pod = "kind: Pod\n  spec: {hostPID: true, containers: [{name: c, image: x, securityContext: {privileged: true}}]}\n";
+    let cases = [
+        // Flow style.
+        FLOW_LIST.to_owned(),
+        format!("kind: List\nitems: [{{{}}}]\n", "kind: Pod, spec: {hostPID: true, containers: []}"),
+        // An anchor in one item, its alias in another; in the header.
+        format!("kind: List\nitems:\n- &p\n  {pod}- *p\n"),
+        format!("kind: List\nmetadata: &m {{name: m}}\nitems:\n- {pod}- kind: Pod\n  metadata: *m\n  spec: {{hostIPC: true, containers: []}}\n"),
+        // Merge keys.
+        format!("kind: List\nitems:\n- {pod}- <<: {{kind: Pod}}\n  spec: {{hostIPC: true, containers: []}}\n"),
+        // Tags, a directive, a document end.
+        format!("kind: List\nitems:\n- !!map\n  {pod}- {pod}"),
+        format!("%YAML 1.1\n---\nkind: List\nitems:\n- {pod}- {pod}"),
+        format!("kind: List\nitems:\n- {pod}...\n"),
+        // Duplicate keys: in an item (its pointer from the document), `items`.
+        format!("kind: List\nitems:\n- {pod}  kind: Pod\n- {pod}"),
+        format!("kind: List\nitems:\n- {pod}items:\n- {pod}"),
+        // Odd indentation; a quoted scalar across items.
+        format!("kind: List\nitems:\n  - {pod}   - {pod}"),
+        format!("kind: List\nitems:\n- kind: \"Pod\n- {pod}\"\n- {pod}"),
+        // Not a `List`; items that are not a list.
+        format!("kind: Pod\nitems:\n- {pod}"),
+        "kind: List\nitems:\n  a: 1\n".to_owned(),
+        // A NUL, a byte order mark, CRLF.
+        format!("kind: List\nitems:\n- {pod}- kind: Pod\0\n"),
+        format!("\u{feff}kind: List\nitems:\n- {pod}- {pod}"),
+        format!("kind: List\r\nitems:\r\n- {}- {pod}", pod.replace('\n', "\r\n")),
+    ];
+    for text in cases {
+        let mut rechecker = Rechecker::default();
+        for text in [
+            text.clone(),
+            format!("{text}\n# é\n"),
+            text.replacen("Pod", "Pod ", 1),
+        ] {
+            assert_eq!(
+                rechecker.check(&text, &settings, &limits),
+                check_text_with_limits(&text, &settings, &limits),
+                "{text:?}"
+            );
+        }
+    }
 }

@@ -485,9 +485,9 @@ pub(crate) struct Loader<'a, E: EventSource<'a>, T: TextView> {
     /// `items` are handed out one by one (`max_nodes` bounds each).
     nodes: usize,
     /// Nodes of the whole document (go-yaml's alias ratio).
-    total: usize,
+    pub(crate) total: usize,
     /// Of `total`, those added by aliases.
-    expanded: usize,
+    pub(crate) expanded: usize,
     /// Problems that do not stop the document (duplicate keys).
     pub(crate) soft_errors: Vec<Diagnostic>,
     /// Hand the root's `items` out one by one.
