@@ -134,7 +134,8 @@ const spent = (before) => {
   return { main: now.main - before.main, worker: now.worker - before.worker };
 };
 
-const port = 4174;
+// E2E_PORT (as for the browser tests) when several checkouts measure at once.
+const port = Number(process.env.E2E_PORT ?? 4174);
 const server = spawn(process.execPath, ["web/e2e/serve.mjs", dist, String(port), "/playground/"], { stdio: "ignore" });
 await new Promise((r) => setTimeout(r, 500));
 const url = `http://127.0.0.1:${port}/playground/`;
