@@ -26,7 +26,9 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 
 use crate::node::Value;
-use crate::yaml::{for_each_chunk, read_chunk, split_documents, stream_start, Loaded, Loader};
+use crate::yaml::{
+    for_each_chunk, line_spans, read_chunk, split_documents, stream_start, Loaded, Loader,
+};
 use crate::{check_read, engine, locate, span, Diagnostic, Finding, Limits, Report, Settings};
 
 /// Checks successive versions of a text, re-reading only the documents
@@ -351,28 +353,28 @@ fn list_items(text: &str) -> Option<(usize, Vec<Range<usize>>)> {
     if text.starts_with('%') || text.contains('\0') {
         return None;
     }
-    let line_end = |at: usize| text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
     let blank = |s: &str| s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
-    let mut at = 0;
-    let key = loop {
-        if at >= text.len() {
-            return None;
-        }
-        let (start, end) = (at, line_end(at));
-        at = end;
-        if let Some(after) = text[start..end].strip_prefix("items:") {
-            let rest = after.trim_start_matches([' ', '\t']);
-            // A comment after a space: `items:#` is no key.
-            if blank(rest) || (rest.starts_with('#') && rest.len() < after.len()) {
-                break start;
-            }
-        }
-    };
+    let mut lines = line_spans(text, 0);
+    let key = lines.find(|line| {
+        text[line.clone()]
+            .strip_prefix("items:")
+            .is_some_and(|after| {
+                let rest = after.trim_start_matches([' ', '\t']);
+                // A comment after a space: `items:#` is no key.
+                blank(rest) || (rest.starts_with('#') && rest.len() < after.len())
+            })
+    })?;
     let mut items: Vec<Range<usize>> = Vec::new();
     let mut indent = None;
-    while at < text.len() {
-        let end = line_end(at);
-        let line = &text[at..end];
+    for Range { start, end } in lines {
+        let line = &text[start..end];
+        // Most lines are indented deeper than the dashes: told at once.
+        if indent.is_some_and(|n| line.as_bytes().iter().take(n + 1).all(|&b| b == b' ')) {
+            if let Some(item) = items.last_mut() {
+                item.end = end;
+            }
+            continue;
+        }
         let content = line.trim_start_matches(' ');
         let column = line.len() - content.len();
         if !blank(content) {
@@ -381,10 +383,8 @@ fn list_items(text: &str) -> Option<(usize, Vec<Range<usize>>)> {
             let comment = content.starts_with('#');
             match indent {
                 None if dash => indent = Some(column),
-                None if comment => {
-                    at = end;
-                    continue; // before the first item: the document's
-                }
+                // Before the first item: the document's.
+                None if comment => continue,
                 None => return None,
                 Some(n) if column > n || comment => {}
                 Some(n) if column == n && dash => {}
@@ -392,14 +392,14 @@ fn list_items(text: &str) -> Option<(usize, Vec<Range<usize>>)> {
                 Some(_) => return None,
             }
             if dash && Some(column) == indent {
-                items.push(at..end);
+                items.push(start..end);
             }
         }
         if let Some(item) = items.last_mut() {
             item.end = end;
         }
-        at = end;
     }
+    let key = key.start;
     (!items.is_empty()).then_some((key, items))
 }
 

@@ -16,6 +16,7 @@ pub fn resolve_plain_str(text: &str) -> Value {
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 
 use saphyr_parser::{Event, Input, Parser, ScalarStyle, ScanError, Tag};
 
@@ -212,30 +213,52 @@ pub(crate) fn split_documents(text: &str, from: usize) -> Vec<Span> {
     let mut chunks = Vec::new();
     let mut chunk_start = from;
     let mut directives_start: Option<usize> = None;
-    let mut line_start = from;
-    while line_start < text.len() {
-        let line_end = text[line_start..]
-            .find('\n')
-            .map_or(text.len(), |i| line_start + i + 1);
-        let line = &text[line_start..line_end];
-        if is_marker(line, "---") {
+    // Every check of an editor's text passes here: lines found by memchr,
+    // most of them told apart by their first byte.
+    for lines in line_spans(text, from) {
+        let (line_start, line) = (lines.start, &text[lines]);
+        let first = line.as_bytes()[0];
+        if first == b'-' && is_marker(line, "---") {
             let boundary = directives_start.unwrap_or(line_start);
             if boundary > chunk_start {
                 chunks.push(Span::new(chunk_start, boundary));
             }
             chunk_start = boundary;
             directives_start = None;
-        } else if line.starts_with('%') {
+        } else if first == b'%' {
             directives_start.get_or_insert(line_start);
-        } else if !line.trim().is_empty() && !line.starts_with('#') {
+        } else if first != b'#' && !is_blank(line) {
             directives_start = None;
         }
-        line_start = line_end;
     }
     if text.len() > chunk_start {
         chunks.push(Span::new(chunk_start, text.len()));
     }
     chunks
+}
+
+/// Whether a line is only white space (`str::trim`'s), told by its first
+/// byte after spaces and tabs in most cases.
+fn is_blank(line: &str) -> bool {
+    match line.bytes().find(|&b| b != b' ' && b != b'\t') {
+        Some(b) if b.is_ascii_graphic() => false,
+        _ => line.trim().is_empty(),
+    }
+}
+
+/// The lines of `text` from byte `from` (where a line starts): where each
+/// starts and ends (after its `\n`, or at the end of the text).
+pub(crate) fn line_spans(text: &str, from: usize) -> impl Iterator<Item = Range<usize>> + '_ {
+    let last = (from < text.len() && !text.ends_with('\n')).then_some(text.len());
+    let mut start = from;
+    memchr::memchr_iter(b'\n', &text.as_bytes()[from..])
+        .map(move |i| from + i + 1)
+        .chain(last)
+        .map(move |end| {
+            let line = start..end;
+            start = end;
+            line
+        })
 }
 
 fn is_marker(line: &str, marker: &str) -> bool {
@@ -1198,6 +1221,24 @@ mod tests {
             let scale = f64::from(10u32.pow(digits));
             let rounded = (small * scale).round() / scale;
             proptest::prop_assert_eq!(float_text(rounded), rounded.to_string());
+        }
+    }
+
+    proptest::proptest! {
+        /// `split_documents`' shortcuts say what `str` says: lines that
+        /// put back together make the text, blank lines are `trim`'s.
+        #[test]
+        fn lines_and_blank_lines(text in "[ \t\n\r#a\u{a0}\u{2028}\u{3000}é-]{0,40}", from in 0usize..40) {
+            let from = text.char_indices().map(|(i, _)| i).find(|&i| i >= from).unwrap_or(text.len());
+            let from = text[..from].rfind('\n').map_or(0, |i| i + 1);
+            let lines: Vec<Range<usize>> = line_spans(&text, from).collect();
+            proptest::prop_assert_eq!(lines.iter().map(|l| &text[l.clone()]).collect::<String>(), &text[from..]);
+            for l in &lines {
+                let line = &text[l.clone()];
+                proptest::prop_assert!(!line.strip_suffix('\n').unwrap_or(line).contains('\n'));
+                proptest::prop_assert!(line.ends_with('\n') || l.end == text.len());
+                proptest::prop_assert_eq!(is_blank(line), line.trim().is_empty(), "{:?}", line);
+            }
         }
     }
 
