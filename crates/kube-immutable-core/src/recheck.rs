@@ -211,29 +211,19 @@ impl Chunk {
             max_depth: limits.max_depth.checked_sub(1)?,
             ..*limits
         };
-        let mut loader = Loader::new(text, 0, &limits);
-        let Ok(Some(Loaded::Document { root, soft_errors })) = loader.next() else {
-            return None;
-        };
-        let nodes = loader.total.checked_sub(1)?;
-        if loader.expanded > 0 || !matches!(loader.next(), Ok(None)) {
-            return None;
-        }
+        let (root, mut errors, nodes) = read_alone(text, &limits)?;
         let Value::Seq(mut list) = root.value else {
             return None;
         };
         let item = list.pop().filter(|_| list.is_empty())?;
         let pointer = format!("/items/{index}");
         // Duplicate keys: their pointers from the list read, `/0/...`.
-        let errors = soft_errors
-            .into_iter()
-            .map(|mut e| {
-                if let Some(p) = &mut e.pointer {
-                    renumber(p, "/0", &pointer);
-                }
-                e.in_document(0)
-            })
-            .collect();
+        for e in &mut errors {
+            if let Some(p) = &mut e.pointer {
+                renumber(p, "/0", &pointer);
+            }
+            e.document = Some(0);
+        }
         let mut report = Report {
             errors,
             ..Report::default()
@@ -258,7 +248,8 @@ impl Chunk {
             },
             lines: lines(text),
             utf16: utf16_len(text),
-            nodes,
+            // Without the list it is read in.
+            nodes: nodes.saturating_sub(1),
             ..Chunk::default()
         })
     }
@@ -332,9 +323,10 @@ impl Chunk {
 
 /// Replace the leading `from` segments of a JSON pointer with `to`.
 fn renumber(pointer: &mut String, from: &str, to: &str) {
-    let rest = pointer.strip_prefix(from);
-    if rest.is_some_and(|rest| rest.is_empty() || rest.starts_with('/')) {
-        pointer.replace_range(..from.len(), to);
+    if let Some(rest) = pointer.strip_prefix(from) {
+        if rest.is_empty() || rest.starts_with('/') {
+            *pointer = format!("{to}{rest}");
+        }
     }
 }
 
@@ -359,7 +351,7 @@ fn list_items(text: &str) -> Option<(usize, Vec<Range<usize>>)> {
         text[line.clone()]
             .strip_prefix("items:")
             .is_some_and(|after| {
-                let rest = after.trim_start_matches([' ', '\t']);
+                let rest = after.trim_start_matches(' ');
                 // A comment after a space: `items:#` is no key.
                 blank(rest) || (rest.starts_with('#') && rest.len() < after.len())
             })
@@ -411,12 +403,8 @@ fn list_items(text: &str) -> Option<(usize, Vec<Range<usize>>)> {
 /// by `kind` with that `items` key (at byte `key`): what
 /// `workload::for_each_object` reads item by item.
 fn list_head(text: &str, key: usize, limits: &Limits) -> Option<(usize, usize)> {
-    let mut loader = Loader::new(text, 0, limits);
-    let Ok(Some(Loaded::Document { root, soft_errors })) = loader.next() else {
-        return None;
-    };
-    let nodes = loader.total;
-    if !soft_errors.is_empty() || loader.expanded > 0 || !matches!(loader.next(), Ok(None)) {
+    let (root, soft_errors, nodes) = read_alone(text, limits)?;
+    if !soft_errors.is_empty() {
         return None;
     }
     let kind = root.get("kind")?.as_str()?;
@@ -426,6 +414,22 @@ fn list_head(text: &str, key: usize, limits: &Limits) -> Option<(usize, usize)> 
         return None;
     }
     Some((usize::from(root.get("apiVersion").is_some()), nodes))
+}
+
+/// Read a text that should hold one document and no alias: its root, the
+/// problems that do not stop it (duplicate keys) and its nodes. `None` for
+/// anything else.
+fn read_alone(text: &str, limits: &Limits) -> Option<(crate::Node, Vec<Diagnostic>, usize)> {
+    let mut loader = Loader::new(text, 0, limits);
+    let Ok(Some(Loaded::Document { root, soft_errors })) = loader.next() else {
+        return None;
+    };
+    let nodes = loader.total;
+    (loader.expanded == 0 && matches!(loader.next(), Ok(None))).then_some((
+        root,
+        soft_errors,
+        nodes,
+    ))
 }
 
 /// Marks a slot of the new check in an index, during a check (the others
@@ -481,8 +485,10 @@ impl Store<'_> {
         } else {
             self.old.moved[slot]
         };
-        let n = n(&self.chunks[i]);
-        self.chunks.extend_from_within(i..=i + n);
+        for j in i..=i + n(&self.chunks[i]) {
+            let chunk = self.chunks[j].clone();
+            self.chunks.push(chunk);
+        }
         Some(at)
     }
 
@@ -516,7 +522,8 @@ impl Store<'_> {
     fn read_list(&mut self, text: &str) -> Option<usize> {
         let (key, items) = list_items(text)?;
         let region = items.first()?.start..items.last()?.end;
-        let head = [&text[..region.start], &text[region.end..]].concat();
+        let mut head = text[..region.start].to_owned();
+        head.push_str(&text[region.end..]);
         let (manifests, mut nodes) = list_head(&head, key, self.limits)?;
         let at = self.chunks.len();
         // The document's part, once its items are read.

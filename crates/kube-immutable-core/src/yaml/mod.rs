@@ -213,8 +213,8 @@ pub(crate) fn split_documents(text: &str, from: usize) -> Vec<Span> {
     let mut chunks = Vec::new();
     let mut chunk_start = from;
     let mut directives_start: Option<usize> = None;
-    // Every check of an editor's text passes here: lines found by memchr,
-    // most of them told apart by their first byte.
+    // Every check of an editor's text passes here: most lines are told
+    // apart by their first byte.
     for lines in line_spans(text, from) {
         let (line_start, line) = (lines.start, &text[lines]);
         let first = line.as_bytes()[0];
@@ -249,16 +249,17 @@ fn is_blank(line: &str) -> bool {
 /// The lines of `text` from byte `from` (where a line starts): where each
 /// starts and ends (after its `\n`, or at the end of the text).
 pub(crate) fn line_spans(text: &str, from: usize) -> impl Iterator<Item = Range<usize>> + '_ {
-    let last = (from < text.len() && !text.ends_with('\n')).then_some(text.len());
+    let bytes = text.as_bytes();
     let mut start = from;
-    memchr::memchr_iter(b'\n', &text.as_bytes()[from..])
-        .map(move |i| from + i + 1)
-        .chain(last)
-        .map(move |end| {
-            let line = start..end;
-            start = end;
-            line
-        })
+    std::iter::from_fn(move || {
+        let line = start
+            ..bytes[start..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |i| start + i + 1);
+        start = line.end;
+        (line.start < bytes.len()).then_some(line)
+    })
 }
 
 fn is_marker(line: &str, marker: &str) -> bool {
