@@ -453,6 +453,132 @@ fn a_document_too_long_to_hold_is_an_error() {
     );
 }
 
+/// Text that gives the parser no event (a comment block, blank lines, one
+/// long scalar, on one line or many) past `max_input_bytes`: the document is
+/// refused as soon as that much of it was read, where the parser's events
+/// stood (not at the next event, after holding it all), at the same place
+/// however the text comes in pieces; the next document is still checked.
+/// Below the limit, the same text is read as it was.
+#[test]
+fn text_with_no_event_past_the_limit_is_refused_as_it_is_read() {
+    let limits = Limits {
+        max_input_bytes: 2000,
+        max_scalar_bytes: 100_000,
+        ..Limits::default()
+    };
+    let settings = Settings::default();
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: c\n    image: nginx\n";
+    let next = "---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    securityContext: {privileged: true}\n";
+    // Each kind of text, about `bytes` long.
+    let comments = |bytes: usize| -> String {
+        (0..bytes / 12)
+            .map(|i| format!("# comment {:02}\n", i % 100))
+            .collect()
+    };
+    let blank = |bytes: usize| "\n".repeat(bytes);
+    let block = |bytes: usize| -> String {
+        let lines: String = (0..bytes / 14)
+            .map(|i| format!("      line {:02}\n", i % 100))
+            .collect();
+        format!("    args:\n    - |\n{lines}")
+    };
+    let line = |bytes: usize| format!("    args: [\"{}\"]\n", "x".repeat(bytes));
+    let kinds: [(&str, &dyn Fn(usize) -> String); 4] = [
+        ("comments", &comments),
+        ("blank lines", &blank),
+        ("a block scalar", &block),
+        ("a scalar on one line", &line),
+    ];
+    for (name, make) in kinds {
+        let hostile = make(3000);
+        assert!(hostile.len() > limits.max_input_bytes, "{name}");
+        let text = format!("{pod}{hostile}{next}");
+        let mut first: Option<Report> = None;
+        for cuts in [(1, 1), (7, 3), (4096, 50), (64, 10_000)] {
+            let cuts = Cuts {
+                feed: cuts.0,
+                lines: Some(cuts.1),
+            };
+            let report = streamed(&text, &settings, &limits, cuts);
+            let [error] = &report.errors[..] else {
+                panic!("{name}, {cuts:?}: {:?}", report.errors)
+            };
+            assert!(
+                error
+                    .message
+                    .en
+                    .contains("longer than 2000 bytes (max_input_bytes)"),
+                "{name}: {error:?}"
+            );
+            assert_eq!(error.document, Some(0), "{name}");
+            // Where the parser's events stood: in the pod, before the text
+            // that gave none.
+            let line = error.start.unwrap().line;
+            assert!((1..=9).contains(&line), "{name}: line {line}");
+            // The next document is checked.
+            assert!(
+                report
+                    .findings
+                    .iter()
+                    .any(|f| f.rule == "privileged" && f.object.document == 1),
+                "{name}: {:?}",
+                report.findings
+            );
+            match &first {
+                None => first = Some(report),
+                Some(first) => assert_eq!(&report, first, "{name}, {cuts:?}"),
+            }
+        }
+        // Below the limit: read, and checked as a whole read checks it.
+        let text = format!("{pod}{}{next}", make(1400));
+        assert!(text.len() < limits.max_input_bytes, "{name}");
+        let want = expected(&text, &settings, &limits);
+        assert!(
+            want.findings.iter().any(|f| f.rule == "privileged"),
+            "{name}: {want:?}"
+        );
+        for lines in [1, 3, 10_000] {
+            let cuts = Cuts {
+                feed: 13,
+                lines: Some(lines),
+            };
+            assert_eq!(streamed(&text, &settings, &limits, cuts), want, "{name}");
+        }
+    }
+}
+
+/// Between `max_scalar_bytes` and `max_input_bytes`, a long scalar is
+/// refused with `max_scalar_bytes` at its end, as when read whole.
+#[test]
+fn a_scalar_past_its_limit_but_within_the_document_limit() {
+    let limits = Limits {
+        max_input_bytes: 4000,
+        max_scalar_bytes: 1000,
+        ..Limits::default()
+    };
+    let settings = Settings::default();
+    let block: String = (0..200).map(|i| format!("      line {i}\n")).collect();
+    let text = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: a}}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    args:\n    - |\n{block}"
+    );
+    assert!(text.len() < limits.max_input_bytes);
+    let want = expected(&text, &settings, &limits);
+    assert!(
+        want.errors
+            .iter()
+            .any(|e| e.message.en.contains("(max_scalar_bytes)")),
+        "{:?}",
+        want.errors
+    );
+    for lines in [1, 7, 1000] {
+        let cuts = Cuts {
+            feed: 5,
+            lines: Some(lines),
+        };
+        assert_eq!(streamed(&text, &settings, &limits, cuts), want, "{cuts:?}");
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Edit {
     Insert(u16, &'static str),

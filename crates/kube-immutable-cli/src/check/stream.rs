@@ -205,7 +205,9 @@ fn check_as_it_comes(kept: Kept, options: &Options<'_>, send: &mut dyn FnMut(Eve
         let (batches, batch_rx) = mpsc::sync_channel(BATCHES_AHEAD);
         let (control, control_rx) = mpsc::channel();
         let parser = std::thread::Builder::new().name("parse".to_owned());
-        let spawned = parser.spawn_scoped(scope, move || parse(kept, &batches, &control_rx));
+        let limits = options.limits;
+        let spawned =
+            parser.spawn_scoped(scope, move || parse(kept, limits, &batches, &control_rx));
         if spawned.is_err() {
             return 0;
         }
@@ -232,14 +234,19 @@ enum Control {
 
 /// The parsing half: batches of events, tagged with the attempt they
 /// belong to, until the checking half hangs up.
-fn parse(mut kept: Kept, batches: &SyncSender<(u64, stream::Batch)>, control: &Receiver<Control>) {
+fn parse(
+    mut kept: Kept,
+    limits: &Limits,
+    batches: &SyncSender<(u64, stream::Batch)>,
+    control: &Receiver<Control>,
+) {
     let mut epoch = 0;
     let mut relaxed = Vec::new();
     loop {
         let restart = {
             let kept = &mut kept;
             let mut parser =
-                stream::ChunkParser::new(Box::new(|| stream::Pieces::next(kept)), &relaxed);
+                stream::ChunkParser::new(Box::new(|| stream::Pieces::next(kept)), &relaxed, limits);
             let mut restart = None;
             let mut ended = false;
             while restart.is_none() {

@@ -214,9 +214,11 @@ pub fn check_chunk_pieces(
         parser: Some(ChunkParser::new(
             Box::new(move || source.borrow_mut().next()),
             &[],
+            options.limits,
         )),
         pieces,
         rewindable,
+        limits: *options.limits,
     };
     check_batches(&mut inline, options, sink)
 }
@@ -226,6 +228,7 @@ struct Inline<'a, 'p> {
     pieces: Rc<RefCell<&'p mut dyn Pieces>>,
     parser: Option<ChunkParser<'a>>,
     rewindable: bool,
+    limits: Limits,
 }
 
 impl<'a, 'p: 'a> Batches for Inline<'a, 'p> {
@@ -244,6 +247,7 @@ impl<'a, 'p: 'a> Batches for Inline<'a, 'p> {
         self.parser = Some(ChunkParser::new(
             Box::new(move || source.borrow_mut().next()),
             relaxed,
+            &self.limits,
         ));
     }
 
@@ -267,11 +271,13 @@ pub struct Batch {
 type Parsed =
     Result<(saphyr_parser::Event<'static>, saphyr_parser::Span), saphyr_parser::ScanError>;
 
-/// What is known at a chunk's end: its length, where its first NUL is.
+/// What is known at a chunk's end: its length, where its first NUL is,
+/// whether its parse was cut short (`max_input_bytes` read with no event).
 #[derive(Debug, Clone)]
 struct ChunkEnd {
     len: usize,
     nul: Option<(usize, Position, Excerpt)>,
+    cut: bool,
 }
 
 impl Batch {
@@ -303,6 +309,10 @@ pub struct ChunkParser<'a> {
     parser: Option<saphyr_parser::Parser<'static, PieceInput<'a>>>,
     feed: SharedFeed<'a>,
     ended: bool,
+    /// `max_input_bytes`: what the parser may read between two events.
+    limit: usize,
+    /// The parse was cut short there.
+    cut: bool,
 }
 
 /// Events per batch.
@@ -311,18 +321,45 @@ const BATCH: usize = 4096;
 impl<'a> ChunkParser<'a> {
     /// Parse the pieces `source` gives (see [`Pieces`]), reading the line
     /// breaks in `relaxed` as spaces (from [`Batches::restart`]).
+    ///
+    /// Text that gives the parser no event (a comment block, blank lines,
+    /// one long scalar) is held until the next event: past
+    /// `limits.max_input_bytes` of it, the parse stops there, and the
+    /// document is refused with that limit, in bounded memory.
     pub fn new(
         source: Box<dyn FnMut() -> Option<String> + 'a>,
         relaxed: &[(usize, usize)],
+        limits: &Limits,
     ) -> Self {
-        let feed = Feed::new(source);
+        let limit = limits.max_input_bytes;
+        let feed = Feed::new(source, limit);
         feed.borrow_mut().relax(relaxed);
         let parser = saphyr_parser::Parser::new(PieceInput::new(feed.clone()));
         Self {
             parser: Some(parser),
             feed,
             ended: false,
+            limit,
+            cut: false,
         }
+    }
+
+    /// Whether the parser read past `max_input_bytes` since its last event
+    /// (then what it returned is void: its input was cut short there).
+    fn past_limit(&self) -> bool {
+        let feed = self.feed.borrow();
+        let progress = &feed.progress;
+        progress.over.get() || progress.consumed.get() > progress.stop_at.get()
+    }
+
+    /// An event was handed out: the next may come `max_input_bytes` on.
+    fn handed_out(&self, pending: usize) {
+        let mut feed = self.feed.borrow_mut();
+        let progress = &feed.progress;
+        progress
+            .stop_at
+            .set(progress.consumed.get().saturating_add(self.limit));
+        feed.pending_at_event = pending;
     }
 
     /// Stop parsing: the next batch reads to the chunk's end and is the last.
@@ -336,25 +373,37 @@ impl<'a> ChunkParser<'a> {
             return None;
         }
         let mut events = Vec::with_capacity(BATCH);
-        if let Some(parser) = &mut self.parser {
-            while events.len() < BATCH {
-                match parser.next_event() {
-                    Some(Ok((event, span))) => events.push(Ok((owned(event), span))),
-                    // The parser stops at its first error.
-                    Some(Err(error)) => {
-                        events.push(Err(error));
-                        self.parser = None;
-                        break;
-                    }
-                    None => {
-                        self.parser = None;
-                        break;
-                    }
+        while events.len() < BATCH {
+            let Some(parser) = &mut self.parser else {
+                break;
+            };
+            let next = parser.next_event();
+            if self.past_limit() {
+                // Cut short: what the parser read since its last event is
+                // not needed (the document is refused where it stood).
+                self.cut = true;
+                self.parser = None;
+                let feed = self.feed.borrow();
+                feed.pending.borrow_mut().truncate(feed.pending_at_event);
+                break;
+            }
+            match next {
+                Some(Ok((event, span))) => {
+                    events.push(Ok((owned(event), span)));
+                    let pending = self.feed.borrow().pending.borrow().len();
+                    self.handed_out(pending);
                 }
+                // The parser stops at its first error.
+                Some(Err(error)) => {
+                    events.push(Err(error));
+                    self.parser = None;
+                }
+                None => self.parser = None,
             }
         }
         let pending = Rc::clone(&self.feed.borrow().pending);
         let pieces = std::mem::take(&mut *pending.borrow_mut());
+        self.feed.borrow_mut().pending_at_event = 0;
         if self.parser.is_some() {
             return Some(Batch {
                 events,
@@ -369,7 +418,11 @@ impl<'a> ChunkParser<'a> {
         Some(Batch {
             events,
             pieces,
-            end: Some(ChunkEnd { len, nul }),
+            end: Some(ChunkEnd {
+                len,
+                nul,
+                cut: self.cut,
+            }),
         })
     }
 }
@@ -412,7 +465,11 @@ impl BatchEvents<'_> {
         }
         let Some(batch) = self.batches.next() else {
             // The parser is gone: as if the chunk ended here.
-            self.end = Some(ChunkEnd { len: 0, nul: None });
+            self.end = Some(ChunkEnd {
+                len: 0,
+                nul: None,
+                cut: false,
+            });
             return false;
         };
         self.pending.borrow_mut().extend(batch.pieces);
@@ -427,7 +484,11 @@ impl BatchEvents<'_> {
             self.batches.skip_to_end();
             while self.pull() {}
         }
-        self.end.clone().unwrap_or(ChunkEnd { len: 0, nul: None })
+        self.end.clone().unwrap_or(ChunkEnd {
+            len: 0,
+            nul: None,
+            cut: false,
+        })
     }
 }
 
@@ -441,6 +502,10 @@ impl EventSource<'static> for BatchEvents<'_> {
                 return None;
             }
         }
+    }
+
+    fn cut_short(&self) -> bool {
+        self.events.len() == 0 && self.end.as_ref().is_some_and(|end| end.cut)
     }
 }
 
@@ -470,19 +535,21 @@ pub fn check_batches(
             // kubectl's reading of a misplaced closer: the line joined to
             // the one before, the chunk read again.
             let at = error.span.map_or(0, |s| s.start);
-            let join = (attempt < MAX_RELAXATIONS && loader.events.batches.rewindable())
-                .then(|| {
-                    let (base, text) = loader.text.held(at)?;
-                    let mut text = text.to_owned();
-                    for &(from, to) in &relaxed {
-                        if from >= base && to <= base + text.len() {
-                            text.replace_range(from - base..to - base, &" ".repeat(to - from));
-                        }
+            let join = (attempt < MAX_RELAXATIONS
+                && !loader.events.cut_short()
+                && loader.events.batches.rewindable())
+            .then(|| {
+                let (base, text) = loader.text.held(at)?;
+                let mut text = text.to_owned();
+                for &(from, to) in &relaxed {
+                    if from >= base && to <= base + text.len() {
+                        text.replace_range(from - base..to - base, &" ".repeat(to - from));
                     }
-                    let (from, to) = flow_closer_break(&text, at.checked_sub(base)?)?;
-                    Some((base + from, base + to))
-                })
-                .flatten();
+                }
+                let (from, to) = flow_closer_break(&text, at.checked_sub(base)?)?;
+                Some((base + from, base + to))
+            })
+            .flatten();
             if let Some(join) = join {
                 drop(loader);
                 relaxed.push(join);

@@ -322,6 +322,16 @@ pub(crate) trait TextView {
     fn over_limit(&self, _limits: &Limits) -> Option<Diagnostic> {
         None
     }
+
+    /// The error when the parser's input was cut short: more than
+    /// `max_input_bytes` read with no event (see `window::Progress`).
+    fn cut_short(&self, limits: &Limits) -> Diagnostic {
+        limit(
+            "input cut short (max_input_bytes)",
+            "entrée interrompue (max_input_bytes)",
+            Span::empty(self.len().min(limits.max_input_bytes)),
+        )
+    }
 }
 
 /// Whole lines of the source, for code frames.
@@ -489,6 +499,12 @@ struct ItemState {
 /// events a parser on another thread sent.
 pub(crate) trait EventSource<'a> {
     fn next_event(&mut self) -> Option<Result<(Event<'a>, saphyr_parser::Span), ScanError>>;
+
+    /// Whether the events ended because the parser's input was cut short
+    /// (past `max_input_bytes` with no event), not at the text's end.
+    fn cut_short(&self) -> bool {
+        false
+    }
 }
 
 impl<'a, I: Input> EventSource<'a> for Parser<'a, I> {
@@ -734,6 +750,9 @@ impl<'a, E: EventSource<'a>, T: TextView> Loader<'a, E, T> {
                     return Ok(Some(item));
                 }
             }
+        }
+        if self.events.cut_short() {
+            return Err(Box::new(self.text.cut_short(&self.limits)));
         }
         Ok(None)
     }

@@ -49,15 +49,52 @@ pub(crate) struct Feed<'a> {
     /// Line breaks the parser reads as spaces (kubectl's reading of a
     /// misplaced flow closer): the text view keeps them.
     relaxed: Vec<(usize, usize)>,
+    /// Pieces in `pending` when the parser's last event was handed out:
+    /// what the text view may need if the chunk is cut short after it.
+    pub(crate) pending_at_event: usize,
+    /// Where the parser is, and how far it may read without an event.
+    pub(crate) progress: Rc<Progress>,
 }
 
 pub(crate) type SharedFeed<'a> = Rc<RefCell<Feed<'a>>>;
+
+/// How far the parser has read, shared by its input (which moves on) and
+/// the chunk's parser (which hands its events out).
+///
+/// Text that gives the parser no event (a comment block, blank lines, one
+/// long scalar) is read, and held, until the next event: past
+/// `max_input_bytes` of it between two events, the input ends early
+/// (`over`), and the document is refused there, as soon as that many bytes
+/// of it were read, instead of holding it all. Between two events is a
+/// property of the text, not of how it was cut into pieces: the verdict
+/// and the error's position are the same however the pieces come.
+#[derive(Debug)]
+pub(crate) struct Progress {
+    /// Bytes of the chunk the parser has consumed.
+    pub(crate) consumed: std::cell::Cell<usize>,
+    /// Past this offset without an event, the input is cut short.
+    pub(crate) stop_at: std::cell::Cell<usize>,
+    /// The input was cut short (the parser's events after it are void).
+    pub(crate) over: std::cell::Cell<bool>,
+}
+
+impl Progress {
+    fn new(limit: usize) -> Self {
+        Self {
+            consumed: std::cell::Cell::new(0),
+            stop_at: std::cell::Cell::new(limit),
+            over: std::cell::Cell::new(false),
+        }
+    }
+}
 
 /// Pieces read by a parser, on their way to the loader's text view.
 pub(crate) type Pending = Rc<RefCell<Vec<String>>>;
 
 impl<'a> Feed<'a> {
-    pub(crate) fn new(source: PieceSource<'a>) -> SharedFeed<'a> {
+    /// A feed whose parser may read at most `limit` bytes between two
+    /// events ([`Progress`]).
+    pub(crate) fn new(source: PieceSource<'a>, limit: usize) -> SharedFeed<'a> {
         Rc::new(RefCell::new(Self {
             source,
             pending: Pending::default(),
@@ -67,6 +104,8 @@ impl<'a> Feed<'a> {
             nul: None,
             done: false,
             relaxed: Vec::new(),
+            pending_at_event: 0,
+            progress: Rc::new(Progress::new(limit)),
         }))
     }
 
@@ -170,6 +209,9 @@ pub(crate) struct PieceInput<'a> {
     buffer: String,
     /// Byte offset of the next character in `buffer`.
     pos: usize,
+    /// Offset in the chunk of `buffer`'s first byte.
+    base: usize,
+    progress: Rc<Progress>,
     /// What the scanner asked to look ahead (as `StrInput` counts it).
     lookahead: usize,
     feed: SharedFeed<'a>,
@@ -186,9 +228,12 @@ fn is_yaml_non_space(c: char) -> bool {
 
 impl<'a> PieceInput<'a> {
     pub(crate) fn new(feed: SharedFeed<'a>) -> Self {
+        let progress = Rc::clone(&feed.borrow().progress);
         let mut input = Self {
             buffer: String::new(),
             pos: 0,
+            base: 0,
+            progress,
             lookahead: 0,
             feed,
             done: false,
@@ -201,9 +246,15 @@ impl<'a> PieceInput<'a> {
         &self.buffer[self.pos..]
     }
 
-    /// Pull the next piece; `false` once the text has ended.
+    /// Pull the next piece; `false` once the text has ended, or was cut
+    /// short: read past [`Progress::stop_at`] with no event.
     fn refill(&mut self) -> bool {
         if self.done {
+            return false;
+        }
+        if self.base + self.pos > self.progress.stop_at.get() {
+            self.progress.over.set(true);
+            self.done = true;
             return false;
         }
         let Some(piece) = self.feed.borrow_mut().pull() else {
@@ -212,10 +263,17 @@ impl<'a> PieceInput<'a> {
         };
         if self.pos > 0 {
             self.buffer.drain(..self.pos);
+            self.base += self.pos;
             self.pos = 0;
         }
         self.buffer.push_str(&piece);
         true
+    }
+
+    /// Publish how far the parser has read.
+    #[inline]
+    fn moved(&self) {
+        self.progress.consumed.set(self.base + self.pos);
     }
 
     /// Keep the invariant: the text held runs to the end of the current
@@ -235,6 +293,7 @@ impl<'a> PieceInput<'a> {
 
     fn advance(&mut self, bytes: usize) {
         self.pos += bytes;
+        self.moved();
         self.refill_if_empty();
     }
 
@@ -257,6 +316,7 @@ impl<'a> PieceInput<'a> {
             }
             let ran_out = bytes == self.rest().len();
             self.pos += bytes;
+            self.moved();
             if !(ran_out && self.refill()) {
                 self.refill_if_empty();
                 return count;
@@ -434,6 +494,7 @@ impl Input for PieceInput<'_> {
             self.pos += 1;
             chars_consumed += 1;
         }
+        self.moved();
         if self.rest().as_bytes().first() == Some(&b'#') {
             if !encountered_tab && !has_yaml_ws {
                 self.refill_if_empty();
@@ -883,23 +944,31 @@ impl TextView for Window {
     fn over_limit(&self, limits: &Limits) -> Option<Diagnostic> {
         // Not counting what was read ahead.
         let held = self.held - self.end.saturating_sub(self.read).min(self.held);
-        (held > limits.max_input_bytes).then(|| {
-            Diagnostic::new(
-                ErrorKind::Limit,
-                Message::new(
-                    format!(
-                        "a document, or an item of a `List`, longer than {} bytes (max_input_bytes); it was not checked",
-                        limits.max_input_bytes
-                    ),
-                    format!(
-                        "un document, ou un élément d'une `List`, de plus de {} octets (max_input_bytes) ; il n'a pas été vérifié",
-                        limits.max_input_bytes
-                    ),
-                ),
-                Some(Span::empty(self.read)),
-            )
-        })
+        (held > limits.max_input_bytes).then(|| too_long(limits, self.read))
     }
+
+    fn cut_short(&self, limits: &Limits) -> Diagnostic {
+        too_long(limits, self.read)
+    }
+}
+
+/// A document or a `List` item past `max_input_bytes`, noticed with the
+/// parser's events as far as `read`.
+fn too_long(limits: &Limits, read: usize) -> Diagnostic {
+    Diagnostic::new(
+        ErrorKind::Limit,
+        Message::new(
+            format!(
+                "a document, or an item of a `List`, longer than {} bytes (max_input_bytes); it was not checked",
+                limits.max_input_bytes
+            ),
+            format!(
+                "un document, ou un élément d'une `List`, de plus de {} octets (max_input_bytes) ; il n'a pas été vérifié",
+                limits.max_input_bytes
+            ),
+        ),
+        Some(Span::empty(read)),
+    )
 }
 
 #[cfg(test)]
@@ -930,7 +999,7 @@ mod tests {
     /// The same, from `PieceInput` over `pieces`.
     fn events_pieces(pieces: &[String]) -> Vec<String> {
         let mut queue = pieces.iter().cloned();
-        let input = PieceInput::new(Feed::new(Box::new(move || queue.next())));
+        let input = PieceInput::new(Feed::new(Box::new(move || queue.next()), usize::MAX));
         let mut parser = Parser::new(input);
         let mut out = Vec::new();
         while let Some(event) = parser.next_event() {
