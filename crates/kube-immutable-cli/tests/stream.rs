@@ -84,6 +84,20 @@ fn peak_kb(pid: u32) -> Option<u64> {
 /// standard input; returns the summary, the exit code and the peak RSS
 /// seen (kB).
 fn check_stdin(unit: &str, units: usize) -> (serde_json::Value, i32, u64) {
+    let unit = unit.to_owned();
+    let (json, code, peak) = check_written(move |stdin| {
+        for _ in 0..units {
+            stdin.write_all(unit.as_bytes()).unwrap();
+        }
+    });
+    (json["summary"].clone(), code, peak)
+}
+
+/// Runs `check --format json -` on what `write` writes to its standard
+/// input; returns the report, the exit code and the peak RSS seen (kB).
+fn check_written(
+    write: impl FnOnce(&mut std::process::ChildStdin) + Send + 'static,
+) -> (serde_json::Value, i32, u64) {
     let mut child = Command::new(BIN)
         .args(["check", "--format", "json", "-"])
         .stdin(Stdio::piped())
@@ -93,12 +107,7 @@ fn check_stdin(unit: &str, units: usize) -> (serde_json::Value, i32, u64) {
         .unwrap();
     let pid = child.id();
     let mut stdin = child.stdin.take().unwrap();
-    let unit_owned = unit.to_owned();
-    let writer = std::thread::spawn(move || {
-        for _ in 0..units {
-            stdin.write_all(unit_owned.as_bytes()).unwrap();
-        }
-    });
+    let writer = std::thread::spawn(move || write(&mut stdin));
     let mut stdout = child.stdout.take().unwrap();
     let reader = std::thread::spawn(move || {
         let mut out = String::new();
@@ -116,7 +125,69 @@ fn check_stdin(unit: &str, units: usize) -> (serde_json::Value, i32, u64) {
     let out = reader.join().unwrap();
     let status = child.wait().unwrap();
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
-    (json["summary"].clone(), status.code().unwrap(), peak)
+    (json, status.code().unwrap(), peak)
+}
+
+/// Peak resident memory allowed for a document refused past
+/// `max_input_bytes` (64 MiB): what is held of it, and the rest.
+const LONG_DOCUMENT_PEAK_KB: u64 = 64 * 1049 + 50 * 1000;
+
+/// A pod, then 100 MB of comment lines (1.5 million): text that gives the
+/// parser no event. Refused with `max_input_bytes` as soon as 64 MiB of it
+/// was read, where the pod's events stood, in memory bounded by the limit
+/// (not held to its end: 3× its size before); the document after it is
+/// still checked.
+#[test]
+fn a_document_of_comments_past_the_limit_is_refused_as_it_is_read() {
+    if !std::path::Path::new("/proc/self/status").is_file() {
+        eprintln!("SKIPPED: no /proc here to measure the peak memory of the CLI");
+        return;
+    }
+    let started = std::time::Instant::now();
+    let (json, code, peak) = check_written(|stdin| {
+        stdin
+            .write_all(b"apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  hostPID: true\n")
+            .unwrap();
+        let line = "# padding padding padding padding padding padding padding padding\n";
+        let block = line.repeat(16 * 1024);
+        for _ in 0..100_000_000 / block.len() {
+            stdin.write_all(block.as_bytes()).unwrap();
+        }
+        stdin
+            .write_all(b"---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers:\n  - {name: c, image: nginx, securityContext: {privileged: true}}\n")
+            .unwrap();
+    });
+    eprintln!(
+        "a pod and 100 MB of comments on stdin: {:.1} s, peak RSS {:.1} MB",
+        started.elapsed().as_secs_f64(),
+        peak as f64 / 1000.0
+    );
+    assert_eq!(code, 2, "{json}");
+    let errors = json["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{json}");
+    let message = errors[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("longer than 67108864 bytes (max_input_bytes)"),
+        "{message}"
+    );
+    // Where the pod's events stood, not past the comments.
+    assert_eq!(errors[0]["line"], 5, "{json}");
+    let findings = json["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["rule"] == "privileged" && f["name"] == "b" && f["document"] == 1),
+        "{json}"
+    );
+    assert!(
+        !findings.iter().any(|f| f["name"] == "a"),
+        "the refused pod was checked: {json}"
+    );
+    assert!(peak > 0, "no peak memory read from /proc/{{pid}}/status");
+    assert!(
+        peak <= LONG_DOCUMENT_PEAK_KB,
+        "peak RSS {peak} kB over {LONG_DOCUMENT_PEAK_KB} kB"
+    );
 }
 
 #[test]
