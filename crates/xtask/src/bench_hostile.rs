@@ -78,14 +78,64 @@ fn cases() -> Vec<Case> {
         text: format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
         bomb: false,
     });
-    let mut big = String::with_capacity(100_000_064);
-    big.push_str("kind: Pod\nspec:\n  hostPID: true\n");
-    while big.len() < 100_000_000 {
-        big.push_str("# padding padding padding padding padding padding padding padding\n");
-    }
+    // Text that gives the parser no event, 100 MB of it after a pod: refused
+    // as soon as `max_input_bytes` of it was read (not held to the next
+    // event), and the next document is still checked.
+    let next = "---\nkind: Pod\nmetadata: {name: next}\nspec:\n  containers:\n  - {name: c, image: nginx, securityContext: {privileged: true}}\n";
+    let hundred_mb = |head: &str, line: &str, tail: &str| {
+        let mut big = String::with_capacity(100_000_000 + 2 * line.len() + next.len());
+        big.push_str(head);
+        while big.len() < 100_000_000 {
+            big.push_str(line);
+        }
+        big.push_str(tail);
+        big.push_str(next);
+        big
+    };
     cases.push(Case {
-        name: "100 MB input".into(),
-        text: big,
+        name: "100 MB: a pod, then 1.5 million comment lines".into(),
+        text: hundred_mb(
+            "kind: Pod\nspec:\n  hostPID: true\n",
+            "# padding padding padding padding padding padding padding padding\n",
+            "",
+        ),
+        bomb: false,
+    });
+    cases.push(Case {
+        name: "100 MB: a pod, then 100 million blank lines".into(),
+        text: hundred_mb("kind: Pod\nspec:\n  hostPID: true\n", "\n", ""),
+        bomb: false,
+    });
+    cases.push(Case {
+        name: "100 MB: a ConfigMap with one block scalar".into(),
+        text: hundred_mb(
+            "kind: ConfigMap\ndata:\n  big: |\n",
+            "    padding padding padding padding padding padding padding padding\n",
+            "",
+        ),
+        bomb: false,
+    });
+    cases.push(Case {
+        name: "100 MB: a Secret with one scalar on one line".into(),
+        text: hundred_mb(
+            "kind: Secret\ndata:\n  big: ",
+            "cGFkZGluZyBwYWRkaW5nIHBhZGRpbmcgcGFkZGluZyBwYWRkaW5nIHBhZGRpbmcg",
+            "\n",
+        ),
+        bomb: false,
+    });
+    cases.push(Case {
+        name: "10 MB: a ConfigMap with one block scalar (max_scalar_bytes)".into(),
+        text: {
+            let mut text = String::from("kind: ConfigMap\ndata:\n  big: |\n");
+            while text.len() < 10_000_000 {
+                text.push_str(
+                    "    padding padding padding padding padding padding padding padding\n",
+                );
+            }
+            text.push_str(next);
+            text
+        },
         bomb: false,
     });
     cases
