@@ -568,6 +568,7 @@ pub fn check_batches(
         if batches.rewindable()
             && final_len.is_none()
             && end.nul.is_none()
+            && !end.cut
             && over_budget > options.limits.alias_budget(end.len)
         {
             final_len = Some(end.len);

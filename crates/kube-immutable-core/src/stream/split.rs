@@ -103,6 +103,15 @@ impl Splitter {
             .max(self.chunk.offset)
     }
 
+    /// Whether all the text fed so far belongs to the current chunk: the
+    /// line being read is long enough to be neither a `---` line nor a
+    /// directive, and no directive waits for a `---` (so a line longer than
+    /// a piece can be sent on before it ends).
+    pub fn settled_to_end(&self) -> bool {
+        let line = &self.line;
+        self.directives.is_none() && line.head_len >= 4 && !line.is_marker() && line.head[0] != b'%'
+    }
+
     /// Read `text`, the next piece of the stream; push to `starts` where
     /// each chunk found in it starts (the first chunk's start is
     /// [`Splitter::stream_start`], never pushed).

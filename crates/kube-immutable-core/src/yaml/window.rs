@@ -54,6 +54,8 @@ pub(crate) struct Feed<'a> {
     pub(crate) pending_at_event: usize,
     /// Where the parser is, and how far it may read without an event.
     pub(crate) progress: Rc<Progress>,
+    /// `max_input_bytes`.
+    limit: usize,
 }
 
 pub(crate) type SharedFeed<'a> = Rc<RefCell<Feed<'a>>>;
@@ -106,6 +108,7 @@ impl<'a> Feed<'a> {
             relaxed: Vec::new(),
             pending_at_event: 0,
             progress: Rc::new(Progress::new(limit)),
+            limit,
         }))
     }
 
@@ -115,38 +118,61 @@ impl<'a> Feed<'a> {
     }
 
     /// The next piece for the parser (the text view keeps a copy of the
-    /// text as written): relaxed line breaks are spaces, and a piece whose
-    /// last line break is one goes on with the next piece.
+    /// text as written): whole lines, joined from pieces that end inside a
+    /// line (a line longer than a piece), relaxed line breaks read as
+    /// spaces (a piece whose last line break is one goes on with the next).
+    ///
+    /// A line longer than `max_input_bytes` is not joined whole: its
+    /// document is refused anyway (more than that is held from the line's
+    /// start), and the parser's input is cut short where it starts.
     fn pull(&mut self) -> Option<String> {
-        let mut out: Option<String> = None;
+        let start = self.pulled;
+        let mut raw = String::new();
+        // Bytes of `raw`'s last line.
+        let mut line = 0;
         while !self.done {
             match (self.source)() {
                 Some(piece) if piece.is_empty() => {}
-                Some(mut piece) => {
-                    let start = self.pulled;
-                    self.count(&piece);
-                    self.pending.borrow_mut().push(piece.clone());
-                    let ended = piece.ends_with('\n');
-                    for &(from, to) in &self.relaxed {
-                        if from < start + piece.len() && to > start {
-                            let (a, b) =
-                                (from.max(start) - start, to.min(start + piece.len()) - start);
-                            piece.replace_range(a..b, &" ".repeat(b - a));
+                Some(piece) => {
+                    line = match piece.rfind('\n') {
+                        Some(i) => piece.len() - i - 1,
+                        None => line + piece.len(),
+                    };
+                    if raw.is_empty() {
+                        raw = piece;
+                    } else {
+                        raw.push_str(&piece);
+                    }
+                    if raw.ends_with('\n') {
+                        let end = start + raw.len();
+                        let relaxed = self
+                            .relaxed
+                            .iter()
+                            .any(|&(from, to)| from < end && to >= end);
+                        if !relaxed {
+                            break;
                         }
-                    }
-                    let joined = ended && !piece.ends_with('\n');
-                    match &mut out {
-                        Some(out) => out.push_str(&piece),
-                        None => out = Some(piece),
-                    }
-                    if !joined {
-                        return out;
+                    } else if line > self.limit {
+                        self.count(&raw);
+                        self.progress.over.set(true);
+                        return None;
                     }
                 }
                 None => self.done = true,
             }
         }
-        out
+        if raw.is_empty() {
+            return None;
+        }
+        self.count(&raw);
+        self.pending.borrow_mut().push(raw.clone());
+        for &(from, to) in &self.relaxed {
+            if from < start + raw.len() && to > start {
+                let (a, b) = (from.max(start) - start, to.min(start + raw.len()) - start);
+                raw.replace_range(a..b, &" ".repeat(b - a));
+            }
+        }
+        Some(raw)
     }
 
     /// Count a piece pulled, and look for a NUL in it.
@@ -188,12 +214,22 @@ impl<'a> Feed<'a> {
     /// text after the last document), still looking for a NUL; returns the
     /// chunk's length.
     pub(crate) fn drain(&mut self) -> usize {
+        // Whole lines, as `pull` counts them (a NUL's column and line).
+        let mut line = String::new();
         while !self.done {
             match (self.source)() {
-                Some(piece) => self.count(&piece),
+                Some(piece) if line.is_empty() && piece.ends_with('\n') => self.count(&piece),
+                Some(piece) => {
+                    line.push_str(&piece);
+                    if line.ends_with('\n') || line.len() > self.limit {
+                        self.count(&line);
+                        line.clear();
+                    }
+                }
                 None => self.done = true,
             }
         }
+        self.count(&line);
         self.pending.borrow_mut().clear();
         self.pulled
     }
@@ -1052,6 +1088,24 @@ mod tests {
                     events_pieces(&by_lines(text, lines)),
                     whole,
                     "{text:?} in pieces of {lines} lines"
+                );
+            }
+            // Pieces that end inside lines (a line longer than a piece).
+            for bytes in [1, 2, 5, 16] {
+                let mut pieces = Vec::new();
+                let mut rest = text;
+                while !rest.is_empty() {
+                    let mut cut = bytes.min(rest.len());
+                    while !rest.is_char_boundary(cut) {
+                        cut += 1;
+                    }
+                    pieces.push(rest[..cut].to_owned());
+                    rest = &rest[cut..];
+                }
+                assert_eq!(
+                    events_pieces(&pieces),
+                    whole,
+                    "{text:?} in pieces of {bytes} bytes"
                 );
             }
         }
