@@ -55,6 +55,11 @@ const PIECES_AHEAD: usize = 4;
 const WHOLE: usize = 1024 * 1024;
 /// A chunk read as it comes is sent in pieces of about this size.
 const PIECE: usize = 64 * 1024;
+/// Chunks held whole go to the workers in groups of about this many bytes
+/// or chunks: a hand-over between threads costs more than checking a
+/// small document.
+const GROUP_BYTES: usize = 64 * 1024;
+const GROUP_CHUNKS: usize = 64;
 
 /// What the reader tells the printer, in order.
 enum Read {
@@ -62,12 +67,14 @@ enum Read {
     Unreadable(InputError),
     /// An input starts; `skip` tells the reader to give it up.
     Input { name: String, skip: Arc<AtomicBool> },
-    /// A chunk of it, being checked.
+    /// Chunks of it, being checked one after another on one worker: the
+    /// events of each, then its end, on one channel (small documents go in
+    /// groups, so that a stream of many does not cost a hand-over between
+    /// threads each).
     Chunk {
-        origin: Origin,
+        chunks: Vec<(Origin, Tail)>,
         bytes: usize,
         events: Receiver<Checked>,
-        tail: Tail,
     },
     /// Reading the input stopped here (not UTF-8, a read error).
     Failed(InputError),
@@ -95,7 +102,8 @@ struct Job<'s> {
 }
 
 enum JobText {
-    Whole(String),
+    /// Chunks held whole, checked in turn.
+    Whole(Vec<String>),
     /// Too long to hold: its pieces arrive here (and are kept there).
     Pieces(Receiver<String>, Option<KeptFile>),
 }
@@ -187,7 +195,13 @@ fn work(jobs: &Mutex<Receiver<Job<'_>>>, limits: &Limits, excerpts: bool) {
             }
         };
         let count = match job.text {
-            JobText::Whole(text) => check_chunk(&text, options, &mut send),
+            JobText::Whole(texts) => {
+                for text in texts {
+                    let count = check_chunk(&text, options, &mut send);
+                    let _ = events.send(Checked::End(count));
+                }
+                continue;
+            }
             JobText::Pieces(pieces, file) => {
                 check_as_it_comes(Kept::new(pieces, file), options, &mut send)
             }
@@ -456,6 +470,8 @@ fn read_inputs<'s>(
             pieces: None,
             kept: None,
             tail: Tail::default(),
+            group: Vec::new(),
+            group_bytes: 0,
         };
         let mut reader = TextReader::new(&input.name, reader, BLOCK);
         let mut failed = None;
@@ -482,10 +498,7 @@ fn read_inputs<'s>(
         }
         let sent = match failed {
             None => chunker.finish(),
-            Some(error) => {
-                chunker.abandon();
-                printer.send(Read::Failed(error)).is_ok()
-            }
+            Some(error) => chunker.abandon() && printer.send(Read::Failed(error)).is_ok(),
         };
         if !sent || printer.send(Read::End).is_err() {
             return;
@@ -515,6 +528,9 @@ struct Chunker<'a, 's> {
     kept: Option<(std::fs::File, KeptFile)>,
     /// The current chunk's tail, when it is read as it comes.
     tail: Tail,
+    /// Chunks held whole, not sent yet: sent as one job.
+    group: Vec<(Origin, String, Tail)>,
+    group_bytes: usize,
 }
 
 impl Chunker<'_, '_> {
@@ -597,23 +613,45 @@ impl Chunker<'_, '_> {
         let _ = pieces.send(piece);
     }
 
+    /// A chunk held whole: into the group, sent once the group is large.
     fn send_whole(&mut self, origin: Origin, text: String, tail: Tail) -> bool {
-        let bytes = text.len();
+        self.group_bytes += text.len();
+        self.group.push((origin, text, tail));
+        if self.group_bytes < GROUP_BYTES && self.group.len() < GROUP_CHUNKS {
+            return true;
+        }
+        self.send_group()
+    }
+
+    /// Send the chunks held whole, as one job.
+    fn send_group(&mut self) -> bool {
+        if self.group.is_empty() {
+            return true;
+        }
+        let bytes = std::mem::take(&mut self.group_bytes);
+        let mut chunks = Vec::with_capacity(self.group.len());
+        let mut texts = Vec::with_capacity(self.group.len());
+        for (origin, text, tail) in self.group.drain(..) {
+            chunks.push((origin, tail));
+            texts.push(text);
+        }
         self.ahead.take(bytes);
-        let (events, receiver) = mpsc::sync_channel(EVENTS_AHEAD);
+        // Room for a document's events and end per chunk (a group is at
+        // most `GROUP_BYTES` of text), so a worker can check a whole group
+        // before the printer reaches it.
+        let (events, receiver) = mpsc::sync_channel(EVENTS_AHEAD + 2 * chunks.len());
         let job = Job {
             settings: self.settings,
-            text: JobText::Whole(text),
+            text: JobText::Whole(texts),
             events,
         };
         self.jobs.send(job).is_ok()
             && self
                 .printer
                 .send(Read::Chunk {
-                    origin,
+                    chunks,
                     bytes,
                     events: receiver,
-                    tail,
                 })
                 .is_ok()
     }
@@ -628,6 +666,10 @@ impl Chunker<'_, '_> {
             let Some(origin) = self.current else {
                 return true;
             };
+            // The chunks before it first, in order.
+            if !self.send_group() {
+                return false;
+            }
             self.ahead.take(0);
             let (pieces, piece_rx) = mpsc::sync_channel(PIECES_AHEAD);
             let (events, receiver) = mpsc::sync_channel(EVENTS_AHEAD);
@@ -648,10 +690,9 @@ impl Chunker<'_, '_> {
                 || self
                     .printer
                     .send(Read::Chunk {
-                        origin,
+                        chunks: vec![(origin, Arc::clone(&self.tail))],
                         bytes: 0,
                         events: receiver,
-                        tail: Arc::clone(&self.tail),
                     })
                     .is_err()
             {
@@ -723,16 +764,18 @@ impl Chunker<'_, '_> {
             }
             None if end.offset > self.text_start => {
                 let origin = self.current.unwrap_or(end);
-                self.send_whole(origin, text, Tail::default())
+                self.send_whole(origin, text, Tail::default()) && self.send_group()
             }
-            None => true,
+            None => self.send_group(),
         }
     }
 
-    /// Reading failed: a chunk read as it comes ends here.
-    fn abandon(&mut self) {
+    /// Reading failed: a chunk read as it comes ends here; the chunks read
+    /// before are checked.
+    fn abandon(&mut self) -> bool {
         self.pieces = None;
         self.kept = None;
+        self.send_group()
     }
 }
 
@@ -797,13 +840,14 @@ impl<'a> Printer<'a> {
                 }
                 Read::Input { name, skip } => input = Some(self.input_state(name, skip)),
                 Read::Chunk {
-                    origin,
+                    chunks,
                     bytes,
                     events,
-                    tail,
                 } => {
                     if let Some(state) = &mut input {
-                        self.chunk(state, origin, &events, &tail)?;
+                        for (origin, tail) in chunks {
+                            self.chunk(state, origin, &events, &tail)?;
+                        }
                     }
                     drop(events);
                     ahead.give(bytes);
