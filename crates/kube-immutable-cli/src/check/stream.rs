@@ -164,7 +164,7 @@ pub fn run(
         }
         let reader = std::thread::Builder::new().name("read".to_owned());
         let _ = reader.spawn_scoped(scope, move || {
-            read_inputs(inputs, settings, limits, &read_tx, &job_tx, ahead, stop);
+            read_inputs(inputs, settings, &read_tx, &job_tx, ahead, stop);
         });
         let mut printer = Printer::new(format, out, limits);
         let result = printer.print(&read_rx, ahead);
@@ -428,7 +428,6 @@ impl stream::Pieces for Kept {
 fn read_inputs<'s>(
     inputs: Vec<Result<Input, InputError>>,
     settings: &'s SettingsFor,
-    limits: &Limits,
     printer: &SyncSender<Read>,
     jobs: &SyncSender<Job<'s>>,
     ahead: &Ahead,
@@ -457,7 +456,6 @@ fn read_inputs<'s>(
         }
         let mut chunker = Chunker {
             settings: settings.get(&input),
-            limits,
             printer,
             jobs,
             ahead,
@@ -509,7 +507,6 @@ fn read_inputs<'s>(
 /// Cuts one input into chunks as it is read.
 struct Chunker<'a, 's> {
     settings: &'s Settings,
-    limits: &'a Limits,
     printer: &'a SyncSender<Read>,
     jobs: &'a SyncSender<Job<'s>>,
     ahead: &'a Ahead,
@@ -708,10 +705,12 @@ impl Chunker<'_, '_> {
             .saturating_sub(self.text_start)
             .min(live.len());
         let mut end = live[..settled].rfind('\n').map_or(0, |i| i + 1);
-        if end == 0 && live.len() > self.limits.max_input_bytes {
-            // A line longer than a document may be: the document is
-            // refused anyway; keep memory bounded.
-            end = settled;
+        // A line longer than a piece: sent on as it comes, once the whole
+        // lines before it are (the parser's input joins it again, and cuts
+        // it short past `max_input_bytes`), instead of held to its end.
+        let line_start = live.rfind('\n').map_or(0, |i| i + 1);
+        if end == line_start && live.len() - end > PIECE && self.splitter.settled_to_end() {
+            end = live.len();
             while !live.is_char_boundary(end) {
                 end -= 1;
             }
@@ -721,9 +720,16 @@ impl Chunker<'_, '_> {
         while sent < end {
             let mut to = (sent + PIECE).min(end);
             if to < end {
-                to = live[..to]
-                    .rfind('\n')
-                    .map_or(end, |i| (i + 1).max(sent + 1));
+                match live[sent..to].rfind('\n') {
+                    // Whole lines.
+                    Some(i) => to = sent + i + 1,
+                    // Inside a line longer than a piece.
+                    None => {
+                        while !live.is_char_boundary(to) {
+                            to -= 1;
+                        }
+                    }
+                }
                 if to <= sent {
                     to = end;
                 }
