@@ -50,8 +50,8 @@ spec:
 
 /// One unit of the stream: clean pods, a privileged one, and a `List` in
 /// kubectl's order (`items` before `kind: List`). Mostly `List` items: a
-/// stream holds at most `max_documents` (100,000) documents, and 200 MB of
-/// small documents would pass it.
+/// stream's documents and a `List`'s items are read the same way, and the
+/// items are the longer path.
 fn unit() -> String {
     let mut out = String::new();
     for i in 0..10 {

@@ -54,6 +54,9 @@ pub struct Limits {
     /// `max_input_bytes`: larger inputs are refused whole.
     pub max_input_bytes: usize,
     /// `max_documents`: documents per stream; those past it are not read.
+    /// It bounds the work of a stream, not its memory where documents are
+    /// read one at a time (the CLI's `check`): the CLI's allows a cluster's
+    /// `kubectl get -A -o yaml` of a million objects.
     pub max_documents: usize,
     /// `max_depth`: deeper nesting stops the document (Kubernetes objects
     /// rarely pass 20), including what aliases and merge keys build.
@@ -72,11 +75,12 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// The CLI's: a 64 MiB stream of manifests, checked in under a second.
+    /// The CLI's: documents (and `List` items) of up to 64 MiB, a million
+    /// documents per stream.
     fn default() -> Self {
         Self {
             max_input_bytes: 64 * 1024 * 1024,
-            max_documents: 100_000,
+            max_documents: 1_000_000,
             max_depth: 128,
             max_nodes: 2_000_000,
             max_alias_nodes: 100_000,

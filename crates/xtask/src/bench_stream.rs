@@ -323,22 +323,16 @@ pub(crate) fn rows(cli: &Path, config: &Path, bytes: usize) -> Result<Vec<Row>, 
     let list_head = "apiVersion: v1\nitems:\n";
     let list_tail = "kind: List\nmetadata:\n  resourceVersion: \"\"\n";
     let mut rows = Vec::new();
-    // A stream holds at most `max_documents` documents (the limit keeps its
-    // meaning): past it the CLI stops reading. The corpus's objects average
-    // ~5 KB, so 1 GB of them is ~200,000 documents: the stream is cut to
-    // the whole units that fit, and says so.
+    // The whole stream: the CLI's `max_documents` (1,000,000) holds a
+    // gigabyte of these objects (~5 KB each, ~200,000 documents).
     let per_unit = stream_unit.lines().filter(|l| *l == "---").count().max(1);
-    let max_units = Limits::default().max_documents / per_unit;
-    let stream_bytes = bytes.min(max_units * stream_unit.len());
-    if stream_bytes < bytes {
-        eprintln!(
-            "the stream: {:.0} MB, {} documents (max_documents is {}; {:.0} MB would be {} documents)",
-            stream_bytes as f64 / 1e6,
-            stream_bytes.div_ceil(stream_unit.len()) * per_unit,
-            Limits::default().max_documents,
-            bytes as f64 / 1e6,
-            bytes.div_ceil(stream_unit.len()) * per_unit,
-        );
+    let stream_bytes = bytes;
+    let documents = bytes.div_ceil(stream_unit.len()) * per_unit;
+    if documents > Limits::default().max_documents {
+        return Err(format!(
+            "the stream would be {documents} documents, more than the CLI's max_documents ({}): ask for fewer bytes",
+            Limits::default().max_documents
+        ));
     }
     let stream = measure_stdin(cli, config, "", &stream_unit, "", stream_bytes)?;
     rows.push(Row {
