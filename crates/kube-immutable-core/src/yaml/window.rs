@@ -297,12 +297,16 @@ impl<'a> PieceInput<'a> {
             self.done = true;
             return false;
         };
-        if self.pos > 0 {
+        if self.pos >= self.buffer.len() {
+            // All read (the usual case): the piece becomes the buffer.
+            self.base += self.buffer.len();
+            self.buffer = piece;
+        } else {
             self.buffer.drain(..self.pos);
             self.base += self.pos;
-            self.pos = 0;
+            self.buffer.push_str(&piece);
         }
-        self.buffer.push_str(&piece);
+        self.pos = 0;
         true
     }
 
