@@ -326,6 +326,7 @@ impl<'a> PieceInput<'a> {
     }
 
     /// Whether at least `n` characters are held.
+    #[inline]
     fn holds(&self, n: usize) -> bool {
         let rest = self.rest();
         rest.len() >= 4 * n || rest.chars().nth(n.saturating_sub(1)).is_some() || n == 0
@@ -369,6 +370,11 @@ impl Input for PieceInput<'_> {
     #[inline]
     fn lookahead(&mut self, x: usize) {
         self.lookahead = self.lookahead.max(x);
+        // The usual case, asked for every character: far from the end of
+        // what is held.
+        if self.buffer.len() - self.pos >= 4 * x {
+            return;
+        }
         while !self.done && !self.holds(x) {
             if !self.refill() {
                 break;
