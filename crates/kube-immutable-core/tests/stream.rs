@@ -270,6 +270,10 @@ fn fixtures_as_a_stream_and_as_lists() {
 }
 
 const CASES: &[&str] = &[
+    // `items` written twice, the second a flow list whose first item is on
+    // the key's line: the duplicate key's span ends on that line, which is
+    // set aside with the document's first lines (found by the edits below).
+    "kind: List\nitems: [{kind: Pod, spec: {containers: [{name: a, image: x}]}}]\nitems: [{---\nkind: Pod, spec: {containers: [{name: a, image: x}]}}]\n",
     // kubectl's order, and the reverse.
     "apiVersion: v1\nitems:\n- kind: Pod\n  metadata: {name: a}\n  spec:\n    containers:\n    - name: c\n      image: nginx\n      securityContext: {privileged: true}\n- kind: Pod\n  spec: {hostPID: yes, containers: [{name: d, image: x}]}\nkind: List\n",
     "kind: PodList\nitems:\n- kind: Pod\n  spec: {containers: [{name: c, image: x}]}\n",

@@ -771,6 +771,9 @@ pub(crate) struct Window {
     /// How far the parser's events reached (the text after it is only the
     /// parser's lookahead).
     read: usize,
+    /// Bytes of stretches set aside that `held` does not count (a copy of
+    /// text it counts).
+    uncounted: usize,
 }
 
 impl Window {
@@ -785,6 +788,7 @@ impl Window {
             byte_pos: 0,
             final_len: None,
             read: 0,
+            uncounted: 0,
         }
     }
 
@@ -974,13 +978,32 @@ impl TextView for Window {
 
     fn set_aside(&mut self, at: usize) {
         self.sync();
-        if let Some(at) = self.line_start(at) {
-            self.split(at);
+        let Some(start) = self.line_start(at) else {
+            return;
+        };
+        self.split(start);
+        // A flow list's first item may be on its key's line (`items: [{`),
+        // and root-level results (a duplicate `items` key) point there: a
+        // copy of that line is set aside too. Not counted as held: it is
+        // the text of the item being read, which is.
+        if at > start {
+            let last = self.stretches.len() - 1;
+            let stretch = &mut self.stretches[last];
+            if stretch.start() == start {
+                let local = start - stretch.base;
+                let (_, origin) = stretch.lines.line_of(&stretch.buffer, local);
+                let text = &stretch.buffer[local..];
+                let end = text.find('\n').map_or(text.len(), |i| i + 1);
+                let copy = Stretch::new(start, text[..end].to_owned(), origin);
+                self.uncounted += end;
+                self.stretches.insert(last, copy);
+            }
         }
     }
 
     fn forget_aside(&mut self) {
         let last = self.stretches.pop();
+        self.held += std::mem::take(&mut self.uncounted);
         for stretch in self.stretches.drain(..) {
             self.held -= stretch.end() - stretch.start();
         }
