@@ -37,8 +37,9 @@ pub fn run() -> u8 {
 }
 
 /// The session on an established connection (stdio, or memory in tests).
-/// `raw`: the connection writes [`transport::raw`] messages as they are
-/// (stdio); else messages written as JSON text are parsed back first.
+/// `raw`: the connection writes messages already written as JSON text
+/// ([`transport::Streamed`]) as they are (stdio); else they are parsed
+/// back first.
 pub fn serve(connection: &Connection, raw: bool) -> u8 {
     let (id, params) = match connection.initialize_start() {
         Ok(start) => start,
