@@ -39,9 +39,7 @@ impl zed::Extension for KubeImmutable {
         _id: &LanguageServerId,
         worktree: &Worktree,
     ) -> zed::Result<Command> {
-        let binary = LspSettings::for_worktree(SERVER, worktree)
-            .ok()
-            .and_then(|s| s.binary);
+        let binary = settings(worktree).binary;
         // `which` only when no path is set: the setting wins.
         let on_path = match binary.as_ref().and_then(|b| b.path.as_ref()) {
             Some(_) => None,
@@ -55,9 +53,7 @@ impl zed::Extension for KubeImmutable {
         _id: &LanguageServerId,
         worktree: &Worktree,
     ) -> zed::Result<Option<serde_json::Value>> {
-        Ok(LspSettings::for_worktree(SERVER, worktree)
-            .ok()
-            .and_then(|s| s.initialization_options))
+        Ok(settings(worktree).initialization_options)
     }
 
     fn language_server_workspace_configuration(
@@ -65,10 +61,13 @@ impl zed::Extension for KubeImmutable {
         _id: &LanguageServerId,
         worktree: &Worktree,
     ) -> zed::Result<Option<serde_json::Value>> {
-        Ok(LspSettings::for_worktree(SERVER, worktree)
-            .ok()
-            .and_then(|s| s.settings))
+        Ok(settings(worktree).settings)
     }
+}
+
+/// The server's settings in Zed's (`lsp.kube-immutable`), or none.
+fn settings(worktree: &Worktree) -> LspSettings {
+    LspSettings::for_worktree(SERVER, worktree).unwrap_or_default()
 }
 
 /// How to start the server: the binary the settings name (with their
