@@ -26,6 +26,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 
 use crate::node::Value;
+use crate::span::utf16_len;
 use crate::yaml::{
     for_each_chunk, line_spans, read_chunk, split_documents, stream_start, Loaded, Loader,
 };
@@ -603,15 +604,6 @@ impl Store<'_> {
 /// Line breaks in a text.
 fn lines(text: &str) -> usize {
     text.bytes().filter(|&b| b == b'\n').count()
-}
-
-/// UTF-16 code units of a text (bytes, when it is ASCII).
-fn utf16_len(text: &str) -> usize {
-    if text.is_ascii() {
-        text.len()
-    } else {
-        text.chars().map(char::len_utf16).sum()
-    }
 }
 
 /// A check by [`Rechecker::check_ref`]: the report, borrowed from the

@@ -73,29 +73,40 @@ impl LineIndex {
         // pages (an editor keeps the index of every open file). Counting the
         // line breaks first is one pass the compiler vectorises.
         let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
-        let mut line_starts = Vec::with_capacity(lines);
-        let mut line_starts_utf16 = Vec::with_capacity(lines);
-        let mut line_ascii = Vec::with_capacity(lines);
-        line_starts.push(0);
-        line_starts_utf16.push(0);
-        let mut utf16 = 0;
-        let mut start = 0;
+        let mut index = Self {
+            line_starts: Vec::with_capacity(lines),
+            line_starts_utf16: Vec::with_capacity(lines),
+            line_ascii: Vec::with_capacity(lines),
+        };
+        index.line_starts.push(0);
+        index.line_starts_utf16.push(0);
+        let (start, _) = index.push_lines(text, 0, text.len(), 0);
+        index.line_ascii.push(text[start..].is_ascii());
+        index
+    }
+
+    /// Index the lines of `text[start..end]` that end with a line break
+    /// (`start` is a line's start, at UTF-16 offset `utf16`): push each
+    /// one's ASCII flag and the start of the line after it, in bytes and in
+    /// UTF-16 code units. Returns where the line after them starts, in both.
+    fn push_lines(
+        &mut self,
+        text: &str,
+        mut start: usize,
+        end: usize,
+        mut utf16: usize,
+    ) -> (usize, usize) {
         // Line by line: an ASCII line (most of them) is as long in UTF-16
         // as in bytes, which `is_ascii` tells without decoding.
-        while let Some(len) = text[start..].find('\n') {
+        while let Some(len) = text[start..end].find('\n') {
             let line = &text[start..=start + len];
-            line_ascii.push(line.is_ascii());
+            self.line_ascii.push(line.is_ascii());
             utf16 += utf16_len(line);
             start += len + 1;
-            line_starts.push(start);
-            line_starts_utf16.push(utf16);
+            self.line_starts.push(start);
+            self.line_starts_utf16.push(utf16);
         }
-        line_ascii.push(text[start..].is_ascii());
-        Self {
-            line_starts,
-            line_starts_utf16,
-            line_ascii,
-        }
+        (start, utf16)
     }
 
     /// The index of `text`, made from this index of the text before an
@@ -111,19 +122,17 @@ impl LineIndex {
             .line_starts
             .get(after)
             .map_or(text.len(), |&s| old.start + new_len + (s - old.end));
-        let mut starts = Vec::new();
-        let mut starts16 = Vec::new();
-        let mut ascii = Vec::new();
-        let mut start = self.line_starts[first];
-        let mut utf16 = self.line_starts_utf16[first];
-        while let Some(len) = text[start..end].find('\n') {
-            let line = &text[start..=start + len];
-            ascii.push(line.is_ascii());
-            utf16 += utf16_len(line);
-            start += len + 1;
-            starts.push(start);
-            starts16.push(utf16);
-        }
+        let mut edited = Self {
+            line_starts: Vec::new(),
+            line_starts_utf16: Vec::new(),
+            line_ascii: Vec::new(),
+        };
+        let (start, utf16) = edited.push_lines(
+            text,
+            self.line_starts[first],
+            end,
+            self.line_starts_utf16[first],
+        );
         if after < self.line_starts.len() {
             // The edited lines end with a line break: `starts` ends with the
             // next line's start, which moves the lines after it.
@@ -135,16 +144,18 @@ impl LineIndex {
             };
             shift(&mut self.line_starts[after + 1..], moved, start);
             shift(&mut self.line_starts_utf16[after + 1..], moved16, utf16);
-            self.line_starts.splice(first + 1..=after, starts);
-            self.line_starts_utf16.splice(first + 1..=after, starts16);
+            self.line_starts
+                .splice(first + 1..=after, edited.line_starts);
+            self.line_starts_utf16
+                .splice(first + 1..=after, edited.line_starts_utf16);
         } else {
-            ascii.push(text[start..].is_ascii());
+            edited.line_ascii.push(text[start..].is_ascii());
             self.line_starts.truncate(first + 1);
-            self.line_starts.extend(starts);
+            self.line_starts.extend(edited.line_starts);
             self.line_starts_utf16.truncate(first + 1);
-            self.line_starts_utf16.extend(starts16);
+            self.line_starts_utf16.extend(edited.line_starts_utf16);
         }
-        self.line_ascii.splice(first..=last, ascii);
+        self.line_ascii.splice(first..=last, edited.line_ascii);
     }
 
     /// Position of a byte offset. Offsets past the end, or inside a
@@ -241,7 +252,7 @@ impl LineIndex {
 }
 
 /// UTF-16 code units of a text (bytes, when it is ASCII).
-fn utf16_len(text: &str) -> usize {
+pub(crate) fn utf16_len(text: &str) -> usize {
     if text.is_ascii() {
         text.len()
     } else {

@@ -3,7 +3,7 @@
 //! sweeps over the text between them.
 
 use super::Origin;
-use crate::span::Position;
+use crate::span::{utf16_len, Position};
 
 /// Bytes between checkpoints.
 const EVERY: usize = 1024;
@@ -135,14 +135,6 @@ impl Lines {
 fn count(text: &str) -> (usize, usize) {
     let lines = text.as_bytes().iter().filter(|&&b| b == b'\n').count();
     (lines, utf16_len(text))
-}
-
-fn utf16_len(text: &str) -> usize {
-    if text.is_ascii() {
-        text.len()
-    } else {
-        text.chars().map(char::len_utf16).sum()
-    }
 }
 
 /// An offset inside the text, on a character boundary (as `LineIndex`

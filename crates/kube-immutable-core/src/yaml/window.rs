@@ -20,7 +20,7 @@ use saphyr_parser::Input;
 
 use super::{Excerpt, TextView};
 use crate::diagnostic::{Diagnostic, ErrorKind, Message};
-use crate::span::{Position, Span};
+use crate::span::{utf16_len, Position, Span};
 use crate::stream::lines::Lines;
 use crate::stream::Origin;
 use crate::Limits;
@@ -182,17 +182,16 @@ impl<'a> Feed<'a> {
                 let line_start = piece[..at].rfind('\n').map_or(0, |i| i + 1);
                 let line_end = piece[at..].find('\n').map_or(piece.len(), |i| at + i + 1);
                 let lines = self.lines + piece[..at].matches('\n').count();
-                let utf16 = |s: &str| s.chars().map(char::len_utf16).sum::<usize>();
                 let origin = Origin {
                     offset: self.pulled + line_start,
                     line: lines,
-                    utf16: self.utf16 + utf16(&piece[..line_start]),
+                    utf16: self.utf16 + utf16_len(&piece[..line_start]),
                 };
                 let position = Position {
                     line: lines + 1,
                     column: piece[line_start..at].chars().count() + 1,
                     offset: self.pulled + at,
-                    utf16_offset: self.utf16 + utf16(&piece[..at]),
+                    utf16_offset: self.utf16 + utf16_len(&piece[..at]),
                 };
                 let excerpt = Excerpt {
                     origin,
@@ -203,11 +202,7 @@ impl<'a> Feed<'a> {
         }
         self.pulled += piece.len();
         self.lines += piece.as_bytes().iter().filter(|&&b| b == b'\n').count();
-        self.utf16 += if piece.is_ascii() {
-            piece.len()
-        } else {
-            piece.chars().map(char::len_utf16).sum()
-        };
+        self.utf16 += utf16_len(piece);
     }
 
     /// Read the rest of the chunk without parsing it (after an error, or
