@@ -72,6 +72,16 @@ impl Operation {
             | Operation::Remove { path } => path,
         }
     }
+
+    /// The path, to move (the `Rechecker` renumbers a `List` item's).
+    #[cfg(feature = "yaml")]
+    pub(crate) fn path_mut(&mut self) -> &mut String {
+        match self {
+            Operation::Add { path, .. }
+            | Operation::Replace { path, .. }
+            | Operation::Remove { path } => path,
+        }
+    }
 }
 
 /// A fix: what it does, whether it is safe, and the operations.

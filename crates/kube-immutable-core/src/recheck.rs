@@ -302,11 +302,7 @@ impl Chunk {
                 pointer(&mut f.pod);
                 pointer(&mut f.pointer);
                 for op in f.fix.iter_mut().flat_map(|fix| &mut fix.operations) {
-                    match op {
-                        crate::Operation::Add { path, .. }
-                        | crate::Operation::Replace { path, .. }
-                        | crate::Operation::Remove { path } => pointer(path),
-                    }
+                    pointer(op.path_mut());
                 }
             }
         }
