@@ -114,7 +114,15 @@ fn restricted() -> Settings {
     settings
 }
 
-fn apply(text: &mut String, settings: &mut Settings, limits: &mut Limits, edit: &Edit) {
+/// Make an edit to the text, the settings or the limits, or read ahead
+/// with the rechecker (which must end).
+fn apply(
+    rechecker: &mut Rechecker,
+    text: &mut String,
+    settings: &mut Settings,
+    limits: &mut Limits,
+    edit: &Edit,
+) -> Result<(), TestCaseError> {
     match *edit {
         Edit::Insert(fraction, typed) => {
             let i = at(text, fraction);
@@ -150,7 +158,13 @@ fn apply(text: &mut String, settings: &mut Settings, limits: &mut Limits, edit: 
                 Settings::default()
             };
         }
-        Edit::ReadAhead(_) => {}
+        Edit::ReadAhead(budget) => {
+            let mut slices = 0;
+            while !rechecker.read_ahead(text, settings, limits, usize::from(budget)) {
+                slices += 1;
+                prop_assert!(slices <= text.len(), "read_ahead must end");
+            }
+        }
         Edit::FewDocuments(few) => {
             *limits = if few {
                 Limits {
@@ -162,6 +176,7 @@ fn apply(text: &mut String, settings: &mut Settings, limits: &mut Limits, edit: 
             };
         }
     }
+    Ok(())
 }
 
 proptest! {
@@ -178,14 +193,7 @@ proptest! {
             check_text_with_limits(&text, &settings, &limits)
         );
         for edit in &edits {
-            apply(&mut text, &mut settings, &mut limits, edit);
-            if let Edit::ReadAhead(budget) = *edit {
-                let mut slices = 0;
-                while !rechecker.read_ahead(&text, &settings, &limits, usize::from(budget)) {
-                    slices += 1;
-                    prop_assert!(slices <= text.len(), "read_ahead must end");
-                }
-            }
+            apply(&mut rechecker, &mut text, &mut settings, &mut limits, edit)?;
             prop_assert_eq!(
                 rechecker.check(&text, &settings, &limits),
                 check_text_with_limits(&text, &settings, &limits),
@@ -465,14 +473,7 @@ proptest! {
             let before = text.clone();
             match edit {
                 ListEdit::Edit(edit) => {
-                    apply(&mut text, &mut settings, &mut limits, edit);
-                    if let Edit::ReadAhead(budget) = *edit {
-                        let mut slices = 0;
-                        while !rechecker.read_ahead(&text, &settings, &limits, usize::from(budget)) {
-                            slices += 1;
-                            prop_assert!(slices <= text.len(), "read_ahead must end");
-                        }
-                    }
+                    apply(&mut rechecker, &mut text, &mut settings, &mut limits, edit)?;
                 }
                 ListEdit::Undo => text = history.pop().unwrap_or(text),
                 ListEdit::Replace(from, to) => text = text.replacen(from, to, 1),
