@@ -21,15 +21,14 @@
 //! The report is [`check_text_with_limits`](crate::check_text_with_limits)'s,
 //! to the byte: `tests/recheck.rs` holds it to that over random edits.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 use std::ops::Range;
+
+use hashbrown::HashTable;
 
 use crate::node::Value;
 use crate::span::utf16_len;
-use crate::yaml::{
-    for_each_chunk, line_spans, read_chunk, split_documents, stream_start, Loaded, Loader,
-};
+use crate::yaml::{for_each_chunk, line_spans, read_chunk, stream_start, Loaded, Loader};
 use crate::{check_read, engine, locate, span, Diagnostic, Finding, Limits, Report, Settings};
 
 /// Checks successive versions of a text, re-reading only the documents
@@ -65,11 +64,25 @@ pub struct Rechecker {
     order: Vec<usize>,
     /// The stream's own error (too large, too many documents), located.
     stream_error: Option<Diagnostic>,
-    /// Where [`Rechecker::read_ahead`] stopped: a byte offset of the text.
-    resume: Option<usize>,
+    /// The last text checked: the indices' keys are places in it, not
+    /// copies of their texts (an editor holds its text once, here).
+    text: String,
 }
 
-type Index = HashMap<String, usize, BuildHasherDefault<TextHasher>>;
+/// Chunks (or items) by their text: a table of [`Key`]s, looked up by the
+/// text's hash and compared in full with the text the key points into.
+type Index = HashTable<Key>;
+
+/// A chunk's (or an item's) text, as a place in the text it was found in
+/// (the last text checked, or for a slot marked [`NEW`] the text being
+/// checked), and where its results are in [`Rechecker::chunks`].
+#[derive(Debug, Clone, Copy)]
+struct Key {
+    hash: u64,
+    start: usize,
+    len: usize,
+    slot: usize,
+}
 
 /// The chunks' hash: all of every chunk is hashed on every check, and the
 /// standard library's SipHash was a third of a keystroke's check in the
@@ -79,6 +92,15 @@ type Index = HashMap<String, usize, BuildHasherDefault<TextHasher>>;
 /// full, so results stay exact).
 #[derive(Default)]
 struct TextHasher(u64);
+
+impl TextHasher {
+    fn hash(text: &str) -> u64 {
+        let mut hasher = TextHasher::default();
+        hasher.write(text.as_bytes());
+        hasher.add(text.len() as u64);
+        hasher.finish()
+    }
+}
 
 impl Hasher for TextHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -446,25 +468,62 @@ struct Old {
 /// Where the chunks of a check go: found again, copied from the same text
 /// earlier in the stream, or read. The indices keep their keys from check
 /// to check (each text is hashed once when found again): during a check,
-/// a slot of it is marked [`NEW`], others are the last check's, and
-/// [`Store::finish`] makes them all the new check's.
+/// a key found or added is marked [`NEW`] and points into the new text,
+/// the others are the last check's, and [`Store::finish`] makes them all
+/// the new check's.
 struct Store<'a> {
     chunks: &'a mut Vec<Chunk>,
     index: &'a mut Index,
     items: &'a mut Index,
     old: Old,
-    /// [`NEW`] during a check, 0 when reading ahead (no old slots then).
-    new: usize,
+    /// The last text checked (where the keys not marked [`NEW`] point),
+    /// and the text being checked.
+    last: &'a str,
+    text: &'a str,
     settings: &'a Settings,
     limits: &'a Limits,
 }
 
+/// The key of `index` whose text is `text[start..start + len]`, and that
+/// text's hash.
+fn lookup<'i>(
+    index: &'i mut Index,
+    (last, text): (&str, &str),
+    start: usize,
+    len: usize,
+) -> (u64, Option<&'i mut Key>) {
+    let wanted = &text[start..start + len];
+    let hash = TextHasher::hash(wanted);
+    let key = index.find_mut(hash, |k| {
+        let within = if k.slot & NEW != 0 { text } else { last };
+        k.len == len && within.get(k.start..k.start + len) == Some(wanted)
+    });
+    (hash, key)
+}
+
+/// Point the key of that text (added if new) at `at` in the new check,
+/// where the text is now.
+fn place(index: &mut Index, texts: (&str, &str), start: usize, len: usize, at: usize) {
+    let placed = Key {
+        hash: 0,
+        start,
+        len,
+        slot: at | NEW,
+    };
+    match lookup(index, texts, start, len) {
+        (hash, Some(key)) => *key = Key { hash, ..placed },
+        (hash, None) => {
+            index.insert_unique(hash, Key { hash, ..placed }, |k| k.hash);
+        }
+    }
+}
+
 impl Store<'_> {
-    /// The results at `slot` (an index's value) and the `n` after it (a
-    /// `List`'s items) pushed to the new check's: taken from the last
-    /// check, or copied when taken already (the same text twice). Returns
-    /// where they start; `None` when a `List`'s items were taken apart
-    /// (another `List` has some of them): it is read again.
+    /// The results at `slot` (a key's) and the `n` after it (a `List`'s
+    /// items) pushed to the new check's: taken from the last check, or
+    /// copied when taken already (the same text twice). Returns where they
+    /// start; `None` when a `List`'s items were taken apart (another
+    /// `List` has some of them): it is read again.
     fn found(&mut self, slot: usize, n: impl Fn(&Chunk) -> usize) -> Option<usize> {
         let at = self.chunks.len();
         let i = if slot & NEW != 0 || slot >= self.old.chunks.len() {
@@ -489,34 +548,36 @@ impl Store<'_> {
         Some(at)
     }
 
-    /// The chunk whose text is `key`: its results are at `chunks[i]`, and
-    /// a `List` read item by item's items' after it. Returns `i`.
-    fn chunk(&mut self, key: &str) -> usize {
-        let slot = self.index.get(key).copied();
-        if let Some(at) = slot.and_then(|slot| self.found(slot, |c| c.items)) {
-            return at;
-        }
-        let at = match self.read_list(key) {
+    /// The chunk at `start..start + len` of the text: its results are at
+    /// `chunks[i]`, and a `List` read item by item's items' after it.
+    /// Returns `i`.
+    fn chunk(&mut self, start: usize, len: usize) -> usize {
+        let slot = lookup(self.index, (self.last, self.text), start, len)
+            .1
+            .map(|k| k.slot);
+        let at = match slot.and_then(|slot| self.found(slot, |c| c.items)) {
             Some(at) => at,
-            None => {
-                let chunk = Chunk::check(key, self.settings, self.limits);
-                self.chunks.push(chunk);
-                self.chunks.len() - 1
-            }
+            None => match self.read_list(start, len) {
+                Some(at) => at,
+                None => {
+                    let text = &self.text[start..start + len];
+                    let chunk = Chunk::check(text, self.settings, self.limits);
+                    self.chunks.push(chunk);
+                    self.chunks.len() - 1
+                }
+            },
         };
-        if slot.is_none() {
-            self.index.insert(key.to_owned(), at | self.new);
-        } else if let Some(slot) = self.index.get_mut(key) {
-            *slot = at | self.new;
-        }
+        place(self.index, (self.last, self.text), start, len, at);
         at
     }
 
-    /// Read a `List` item by item, the items found again taken as they
-    /// are: its own part at the returned index, its items after it.
-    /// `None` when it cannot be: the items it found are kept all the same
-    /// (an error in one item does not lose the others when it is mended).
-    fn read_list(&mut self, text: &str) -> Option<usize> {
+    /// Read a `List` (at `start..start + len`) item by item, the items
+    /// found again taken as they are: its own part at the returned index,
+    /// its items after it. `None` when it cannot be: the items it found
+    /// are kept all the same (an error in one item does not lose the
+    /// others when it is mended).
+    fn read_list(&mut self, start: usize, len: usize) -> Option<usize> {
+        let text = &self.text[start..start + len];
         let (key, items) = list_items(text)?;
         let region = items.first()?.start..items.last()?.end;
         let mut head = text[..region.start].to_owned();
@@ -532,7 +593,7 @@ impl Store<'_> {
         };
         let mut whole = true;
         for (index, range) in items.iter().enumerate() {
-            let Some(i) = self.item(&text[range.clone()], index, whole) else {
+            let Some(i) = self.item(start + range.start, range.len(), index, whole) else {
                 whole = false;
                 continue;
             };
@@ -559,34 +620,36 @@ impl Store<'_> {
         Some(at)
     }
 
-    /// An item of a `List` whose text is `key`: found again, or, when
-    /// `read`, read as item `index`. Returns where its results are.
-    fn item(&mut self, key: &str, index: usize, read: bool) -> Option<usize> {
-        if let Some(&slot) = self.items.get(key) {
-            return self.found(slot, |_| 0);
-        }
-        if !read {
+    /// The item of a `List` at `start..start + len` of the text: found
+    /// again, or, when `read`, read as item `index`. Returns where its
+    /// results are.
+    fn item(&mut self, start: usize, len: usize, index: usize, read: bool) -> Option<usize> {
+        let at = if let (_, Some(key)) = lookup(self.items, (self.last, self.text), start, len) {
+            let slot = key.slot;
+            self.found(slot, |_| 0)?
+        } else if read {
+            let text = &self.text[start..start + len];
+            let item = Chunk::item(text, index, self.settings, self.limits)?;
+            self.chunks.push(item);
+            self.chunks.len() - 1
+        } else {
             return None;
-        }
-        let item = Chunk::item(key, index, self.settings, self.limits)?;
-        let at = self.chunks.len();
-        self.chunks.push(item);
-        self.items.insert(key.to_owned(), at | self.new);
+        };
+        place(self.items, (self.last, self.text), start, len, at);
         Some(at)
     }
 
-    /// The indices' slots made the new check's; the texts it did not find
-    /// again forgotten.
+    /// The keys made the new check's; the texts it did not find again
+    /// forgotten. A key not looked up but whose results were taken (the
+    /// items of a `List` found whole) now points where they were placed.
     fn finish(self) {
-        if self.new == 0 {
-            return; // read ahead: the slots are the last check's still
-        }
-        let moved = &self.old.moved;
-        let remap = |_: &String, slot: &mut usize| {
-            if *slot & NEW != 0 {
-                *slot &= !NEW;
-            } else if let Some(&to) = moved.get(*slot).filter(|&&to| to != usize::MAX) {
-                *slot = to;
+        let (moved, chunks) = (&self.old.moved, &*self.chunks);
+        let remap = |key: &mut Key| {
+            if key.slot & NEW != 0 {
+                key.slot &= !NEW;
+            } else if let Some(&to) = moved.get(key.slot).filter(|&&to| to != usize::MAX) {
+                key.slot = to;
+                key.start = chunks[to].at.base;
             } else {
                 return false;
             }
@@ -608,9 +671,15 @@ fn lines(text: &str) -> usize {
 pub struct Rechecked<'a> {
     chunks: Vec<&'a Chunk>,
     errors: Vec<Diagnostic>,
+    text: &'a str,
 }
 
 impl<'a> Rechecked<'a> {
+    /// The text checked (the rechecker's copy: [`Rechecker::text`]).
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
     /// The report's findings, in its order.
     pub fn findings(&self) -> impl Iterator<Item = &'a Finding> + '_ {
         self.chunks.iter().flat_map(|c| &c.findings)
@@ -651,8 +720,7 @@ impl<'a> Rechecked<'a> {
 impl Rechecker {
     /// Check `text`: the same report as
     /// [`check_text_with_limits`](crate::check_text_with_limits), reading
-    /// only the documents that the last check (or [`Rechecker::read_ahead`])
-    /// did not see.
+    /// only the documents that the last check did not see.
     pub fn check(&mut self, text: &str, settings: &Settings, limits: &Limits) -> Report {
         self.check_ref(text, settings, limits).to_report()
     }
@@ -662,8 +730,50 @@ impl Rechecker {
     /// that did not change are neither read nor copied, only moved to
     /// their new place (their spans, positions and document indices
     /// shifted), so a check costs about the documents that changed and a
-    /// pass over the text.
+    /// pass over the text. The rechecker keeps a copy of the text
+    /// ([`Rechecker::text`]); [`Rechecker::check_owned`] keeps it without
+    /// copying.
     pub fn check_ref(&mut self, text: &str, settings: &Settings, limits: &Limits) -> Rechecked<'_> {
+        let mut last = std::mem::take(&mut self.text);
+        self.run(&last, text, settings, limits);
+        last.clear();
+        last.push_str(text);
+        self.text = last;
+        self.rechecked()
+    }
+
+    /// [`Rechecker::check_ref`] of a text the rechecker then keeps, as the
+    /// only copy an editor needs ([`Rechecker::text`]).
+    pub fn check_owned(
+        &mut self,
+        text: String,
+        settings: &Settings,
+        limits: &Limits,
+    ) -> Rechecked<'_> {
+        let last = std::mem::take(&mut self.text);
+        self.run(&last, &text, settings, limits);
+        drop(last);
+        self.text = text;
+        self.rechecked()
+    }
+
+    /// [`Rechecker::check_ref`] of the last text checked again: with the
+    /// same settings and limits, nothing is read again.
+    pub fn recheck(&mut self, settings: &Settings, limits: &Limits) -> Rechecked<'_> {
+        let text = std::mem::take(&mut self.text);
+        self.run(&text, &text, settings, limits);
+        self.text = text;
+        self.rechecked()
+    }
+
+    /// The last text checked (empty before the first check).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Check `text`, the last text checked being `last` (where the
+    /// indices' keys point).
+    fn run(&mut self, last: &str, text: &str, settings: &Settings, limits: &Limits) {
         self.use_settings(settings, limits);
         let chunks: Vec<Option<Chunk>> = std::mem::take(&mut self.chunks)
             .into_iter()
@@ -687,7 +797,8 @@ impl Rechecker {
             index: &mut self.index,
             items: &mut self.items,
             old,
-            new: NEW,
+            last,
+            text,
             settings,
             limits,
         };
@@ -697,7 +808,7 @@ impl Rechecker {
                 first,
                 ..next
             };
-            let i = store.chunk(&text[span.start..span.end]);
+            let i = store.chunk(span.start, span.end - span.start);
             let chunks = &mut *store.chunks;
             let items = i + 1..=i + chunks[i].items;
             for item in items.clone() {
@@ -719,6 +830,10 @@ impl Rechecker {
             locate(&mut report, text);
             report.errors.remove(0)
         });
+    }
+
+    /// The report of the last check, borrowed.
+    fn rechecked(&self) -> Rechecked<'_> {
         let chunks: Vec<&Chunk> = self.order.iter().map(|&i| &self.chunks[i]).collect();
         // By document (none first), then position (none first), as a full
         // check sorts them.
@@ -735,67 +850,11 @@ impl Rechecker {
             ]
         }));
         let errors = order.into_iter().map(|i| errors[i].clone()).collect();
-        Rechecked { chunks, errors }
-    }
-
-    /// Read documents of `text` that are not read yet, about `budget` bytes
-    /// of them (at least one document), so that a caller can spread the
-    /// first check of a long text over several turns of its event loop.
-    /// Returns `true` once every document is read: [`Rechecker::check`]
-    /// then reads nothing. Changes no report: only what `check` reads.
-    ///
-    /// Successive calls go on where the last one stopped, so the text is
-    /// split and looked up about twice in all, not once per call. If the
-    /// text changed meanwhile, what is read is still right (a chunk's
-    /// results depend on its own text only); at worst `check` reads more.
-    pub fn read_ahead(
-        &mut self,
-        text: &str,
-        settings: &Settings,
-        limits: &Limits,
-        budget: usize,
-    ) -> bool {
-        self.use_settings(settings, limits);
-        if limits.input_too_large(text.len()).is_some() {
-            return true; // `check` reads nothing either
+        Rechecked {
+            chunks,
+            errors,
+            text: &self.text,
         }
-        let start = stream_start(text);
-        let resume = self
-            .resume
-            .filter(|&at| at > start && at <= text.len() && text[..at].ends_with('\n'));
-        let from = resume.unwrap_or(start);
-        // From where the last call stopped to the end, then what lay before
-        // (split only once the first part is done).
-        let spans = split_documents(text, from).into_iter().chain(
-            resume
-                .into_iter()
-                .flat_map(|_| split_documents(text, start))
-                .take_while(|span| span.start < from),
-        );
-        let mut store = Store {
-            chunks: &mut self.chunks,
-            index: &mut self.index,
-            items: &mut self.items,
-            old: Old::default(),
-            new: 0,
-            settings,
-            limits,
-        };
-        let mut read = 0;
-        for span in spans {
-            let key = &text[span.start..span.end];
-            if store.index.contains_key(key) {
-                continue;
-            }
-            if read > 0 && read >= budget {
-                self.resume = Some(span.start);
-                return false;
-            }
-            read += key.len();
-            store.chunk(key);
-        }
-        self.resume = None;
-        true
     }
 
     /// Forget what was read with other settings or limits.

@@ -49,8 +49,9 @@ enum Edit {
     Settings(bool),
     /// Check with few documents allowed, or the default limits.
     FewDocuments(bool),
-    /// Read ahead, in slices of this many bytes, before the next check.
-    ReadAhead(u16),
+    /// Check the text the rechecker holds again (`recheck`), and the next
+    /// check through `check_owned`.
+    Recheck,
 }
 
 const TYPED: &[&str] = &[
@@ -89,7 +90,7 @@ fn edit() -> impl Strategy<Value = Edit> {
         1 => Just(Edit::Rotate),
         1 => any::<bool>().prop_map(Edit::Settings),
         1 => any::<bool>().prop_map(Edit::FewDocuments),
-        2 => any::<u16>().prop_map(Edit::ReadAhead),
+        2 => Just(Edit::Recheck),
     ]
 }
 
@@ -114,8 +115,8 @@ fn restricted() -> Settings {
     settings
 }
 
-/// Make an edit to the text, the settings or the limits, or read ahead
-/// with the rechecker (which must end).
+/// Make an edit to the text, the settings or the limits, or check again
+/// the text the rechecker holds.
 fn apply(
     rechecker: &mut Rechecker,
     text: &mut String,
@@ -158,12 +159,15 @@ fn apply(
                 Settings::default()
             };
         }
-        Edit::ReadAhead(budget) => {
-            let mut slices = 0;
-            while !rechecker.read_ahead(text, settings, limits, usize::from(budget)) {
-                slices += 1;
-                prop_assert!(slices <= text.len(), "read_ahead must end");
-            }
+        Edit::Recheck => {
+            // What it holds is the last text checked, and it reads the same
+            // (with the settings and limits as they are now).
+            let last = rechecker.text().to_owned();
+            prop_assert_eq!(
+                rechecker.recheck(settings, limits).to_report(),
+                check_text_with_limits(&last, settings, limits)
+            );
+            prop_assert_eq!(rechecker.text(), last);
         }
         Edit::FewDocuments(few) => {
             *limits = if few {
@@ -192,10 +196,10 @@ proptest! {
             rechecker.check(&text, &settings, &limits),
             check_text_with_limits(&text, &settings, &limits)
         );
-        for edit in &edits {
+        for (n, edit) in edits.iter().enumerate() {
             apply(&mut rechecker, &mut text, &mut settings, &mut limits, edit)?;
             prop_assert_eq!(
-                rechecker.check(&text, &settings, &limits),
+                check(&mut rechecker, &text, &settings, &limits, n % 2 == 1),
                 check_text_with_limits(&text, &settings, &limits),
                 "after {:?}", edit
             );
@@ -307,27 +311,21 @@ fn check_ref_lends_unchanged_documents() {
     );
 }
 
-/// Reading ahead in slices reads each document once, and a check after it
-/// reads nothing more: the first check of a long text can be spread over
-/// several turns of the page's event loop.
+/// A check of the text the rechecker holds reads nothing again, and with
+/// other settings it reads it all with them.
 #[test]
-fn read_ahead_spreads_the_first_check() {
-    let settings = Settings::default();
+fn recheck_reads_the_text_it_holds() {
     let limits = Limits::browser();
     let text = fixtures();
     let mut rechecker = Rechecker::default();
-    let mut slices = 1;
-    while !rechecker.read_ahead(&text, &settings, &limits, 2_000) {
-        slices += 1;
-    }
-    assert!(slices > 5, "{} bytes in {slices} slices", text.len());
-    assert!(rechecker.read_ahead(&text, &settings, &limits, 0));
+    let first = addresses(&rechecker.check_owned(text.clone(), &Settings::default(), &limits));
+    assert_eq!(rechecker.text(), text);
+    let again = addresses(&rechecker.recheck(&Settings::default(), &limits));
+    assert_eq!(again, first, "nothing read again");
     assert_eq!(
-        rechecker.check(&text, &settings, &limits),
-        check_text_with_limits(&text, &settings, &limits)
+        rechecker.recheck(&restricted(), &limits).to_report(),
+        check_text_with_limits(&text, &restricted(), &limits)
     );
-    // Other settings: nothing read for them yet.
-    assert!(!rechecker.read_ahead(&text, &restricted(), &limits, 0));
 }
 
 /// The fixtures' documents as `List` items: `- ` then the document's lines,
@@ -469,7 +467,7 @@ proptest! {
             rechecker.check(&text, &settings, &limits),
             check_text_with_limits(&text, &settings, &limits)
         );
-        for edit in &edits {
+        for (n, edit) in edits.iter().enumerate() {
             let before = text.clone();
             match edit {
                 ListEdit::Edit(edit) => {
@@ -493,12 +491,32 @@ proptest! {
                 history.push(before);
             }
             prop_assert_eq!(
-                rechecker.check(&text, &settings, &limits),
+                check(&mut rechecker, &text, &settings, &limits, n % 2 == 1),
                 check_text_with_limits(&text, &settings, &limits),
                 "after {:?}", edit
             );
         }
     }
+}
+
+/// The rechecker's report on `text`, lent a copy of it (`check_ref`) or
+/// given it (`check_owned`): it then holds that text.
+fn check(
+    rechecker: &mut Rechecker,
+    text: &str,
+    settings: &Settings,
+    limits: &Limits,
+    owned: bool,
+) -> kube_immutable_core::Report {
+    let report = if owned {
+        rechecker
+            .check_owned(text.to_owned(), settings, limits)
+            .to_report()
+    } else {
+        rechecker.check_ref(text, settings, limits).to_report()
+    };
+    assert_eq!(rechecker.text(), text);
+    report
 }
 
 /// The findings' messages' addresses, by the object they are about: a

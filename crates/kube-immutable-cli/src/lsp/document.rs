@@ -27,10 +27,13 @@ pub struct Document {
     /// The file, for `file:` URIs.
     pub path: Option<PathBuf>,
     pub version: i32,
-    pub text: String,
+    /// The text when it changed since the last check (or was never
+    /// checked). Once checked, the rechecker holds it ([`Document::text`]):
+    /// a long file is kept once, not twice.
+    pub edited: Option<String>,
     pub index: LineIndex,
     /// The results of the last text checked, by document: what the
-    /// server shows is borrowed from it (`Rechecker::check_ref`), never
+    /// server shows is borrowed from it (`Rechecker::check_owned`), never
     /// copied, and a request about the current text reads nothing again.
     pub rechecker: Rechecker,
     /// Whether the current text was checked, and what that said.
@@ -57,15 +60,22 @@ impl Document {
             uri,
             path,
             version,
-            text,
+            edited: Some(text),
             rechecker: Rechecker::default(),
             checked: None,
         }
     }
 
+    /// The text as the client last sent it.
+    pub fn text(&self) -> &str {
+        self.edited
+            .as_deref()
+            .unwrap_or_else(|| self.rechecker.text())
+    }
+
     pub fn lines(&self, encoding: Encoding) -> Lines<'_> {
         Lines {
-            text: &self.text,
+            text: self.text(),
             index: &self.index,
             encoding,
         }
@@ -81,7 +91,7 @@ impl Document {
         let in_templates = path
             .parent()
             .is_some_and(|p| p.components().any(|c| c.as_os_str() == "templates"));
-        if in_templates && self.text.contains("{{") {
+        if in_templates && self.text().contains("{{") {
             Role::HelmTemplate
         } else {
             Role::Yaml
@@ -99,14 +109,19 @@ impl Document {
         for change in changes {
             match change.range {
                 None => {
-                    self.text = change.text;
-                    self.index = LineIndex::new(&self.text);
+                    self.index = LineIndex::new(&change.text);
+                    self.edited = Some(change.text);
                 }
                 Some(range) => {
                     let span = self.lines(encoding).span(range);
-                    self.text.replace_range(span.start..span.end, &change.text);
+                    // The rechecker's copy is the last one checked: the
+                    // edited text is a new one.
+                    let text = self
+                        .edited
+                        .get_or_insert_with(|| self.rechecker.text().to_owned());
+                    text.replace_range(span.start..span.end, &change.text);
                     // Only the edited lines are indexed again.
-                    self.index.edit(&self.text, span, change.text.len());
+                    self.index.edit(text, span, change.text.len());
                 }
             }
         }

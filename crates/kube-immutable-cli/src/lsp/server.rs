@@ -480,7 +480,7 @@ impl Server {
                 .path
                 .as_ref()
                 .map_or_else(String::new, |p| p.display().to_string());
-            let diagnostics = match crate::config::parse(&name, doc.text.clone()) {
+            let diagnostics = match crate::config::parse(&name, doc.text().to_owned()) {
                 Ok(_) => Vec::new(),
                 Err(error) => config_diagnostics(&error, encoding, lang),
             };
@@ -567,35 +567,36 @@ impl Server {
         };
         let encoding = self.encoding;
         let Document {
-            text,
+            edited,
             index,
             rechecker,
             checked,
             ..
         } = self.documents.get_mut(uri)?;
-        let text: &str = text;
-        let lines = Lines {
+        let view = |text, report| View {
             text,
-            index,
-            encoding,
-        };
-        let mut view = View {
-            text,
-            lines,
-            report: None,
+            lines: Lines {
+                text,
+                index,
+                encoding,
+            },
+            report,
             settings: &settings,
         };
         if role != Role::Yaml || checked.is_some_and(|c| !c.manifest) {
             *checked = Some(Checked { manifest: false });
-            return Some(f(view));
+            let text = edited.as_deref().unwrap_or_else(|| rechecker.text());
+            return Some(f(view(text, None)));
         }
-        let report = rechecker.check_ref(text, &settings, &LIMITS);
+        // The rechecker keeps the text it checks: the document's one copy.
+        let report = match edited.take() {
+            Some(text) => rechecker.check_owned(text, &settings, &LIMITS),
+            None => rechecker.recheck(&settings, &LIMITS),
+        };
+        let text = report.text();
         let manifest = checked.map_or_else(|| is_manifest(text, &report), |c| c.manifest);
         *checked = Some(Checked { manifest });
-        if manifest {
-            view.report = Some(&report);
-        }
-        Some(f(view))
+        Some(f(view(text, manifest.then_some(&report))))
     }
 
     /// `textDocument/diagnostic`: the answer, sent as JSON text.
@@ -757,9 +758,9 @@ impl Server {
             .map(Path::to_path_buf);
         let settings = self.settings_for(connection, dir.as_deref());
         let doc = self.documents.get(uri)?;
-        let fixed = fix_text_with_limits(&doc.text, &settings, FixOptions::default(), &LIMITS);
+        let fixed = fix_text_with_limits(doc.text(), &settings, FixOptions::default(), &LIMITS);
         let lines = doc.lines(self.encoding);
-        let edits = convert::diff_edits(&doc.text, &fixed.text);
+        let edits = convert::diff_edits(doc.text(), &fixed.text);
         Some(lsp::WorkspaceEdit {
             changes: Some(HashMap::from([(
                 uri.clone(),
