@@ -211,8 +211,8 @@ impl Chunk {
         }
         Chunk {
             count: read.count,
-            findings: report.findings,
-            errors: report.errors,
+            findings: kept(report.findings),
+            errors: kept(report.errors),
             objects: report.objects,
             suppressed: report.suppressed,
             manifests: report.manifests,
@@ -261,8 +261,8 @@ impl Chunk {
         );
         locate(&mut report, text);
         Some(Chunk {
-            findings: report.findings,
-            errors: report.errors,
+            findings: kept(report.findings),
+            errors: kept(report.errors),
             objects: report.objects,
             suppressed: report.suppressed,
             at: Place {
@@ -660,6 +660,13 @@ impl Store<'_> {
     }
 }
 
+/// A chunk's results as kept until its text changes: without the room a
+/// report grew into (up to as much again, for every chunk of an open file).
+fn kept<T>(mut results: Vec<T>) -> Vec<T> {
+    results.shrink_to_fit();
+    results
+}
+
 /// Line breaks in a text.
 fn lines(text: &str) -> usize {
     text.bytes().filter(|&b| b == b'\n').count()
@@ -779,6 +786,9 @@ impl Rechecker {
             .into_iter()
             .map(Some)
             .collect();
+        // About as many as the last check's (all of them kept until the
+        // next check: no room to spare).
+        self.chunks = Vec::with_capacity(chunks.len());
         let old = Old {
             moved: vec![usize::MAX; chunks.len()],
             chunks,
@@ -824,6 +834,7 @@ impl Rechecker {
             chunk.count
         });
         store.finish();
+        self.chunks.shrink_to_fit();
         self.stream_error = stream_error.map(|error| {
             let mut report = Report::default();
             report.errors.push(error);
