@@ -59,54 +59,78 @@ pub struct Position {
 pub struct LineIndex {
     /// Byte offset of the start of every line.
     line_starts: Vec<usize>,
-    /// UTF-16 offset of the start of every line.
-    line_starts_utf16: Vec<usize>,
-    /// Whether every line is ASCII: its columns are then byte differences,
-    /// so a position costs O(1) even on a 3 MB one-line JSON object.
-    line_ascii: Vec<bool>,
+    /// The lines that are not ASCII, in order (none, in most manifests),
+    /// each with how many more bytes than UTF-16 code units the text has up
+    /// to its end. An ASCII line's columns are byte differences, so a
+    /// position costs O(1) even on a 3 MB one-line JSON object, and a line
+    /// starts in UTF-16 at its byte offset less the last such count before
+    /// it. An editor keeps the index of every open file: a word per line,
+    /// where a UTF-16 offset and a flag per line took twice as much.
+    wide: Vec<(usize, usize)>,
 }
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
-        // As long as needed: growing three vectors copied them at each
-        // doubling and left the old copies in an allocator that keeps freed
-        // pages (an editor keeps the index of every open file). Counting the
-        // line breaks first is one pass the compiler vectorises.
+        // As long as needed: growing the vector copied it at each doubling
+        // and left the old copies in an allocator that keeps freed pages.
+        // Counting the line breaks first is one pass the compiler
+        // vectorises.
         let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
         let mut index = Self {
             line_starts: Vec::with_capacity(lines),
-            line_starts_utf16: Vec::with_capacity(lines),
-            line_ascii: Vec::with_capacity(lines),
+            wide: Vec::new(),
         };
         index.line_starts.push(0);
-        index.line_starts_utf16.push(0);
-        let (start, _) = index.push_lines(text, 0, text.len(), 0);
-        index.line_ascii.push(text[start..].is_ascii());
+        let (start, wider) = index.push_lines(text, 0, text.len(), 0, 0);
+        index.push_line(&text[start..], lines - 1, wider);
         index
     }
 
     /// Index the lines of `text[start..end]` that end with a line break
-    /// (`start` is a line's start, at UTF-16 offset `utf16`): push each
-    /// one's ASCII flag and the start of the line after it, in bytes and in
-    /// UTF-16 code units. Returns where the line after them starts, in both.
+    /// (`start` is the start of line `line`, with `wider` more bytes than
+    /// UTF-16 code units before it): push the start of the line after
+    /// each, and each one that is not ASCII. Returns where the line after
+    /// them starts, and the count of bytes more than UTF-16 units there.
     fn push_lines(
         &mut self,
         text: &str,
         mut start: usize,
         end: usize,
-        mut utf16: usize,
+        mut line: usize,
+        mut wider: usize,
     ) -> (usize, usize) {
         // Line by line: an ASCII line (most of them) is as long in UTF-16
         // as in bytes, which `is_ascii` tells without decoding.
         while let Some(len) = text[start..end].find('\n') {
-            let line = &text[start..=start + len];
-            self.line_ascii.push(line.is_ascii());
-            utf16 += utf16_len(line);
-            start += len + 1;
+            let next = start + len + 1;
+            wider = self.push_line(&text[start..next], line, wider);
+            start = next;
+            line += 1;
             self.line_starts.push(start);
-            self.line_starts_utf16.push(utf16);
         }
-        (start, utf16)
+        (start, wider)
+    }
+
+    /// Line `line`, whose text is `text`, with `wider` more bytes than
+    /// UTF-16 code units before it: pushed if it is not ASCII. Returns
+    /// that count at its end.
+    fn push_line(&mut self, text: &str, line: usize, wider: usize) -> usize {
+        if text.is_ascii() {
+            return wider;
+        }
+        let wider = wider + text.len() - utf16_len(text);
+        self.wide.push((line, wider));
+        wider
+    }
+
+    /// Bytes more than UTF-16 code units before a line starts.
+    fn wider_before(&self, line: usize) -> usize {
+        let i = self.wide.partition_point(|&(l, _)| l < line);
+        i.checked_sub(1).map_or(0, |i| self.wide[i].1)
+    }
+
+    fn is_ascii(&self, line: usize) -> bool {
+        self.wide.binary_search_by_key(&line, |&(l, _)| l).is_err()
     }
 
     /// The index of `text`, made from this index of the text before an
@@ -124,38 +148,42 @@ impl LineIndex {
             .map_or(text.len(), |&s| old.start + new_len + (s - old.end));
         let mut edited = Self {
             line_starts: Vec::new(),
-            line_starts_utf16: Vec::new(),
-            line_ascii: Vec::new(),
+            wide: Vec::new(),
         };
-        let (start, utf16) = edited.push_lines(
+        let (start, wider) = edited.push_lines(
             text,
             self.line_starts[first],
             end,
-            self.line_starts_utf16[first],
+            first,
+            self.wider_before(first),
         );
+        // The edited lines' entries, replaced by the new ones'.
+        let wide_first = self.wide.partition_point(|&(l, _)| l < first);
+        let wide_after = self.wide.partition_point(|&(l, _)| l < after);
         if after < self.line_starts.len() {
             // The edited lines end with a line break: `starts` ends with the
             // next line's start, which moves the lines after it.
-            let (moved, moved16) = (self.line_starts[after], self.line_starts_utf16[after]);
-            let shift = |values: &mut [usize], from: usize, to: usize| {
-                for v in values {
-                    *v = *v - from + to;
-                }
-            };
-            shift(&mut self.line_starts[after + 1..], moved, start);
-            shift(&mut self.line_starts_utf16[after + 1..], moved16, utf16);
+            let moved = self.line_starts[after];
+            for s in &mut self.line_starts[after + 1..] {
+                *s = *s - moved + start;
+            }
+            // The lines after them: renumbered, their counts moved.
+            let (lines_before, wider_before) = (after, self.wider_before(after));
+            let lines_now = first + edited.line_starts.len();
+            for (l, w) in &mut self.wide[wide_after..] {
+                *l = *l - lines_before + lines_now;
+                *w = *w - wider_before + wider;
+            }
             self.line_starts
                 .splice(first + 1..=after, edited.line_starts);
-            self.line_starts_utf16
-                .splice(first + 1..=after, edited.line_starts_utf16);
         } else {
-            edited.line_ascii.push(text[start..].is_ascii());
+            // The last line, without a line break after it.
+            let line = first + edited.line_starts.len();
+            edited.push_line(&text[start..], line, wider);
             self.line_starts.truncate(first + 1);
             self.line_starts.extend(edited.line_starts);
-            self.line_starts_utf16.truncate(first + 1);
-            self.line_starts_utf16.extend(edited.line_starts_utf16);
         }
-        self.line_ascii.splice(first..=last, edited.line_ascii);
+        self.wide.splice(wide_first..wide_after, edited.wide);
     }
 
     /// Position of a byte offset. Offsets past the end, or inside a
@@ -167,12 +195,13 @@ impl LineIndex {
         }
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line];
-        if self.line_ascii[line] {
+        let start16 = start - self.wider_before(line);
+        if self.is_ascii(line) {
             return Position {
                 line: line + 1,
                 column: offset - start + 1,
                 offset,
-                utf16_offset: self.line_starts_utf16[line] + offset - start,
+                utf16_offset: start16 + offset - start,
             };
         }
         let before = &text[start..offset];
@@ -183,7 +212,7 @@ impl LineIndex {
             before
         };
         let column = before.chars().count() + 1;
-        let utf16_offset = self.line_starts_utf16[line]
+        let utf16_offset = start16
             + text[start..offset]
                 .chars()
                 .map(char::len_utf16)
@@ -215,10 +244,8 @@ impl LineIndex {
     /// Where a 0-based line starts: its byte offset and its UTF-16 offset
     /// (editors count columns from there). `None` past the last line.
     pub fn line_start(&self, line: usize) -> Option<(usize, usize)> {
-        Some((
-            *self.line_starts.get(line)?,
-            *self.line_starts_utf16.get(line)?,
-        ))
+        let start = *self.line_starts.get(line)?;
+        Some((start, start - self.wider_before(line)))
     }
 
     /// The byte offset of a 0-based line and a column counted in UTF-16
@@ -233,7 +260,7 @@ impl LineIndex {
         let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
         let line_text = &text[start..end];
         let line_text = line_text.strip_suffix('\r').unwrap_or(line_text);
-        if !utf16 || self.line_ascii.get(line) == Some(&true) {
+        if !utf16 || self.is_ascii(line) {
             let mut at = start + column.min(line_text.len());
             while !text.is_char_boundary(at) {
                 at -= 1;
@@ -335,7 +362,10 @@ mod tests {
                     expected.push(utf16);
                 }
             }
-            assert_eq!(idx.line_starts_utf16, expected, "{text:?}");
+            let starts: Vec<usize> = (0..idx.line_count())
+                .filter_map(|line| Some(idx.line_start(line)?.1))
+                .collect();
+            assert_eq!(starts, expected, "{text:?}");
             assert_eq!(idx.line_count(), expected.len());
         }
     }
