@@ -550,6 +550,30 @@ fn duplicate_key_is_an_error_at_the_second_key_and_the_last_value_wins() {
         .all(|f| f.container.as_deref() == Some("second")));
 }
 
+/// Past a few keys a mapping looks its keys up by hash: a duplicate is
+/// found there too, early and late, and the last value still wins.
+#[test]
+fn duplicate_keys_in_a_large_mapping() {
+    let mut text = String::from("kind: Pod\nspec:\n");
+    for i in 0..40 {
+        text.push_str(&format!("  k{i}: v\n"));
+        if i == 30 {
+            text.push_str("  hostPID: false\n  k3: again\n");
+        }
+    }
+    text.push_str("  hostPID: true\n  k39: again\n");
+    let report = check(&text);
+    assert_eq!(
+        errors(&report),
+        vec![
+            (ErrorKind::DuplicateKey, Some(0), 35, 3),
+            (ErrorKind::DuplicateKey, Some(0), 45, 3),
+            (ErrorKind::DuplicateKey, Some(0), 46, 3),
+        ]
+    );
+    assert_eq!(rule_lines(&report), vec![("host-namespaces", 45, 3)]);
+}
+
 #[test]
 fn duplicate_keys_are_reported_in_their_document() {
     let text = format!(

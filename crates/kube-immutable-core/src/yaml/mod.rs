@@ -16,6 +16,7 @@ pub fn resolve_plain_str(text: &str) -> Value {
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
 use std::ops::Range;
 
 use saphyr_parser::{Event, Input, Parser, ScalarStyle, ScanError, Tag};
@@ -444,8 +445,10 @@ enum Frame {
         /// Key waiting for its value: text, span, and whether it is a plain `<<`.
         key: Option<(String, Span, bool)>,
         merges: Vec<Node>,
-        /// Key → position in `entries`, built once the mapping is large.
-        index: Option<HashMap<String, usize>>,
+        /// Positions in `entries` by their key's hash, built once the
+        /// mapping is large (the keys are compared in `entries`, not
+        /// copied).
+        index: Option<KeyIndex>,
         start: Span,
         anchor: usize,
         flow: bool,
@@ -463,6 +466,34 @@ struct Streamed {
 
 /// Mappings with this many keys get a lookup table for duplicate keys.
 const INDEX_FROM: usize = 16;
+
+/// A large mapping's entries by key: their positions, by the key's hash
+/// (SipHash with the process's keys, as `HashMap`'s: the keys are the
+/// input's, and crafted collisions must not make a mapping quadratic).
+#[derive(Default)]
+struct KeyIndex {
+    positions: hashbrown::HashTable<usize>,
+    state: std::collections::hash_map::RandomState,
+}
+
+impl KeyIndex {
+    fn find(&self, entries: &[Entry], key: &str) -> Option<usize> {
+        let hash = self.state.hash_one(key);
+        self.positions
+            .find(hash, |&i| entries.get(i).is_some_and(|e| e.key == key))
+            .copied()
+    }
+
+    /// Entry `i` (pushed next, or already in `entries`) has key `key`.
+    fn insert(&mut self, entries: &[Entry], i: usize, key: &str) {
+        let hash = self.state.hash_one(key);
+        let state = &self.state;
+        self.positions.insert_unique(hash, i, |&j| {
+            // Only entries already in the table are hashed again.
+            entries.get(j).map_or(0, |e| state.hash_one(&e.key))
+        });
+    }
+}
 
 struct Anchored {
     node: Node,
@@ -1004,7 +1035,7 @@ impl<'a, E: EventSource<'a>, T: TextView> Loader<'a, E, T> {
                 Some((_, _, true)) => merges.push(node),
                 Some((text, key_span, false)) => {
                     let previous = match index {
-                        Some(index) => index.get(&text).copied(),
+                        Some(index) => index.find(entries, &text),
                         None => entries.iter().position(|e| e.key == text),
                     };
                     if let Some(previous) = previous.map(|i| &mut entries[i]) {
@@ -1022,16 +1053,14 @@ impl<'a, E: EventSource<'a>, T: TextView> Loader<'a, E, T> {
                         // Past a few keys, look keys up in a map: a mapping
                         // with 50,000 keys must not cost 50,000² comparisons.
                         if index.is_none() && entries.len() >= INDEX_FROM {
-                            *index = Some(
-                                entries
-                                    .iter()
-                                    .enumerate()
-                                    .map(|(i, e)| (e.key.clone(), i))
-                                    .collect(),
-                            );
+                            let mut keys = KeyIndex::default();
+                            for (i, e) in entries.iter().enumerate() {
+                                keys.insert(entries, i, &e.key);
+                            }
+                            *index = Some(keys);
                         }
                         if let Some(index) = index {
-                            index.insert(text.clone(), entries.len());
+                            index.insert(entries, entries.len(), &text);
                         }
                         entries.push(Entry {
                             key: text,
