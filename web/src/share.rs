@@ -75,7 +75,7 @@ fn write_json(value: &Value, out: &mut String) {
 pub fn json_value(text: &str) -> Result<serde_json::Value, String> {
     let (documents, errors) = parse_stream(text, &Limits::default());
     if let Some(e) = errors.first() {
-        return Err(e.message.en.clone());
+        return Err(e.message.en.to_string());
     }
     Ok(documents
         .first()

@@ -41,7 +41,7 @@ pub fn parse(file: &str, text: String) -> Result<Settings, ConfigError> {
         return Err(ConfigError {
             file: file.to_owned(),
             key: None,
-            message: first.message.en,
+            message: first.message.en.into_owned(),
             span: first.span,
             text: Some(text),
         });

@@ -1,29 +1,40 @@
 //! Messages in both languages, and the errors the core reports about its input.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::finding::Severity;
 use crate::span::{Position, Span};
 
 /// A text in English and French. Every user-facing string of the core has both.
+///
+/// A fixed text (a rule's help, a fix's title) borrows its `'static` literal
+/// instead of being copied into every finding; a formatted one is owned,
+/// without spare capacity. An editor keeps the findings of the file it has
+/// open, thousands for a 1 MB manifest, so the copies and the slack counted.
+/// Either way it serializes as the text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Message {
-    pub en: String,
-    pub fr: String,
+    pub en: Cow<'static, str>,
+    pub fr: Cow<'static, str>,
 }
 
 impl Message {
-    pub fn new(en: impl Into<String>, fr: impl Into<String>) -> Self {
+    /// A message from literals (borrowed) or `format!`ed `String`s (kept
+    /// owned, shrunk to their length).
+    pub fn new(en: impl Into<Cow<'static, str>>, fr: impl Into<Cow<'static, str>>) -> Self {
         Self {
-            en: en.into(),
-            fr: fr.into(),
+            en: shrunk(en.into()),
+            fr: shrunk(fr.into()),
         }
     }
 
-    /// Append another message, language by language.
+    /// Append another message, language by language (the text becomes
+    /// owned, with no spare capacity).
     pub fn push(&mut self, other: &Message) {
-        self.en.push_str(&other.en);
-        self.fr.push_str(&other.fr);
+        append(&mut self.en, &other.en);
+        append(&mut self.fr, &other.fr);
     }
 
     /// The text in a language (`"fr"` or anything else for English).
@@ -34,6 +45,23 @@ impl Message {
             &self.en
         }
     }
+}
+
+fn shrunk(mut text: Cow<'static, str>) -> Cow<'static, str> {
+    if let Cow::Owned(owned) = &mut text {
+        owned.shrink_to_fit();
+    }
+    text
+}
+
+fn append(text: &mut Cow<'static, str>, tail: &str) {
+    if tail.is_empty() {
+        return;
+    }
+    let mut joined = String::with_capacity(text.len() + tail.len());
+    joined.push_str(text);
+    joined.push_str(tail);
+    *text = Cow::Owned(joined);
 }
 
 /// What went wrong with the input.

@@ -997,7 +997,7 @@ pub fn exemptions_as_the_core_grants_them(cluster: &Cluster) -> Result<(), Faile
                         "kube-immutable.io/ignore is not honoured by this policy: an object cannot lift",
                     )
                 })
-                .map(|e| e.message.en.clone())
+                .map(|e| e.message.en.to_string())
                 .collect(),
         };
         let refused_otherwise = !out.status.success() && actual.denied.is_empty();

@@ -6,6 +6,7 @@ use crate::context::{Container, Field, Pod, SecurityContext};
 use crate::diagnostic::Message;
 use crate::finding::{Applicability, Fix, Operation};
 use crate::node::Node;
+use crate::rules::writable_root_filesystem::fallback_path;
 use crate::workload::join;
 
 /// Set `key` in a security context, creating the context when missing.
@@ -203,16 +204,25 @@ pub(crate) fn read_only_root(pod: &Pod<'_>, c: &Container<'_>) -> Option<Fix> {
         new_volumes,
     );
 
-    let list = paths.join(", ");
     let title = if known {
+        let list = paths.join(", ");
         Message::new(
             format!("Set `readOnlyRootFilesystem: true` and mount an emptyDir at {list}"),
             format!("Mettre `readOnlyRootFilesystem: true` et monter un emptyDir sur {list}"),
         )
     } else {
+        // A literal, as most images are not known: findings borrow it.
         Message::new(
-            format!("Set `readOnlyRootFilesystem: true` and mount an emptyDir at {list} (the image may write elsewhere)"),
-            format!("Mettre `readOnlyRootFilesystem: true` et monter un emptyDir sur {list} (l'image peut écrire ailleurs)"),
+            concat!(
+                "Set `readOnlyRootFilesystem: true` and mount an emptyDir at ",
+                fallback_path!(),
+                " (the image may write elsewhere)"
+            ),
+            concat!(
+                "Mettre `readOnlyRootFilesystem: true` et monter un emptyDir sur ",
+                fallback_path!(),
+                " (l'image peut écrire ailleurs)"
+            ),
         )
     };
     let applicability = if known {

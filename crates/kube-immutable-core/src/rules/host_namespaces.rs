@@ -62,12 +62,64 @@ declare_rule! {
     };
 }
 
+/// What a finding says of one host namespace, put together at compile time:
+/// findings borrow these texts instead of each holding formatted copies.
+struct Namespace {
+    key: &'static str,
+    message: StaticMessage,
+    help: StaticMessage,
+    title: StaticMessage,
+}
+
+macro_rules! namespace {
+    ($key:literal, $en:literal, $fr:literal) => {
+        Namespace {
+            key: $key,
+            message: StaticMessage {
+                en: concat!(
+                    "the pod uses the host's ",
+                    $en,
+                    " namespace (`",
+                    $key,
+                    ": true`)"
+                ),
+                fr: concat!(
+                    "le pod utilise l'espace de noms ",
+                    $fr,
+                    " de l'hôte (`",
+                    $key,
+                    ": true`)"
+                ),
+            },
+            help: StaticMessage {
+                en: concat!(
+                    "Remove `",
+                    $key,
+                    "` unless this is a node agent that needs it."
+                ),
+                fr: concat!(
+                    "Supprimez `",
+                    $key,
+                    "`, sauf pour un agent de nœud qui en a besoin."
+                ),
+            },
+            title: StaticMessage {
+                en: concat!("Remove `", $key, "`"),
+                fr: concat!("Supprimer `", $key, "`"),
+            },
+        }
+    };
+}
+
+static NAMESPACES: [Namespace; 3] = [
+    namespace!("hostNetwork", "network", "réseau"),
+    namespace!("hostPID", "process (PID)", "processus (PID)"),
+    namespace!("hostIPC", "IPC", "IPC"),
+];
+
 fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
-    for (key, en, fr) in [
-        ("hostNetwork", "network", "réseau"),
-        ("hostPID", "process (PID)", "processus (PID)"),
-        ("hostIPC", "IPC", "IPC"),
-    ] {
+    for namespace in &NAMESPACES {
+        let key = namespace.key;
         let field = pod.field(key);
         if field.as_bool() != Some(true) {
             continue;
@@ -75,21 +127,19 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
         // HostProcess containers need the host's network (the API server
         // refuses them without it): removing `hostNetwork` is no fix.
         let needed = key == "hostNetwork" && host_process(pod);
-        let mut help = Message::new(
-            format!("Remove `{key}` unless this is a node agent that needs it."),
-            format!("Supprimez `{key}`, sauf pour un agent de nœud qui en a besoin."),
-        );
-        if needed {
-            help = Message::new(
+        let help = if needed {
+            Message::new(
                 "Windows HostProcess containers need the host's network: run this agent without `hostProcess` to remove `hostNetwork`.",
                 "Les conteneurs Windows HostProcess ont besoin du réseau de l'hôte : exécutez cet agent sans `hostProcess` pour supprimer `hostNetwork`.",
-            );
-        }
+            )
+        } else {
+            Message::new(namespace.help.en, namespace.help.fr)
+        };
         let fix = if needed {
             None
         } else {
             ops::fix(
-                Message::new(format!("Remove `{key}`"), format!("Supprimer `{key}`")),
+                Message::new(namespace.title.en, namespace.title.fr),
                 Applicability::Unsafe,
                 vec![Operation::Remove {
                     path: field.pointer(),
@@ -101,10 +151,7 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
             Violation {
                 container: None,
                 span: field.span(),
-                message: Message::new(
-                    format!("the pod uses the host's {en} namespace (`{key}: true`)"),
-                    format!("le pod utilise l'espace de noms {fr} de l'hôte (`{key}: true`)"),
-                ),
+                message: Message::new(namespace.message.en, namespace.message.fr),
                 help,
                 fix,
                 pointer: field.pointer(),

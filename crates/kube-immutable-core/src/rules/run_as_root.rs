@@ -123,11 +123,9 @@ fn help<'a>(images: impl Iterator<Item = &'a str>) -> Message {
     );
     for image in images {
         if let Some(alternative) = non_root_image(image) {
-            m.en.push_str(&format!(
-                " Image `{image}` has a non-root variant: `{alternative}`."
-            ));
-            m.fr.push_str(&format!(
-                " L'image `{image}` a une variante non root : `{alternative}`."
+            m.push(&Message::new(
+                format!(" Image `{image}` has a non-root variant: `{alternative}`."),
+                format!(" L'image `{image}` a une variante non root : `{alternative}`."),
             ));
         }
     }

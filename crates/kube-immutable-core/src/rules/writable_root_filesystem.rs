@@ -91,8 +91,16 @@ pub static KNOWN_IMAGES: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// The fallback path, as a literal the help text is put together from.
+macro_rules! fallback_path {
+    () => {
+        "/tmp"
+    };
+}
+pub(crate) use fallback_path;
+
 /// Fallback for images not in [`KNOWN_IMAGES`].
-pub const FALLBACK_PATHS: &[&str] = &["/tmp"];
+pub const FALLBACK_PATHS: &[&str] = &[fallback_path!()];
 
 /// The paths an image writes, and whether they are known (`true`) or the
 /// `/tmp` fallback (`false`).
@@ -145,16 +153,17 @@ fn check(pod: &Pod<'_>, out: &mut Emitter<'_>) {
             )
         };
         let (paths, known) = writable_paths(c.image);
-        let list = paths.join(", ");
         let mut help = if known {
+            let list = paths.join(", ");
             Message::new(
                 format!("Set `readOnlyRootFilesystem: true` and mount an `emptyDir` at each path this image writes: {list}."),
                 format!("Mettez `readOnlyRootFilesystem: true` et montez un `emptyDir` sur chaque chemin où cette image écrit : {list}."),
             )
         } else {
+            // A literal, as most images are not known: findings borrow it.
             Message::new(
-                format!("Set `readOnlyRootFilesystem: true` and mount an `emptyDir` where the application writes (at least {list})."),
-                format!("Mettez `readOnlyRootFilesystem: true` et montez un `emptyDir` là où l'application écrit (au moins {list})."),
+                concat!("Set `readOnlyRootFilesystem: true` and mount an `emptyDir` where the application writes (at least ", fallback_path!(), ")."),
+                concat!("Mettez `readOnlyRootFilesystem: true` et montez un `emptyDir` là où l'application écrit (au moins ", fallback_path!(), ")."),
             )
         };
         help.push(&note);

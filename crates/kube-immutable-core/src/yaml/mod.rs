@@ -673,12 +673,12 @@ impl<'a, E: EventSource<'a>, T: TextView> Loader<'a, E, T> {
                     };
                     if text.len() > self.limits.max_scalar_bytes {
                         return Err(Box::new(limit(
-                            &format!(
+                            format!(
                                 "scalar of {} bytes, more than the limit of {} bytes (max_scalar_bytes); the document was not checked",
                                 text.len(),
                                 self.limits.max_scalar_bytes
                             ),
-                            &format!(
+                            format!(
                                 "scalaire de {} octets, plus que la limite de {} octets (max_scalar_bytes) ; le document n'a pas été vérifié",
                                 text.len(),
                                 self.limits.max_scalar_bytes
@@ -806,8 +806,8 @@ impl<'a, E: EventSource<'a>, T: TextView> Loader<'a, E, T> {
             return too_deep(&self.limits, Span::empty(at));
         }
         syntax(
-            &format!("invalid YAML: {}", e.info()),
-            &format!("YAML invalide : {}", e.info()),
+            format!("invalid YAML: {}", e.info()),
+            format!("YAML invalide : {}", e.info()),
             Span::empty(at),
         )
     }
@@ -817,11 +817,11 @@ impl<'a, E: EventSource<'a>, T: TextView> Loader<'a, E, T> {
         self.total = self.total.saturating_add(n);
         if self.nodes > self.limits.max_nodes {
             return Err(Box::new(limit(
-                &format!(
+                format!(
                     "document has more than {} nodes after expanding aliases (max_nodes); it was not checked",
                     self.limits.max_nodes
                 ),
-                &format!(
+                format!(
                     "le document a plus de {} nœuds, alias développés (max_nodes) ; il n'a pas été vérifié",
                     self.limits.max_nodes
                 ),
@@ -850,11 +850,11 @@ impl<'a, E: EventSource<'a>, T: TextView> Loader<'a, E, T> {
         };
         if self.expanded > budget {
             return Err(Box::new(limit(
-                &format!(
+                format!(
                     "aliases expand to more than {budget} nodes in this document ({} (max_alias_nodes) plus one per byte of the document); it was not checked",
                     self.limits.max_alias_nodes
                 ),
-                &format!(
+                format!(
                     "les alias développent plus de {budget} nœuds dans ce document ({} (max_alias_nodes) plus un par octet du document) ; il n'a pas été vérifié",
                     self.limits.max_alias_nodes
                 ),
@@ -864,11 +864,11 @@ impl<'a, E: EventSource<'a>, T: TextView> Loader<'a, E, T> {
         self.count(n, span)?;
         if excessive_aliasing(self.expanded, self.total) {
             return Err(Box::new(limit(
-                &format!(
+                format!(
                     "excessive aliasing: {} of the document's {} nodes come from aliases (go-yaml's alias ratio, which kubectl and the API server apply); it was not checked",
                     self.expanded, self.total
                 ),
-                &format!(
+                format!(
                     "alias excessifs : {} des {} nœuds du document viennent d'alias (le ratio d'alias de go-yaml, qu'appliquent kubectl et le serveur d'API) ; il n'a pas été vérifié",
                     self.expanded, self.total
                 ),
@@ -1077,11 +1077,11 @@ impl<'a, E: EventSource<'a>, T: TextView> Loader<'a, E, T> {
 
 fn too_deep(limits: &Limits, span: Span) -> Diagnostic {
     limit(
-        &format!(
+        format!(
             "nesting deeper than {} levels (max_depth); the document was not checked",
             limits.max_depth
         ),
-        &format!(
+        format!(
             "imbrication de plus de {} niveaux (max_depth) ; le document n'a pas été vérifié",
             limits.max_depth
         ),
@@ -1089,7 +1089,11 @@ fn too_deep(limits: &Limits, span: Span) -> Diagnostic {
     )
 }
 
-fn limit(en: &str, fr: &str, span: Span) -> Diagnostic {
+fn limit(
+    en: impl Into<Cow<'static, str>>,
+    fr: impl Into<Cow<'static, str>>,
+    span: Span,
+) -> Diagnostic {
     Diagnostic::new(ErrorKind::Limit, Message::new(en, fr), Some(span))
 }
 
@@ -1139,7 +1143,11 @@ fn duplicate_key(key: &str, span: Span) -> Diagnostic {
     .warning()
 }
 
-fn syntax(en: &str, fr: &str, span: Span) -> Diagnostic {
+fn syntax(
+    en: impl Into<Cow<'static, str>>,
+    fr: impl Into<Cow<'static, str>>,
+    span: Span,
+) -> Diagnostic {
     Diagnostic::new(ErrorKind::Syntax, Message::new(en, fr), Some(span))
 }
 
