@@ -130,7 +130,7 @@ impl<'s> Emitter<'s> {
             start: None,
             end: None,
             fix: v.fix,
-            related,
+            related: related.map(Box::new),
         });
     }
 

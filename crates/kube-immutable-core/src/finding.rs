@@ -120,8 +120,10 @@ pub struct Finding {
     pub fix: Option<Fix>,
     /// Another place that explains the finding: for a container that
     /// inherits a pod-level setting, that pod-level field (editors show it
-    /// as related information).
-    pub related: Option<Related>,
+    /// as related information). Boxed: few findings have one, and inline it
+    /// would make every finding larger by its size (an editor keeps
+    /// thousands of findings).
+    pub related: Option<Box<Related>>,
 }
 
 /// A place related to a finding, with a note that says how.
