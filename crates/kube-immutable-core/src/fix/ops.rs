@@ -17,13 +17,25 @@ pub(crate) fn set(sc: &SecurityContext<'_>, key: &str, value: Json) -> Operation
             value,
         }
     } else {
-        let mut map = serde_json::Map::new();
-        map.insert(key.to_owned(), value);
         Operation::Add {
             path: sc.pointer(),
-            value: Json::Object(map),
+            value: object([(key, value)]),
         }
     }
+}
+
+/// A JSON object of exactly these members. Findings keep their fixes (an
+/// editor keeps every finding of an open file), and `serde_json::Map` is an
+/// `IndexMap` here (`preserve_order`): grown an insert at a time, as
+/// `Map::new` and `json!` grow it, a one-member object keeps room for three
+/// (about 350 bytes for `{"runAsNonRoot":true}`); built at its size, a
+/// third of that.
+fn object<const N: usize>(members: [(&str, Json); N]) -> Json {
+    let mut map = serde_json::Map::with_capacity(N);
+    for (key, value) in members {
+        map.insert(key.to_owned(), value);
+    }
+    Json::Object(map)
 }
 
 /// Set the value at `path` below an owner (a container): the first mapping
@@ -37,11 +49,10 @@ pub(crate) fn set_path(owner: &Node, owner_pointer: &str, path: &[&str], value: 
         match node.get(key) {
             Some(child) if !last && child.as_map().is_some() => node = child,
             _ => {
-                let value = path[i + 1..].iter().rev().fold(value, |inner, key| {
-                    let mut map = serde_json::Map::new();
-                    map.insert((*key).to_owned(), inner);
-                    Json::Object(map)
-                });
+                let value = path[i + 1..]
+                    .iter()
+                    .rev()
+                    .fold(value, |inner, key| object([(key, inner)]));
                 return Operation::Add {
                     path: pointer,
                     value,
@@ -78,11 +89,14 @@ pub(crate) fn remove_items(list: &Field<'_>, indices: &[usize]) -> Vec<Operation
         .collect()
 }
 
+/// A fix of these operations, kept without spare room (a list grown by
+/// pushes has some, and findings keep their fixes).
 pub(crate) fn fix(
     title: Message,
     applicability: Applicability,
-    operations: Vec<Operation>,
+    mut operations: Vec<Operation>,
 ) -> Option<Fix> {
+    operations.shrink_to_fit();
     Some(Fix {
         title,
         applicability,
@@ -173,8 +187,10 @@ pub(crate) fn read_only_root(pod: &Pod<'_>, c: &Container<'_>) -> Option<Fix> {
         .map(crate::rules::writable_root_filesystem::repository)
         .and_then(|r| r.rsplit('/').next())
         .unwrap_or_default();
-    let mut new_mounts = Vec::new();
-    let mut new_volumes: Vec<Json> = Vec::new();
+    // At most one of each per path: sized so, the lists a finding keeps in
+    // its fix have no spare room (most images get one path, `/tmp`).
+    let mut new_mounts = Vec::with_capacity(paths.len());
+    let mut new_volumes: Vec<Json> = Vec::with_capacity(paths.len());
     for path in paths.iter().filter(|p| !mounted(p)) {
         let base = volume_name(container, image_name, path);
         let taken = |name: &str| new_volumes.iter().any(|v| v["name"] == json!(name));
@@ -184,9 +200,9 @@ pub(crate) fn read_only_root(pod: &Pod<'_>, c: &Container<'_>) -> Option<Fix> {
             name = format!("{base}-{n}");
             n += 1;
         }
-        new_mounts.push(json!({"name": name, "mountPath": path}));
+        new_mounts.push(object([("name", json!(name)), ("mountPath", json!(path))]));
         if existing(&name).is_none() && !taken(&name) {
-            new_volumes.push(json!({"name": name, "emptyDir": {}}));
+            new_volumes.push(object([("name", json!(name)), ("emptyDir", object([]))]));
         }
     }
     append(
