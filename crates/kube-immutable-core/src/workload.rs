@@ -465,9 +465,15 @@ fn visit_object(node: &Node, document: usize, pointer: String, visit: &mut dyn F
     });
 }
 
-/// Append a key to a pointer.
+/// Append a key to a pointer. The result has no spare capacity (`format!`
+/// leaves some): findings and their fixes keep these pointers.
 pub fn join(pointer: &str, key: &str) -> String {
-    format!("{pointer}/{}", escape_token(key))
+    let key = escape_token(key);
+    let mut joined = String::with_capacity(pointer.len() + 1 + key.len());
+    joined.push_str(pointer);
+    joined.push('/');
+    joined.push_str(&key);
+    joined
 }
 
 /// At most this many tokens in a declared pointer (Kubernetes objects

@@ -90,13 +90,21 @@ pub(crate) fn remove_items(list: &Field<'_>, indices: &[usize]) -> Vec<Operation
 }
 
 /// A fix of these operations, kept without spare room (a list grown by
-/// pushes has some, and findings keep their fixes).
+/// pushes has some, so has a `format!`ed path, and findings keep their
+/// fixes).
 pub(crate) fn fix(
     title: Message,
     applicability: Applicability,
     mut operations: Vec<Operation>,
 ) -> Option<Fix> {
     operations.shrink_to_fit();
+    for operation in &mut operations {
+        match operation {
+            Operation::Add { path, .. }
+            | Operation::Replace { path, .. }
+            | Operation::Remove { path } => path.shrink_to_fit(),
+        }
+    }
     Some(Fix {
         title,
         applicability,
