@@ -286,8 +286,11 @@ pub fn check_admission(root: &Node, settings: &Settings, requester: &Requester<'
 }
 
 /// Fill line/column/UTF-16 positions from spans, and sort by position.
+/// The findings lose their list's spare room: the `Rechecker` keeps each
+/// chunk's report, and an editor the `Rechecker`.
 #[cfg(feature = "yaml")]
 fn locate(report: &mut Report, text: &str) {
+    report.findings.shrink_to_fit();
     // Index only as far as the last position needed (a refused 100 MB input
     // has one error at its start).
     let spans = report.findings.iter().flat_map(|f| {
