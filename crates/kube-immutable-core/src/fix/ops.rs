@@ -19,7 +19,7 @@ pub(crate) fn set(sc: &SecurityContext<'_>, key: &str, value: Json) -> Operation
     } else {
         Operation::Add {
             path: sc.pointer(),
-            value: object([(key, value)]),
+            value: object(&mut [(key, value)]),
         }
     }
 }
@@ -29,11 +29,13 @@ pub(crate) fn set(sc: &SecurityContext<'_>, key: &str, value: Json) -> Operation
 /// `IndexMap` here (`preserve_order`): grown an insert at a time, as
 /// `Map::new` and `json!` grow it, a one-member object keeps room for three
 /// (about 350 bytes for `{"runAsNonRoot":true}`); built at its size, a
-/// third of that.
-fn object<const N: usize>(members: [(&str, Json); N]) -> Json {
-    let mut map = serde_json::Map::with_capacity(N);
+/// third of that. The members are taken from a slice (left `null`), not an
+/// array generic over their count: one copy of the code in the playground's
+/// wasm, which is at its size budget.
+fn object(members: &mut [(&str, Json)]) -> Json {
+    let mut map = serde_json::Map::with_capacity(members.len());
     for (key, value) in members {
-        map.insert(key.to_owned(), value);
+        map.insert((*key).to_owned(), value.take());
     }
     Json::Object(map)
 }
@@ -52,7 +54,7 @@ pub(crate) fn set_path(owner: &Node, owner_pointer: &str, path: &[&str], value: 
                 let value = path[i + 1..]
                     .iter()
                     .rev()
-                    .fold(value, |inner, key| object([(key, inner)]));
+                    .fold(value, |inner, key| object(&mut [(key, inner)]));
                 return Operation::Add {
                     path: pointer,
                     value,
@@ -208,9 +210,15 @@ pub(crate) fn read_only_root(pod: &Pod<'_>, c: &Container<'_>) -> Option<Fix> {
             name = format!("{base}-{n}");
             n += 1;
         }
-        new_mounts.push(object([("name", json!(name)), ("mountPath", json!(path))]));
+        new_mounts.push(object(&mut [
+            ("name", json!(name)),
+            ("mountPath", json!(path)),
+        ]));
         if existing(&name).is_none() && !taken(&name) {
-            new_volumes.push(object([("name", json!(name)), ("emptyDir", object([]))]));
+            new_volumes.push(object(&mut [
+                ("name", json!(name)),
+                ("emptyDir", object(&mut [])),
+            ]));
         }
     }
     append(
