@@ -148,3 +148,47 @@ impl Diagnostic {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::Message;
+
+    // The Cow itself, not its text: whether it is borrowed is what is tested.
+    #[allow(clippy::ptr_arg)]
+    fn spare(text: &Cow<'static, str>) -> Option<usize> {
+        match text {
+            Cow::Borrowed(_) => None,
+            Cow::Owned(owned) => Some(owned.capacity() - owned.len()),
+        }
+    }
+
+    #[test]
+    fn literals_are_borrowed_and_owned_texts_have_no_spare_room() {
+        let fixed = Message::new("Remove it.", "Supprimez-le.");
+        assert_eq!((spare(&fixed.en), spare(&fixed.fr)), (None, None));
+
+        let mut roomy = String::with_capacity(64);
+        roomy.push_str("le conteneur « web »");
+        let mut formatted = Message::new(format!("container {:?}", "web"), roomy);
+        assert_eq!(
+            (spare(&formatted.en), spare(&formatted.fr)),
+            (Some(0), Some(0))
+        );
+
+        formatted.push(&fixed);
+        assert_eq!(formatted.en, "container \"web\"Remove it.");
+        assert_eq!(formatted.fr, "le conteneur « web »Supprimez-le.");
+        assert_eq!(
+            (spare(&formatted.en), spare(&formatted.fr)),
+            (Some(0), Some(0))
+        );
+
+        // Nothing appended: a fixed text stays borrowed.
+        let mut kept = fixed.clone();
+        kept.push(&Message::new("", ""));
+        assert_eq!((spare(&kept.en), spare(&kept.fr)), (None, None));
+        assert_eq!(kept, fixed);
+    }
+}

@@ -255,6 +255,27 @@ fn helps_name_known_image_paths_and_non_root_variants() {
     );
 }
 
+/// A fixed text is borrowed by every finding that shows it, not copied into
+/// each (an editor keeps thousands of findings): the help and fix title of
+/// `hostNetwork`, and of a root filesystem for an image the rule does not
+/// know. Texts with the manifest's names in them are the finding's own.
+#[test]
+fn fixed_texts_are_borrowed_not_copied() {
+    use std::borrow::Cow;
+    let borrowed = |text: &Cow<'static, str>| matches!(text, Cow::Borrowed(_));
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: agent}\nspec:\n  hostNetwork: true\n  containers:\n  - {name: app, image: example.com/app:1.0}\n";
+    for rule in ["host-namespaces", "writable-root-filesystem"] {
+        let report = common::check_with(rule, text);
+        let f = common::of_rule(&report, rule);
+        assert_eq!(f.len(), 1, "{rule}");
+        let title = &f[0].fix.as_ref().unwrap().title;
+        for fixed in [&f[0].help.en, &f[0].help.fr, &title.en, &title.fr] {
+            assert!(borrowed(fixed), "{rule}: {fixed}");
+        }
+        assert_eq!(borrowed(&f[0].message.en), rule == "host-namespaces");
+    }
+}
+
 /// Findings of the rules beyond the tutorial point at the offending key or
 /// list item: the `hostPath` key, the `hostPort` entry, the capability, the
 /// `image` value; `drop` (or the nearest node) when `ALL` is missing.
