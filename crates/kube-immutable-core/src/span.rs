@@ -123,14 +123,12 @@ impl LineIndex {
         wider
     }
 
-    /// Bytes more than UTF-16 code units before a line starts.
-    fn wider_before(&self, line: usize) -> usize {
+    /// Whether a line is ASCII, and how many more bytes than UTF-16 code
+    /// units are before it.
+    fn line_info(&self, line: usize) -> (bool, usize) {
         let i = self.wide.partition_point(|&(l, _)| l < line);
-        i.checked_sub(1).map_or(0, |i| self.wide[i].1)
-    }
-
-    fn is_ascii(&self, line: usize) -> bool {
-        self.wide.binary_search_by_key(&line, |&(l, _)| l).is_err()
+        let ascii = self.wide.get(i).is_none_or(|&(l, _)| l != line);
+        (ascii, i.checked_sub(1).map_or(0, |i| self.wide[i].1))
     }
 
     /// The index of `text`, made from this index of the text before an
@@ -155,7 +153,7 @@ impl LineIndex {
             self.line_starts[first],
             end,
             first,
-            self.wider_before(first),
+            self.line_info(first).1,
         );
         // The edited lines' entries, replaced by the new ones'.
         let wide_first = self.wide.partition_point(|&(l, _)| l < first);
@@ -168,7 +166,7 @@ impl LineIndex {
                 *s = *s - moved + start;
             }
             // The lines after them: renumbered, their counts moved.
-            let (lines_before, wider_before) = (after, self.wider_before(after));
+            let (lines_before, wider_before) = (after, self.line_info(after).1);
             let lines_now = first + edited.line_starts.len();
             for (l, w) in &mut self.wide[wide_after..] {
                 *l = *l - lines_before + lines_now;
@@ -195,8 +193,9 @@ impl LineIndex {
         }
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line];
-        let start16 = start - self.wider_before(line);
-        if self.is_ascii(line) {
+        let (ascii, wider) = self.line_info(line);
+        let start16 = start - wider;
+        if ascii {
             return Position {
                 line: line + 1,
                 column: offset - start + 1,
@@ -245,7 +244,7 @@ impl LineIndex {
     /// (editors count columns from there). `None` past the last line.
     pub fn line_start(&self, line: usize) -> Option<(usize, usize)> {
         let start = *self.line_starts.get(line)?;
-        Some((start, start - self.wider_before(line)))
+        Some((start, start - self.line_info(line).1))
     }
 
     /// The byte offset of a 0-based line and a column counted in UTF-16
@@ -260,7 +259,7 @@ impl LineIndex {
         let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
         let line_text = &text[start..end];
         let line_text = line_text.strip_suffix('\r').unwrap_or(line_text);
-        if !utf16 || self.is_ascii(line) {
+        if !utf16 || self.line_info(line).0 {
             let mut at = start + column.min(line_text.len());
             while !text.is_char_boundary(at) {
                 at -= 1;
