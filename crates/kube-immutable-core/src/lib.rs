@@ -16,6 +16,8 @@ mod engine;
 pub mod export;
 pub mod finding;
 pub mod fix;
+#[cfg(feature = "yaml")]
+mod hashed;
 pub mod node;
 #[cfg(feature = "yaml")]
 mod recheck;

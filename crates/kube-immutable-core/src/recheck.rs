@@ -24,8 +24,6 @@
 use std::hash::Hasher;
 use std::ops::Range;
 
-use hashbrown::HashTable;
-
 use crate::node::Value;
 use crate::span::utf16_len;
 use crate::yaml::{for_each_chunk, line_spans, read_chunk, stream_start, Loaded, Loader};
@@ -69,20 +67,12 @@ pub struct Rechecker {
     text: String,
 }
 
-/// Chunks (or items) by their text: a table of [`Key`]s, looked up by the
-/// text's hash and compared in full with the text the key points into.
-type Index = HashTable<Key>;
-
-/// A chunk's (or an item's) text, as a place in the text it was found in
-/// (the last text checked, or for a slot marked [`NEW`] the text being
-/// checked), and where its results are in [`Rechecker::chunks`].
-#[derive(Debug, Clone, Copy)]
-struct Key {
-    hash: u64,
-    start: usize,
-    len: usize,
-    slot: usize,
-}
+/// Chunks (or items) by their text: each key a place in the text it was
+/// found in (the last text checked, or for a slot marked [`NEW`] the text
+/// being checked) and where its results are in [`Rechecker::chunks`],
+/// looked up by the text's hash and compared in full there.
+type Index = crate::hashed::Table;
+type Key = crate::hashed::Entry;
 
 /// The chunks' hash: all of every chunk is hashed on every check, and the
 /// standard library's SipHash was a third of a keystroke's check in the
@@ -211,8 +201,8 @@ impl Chunk {
         }
         Chunk {
             count: read.count,
-            findings: kept(report.findings),
-            errors: kept(report.errors),
+            findings: report.findings,
+            errors: report.errors,
             objects: report.objects,
             suppressed: report.suppressed,
             manifests: report.manifests,
@@ -261,8 +251,8 @@ impl Chunk {
         );
         locate(&mut report, text);
         Some(Chunk {
-            findings: kept(report.findings),
-            errors: kept(report.errors),
+            findings: report.findings,
+            errors: report.errors,
             objects: report.objects,
             suppressed: report.suppressed,
             at: Place {
@@ -496,7 +486,7 @@ fn lookup<'i>(
     let hash = TextHasher::hash(wanted);
     let key = index.find_mut(hash, |k| {
         let within = if k.slot & NEW != 0 { text } else { last };
-        k.len == len && within.get(k.start..k.start + len) == Some(wanted)
+        k.len == len && within.get(k.at..k.at + len) == Some(wanted)
     });
     (hash, key)
 }
@@ -506,15 +496,13 @@ fn lookup<'i>(
 fn place(index: &mut Index, texts: (&str, &str), start: usize, len: usize, at: usize) {
     let placed = Key {
         hash: 0,
-        start,
+        at: start,
         len,
         slot: at | NEW,
     };
     match lookup(index, texts, start, len) {
         (hash, Some(key)) => *key = Key { hash, ..placed },
-        (hash, None) => {
-            index.insert_unique(hash, Key { hash, ..placed }, |k| k.hash);
-        }
+        (hash, None) => crate::hashed::insert(index, Key { hash, ..placed }),
     }
 }
 
@@ -649,7 +637,7 @@ impl Store<'_> {
                 key.slot &= !NEW;
             } else if let Some(&to) = moved.get(key.slot).filter(|&&to| to != usize::MAX) {
                 key.slot = to;
-                key.start = chunks[to].at.base;
+                key.at = chunks[to].at.base;
             } else {
                 return false;
             }
@@ -658,13 +646,6 @@ impl Store<'_> {
         self.index.retain(remap);
         self.items.retain(remap);
     }
-}
-
-/// A chunk's results as kept until its text changes: without the room a
-/// report grew into (up to as much again, for every chunk of an open file).
-fn kept<T>(mut results: Vec<T>) -> Vec<T> {
-    results.shrink_to_fit();
-    results
 }
 
 /// Line breaks in a text.

@@ -472,26 +472,30 @@ const INDEX_FROM: usize = 16;
 /// input's, and crafted collisions must not make a mapping quadratic).
 #[derive(Default)]
 struct KeyIndex {
-    positions: hashbrown::HashTable<usize>,
+    positions: crate::hashed::Table,
     state: std::collections::hash_map::RandomState,
 }
 
 impl KeyIndex {
     fn find(&self, entries: &[Entry], key: &str) -> Option<usize> {
         let hash = self.state.hash_one(key);
-        self.positions
-            .find(hash, |&i| entries.get(i).is_some_and(|e| e.key == key))
-            .copied()
+        let found = self
+            .positions
+            .find(hash, |k| entries.get(k.at).is_some_and(|e| e.key == key));
+        found.map(|k| k.at)
     }
 
     /// Entry `i` (pushed next, or already in `entries`) has key `key`.
-    fn insert(&mut self, entries: &[Entry], i: usize, key: &str) {
+    fn insert(&mut self, i: usize, key: &str) {
         let hash = self.state.hash_one(key);
-        let state = &self.state;
-        self.positions.insert_unique(hash, i, |&j| {
-            // Only entries already in the table are hashed again.
-            entries.get(j).map_or(0, |e| state.hash_one(&e.key))
-        });
+        crate::hashed::insert(
+            &mut self.positions,
+            crate::hashed::Entry {
+                hash,
+                at: i,
+                ..crate::hashed::Entry::default()
+            },
+        );
     }
 }
 
@@ -1055,12 +1059,12 @@ impl<'a, E: EventSource<'a>, T: TextView> Loader<'a, E, T> {
                         if index.is_none() && entries.len() >= INDEX_FROM {
                             let mut keys = KeyIndex::default();
                             for (i, e) in entries.iter().enumerate() {
-                                keys.insert(entries, i, &e.key);
+                                keys.insert(i, &e.key);
                             }
                             *index = Some(keys);
                         }
                         if let Some(index) = index {
-                            index.insert(entries, entries.len(), &text);
+                            index.insert(entries.len(), &text);
                         }
                         entries.push(Entry {
                             key: text,
