@@ -73,8 +73,8 @@ impl Operation {
         }
     }
 
-    /// The path, to move (the `Rechecker` renumbers a `List` item's).
-    #[cfg(feature = "yaml")]
+    /// The path, to change in place (the `Rechecker` renumbers a `List`
+    /// item's; a fix cuts its spare room).
     pub(crate) fn path_mut(&mut self) -> &mut String {
         match self {
             Operation::Add { path, .. }

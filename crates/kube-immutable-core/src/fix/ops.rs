@@ -101,11 +101,7 @@ pub(crate) fn fix(
 ) -> Option<Fix> {
     operations.shrink_to_fit();
     for operation in &mut operations {
-        match operation {
-            Operation::Add { path, .. }
-            | Operation::Replace { path, .. }
-            | Operation::Remove { path } => path.shrink_to_fit(),
-        }
+        operation.path_mut().shrink_to_fit();
     }
     Some(Fix {
         title,
