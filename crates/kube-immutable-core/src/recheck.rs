@@ -47,12 +47,22 @@ use crate::{check_read, engine, locate, span, Diagnostic, Finding, Limits, Repor
 /// ```
 #[derive(Debug, Default)]
 pub struct Rechecker {
+    cache: Cache,
+    /// The last text checked: the indices' keys are places in it, not
+    /// copies of their texts (an editor holds its text once, here).
+    text: String,
+}
+
+/// What a [`Rechecker`] keeps of its checks, beside the text.
+#[derive(Debug, Default)]
+struct Cache {
     /// What the cached results were checked with: other settings or limits
-    /// start afresh.
+    /// start afresh, and so does a check that did not end (`None` while a
+    /// check runs).
     checked_with: Option<(Settings, Limits)>,
     /// The last text's chunks, in its order (a chunk whose text came twice
-    /// is there twice), and the read ahead ones. A `List` read item by item
-    /// is its document's own part followed by its items' (`Chunk::items`).
+    /// is there twice). A `List` read item by item is its document's own
+    /// part followed by its items' (`Chunk::items`).
     chunks: Vec<Chunk>,
     /// Where each chunk's text is in `chunks` (its first place).
     index: Index,
@@ -62,9 +72,6 @@ pub struct Rechecker {
     order: Vec<usize>,
     /// The stream's own error (too large, too many documents), located.
     stream_error: Option<Diagnostic>,
-    /// The last text checked: the indices' keys are places in it, not
-    /// copies of their texts (an editor holds its text once, here).
-    text: String,
 }
 
 /// Chunks (or items) by their text: each key a place in the text it was
@@ -173,6 +180,9 @@ struct Chunk {
 
 impl Chunk {
     fn check(text: &str, settings: &Settings, limits: &Limits) -> Self {
+        // The unit tests' stand-in for a bug in the core.
+        #[cfg(test)]
+        assert!(!text.contains(tests::BUG), "a bug in the core");
         let read = read_chunk(text, 0, 0, limits);
         let mut report = check_read(&read.documents, read.errors, settings);
         locate(&mut report, text);
@@ -722,12 +732,7 @@ impl Rechecker {
     /// ([`Rechecker::text`]); [`Rechecker::check_owned`] keeps it without
     /// copying.
     pub fn check_ref(&mut self, text: &str, settings: &Settings, limits: &Limits) -> Rechecked<'_> {
-        let mut last = std::mem::take(&mut self.text);
-        self.run(&last, text, settings, limits);
-        last.clear();
-        last.push_str(text);
-        self.text = last;
-        self.rechecked()
+        self.check_owned(text.to_owned(), settings, limits)
     }
 
     /// [`Rechecker::check_ref`] of a text the rechecker then keeps, as the
@@ -738,19 +743,19 @@ impl Rechecker {
         settings: &Settings,
         limits: &Limits,
     ) -> Rechecked<'_> {
-        let last = std::mem::take(&mut self.text);
-        self.run(&last, &text, settings, limits);
+        // Held from the start: a check that does not end (a bug that
+        // panics, caught by the caller) leaves the rechecker holding the
+        // text it was given, and its cache forgotten.
+        let last = std::mem::replace(&mut self.text, text);
+        self.cache.run(&last, &self.text, settings, limits);
         drop(last);
-        self.text = text;
         self.rechecked()
     }
 
     /// [`Rechecker::check_ref`] of the last text checked again: with the
     /// same settings and limits, nothing is read again.
     pub fn recheck(&mut self, settings: &Settings, limits: &Limits) -> Rechecked<'_> {
-        let text = std::mem::take(&mut self.text);
-        self.run(&text, &text, settings, limits);
-        self.text = text;
+        self.cache.run(&self.text, &self.text, settings, limits);
         self.rechecked()
     }
 
@@ -759,10 +764,21 @@ impl Rechecker {
         &self.text
     }
 
+    /// The report of the last check, borrowed.
+    fn rechecked(&self) -> Rechecked<'_> {
+        self.cache.rechecked(&self.text)
+    }
+}
+
+impl Cache {
     /// Check `text`, the last text checked being `last` (where the
     /// indices' keys point).
     fn run(&mut self, last: &str, text: &str, settings: &Settings, limits: &Limits) {
         self.use_settings(settings, limits);
+        // Until the check ends the cache mixes the last check's results
+        // with this one's: if it does not end, the next check starts
+        // afresh.
+        let checked_with = self.checked_with.take();
         let chunks: Vec<Option<Chunk>> = std::mem::take(&mut self.chunks)
             .into_iter()
             .map(Some)
@@ -816,6 +832,7 @@ impl Rechecker {
         });
         store.finish();
         self.chunks.shrink_to_fit();
+        self.checked_with = checked_with;
         self.stream_error = stream_error.map(|error| {
             let mut report = Report::default();
             report.errors.push(error);
@@ -824,8 +841,8 @@ impl Rechecker {
         });
     }
 
-    /// The report of the last check, borrowed.
-    fn rechecked(&self) -> Rechecked<'_> {
+    /// The report of the last check, of `text`, borrowed.
+    fn rechecked<'a>(&'a self, text: &'a str) -> Rechecked<'a> {
         let chunks: Vec<&Chunk> = self.order.iter().map(|&i| &self.chunks[i]).collect();
         // By document (none first), then position (none first), as a full
         // check sorts them.
@@ -845,7 +862,7 @@ impl Rechecker {
         Rechecked {
             chunks,
             errors,
-            text: &self.text,
+            text,
         }
     }
 
@@ -860,6 +877,45 @@ impl Rechecker {
             self.index.clear();
             self.items.clear();
             self.checked_with = Some((settings.clone(), *limits));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    use super::Rechecker;
+    use crate::{check_text_with_limits, Limits, Settings};
+
+    /// A text that makes a chunk's check panic, as a bug would.
+    pub(super) const BUG: &str = "kube-immutable: a bug";
+
+    /// A caller that catches a panic (the language server does) goes on
+    /// with the text it gave, and the next check's report is the full
+    /// check's: a check that did not end leaves no half-moved results.
+    #[test]
+    fn a_check_that_does_not_end_leaves_the_text_and_no_stale_results() {
+        let settings = Settings::default();
+        let limits = Limits::browser();
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers: [{name: c, image: nginx:1.27}]\n";
+        let mut rechecker = Rechecker::default();
+        rechecker.check_ref(&format!("{pod}---\n{pod}"), &settings, &limits);
+        let buggy = format!("{pod}---\n# {BUG}\nkind: ConfigMap\n---\n{pod}");
+        let held = buggy.clone();
+        let checked = catch_unwind(AssertUnwindSafe(|| {
+            rechecker.check_owned(held, &settings, &limits);
+        }));
+        assert!(checked.is_err());
+        assert_eq!(rechecker.text(), buggy, "the text given is held");
+        for text in [
+            format!("{pod}---\n{pod}"),
+            format!("kind: ConfigMap\n---\n{pod}"),
+        ] {
+            assert_eq!(
+                rechecker.check_ref(&text, &settings, &limits).to_report(),
+                check_text_with_limits(&text, &settings, &limits)
+            );
         }
     }
 }

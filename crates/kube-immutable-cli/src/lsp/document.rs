@@ -29,7 +29,9 @@ pub struct Document {
     pub version: i32,
     /// The text when it changed since the last check (or was never
     /// checked). Once checked, the rechecker holds it ([`Document::text`]):
-    /// a long file is kept once, not twice.
+    /// a long file is kept once, not twice. It holds it from the start of
+    /// the check, so a check that panics (caught, `server.rs`) loses no
+    /// text.
     pub edited: Option<String>,
     pub index: LineIndex,
     /// The results of the last text checked, by document: what the
