@@ -20,7 +20,9 @@ mod common;
 use kube_immutable_core::stream::{
     check_chunk, check_chunk_pieces, Assembler, Event, FromFn, Options, Origin, Pieces, Splitter,
 };
-use kube_immutable_core::{check_text_with_limits, Level, Limits, Report, Settings};
+use kube_immutable_core::{
+    check_text_listing_objects, check_text_with_limits, Level, Limits, Report, Settings,
+};
 use proptest::prelude::*;
 
 /// How the stream is cut and read.
@@ -139,6 +141,17 @@ fn expected(text: &str, settings: &Settings, limits: &Limits) -> Report {
         .findings
         .sort_by_key(|f| (f.object.document, f.span.map(|s| s.start)));
     report
+}
+
+/// `check_text` reads a document at a time; the reading that keeps every
+/// document's tree for the fixer (and for JUnit's list of objects) must
+/// report the same.
+fn assert_whole_read_agrees(text: &str, settings: &Settings, limits: &Limits) {
+    assert_eq!(
+        check_text_with_limits(text, settings, limits),
+        check_text_listing_objects(text, settings, limits).0,
+        "{text:?}"
+    );
 }
 
 /// Whether `check_text` meets a limit whose meaning streaming changes:
@@ -263,6 +276,7 @@ fn fixtures_as_a_stream_and_as_lists() {
     let report = check_text_with_limits(&list, &settings, &limits);
     assert!(report.objects > 50, "{} objects", report.objects);
     for text in [&stream, &list, &format!("{list}---\n{stream}---\n{list}")] {
+        assert_whole_read_agrees(text, &settings, &limits);
         for cuts in ALL_CUTS {
             assert_same(text, &settings, &limits, cuts);
         }
@@ -317,6 +331,7 @@ fn named_cases() {
     let settings = every_rule();
     for limits in [Limits::default(), Limits::browser()] {
         for case in CASES {
+            assert_whole_read_agrees(case, &settings, &limits);
             for cuts in ALL_CUTS {
                 assert_same(case, &settings, &limits, cuts);
             }
@@ -692,6 +707,7 @@ proptest! {
             max_documents: if few_documents { 2 } else { 10_000 },
             ..Limits::browser()
         };
+        assert_whole_read_agrees(&text, &every_rule(), &limits);
         assert_same(&text, &every_rule(), &limits, Cuts { feed, lines });
     }
 }
@@ -717,6 +733,7 @@ fn real_world_corpus() {
         let Ok(text) = std::fs::read_to_string(file) else {
             continue;
         };
+        assert_whole_read_agrees(&text, &settings, &limits);
         for cuts in [ALL_CUTS[1], ALL_CUTS[4]] {
             assert_same(&text, &settings, &limits, cuts);
         }
@@ -736,6 +753,7 @@ fn real_world_corpus() {
         .join("---\n");
     let list = as_list(&stream);
     for text in [&stream, &list] {
+        assert_whole_read_agrees(text, &settings, &limits);
         for cuts in [ALL_CUTS[1], ALL_CUTS[5]] {
             assert_same(text, &settings, &limits, cuts);
         }
