@@ -183,15 +183,7 @@ pub fn check_text_with_limits(text: &str, settings: &Settings, limits: &Limits) 
     let stream_error = yaml::for_each_chunk(text, limits, |chunk, first| {
         let read = yaml::read_chunk(&text[chunk.start..chunk.end], chunk.start, first, limits);
         report.errors.extend(read.errors);
-        for doc in &read.documents {
-            engine::check_document(
-                &doc.root,
-                doc.index,
-                settings,
-                &engine::Context::default(),
-                &mut report,
-            );
-        }
+        check_into(&read.documents, settings, &mut report);
         read.count
     });
     report.errors.extend(stream_error);
@@ -246,16 +238,22 @@ fn check_read(
         errors,
         ..Report::default()
     };
+    check_into(documents, settings, &mut report);
+    report
+}
+
+/// Check documents into a report.
+#[cfg(feature = "yaml")]
+fn check_into(documents: &[yaml::Document], settings: &Settings, report: &mut Report) {
     for doc in documents {
         engine::check_document(
             &doc.root,
             doc.index,
             settings,
             &engine::Context::default(),
-            &mut report,
+            report,
         );
     }
-    report
 }
 
 /// Whether a text checked into `report` is a Kubernetes manifest, for
