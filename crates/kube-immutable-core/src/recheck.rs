@@ -21,7 +21,6 @@
 //! The report is [`check_text_with_limits`](crate::check_text_with_limits)'s,
 //! to the byte: `tests/recheck.rs` holds it to that over random edits.
 
-use std::hash::Hasher;
 use std::ops::Range;
 
 use crate::node::Value;
@@ -76,50 +75,49 @@ struct Cache {
 
 /// Chunks (or items) by their text: each key a place in the text it was
 /// found in (the last text checked, or for a slot marked [`NEW`] the text
-/// being checked) and where its results are in [`Rechecker::chunks`],
+/// being checked) and where its results are in [`Cache::chunks`],
 /// looked up by the text's hash and compared in full there.
 type Index = crate::hashed::Table;
 type Key = crate::hashed::Entry;
 
-/// The chunks' hash: all of every chunk is hashed on every check, and the
-/// standard library's SipHash was a third of a keystroke's check in the
-/// browser. A multiply-rotate over 8-byte words (FxHash's) is several
-/// times faster. It resists no crafted collisions, which would only slow
-/// the lookups of whoever crafted their own text (the keys are compared in
-/// full, so results stay exact).
-#[derive(Default)]
-struct TextHasher(u64);
-
-impl TextHasher {
-    fn hash(text: &str) -> u64 {
-        let mut hasher = TextHasher::default();
-        hasher.write(text.as_bytes());
-        hasher.add(text.len() as u64);
-        hasher.finish()
+/// A chunk's (or an item's) hash: all of every chunk is hashed on every
+/// check, and the standard library's SipHash was a third of a keystroke's
+/// check in the browser. A multiply-rotate over 8-byte words (FxHash's) is
+/// several times faster. It resists no crafted collisions, which would
+/// only slow the lookups of whoever crafted their own text (the keys are
+/// compared in full, so results stay exact).
+fn text_hash(text: &str) -> u64 {
+    let add =
+        |hash: u64, word: u64| (hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    let mut words = text.as_bytes().chunks_exact(8);
+    let mut hash = 0;
+    for word in &mut words {
+        let mut w = [0; 8];
+        w.copy_from_slice(word);
+        hash = add(hash, u64::from_le_bytes(w));
     }
+    for &b in words.remainder() {
+        hash = add(hash, u64::from(b));
+    }
+    add(hash, text.len() as u64)
 }
 
-impl Hasher for TextHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for word in &mut words {
-            let mut w = [0; 8];
-            w.copy_from_slice(word);
-            self.add(u64::from_le_bytes(w));
-        }
-        for &b in words.remainder() {
-            self.add(u64::from(b));
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
+/// A chunk (or an item) of the text being checked, and its hash, computed
+/// once for its lookup and its key.
+#[derive(Clone, Copy)]
+struct Piece {
+    hash: u64,
+    start: usize,
+    len: usize,
 }
 
-impl TextHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+impl Piece {
+    fn new(text: &str, start: usize, len: usize) -> Self {
+        Piece {
+            hash: text_hash(&text[start..start + len]),
+            start,
+            len,
+        }
     }
 }
 
@@ -169,7 +167,7 @@ struct Chunk {
     lines: usize,
     utf16: usize,
     /// A `List` read item by item: this many items' results follow it in
-    /// [`Rechecker::chunks`], and it holds the document's own part.
+    /// [`Cache::chunks`], and it holds the document's own part.
     items: usize,
     /// An item's place in its chunk (bytes, lines and UTF-16 code units
     /// before it, its index), as its chunk was last read.
@@ -484,35 +482,32 @@ struct Store<'a> {
     limits: &'a Limits,
 }
 
-/// The key of `index` whose text is `text[start..start + len]`, and that
-/// text's hash.
+/// The key of `index` whose text is the piece's.
 fn lookup<'i>(
     index: &'i mut Index,
     (last, text): (&str, &str),
-    start: usize,
-    len: usize,
-) -> (u64, Option<&'i mut Key>) {
+    piece: Piece,
+) -> Option<&'i mut Key> {
+    let Piece { hash, start, len } = piece;
     let wanted = &text[start..start + len];
-    let hash = TextHasher::hash(wanted);
-    let key = index.find_mut(hash, |k| {
+    index.find_mut(hash, |k| {
         let within = if k.slot & NEW != 0 { text } else { last };
         k.len == len && within.get(k.at..k.at + len) == Some(wanted)
-    });
-    (hash, key)
+    })
 }
 
-/// Point the key of that text (added if new) at `at` in the new check,
-/// where the text is now.
-fn place(index: &mut Index, texts: (&str, &str), start: usize, len: usize, at: usize) {
+/// Point the key of the piece's text (added if new) at `at` in the new
+/// check, where the text is now.
+fn place(index: &mut Index, texts: (&str, &str), piece: Piece, at: usize) {
     let placed = Key {
-        hash: 0,
-        at: start,
-        len,
+        hash: piece.hash,
+        at: piece.start,
+        len: piece.len,
         slot: at | NEW,
     };
-    match lookup(index, texts, start, len) {
-        (hash, Some(key)) => *key = Key { hash, ..placed },
-        (hash, None) => crate::hashed::insert(index, Key { hash, ..placed }),
+    match lookup(index, texts, piece) {
+        Some(key) => *key = placed,
+        None => crate::hashed::insert(index, placed),
     }
 }
 
@@ -550,9 +545,8 @@ impl Store<'_> {
     /// `chunks[i]`, and a `List` read item by item's items' after it.
     /// Returns `i`.
     fn chunk(&mut self, start: usize, len: usize) -> usize {
-        let slot = lookup(self.index, (self.last, self.text), start, len)
-            .1
-            .map(|k| k.slot);
+        let piece = Piece::new(self.text, start, len);
+        let slot = lookup(self.index, (self.last, self.text), piece).map(|k| k.slot);
         let at = match slot.and_then(|slot| self.found(slot, |c| c.items)) {
             Some(at) => at,
             None => match self.read_list(start, len) {
@@ -565,7 +559,7 @@ impl Store<'_> {
                 }
             },
         };
-        place(self.index, (self.last, self.text), start, len, at);
+        place(self.index, (self.last, self.text), piece, at);
         at
     }
 
@@ -622,7 +616,8 @@ impl Store<'_> {
     /// again, or, when `read`, read as item `index`. Returns where its
     /// results are.
     fn item(&mut self, start: usize, len: usize, index: usize, read: bool) -> Option<usize> {
-        let at = if let (_, Some(key)) = lookup(self.items, (self.last, self.text), start, len) {
+        let piece = Piece::new(self.text, start, len);
+        let at = if let Some(key) = lookup(self.items, (self.last, self.text), piece) {
             let slot = key.slot;
             self.found(slot, |_| 0)?
         } else if read {
@@ -633,7 +628,7 @@ impl Store<'_> {
         } else {
             return None;
         };
-        place(self.items, (self.last, self.text), start, len, at);
+        place(self.items, (self.last, self.text), piece, at);
         Some(at)
     }
 
