@@ -566,28 +566,23 @@ impl Server {
             Settings::default()
         };
         let encoding = self.encoding;
+        let doc = self.documents.get_mut(uri)?;
+        if role != Role::Yaml || doc.checked.is_some_and(|c| !c.manifest) {
+            doc.checked = Some(Checked { manifest: false });
+            return Some(f(View {
+                text: doc.text(),
+                lines: doc.lines(encoding),
+                report: None,
+                settings: &settings,
+            }));
+        }
         let Document {
             edited,
             index,
             rechecker,
             checked,
             ..
-        } = self.documents.get_mut(uri)?;
-        let view = |text, report| View {
-            text,
-            lines: Lines {
-                text,
-                index,
-                encoding,
-            },
-            report,
-            settings: &settings,
-        };
-        if role != Role::Yaml || checked.is_some_and(|c| !c.manifest) {
-            *checked = Some(Checked { manifest: false });
-            let text = edited.as_deref().unwrap_or_else(|| rechecker.text());
-            return Some(f(view(text, None)));
-        }
+        } = doc;
         // The rechecker keeps the text it checks: the document's one copy.
         let report = match edited.take() {
             Some(text) => rechecker.check_owned(text, &settings, &LIMITS),
@@ -596,7 +591,16 @@ impl Server {
         let text = report.text();
         let manifest = checked.map_or_else(|| is_manifest(text, &report), |c| c.manifest);
         *checked = Some(Checked { manifest });
-        Some(f(view(text, manifest.then_some(&report))))
+        Some(f(View {
+            text,
+            lines: Lines {
+                text,
+                index,
+                encoding,
+            },
+            report: manifest.then_some(&report),
+            settings: &settings,
+        }))
     }
 
     /// `textDocument/diagnostic`: the answer, sent as JSON text.
